@@ -1,0 +1,17 @@
+#include "core/core_info.h"
+
+#include <torch/version.h>
+
+namespace tb {
+
+CoreInfo core_info() {
+    CoreInfo info;
+    info.version = TUNEBENCH_VERSION;
+    info.torch_version = TORCH_VERSION;
+#ifdef TUNEBENCH_WITH_CUDA
+    info.cuda_compiled = true;
+#endif
+    return info;
+}
+
+}  // namespace tb

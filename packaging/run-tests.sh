@@ -1,0 +1,13 @@
+#!/bin/bash
+# Second README command (and what .ci/run calls): install packages, build from scratch in
+# build-tests/, run every CPU test (GPU tests are labelled `gpu` and skipped without CUDA).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+packaging/install-deps.sh
+jobs=$(nproc)
+cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Release -DTUNEBENCH_TESTS=ON
+cmake --build build-tests -j"$jobs"
+export QT_QPA_PLATFORM=offscreen
+cd build-tests
+ctest --output-on-failure -j"$jobs" -LE gpu "$@"

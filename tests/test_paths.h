@@ -1,0 +1,27 @@
+// Paths for tests: fixtures committed in tests/fixtures, ../shared data beside the clone,
+// and a scratch folder per test binary.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace tbtest {
+
+inline std::string fixtures_dir() {
+    const char* e = std::getenv("TB_FIXTURES_DIR");
+    return e ? e : TB_FIXTURES_DIR;
+}
+inline std::string shared_dir() {
+    const char* e = std::getenv("TB_SHARED_DIR");
+    return e ? e : TB_SHARED_DIR;
+}
+// A fresh empty directory under the build tree, unique per name.
+inline std::string scratch_dir(const std::string& name) {
+    std::filesystem::path p = std::filesystem::path(TB_TEST_TMP_DIR) / name;
+    std::filesystem::remove_all(p);
+    std::filesystem::create_directories(p);
+    return p.string();
+}
+
+}  // namespace tbtest
