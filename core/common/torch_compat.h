@@ -72,6 +72,14 @@ inline void cuda_reset_peak(int device = 0) {
 #endif
 }
 
+// Returns cached, unused device blocks to the driver so that "reserved" reflects live tensors
+// (after freeing dense weights during quantisation, say).
+inline void cuda_empty_cache() {
+#if defined(TUNEBENCH_WITH_CUDA)
+    if (cuda_available()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+}
+
 inline void cuda_synchronize() {
 #if defined(TUNEBENCH_WITH_CUDA)
     if (cuda_available()) c10::cuda::device_synchronize();

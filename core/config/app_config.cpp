@@ -1,9 +1,10 @@
 #include "core/config/app_config.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -87,8 +88,7 @@ Status check_cross_fields(const AppConfig& cfg, const std::string& path,
             }
         }
         return err_at(path, m, "data.train_ratio + data.val_ratio + data.test_ratio",
-                      "ratios sum to " + short_number(sum) +
-                          ", they must sum to 1");
+                      "ratios sum to " + short_number(sum) + ", they must sum to 1");
     }
     return Status::Ok();
 }
@@ -105,6 +105,9 @@ Result<AppConfig> parse_app_config(const std::string& yaml_text, const std::stri
     YAML::Node root;
     try {
         root = YAML::Load(yaml_text);
+    } catch (const YAML::DeepRecursion& e) {
+        // yaml-cpp's own message for this is "bad file".
+        return err_at(path, e.mark, "", "invalid YAML: nesting too deep");
     } catch (const YAML::Exception& e) {
         return err_at(path, e.mark, "", "invalid YAML: " + e.msg);
     }
@@ -125,31 +128,29 @@ Result<AppConfig> parse_app_config(const std::string& yaml_text, const std::stri
         if (std::find(names.begin(), names.end(), section) == names.end()) {
             std::string near = suggest_section(section);
             return err_at(path, skey.Mark(), section,
-                          "unknown section" +
-                              (near.empty() ? " (known: " + section_list() + ")"
-                                            : " (did you mean " + near + "?)"));
+                          "unknown section" + (near.empty() ? " (known: " + section_list() + ")"
+                                                            : " (did you mean " + near + "?)"));
         }
         if (!seen_sections.insert(section).second)
             return err_at(path, skey.Mark(), section, "section appears twice");
         marks[section] = skey.Mark();
         if (sval.IsNull()) continue;  // "lora:" with nothing below keeps the defaults
         if (!sval.IsMap())
-            return err_at(path, sval.Mark(), section,
-                          "expected a mapping of keys, got " +
-                              (sval.IsSequence() ? std::string("a list")
-                                                 : "'" + sval.Scalar() + "'"));
+            return err_at(
+                path, sval.Mark(), section,
+                "expected a mapping of keys, got " +
+                    (sval.IsSequence() ? std::string("a list") : "'" + sval.Scalar() + "'"));
         for (auto kit = sval.begin(); kit != sval.end(); ++kit) {
             const YAML::Node kkey = kit->first;
             const YAML::Node kval = kit->second;
-            if (!kkey.IsScalar())
-                return err_at(path, kkey.Mark(), section, "key must be a string");
+            if (!kkey.IsScalar()) return err_at(path, kkey.Mark(), section, "key must be a string");
             const std::string key = section + "." + kkey.Scalar();
             const FieldDef* f = config_detail::find_field(key);
             if (!f) {
                 std::string near = suggest(section, kkey.Scalar());
                 return err_at(path, kkey.Mark(), key,
-                              "unknown key" + (near.empty() ? std::string()
-                                                            : " (did you mean " + near + "?)"));
+                              "unknown key" +
+                                  (near.empty() ? std::string() : " (did you mean " + near + "?)"));
             }
             if (marks.count(key)) return err_at(path, kkey.Mark(), key, "key appears twice");
             marks[key] = kkey.Mark();
@@ -189,7 +190,7 @@ Status validate_app_config(const AppConfig& cfg) {
 }
 
 std::string app_config_to_yaml(const AppConfig& cfg) {
-    std::string out = "# tunebench run configuration (see `config_schema()` for every key)\n";
+    std::string out = "# tunebench run configuration (keys left out take their defaults)\n";
     std::string section;
     for (const auto& f : config_detail::field_table()) {
         if (f.info.section != section) {
@@ -221,12 +222,18 @@ std::string resolve_model_path(const AppConfig& cfg) {
 
 const char* config_field_type_name(ConfigFieldType t) {
     switch (t) {
-        case ConfigFieldType::Integer: return "integer";
-        case ConfigFieldType::Number: return "number";
-        case ConfigFieldType::Boolean: return "boolean";
-        case ConfigFieldType::String: return "string";
-        case ConfigFieldType::Choice: return "choice";
-        case ConfigFieldType::StringList: return "string_list";
+        case ConfigFieldType::Integer:
+            return "integer";
+        case ConfigFieldType::Number:
+            return "number";
+        case ConfigFieldType::Boolean:
+            return "boolean";
+        case ConfigFieldType::String:
+            return "string";
+        case ConfigFieldType::Choice:
+            return "choice";
+        case ConfigFieldType::StringList:
+            return "string_list";
     }
     return "unknown";
 }

@@ -18,15 +18,15 @@ namespace tb {
 struct ModelSection {
     // Hugging Face id or local model folder (relative paths resolve against the config's folder).
     std::string name = "TinyLlama/TinyLlama-1.1B-Chat-v1.0";
-    int64_t max_length = 512;      // tokens per training sequence; longer rows are truncated
-    std::string dtype = "auto";    // auto|float32|bfloat16|float16 (auto: bf16 on CUDA, fp32 CPU)
-    std::string device = "auto";   // auto|cpu|cuda|cuda:N
+    int64_t max_length = 512;     // tokens per training sequence; longer rows are truncated
+    std::string dtype = "auto";   // auto|float32|bfloat16|float16 (auto: bf16 on CUDA, fp32 CPU)
+    std::string device = "auto";  // auto|cpu|cuda|cuda:N
 };
 
 struct LoraSection {
-    int64_t r = 16;                // rank, >= 1
-    double alpha = 32.0;           // scaling numerator: scale = alpha / r (alpha / sqrt(r) rsLoRA)
-    double dropout = 0.05;         // dropout on the LoRA input, in [0, 1)
+    int64_t r = 16;         // rank, >= 1
+    double alpha = 32.0;    // scaling numerator: scale = alpha / r (alpha / sqrt(r) rsLoRA)
+    double dropout = 0.05;  // dropout on the LoRA input, in [0, 1)
     std::vector<std::string> target_modules = {"q_proj", "k_proj", "v_proj", "o_proj"};
     bool use_rslora = false;       // rank-stabilised scaling alpha / sqrt(r)
     bool use_dora = false;         // weight-decomposed LoRA (magnitude vector per output)
@@ -34,58 +34,59 @@ struct LoraSection {
 };
 
 struct QuantSection {
-    bool load_in_4bit = false;            // QLoRA: frozen base linears stored as NF4
-    std::string quant_type = "nf4";       // nf4 (the QLoRA paper's 4-bit NormalFloat)
-    bool double_quant = true;             // quantise the absmax values again (8-bit, block 256)
-    int64_t blocksize = 64;               // weights per absmax block, power of two
-    std::string compute_dtype = "auto";   // auto|float32|bfloat16|float16 (auto: bf16 CUDA, fp32 CPU)
+    bool load_in_4bit = false;       // QLoRA: frozen base linears stored as NF4
+    std::string quant_type = "nf4";  // nf4 (the QLoRA paper's 4-bit NormalFloat)
+    bool double_quant = true;        // quantise the absmax values again (8-bit, block 256)
+    int64_t blocksize = 64;          // weights per absmax block, power of two
+    std::string compute_dtype =
+        "auto";  // auto|float32|bfloat16|float16 (auto: bf16 CUDA, fp32 CPU)
 };
 
 struct TrainingSection {
-    int64_t epochs = 3;                        // passes over the train split, >= 1
-    int64_t batch_size = 4;                    // sequences per micro-batch, >= 1
-    double learning_rate = 2e-4;               // peak learning rate, in (0, 1]
-    int64_t gradient_accumulation_steps = 4;   // micro-batches per optimizer step, >= 1
-    std::string optimizer = "adamw";           // adamw|adamw_8bit|paged_adamw_8bit
-    double weight_decay = 0.0;                 // decoupled (AdamW) weight decay, >= 0
-    double max_grad_norm = 1.0;                // clip total grad norm; 0 disables clipping
-    std::string lr_scheduler = "linear";       // constant|linear|cosine (after warmup)
-    int64_t warmup_steps = 0;                  // linear warmup steps; wins over warmup_ratio
-    double warmup_ratio = 0.0;                 // warmup as a fraction of total steps, in [0, 1)
-    int64_t seed = 42;                         // LoRA init, dropout and data order, >= 0
-    std::string backend = "reference";         // reference (plain autograd) | fused (hand-written)
-    bool gradient_checkpointing = false;       // recompute decoder layers in backward
-    bool bf16 = false;                         // bf16 autocast (CUDA only; ignored on CPU)
-    int64_t eval_steps = 200;                  // validation loss every N steps; 0: end of epoch
-    int64_t save_steps = 500;                  // checkpoint every N steps; 0: end of epoch
-    int64_t logging_steps = 10;                // log record every N steps, >= 1
-    int64_t max_steps = -1;                    // stop after N optimizer steps; -1: from epochs
-    std::string output_dir = "outputs";        // runs go to <output_dir>/<backend>/<timestamp>/
+    int64_t epochs = 3;                       // passes over the train split, >= 1
+    int64_t batch_size = 4;                   // sequences per micro-batch, >= 1
+    double learning_rate = 2e-4;              // peak learning rate, in (0, 1]
+    int64_t gradient_accumulation_steps = 4;  // micro-batches per optimizer step, >= 1
+    std::string optimizer = "adamw";          // adamw|adamw_8bit|paged_adamw_8bit
+    double weight_decay = 0.0;                // decoupled (AdamW) weight decay, >= 0
+    double max_grad_norm = 1.0;               // clip total grad norm; 0 disables clipping
+    std::string lr_scheduler = "linear";      // constant|linear|cosine (after warmup)
+    int64_t warmup_steps = 0;                 // linear warmup steps; wins over warmup_ratio
+    double warmup_ratio = 0.0;                // warmup as a fraction of total steps, in [0, 1)
+    int64_t seed = 42;                        // LoRA init, dropout and data order, >= 0
+    std::string backend = "reference";        // reference (plain autograd) | fused (hand-written)
+    bool gradient_checkpointing = false;      // recompute decoder layers in backward
+    bool bf16 = false;                        // bf16 autocast (CUDA only; ignored on CPU)
+    int64_t eval_steps = 200;                 // validation loss every N steps; 0: end of epoch
+    int64_t save_steps = 500;                 // checkpoint every N steps; 0: end of epoch
+    int64_t logging_steps = 10;               // log record every N steps, >= 1
+    int64_t max_steps = -1;                   // stop after N optimizer steps; -1: from epochs
+    std::string output_dir = "outputs";       // runs go to <output_dir>/<backend>/<timestamp>/
 };
 
 struct DataSection {
-    std::string path = "";                // dataset file (relative: against the config's folder)
-    std::string format = "dolly";         // dolly|alpaca|chat|sharegpt|csv
+    std::string path = "";         // dataset file (relative: against the config's folder)
+    std::string format = "dolly";  // dolly|alpaca|chat|sharegpt|csv
     std::string instruction_column = "instruction";  // csv: column holding the instruction
     std::string context_column = "context";          // csv: optional column (absent: empty)
     std::string response_column = "response";        // csv: column holding the response
     std::string category_column = "category";        // csv: optional column (absent: empty)
-    double train_ratio = 0.90;            // split ratios, each in [0, 1], summing to 1
-    double val_ratio = 0.05;
-    double test_ratio = 0.05;
-    int64_t split_seed = 42;              // seed of the split's shuffle, >= 0
-    bool stratify = false;                // keep category proportions in every split
-    std::string prompt_template = "chat"; // chat (model's chat template) | instruction (Alpaca)
-    std::string loss_on = "response";     // response (prompt tokens masked) | all
-    bool packing = false;                 // concatenate short rows up to max_length
-    bool skip_bad_rows = false;           // skip and report bad rows instead of failing
+    double train_ratio = 0.90;                       // split ratios, each in [0, 1], summing to 1
+    double val_ratio = 0.05;                         // validation split (eval loss during training)
+    double test_ratio = 0.05;                        // test split (generation metrics)
+    int64_t split_seed = 42;                         // seed of the split's shuffle, >= 0
+    bool stratify = false;                           // keep category proportions in every split
+    std::string prompt_template = "chat";  // chat (model's chat template) | instruction (Alpaca)
+    std::string loss_on = "response";      // response (prompt tokens masked) | all
+    bool packing = false;                  // concatenate short rows up to max_length
+    bool skip_bad_rows = false;            // skip and report bad rows instead of failing
 };
 
 struct EvalSection {
     std::vector<std::string> metrics = {"bleu", "rouge_l", "bertscore"};  // subset of these
-    int64_t max_new_tokens = 256;          // generation length per test prompt, >= 1
-    int64_t limit = -1;                    // test rows evaluated; -1: the whole test split
-    int64_t batch_size = 8;                // prompts generated together, >= 1
+    int64_t max_new_tokens = 256;                   // generation length per test prompt, >= 1
+    int64_t limit = -1;                             // test rows evaluated; -1: the whole test split
+    int64_t batch_size = 8;                         // prompts generated together, >= 1
     std::string bertscore_model = "roberta-large";  // model folder / HF id for BERTScore
 };
 
@@ -134,9 +135,9 @@ enum class ConfigFieldType { Integer, Number, Boolean, String, Choice, StringLis
 const char* config_field_type_name(ConfigFieldType t);
 
 struct ConfigFieldInfo {
-    std::string key;            // "training.learning_rate"
-    std::string section;        // "training"
-    std::string name;           // "learning_rate"
+    std::string key;      // "training.learning_rate"
+    std::string section;  // "training"
+    std::string name;     // "learning_rate"
     ConfigFieldType type = ConfigFieldType::String;
     std::string default_value;  // YAML text of the default: "0.0002", "true", "[q_proj, k_proj]"
     std::optional<double> min;  // Integer/Number bounds (absent: unbounded)
@@ -148,8 +149,8 @@ struct ConfigFieldInfo {
     std::string sentinel_meaning;
     // Choice: the allowed values. StringList: the allowed items (empty = any string).
     std::vector<std::string> choices;
-    std::string range;          // human-readable allowed values: ">= 1", "[0, 1)", "adamw, ..."
-    std::string description;    // one line for tooltips and `--help`-style listings
+    std::string range;        // human-readable allowed values: ">= 1", "[0, 1)", "adamw, ..."
+    std::string description;  // one line for tooltips and `--help`-style listings
 };
 
 std::vector<ConfigFieldInfo> config_schema();

@@ -103,7 +103,8 @@ Def list_field(const char* key, ListRef r) {
     return d;
 }
 
-#define TB_REF(member) [](AppConfig& c) -> auto& { return c.member; }
+#define TB_REF(member) \
+    [](AppConfig & c) -> auto& { return c.member; }
 
 std::string check_power_of_two(const AppConfig& c) {
     int64_t v = c.quant.blocksize;
@@ -130,11 +131,12 @@ std::vector<FieldDef> build_table() {
                     .min(16)
                     .max(1048576)
                     .desc("Maximum tokens per training sequence; longer rows are truncated"));
-    d.push_back(choice_field("model.dtype", TB_REF(model.dtype), kDtypes)
-                    .alias("fp32", "float32")
-                    .alias("bf16", "bfloat16")
-                    .alias("fp16", "float16")
-                    .desc("Weight dtype of the base model (auto: bfloat16 on CUDA, float32 on CPU)"));
+    d.push_back(
+        choice_field("model.dtype", TB_REF(model.dtype), kDtypes)
+            .alias("fp32", "float32")
+            .alias("bf16", "bfloat16")
+            .alias("fp16", "float16")
+            .desc("Weight dtype of the base model (auto: bfloat16 on CUDA, float32 on CPU)"));
     d.push_back(str_field("model.device", TB_REF(model.device))
                     .extra(check_device, "auto, cpu, cuda or cuda:N")
                     .desc("Device to train and evaluate on"));
@@ -148,11 +150,11 @@ std::vector<FieldDef> build_table() {
                     .min(0)
                     .max(1, true)
                     .desc("Dropout probability on the LoRA branch input"));
-    d.push_back(list_field("lora.target_modules", TB_REF(lora.target_modules))
-                    .choices({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                              "down_proj"})
-                    .nonempty()
-                    .desc("Projections that get LoRA adapters"));
+    d.push_back(
+        list_field("lora.target_modules", TB_REF(lora.target_modules))
+            .choices({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
+            .nonempty()
+            .desc("Projections that get LoRA adapters"));
     d.push_back(bool_field("lora.use_rslora", TB_REF(lora.use_rslora))
                     .desc("Rank-stabilised LoRA: scale by alpha / sqrt(r)"));
     d.push_back(bool_field("lora.use_dora", TB_REF(lora.use_dora))
@@ -220,9 +222,9 @@ std::vector<FieldDef> build_table() {
     d.push_back(choice_field("training.backend", TB_REF(training.backend), {"reference", "fused"})
                     .desc("reference: plain libtorch autograd; fused: hand-written LoRA/RMSNorm/"
                           "RoPE/SwiGLU kernels and chunked cross-entropy"));
-    d.push_back(bool_field("training.gradient_checkpointing",
-                           TB_REF(training.gradient_checkpointing))
-                    .desc("Recompute decoder layers during backward to save memory"));
+    d.push_back(
+        bool_field("training.gradient_checkpointing", TB_REF(training.gradient_checkpointing))
+            .desc("Recompute decoder layers during backward to save memory"));
     d.push_back(bool_field("training.bf16", TB_REF(training.bf16))
                     .desc("bf16 autocast on CUDA (ignored on CPU)"));
     d.push_back(int_field("training.eval_steps", TB_REF(training.eval_steps))
@@ -272,10 +274,10 @@ std::vector<FieldDef> build_table() {
                     .desc("Seed of the train/val/test split (same seed, same split everywhere)"));
     d.push_back(bool_field("data.stratify", TB_REF(data.stratify))
                     .desc("Keep each category's share the same in every split"));
-    d.push_back(choice_field("data.prompt_template", TB_REF(data.prompt_template),
-                             {"chat", "instruction"})
-                    .desc("chat: the model's chat template; instruction: Alpaca-style "
-                          "### Instruction / ### Response text (base models)"));
+    d.push_back(
+        choice_field("data.prompt_template", TB_REF(data.prompt_template), {"chat", "instruction"})
+            .desc("chat: the model's chat template; instruction: Alpaca-style "
+                  "### Instruction / ### Response text (base models)"));
     d.push_back(choice_field("data.loss_on", TB_REF(data.loss_on), {"response", "all"})
                     .desc("Tokens that contribute to the loss: the response only, or all"));
     d.push_back(bool_field("data.packing", TB_REF(data.packing))
@@ -322,6 +324,7 @@ std::vector<FieldDef> build_table() {
             if (i.sentinel)
                 r = std::to_string(*i.sentinel) + " (" + i.sentinel_meaning + ") or " + r;
             if (i.type == ConfigFieldType::Boolean) r = "true or false";
+            if (i.type == ConfigFieldType::String) r = "any string";
             i.range = r;
         }
         out.push_back(std::move(f));
@@ -333,12 +336,18 @@ std::vector<FieldDef> build_table() {
 
 std::string type_expectation(ConfigFieldType t) {
     switch (t) {
-        case ConfigFieldType::Integer: return "an integer";
-        case ConfigFieldType::Number: return "a number";
-        case ConfigFieldType::Boolean: return "true or false";
-        case ConfigFieldType::String: return "a string";
-        case ConfigFieldType::Choice: return "a string";
-        case ConfigFieldType::StringList: return "a list of strings";
+        case ConfigFieldType::Integer:
+            return "an integer";
+        case ConfigFieldType::Number:
+            return "a number";
+        case ConfigFieldType::Boolean:
+            return "true or false";
+        case ConfigFieldType::String:
+            return "a string";
+        case ConfigFieldType::Choice:
+            return "a string";
+        case ConfigFieldType::StringList:
+            return "a list of strings";
     }
     return "a value";
 }
@@ -385,10 +394,14 @@ std::string field_to_yaml(const FieldDef& f, const AppConfig& cfg_const) {
     // only return a reference, so reading through them does not modify the config.
     AppConfig& cfg = const_cast<AppConfig&>(cfg_const);
     switch (f.ref.index()) {
-        case 0: return std::to_string(std::get<IntRef>(f.ref)(cfg));
-        case 1: return format_number(std::get<NumRef>(f.ref)(cfg));
-        case 2: return std::get<BoolRef>(f.ref)(cfg) ? "true" : "false";
-        case 3: return quote_string(std::get<StrRef>(f.ref)(cfg));
+        case 0:
+            return std::to_string(std::get<IntRef>(f.ref)(cfg));
+        case 1:
+            return format_number(std::get<NumRef>(f.ref)(cfg));
+        case 2:
+            return std::get<BoolRef>(f.ref)(cfg) ? "true" : "false";
+        case 3:
+            return quote_string(std::get<StrRef>(f.ref)(cfg));
         default: {
             std::string out = "[";
             const auto& items = std::get<ListRef>(f.ref)(cfg);
@@ -503,7 +516,8 @@ std::string check_field(const FieldDef& f, const AppConfig& cfg_const) {
             }
             break;
         }
-        default: break;
+        default:
+            break;
     }
     if (f.extra) {
         std::string why = f.extra(cfg);

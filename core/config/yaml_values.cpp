@@ -58,10 +58,10 @@ std::optional<double> parse_number(const std::string& s) {
 }
 
 std::optional<bool> parse_bool(const std::string& s) {
-    static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
-                                        "on",   "On",   "ON"};
-    static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No", "NO",
-                                         "off",   "Off",   "OFF"};
+    static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                        "YES",  "on",   "On",   "ON"};
+    static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                         "NO",    "off",   "Off",   "OFF"};
     for (const char* t : kTrue)
         if (s == t) return true;
     for (const char* f : kFalse)
@@ -94,18 +94,28 @@ std::string quote_string(const std::string& s) {
         if (!ok) plain = false;
     }
     if (plain && (s[0] == '-' || s[0] == '.')) plain = false;  // "-x" list item, ".inf"
-    if (plain && (parse_number(s) || parse_bool(s) || s == "null" || s == "Null" ||
-                  s == "NULL" || s == "y" || s == "n" || s == "Y" || s == "N"))
+    if (plain && (parse_number(s) || parse_bool(s) || s == "null" || s == "Null" || s == "NULL" ||
+                  s == "y" || s == "n" || s == "Y" || s == "N"))
         plain = false;
     if (plain) return s;
     std::string out = "\"";
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
             default:
                 if (c < 0x20) {
                     char b[8];

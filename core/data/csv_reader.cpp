@@ -50,8 +50,8 @@ Status split_records(const std::string& text, const std::string& path,
                     ++i;
                 }
                 if (!closed)
-                    return Error{path + ":" + std::to_string(open_line) +
-                                 ": column " + std::to_string(rec.fields.size() + 1) +
+                    return Error{path + ":" + std::to_string(open_line) + ": column " +
+                                 std::to_string(rec.fields.size() + 1) +
                                  ": unterminated quoted field (the quote opened on line " +
                                  std::to_string(open_line) + " is never closed)"};
                 // After the closing quote only a separator or the end of the record may follow.
@@ -98,8 +98,8 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-Status read_csv_records(const std::string& text, const std::string& path,
-                        const CsvColumns& columns, Dataset& out) {
+Status read_csv_records(const std::string& text, const std::string& path, const CsvColumns& columns,
+                        Dataset& out) {
     std::vector<CsvRecord> records;
     TB_TRY_STATUS(split_records(text, path, &records));
     if (records.empty()) return make_error(path, "empty file (no header row)");
@@ -142,9 +142,9 @@ Status read_csv_records(const std::string& text, const std::string& path,
     TB_TRY_STATUS(column(columns.category, "data.category_column", false, &c_cat));
 
     const std::vector<std::pair<long, std::string>> named = {{c_instr, columns.instruction},
-                                                            {c_ctx, columns.context},
-                                                            {c_resp, columns.response},
-                                                            {c_cat, columns.category}};
+                                                             {c_ctx, columns.context},
+                                                             {c_resp, columns.response},
+                                                             {c_cat, columns.category}};
     for (size_t r = 1; r < records.size(); ++r) {
         CsvRecord& rec = records[r];
         if (!rec.problem.empty()) {

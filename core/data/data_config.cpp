@@ -22,8 +22,7 @@ SplitOptions split_options_from_config(const DataSection& data) {
 }
 
 Result<Dataset> load_dataset_from_config(const AppConfig& cfg) {
-    if (cfg.data.path.empty())
-        return make_error("data.path", "no dataset file set in the config");
+    if (cfg.data.path.empty()) return make_error("data.path", "no dataset file set in the config");
     TB_ASSIGN_OR_RETURN(ReadOptions opts, read_options_from_config(cfg.data));
     return load_dataset(resolve_path(cfg, cfg.data.path), opts);
 }

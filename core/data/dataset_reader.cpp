@@ -52,11 +52,16 @@ bool has_text(const std::string& s) {
 
 const char* data_format_name(DataFormat f) {
     switch (f) {
-        case DataFormat::Dolly: return "dolly";
-        case DataFormat::Alpaca: return "alpaca";
-        case DataFormat::Chat: return "chat";
-        case DataFormat::ShareGPT: return "sharegpt";
-        case DataFormat::Csv: return "csv";
+        case DataFormat::Dolly:
+            return "dolly";
+        case DataFormat::Alpaca:
+            return "alpaca";
+        case DataFormat::Chat:
+            return "chat";
+        case DataFormat::ShareGPT:
+            return "sharegpt";
+        case DataFormat::Csv:
+            return "csv";
     }
     return "unknown";
 }
@@ -101,9 +106,9 @@ Result<Dataset> parse_dataset(const std::string& text_in, const std::string& pat
     }
     if (ds.examples.empty()) {
         if (ds.bad_rows.empty()) return make_error(path, "no rows");
-        return make_error(path, "no valid rows (" + std::to_string(ds.bad_rows.size()) +
-                                    " bad rows, first: " +
-                                    format_bad_row(path, ds.bad_rows.front()) + ")");
+        return make_error(
+            path, "no valid rows (" + std::to_string(ds.bad_rows.size()) +
+                      " bad rows, first: " + format_bad_row(path, ds.bad_rows.front()) + ")");
     }
     return ds;
 }

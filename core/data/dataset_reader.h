@@ -48,9 +48,9 @@ struct BadRow {
 struct Dataset {
     std::string path;
     DataFormat format = DataFormat::Dolly;
-    std::vector<Example> examples;       // in file order
-    std::vector<BadRow> bad_rows;        // skipped rows (only with skip_bad_rows)
-    std::vector<std::string> warnings;   // e.g. an optional CSV column that is absent
+    std::vector<Example> examples;      // in file order
+    std::vector<BadRow> bad_rows;       // skipped rows (only with skip_bad_rows)
+    std::vector<std::string> warnings;  // e.g. an optional CSV column that is absent
 };
 
 // "<path>:<line>: <field>: <reason>" (field part omitted when empty).

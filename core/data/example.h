@@ -22,7 +22,7 @@ struct ChatTurn {
 // assistant message, context = the earlier messages as "role: content" lines ("" when none).
 struct Example {
     std::string instruction;
-    std::string context;   // "" when the row has none
+    std::string context;  // "" when the row has none
     std::string response;
     std::string category;  // "" when the format or row has none
     std::vector<ChatTurn> turns;

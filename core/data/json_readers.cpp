@@ -1,9 +1,8 @@
 // JSON-based formats: Dolly, Alpaca, chat (`messages`) and ShareGPT (`conversations`), each as
 // JSON Lines or as one JSON array.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 #include "core/data/reader_detail.h"
 
@@ -21,15 +20,22 @@ struct RowError {
 
 const char* json_type_name(const json& v) {
     switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "a boolean";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
-        case json::value_t::number_float: return "a number";
-        case json::value_t::string: return "a string";
-        case json::value_t::array: return "an array";
-        case json::value_t::object: return "an object";
-        default: return "an unsupported value";
+        case json::value_t::number_float:
+            return "a number";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "an unsupported value";
     }
 }
 
@@ -86,7 +92,8 @@ bool finish_conversation(Example& ex, const std::string& list_key, RowError* err
         return false;
     }
     if (!has_text(ex.turns[last].content)) {
-        *err = {list_key + "[" + std::to_string(last) + "]", "the final assistant message is empty"};
+        *err = {list_key + "[" + std::to_string(last) + "]",
+                "the final assistant message is empty"};
         return false;
     }
     size_t user = last;
@@ -159,13 +166,16 @@ bool convert_conversation(json& obj, Example& ex, RowError* err, const char* lis
 
 bool convert(DataFormat format, json& obj, Example& ex, RowError* err) {
     switch (format) {
-        case DataFormat::Dolly: return convert_dolly(obj, ex, err);
-        case DataFormat::Alpaca: return convert_alpaca(obj, ex, err);
+        case DataFormat::Dolly:
+            return convert_dolly(obj, ex, err);
+        case DataFormat::Alpaca:
+            return convert_alpaca(obj, ex, err);
         case DataFormat::Chat:
             return convert_conversation(obj, ex, err, "messages", "role", "content", false);
         case DataFormat::ShareGPT:
             return convert_conversation(obj, ex, err, "conversations", "from", "value", true);
-        case DataFormat::Csv: break;
+        case DataFormat::Csv:
+            break;
     }
     *err = {"", "internal: not a JSON format"};
     return false;
@@ -218,18 +228,25 @@ std::vector<size_t> array_element_lines(const std::string& text) {
             expecting = false;
         }
         switch (c) {
-            case '\n': ++line; break;
-            case '"': in_str = true; break;
+            case '\n':
+                ++line;
+                break;
+            case '"':
+                in_str = true;
+                break;
             case '[':
             case '{':
                 if (++depth == 1) expecting = true;
                 break;
             case ']':
-            case '}': --depth; break;
+            case '}':
+                --depth;
+                break;
             case ',':
                 if (depth == 1) expecting = true;
                 break;
-            default: break;
+            default:
+                break;
         }
     }
     return lines;

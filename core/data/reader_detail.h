@@ -11,8 +11,8 @@ namespace tb::data_detail {
 
 Status read_json_records(const std::string& text, const std::string& path, DataFormat format,
                          Dataset& out);
-Status read_csv_records(const std::string& text, const std::string& path,
-                        const CsvColumns& columns, Dataset& out);
+Status read_csv_records(const std::string& text, const std::string& path, const CsvColumns& columns,
+                        Dataset& out);
 
 // True when `s` is well-formed UTF-8 (CSV fields; JSON text is checked by the JSON parser).
 bool is_valid_utf8(const std::string& s);

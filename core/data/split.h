@@ -6,6 +6,7 @@
 // between standard-library implementations and versions.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -16,13 +17,13 @@ namespace tb {
 
 // SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, full 2^64 period, good statistical quality.
 class SplitMix64 {
-public:
+  public:
     explicit SplitMix64(uint64_t seed) : state_(seed) {}
     uint64_t next();
     // Uniform in [0, bound) for bound >= 1, without modulo bias (Lemire's multiply-and-reject).
     uint64_t below(uint64_t bound);
 
-private:
+  private:
     uint64_t state_;
 };
 
@@ -52,8 +53,8 @@ Result<SplitCounts> split_counts(size_t n, const SplitRatios& ratios);
 struct SplitOptions {
     SplitRatios ratios;
     uint64_t seed = 42;
-    // Stratified: every category gets (within one row) its proportional share of each split
-    // while the split totals stay exactly those of split_counts().
+    // Stratified: every category gets its proportional share of each split rounded down or up
+    // (controlled_rounding) while the split totals stay exactly those of split_counts().
     bool stratify = false;
 };
 
@@ -63,6 +64,12 @@ struct DatasetSplit {
     std::vector<size_t> val;
     std::vector<size_t> test;
 };
+
+// Rows of each stratum per split (train, val, test) for strata of `sizes` rows and split
+// totals `totals` (summing to the rows): every cell is the floor or the ceiling of its exact
+// proportional share sizes[c] * totals[s] / n, and all row and column sums are kept.
+std::vector<std::array<size_t, 3>> controlled_rounding(const std::vector<size_t>& sizes,
+                                                       const std::array<size_t, 3>& totals);
 
 Result<DatasetSplit> split_dataset(const std::vector<Example>& examples,
                                    const SplitOptions& options);

@@ -39,7 +39,7 @@ struct LengthHistogram {
 };
 
 struct SplitStats {
-    std::string name;                          // "train", "val", "test" or "all"
+    std::string name;  // "train", "val", "test" or "all"
     size_t rows = 0;
     std::map<std::string, size_t> categories;  // category ("" = none) -> rows
     size_t empty_context = 0;                  // rows whose context is empty
@@ -51,11 +51,11 @@ struct SplitStats {
 };
 
 struct StatsOptions {
-    LengthFn length;           // empty: utf8_length
-    std::string length_unit;   // shown in reports; empty: "chars" (or "tokens" if you pass one)
-    RenderFn render;           // empty: build_instruction_prompt
-    size_t max_length = 0;     // > 0: count rows longer than this (truncated in training)
-    size_t bins = 20;          // about this many bins (bin widths are 1, 2 or 5 x 10^k)
+    LengthFn length;          // empty: utf8_length
+    std::string length_unit;  // shown in reports; empty: "chars" (or "tokens" if you pass one)
+    RenderFn render;          // empty: build_instruction_prompt
+    size_t max_length = 0;    // > 0: count rows longer than this (truncated in training)
+    size_t bins = 20;         // about this many bins (bin widths are 1, 2 or 5 x 10^k)
 };
 
 struct DatasetStats {

@@ -78,7 +78,6 @@ Result<BleuStats> bleu_segment_stats(const std::string& hypothesis,
     std::array<std::unordered_map<std::string, int64_t>, kBleuMaxOrder> ref_max;
     std::vector<int64_t> ref_lens;
     for (const std::string& ref : references) {
-        if (ref.empty()) continue;
         NgramCounts rc = extract_ngrams(preprocess(ref));
         ref_lens.push_back(rc.length);
         for (int n = 0; n < kBleuMaxOrder; ++n) {
@@ -88,7 +87,7 @@ Result<BleuStats> bleu_segment_stats(const std::string& hypothesis,
             }
         }
     }
-    if (ref_lens.empty()) return Error{"empty reference (every reference of this item is empty)"};
+    if (ref_lens.empty()) return Error{"no reference given"};
 
     const NgramCounts hc = extract_ngrams(preprocess(hypothesis));
     BleuStats s;
@@ -111,9 +110,10 @@ BleuScore bleu_from_stats(const BleuStats& st, const BleuComputeOptions& options
     r.sys_len = st.sys_len;
     r.ref_len = st.ref_len;
     if (st.sys_len < st.ref_len) {
-        r.bp = st.sys_len > 0 ? std::exp(1.0 - static_cast<double>(st.ref_len) /
-                                                   static_cast<double>(st.sys_len))
-                              : 0.0;
+        r.bp =
+            st.sys_len > 0
+                ? std::exp(1.0 - static_cast<double>(st.ref_len) / static_cast<double>(st.sys_len))
+                : 0.0;
     } else {
         r.bp = 1.0;
     }

@@ -18,8 +18,8 @@ constexpr int kBleuMaxOrder = 4;
 // [hyp_len, ref_len, correct_1..4, total_1..4]). Corpus BLEU is computed from their sum, which
 // is also what the bootstrap resamples.
 struct BleuStats {
-    int64_t sys_len = 0;                          // hypothesis tokens
-    int64_t ref_len = 0;                          // closest reference length
+    int64_t sys_len = 0;                           // hypothesis tokens
+    int64_t ref_len = 0;                           // closest reference length
     std::array<int64_t, kBleuMaxOrder> correct{};  // clipped n-gram matches, n = 1..4
     std::array<int64_t, kBleuMaxOrder> total{};    // hypothesis n-grams, n = 1..4
 
@@ -28,11 +28,11 @@ struct BleuStats {
 
 // sacrebleu's BLEUScore fields.
 struct BleuScore {
-    double score = 0.0;                            // 0..100
-    std::array<int64_t, kBleuMaxOrder> counts{};   // = correct
+    double score = 0.0;                           // 0..100
+    std::array<int64_t, kBleuMaxOrder> counts{};  // = correct
     std::array<int64_t, kBleuMaxOrder> totals{};
     std::array<double, kBleuMaxOrder> precisions{};  // percentages
-    double bp = 0.0;                               // brevity penalty
+    double bp = 0.0;                                 // brevity penalty
     int64_t sys_len = 0;
     int64_t ref_len = 0;
 };
@@ -51,9 +51,10 @@ struct BleuComputeOptions {
 };
 
 // Statistics of one hypothesis against its references. Each string is rstrip()ped (Python
-// whitespace) and 13a-tokenized, as sacrebleu does. Empty references are dropped (sacrebleu
-// allows a variable number of references that way); if none is left, an error is returned, as
-// sacrebleu raises "Empty or `None` reference sentence found.".
+// whitespace) and 13a-tokenized, as sacrebleu does. An empty reference string is a reference of
+// length 0, as in sacrebleu 2.5+/2.6 (whose _cache_references only drops None; sacrebleu 2.0-2.4
+// dropped "" and raised when nothing was left). The closest-length rule can therefore pick an
+// empty reference (brevity penalty 1). Error if `references` is empty.
 Result<BleuStats> bleu_segment_stats(const std::string& hypothesis,
                                      const std::vector<std::string>& references);
 
@@ -62,7 +63,7 @@ BleuScore bleu_from_stats(const BleuStats& stats, const BleuComputeOptions& opti
 
 // sacrebleu.corpus_bleu(hyps, refs) with default arguments. `references[i]` holds the
 // references of item i (note: sacrebleu's own argument is transposed, one stream per reference
-// "slot"). Error names the item index when its references are all empty or the sizes differ.
+// "slot"). Error names the item index when it has no reference, or when the sizes differ.
 Result<BleuScore> corpus_bleu(const std::vector<std::string>& hypotheses,
                               const std::vector<std::vector<std::string>>& references);
 

@@ -13,8 +13,8 @@ namespace {
 using Word = std::string;
 
 bool ends_with(const Word& w, std::string_view suffix) {
-    return w.size() >= suffix.size() && w.compare(w.size() - suffix.size(), suffix.size(),
-                                                  suffix.data(), suffix.size()) == 0;
+    return w.size() >= suffix.size() &&
+           w.compare(w.size() - suffix.size(), suffix.size(), suffix.data(), suffix.size()) == 0;
 }
 
 Word drop(const Word& w, size_t n) { return w.substr(0, w.size() - n); }
@@ -86,8 +86,8 @@ Word apply_rule_list(const Word& word, const std::vector<Rule>& rules) {
 
 Word step1a(const Word& word) {
     if (ends_with(word, "ies") && word.size() == 4) return drop(word, 3) + "ie";
-    return apply_rule_list(word, {{"sses", "ss", {}}, {"ies", "i", {}}, {"ss", "ss", {}},
-                                  {"s", "", {}}});
+    return apply_rule_list(word,
+                           {{"sses", "ss", {}}, {"ies", "i", {}}, {"ss", "ss", {}}, {"s", "", {}}});
 }
 
 Word step1b(const Word& word) {
@@ -126,7 +126,8 @@ Word step1b(const Word& word) {
 
 Word step1c(const Word& word) {
     return apply_rule_list(word, {{"y", "i", [](const Word& stem) {
-                                       return stem.size() > 1 && is_consonant(stem, stem.size() - 1);
+                                       return stem.size() > 1 &&
+                                              is_consonant(stem, stem.size() - 1);
                                    }}});
 }
 
@@ -145,9 +146,8 @@ Word step2(const Word& word) {
     };
     // 'logi' -> 'log' keeps the 'l' with the stem for the measure: word[:-3].
     const Word word_minus3 = word.size() >= 3 ? drop(word, 3) : Word();
-    rules.push_back({"logi", "log", [word_minus3](const Word&) {
-                         return has_positive_measure(word_minus3);
-                     }});
+    rules.push_back(
+        {"logi", "log", [word_minus3](const Word&) { return has_positive_measure(word_minus3); }});
     return apply_rule_list(word, rules);
 }
 
@@ -165,28 +165,27 @@ Word step3(const Word& word) {
 Word step4(const Word& word) {
     const auto gt1 = [](const Word& s) { return measure(s) > 1; };
     return apply_rule_list(
-        word, {{"al", "", gt1},
-               {"ance", "", gt1},
-               {"ence", "", gt1},
-               {"er", "", gt1},
-               {"ic", "", gt1},
-               {"able", "", gt1},
-               {"ible", "", gt1},
-               {"ant", "", gt1},
-               {"ement", "", gt1},
-               {"ment", "", gt1},
-               {"ent", "", gt1},
-               {"ion", "",
-                [](const Word& s) {
-                    return measure(s) > 1 && (s.back() == 's' || s.back() == 't');
-                }},
-               {"ou", "", gt1},
-               {"ism", "", gt1},
-               {"ate", "", gt1},
-               {"iti", "", gt1},
-               {"ous", "", gt1},
-               {"ive", "", gt1},
-               {"ize", "", gt1}});
+        word,
+        {{"al", "", gt1},
+         {"ance", "", gt1},
+         {"ence", "", gt1},
+         {"er", "", gt1},
+         {"ic", "", gt1},
+         {"able", "", gt1},
+         {"ible", "", gt1},
+         {"ant", "", gt1},
+         {"ement", "", gt1},
+         {"ment", "", gt1},
+         {"ent", "", gt1},
+         {"ion", "",
+          [](const Word& s) { return measure(s) > 1 && (s.back() == 's' || s.back() == 't'); }},
+         {"ou", "", gt1},
+         {"ism", "", gt1},
+         {"ate", "", gt1},
+         {"iti", "", gt1},
+         {"ous", "", gt1},
+         {"ive", "", gt1},
+         {"ize", "", gt1}});
 }
 
 Word step5a(const Word& word) {
@@ -207,10 +206,12 @@ Word step5b(const Word& word) {
 // NLTK_EXTENSIONS table of irregular forms (pool: form -> stem).
 const char* irregular(const Word& w) {
     static const std::vector<std::pair<const char*, const char*>> kPool = {
-        {"sky", "sky"},         {"skies", "sky"},    {"dying", "die"},       {"lying", "lie"},
-        {"tying", "tie"},       {"news", "news"},    {"innings", "inning"},  {"inning", "inning"},
-        {"outings", "outing"},  {"outing", "outing"}, {"cannings", "canning"}, {"canning", "canning"},
-        {"howe", "howe"},       {"proceed", "proceed"}, {"exceed", "exceed"}, {"succeed", "succeed"},
+        {"sky", "sky"},         {"skies", "sky"},        {"dying", "die"},
+        {"lying", "lie"},       {"tying", "tie"},        {"news", "news"},
+        {"innings", "inning"},  {"inning", "inning"},    {"outings", "outing"},
+        {"outing", "outing"},   {"cannings", "canning"}, {"canning", "canning"},
+        {"howe", "howe"},       {"proceed", "proceed"},  {"exceed", "exceed"},
+        {"succeed", "succeed"},
     };
     for (const auto& [form, stem] : kPool)
         if (w == form) return stem;

@@ -158,8 +158,8 @@ PairedTestResult observed(const AdditiveMetric& a, const AdditiveMetric& b) {
 
 void finish(PairedTestResult* r, int trials) {
     r->trials = trials;
-    r->p_value = (static_cast<double>(r->at_least_as_extreme) + 1.0) /
-                 (static_cast<double>(trials) + 1.0);
+    r->p_value =
+        (static_cast<double>(r->at_least_as_extreme) + 1.0) / (static_cast<double>(trials) + 1.0);
 }
 
 }  // namespace

@@ -26,14 +26,14 @@ namespace tb::metrics {
 
 // SplitMix64 (Steele, Lea, Flood 2014): state += 0x9E3779B97F4A7C15, then the standard mix.
 class SplitMix64 {
-public:
+  public:
     explicit SplitMix64(uint64_t seed) : state_(seed) {}
     uint64_t next();
     // Uniform integer in [0, n) for n >= 1 by rejection sampling: draws x = next() until
     // x < 2^64 - (2^64 mod n), returns x mod n (no modulo bias).
     uint64_t below(uint64_t n);
 
-private:
+  private:
     uint64_t state_;
 };
 
@@ -61,9 +61,9 @@ AdditiveMetric bleu_metric(const std::vector<BleuStats>& per_item,
 AdditiveMetric subset(const AdditiveMetric& m, const std::vector<size_t>& indices);
 
 struct BootstrapOptions {
-    int resamples = 1000;       // number of bootstrap replicates / permutation trials (>= 1)
-    uint64_t seed = 12345;      // SplitMix64 seed
-    double confidence = 0.95;   // central interval mass for bootstrap_ci, in (0, 1)
+    int resamples = 1000;      // number of bootstrap replicates / permutation trials (>= 1)
+    uint64_t seed = 12345;     // SplitMix64 seed
+    double confidence = 0.95;  // central interval mass for bootstrap_ci, in (0, 1)
 };
 
 struct ConfidenceInterval {
@@ -82,10 +82,10 @@ Result<ConfidenceInterval> bootstrap_ci(const AdditiveMetric& m, const Bootstrap
 struct PairedTestResult {
     double value_a = 0.0;
     double value_b = 0.0;
-    double delta = 0.0;          // value_a - value_b on the full sample
+    double delta = 0.0;               // value_a - value_b on the full sample
     int64_t at_least_as_extreme = 0;  // trials counted for the p-value (see the tests)
     int trials = 0;
-    double p_value = 1.0;        // (at_least_as_extreme + 1) / (trials + 1)
+    double p_value = 1.0;  // (at_least_as_extreme + 1) / (trials + 1)
 };
 
 // Paired bootstrap test (Koehn 2004; two-sided, null-centred as in Berg-Kirkpatrick et al.

@@ -56,7 +56,7 @@ RougeScore make_score(double precision, double recall) {
 
 // Token strings -> dense ids, so that the LCS tables compare integers.
 class Interner {
-public:
+  public:
     std::vector<int> ids(const std::vector<std::string>& tokens) {
         std::vector<int> out;
         out.reserve(tokens.size());
@@ -68,7 +68,7 @@ public:
     }
     size_t size() const { return map_.size(); }
 
-private:
+  private:
     std::unordered_map<std::string, int> map_;
 };
 
@@ -186,8 +186,8 @@ std::vector<std::string> rouge_tokenize(std::string_view text, bool use_stemmer)
     return tokens;
 }
 
-RougeScore rouge_n(const std::vector<std::string>& target, const std::vector<std::string>& prediction,
-                   int n) {
+RougeScore rouge_n(const std::vector<std::string>& target,
+                   const std::vector<std::string>& prediction, int n) {
     Interner in;
     const std::vector<int> t = in.ids(target);
     const std::vector<int> p = in.ids(prediction);

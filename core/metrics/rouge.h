@@ -43,8 +43,8 @@ std::vector<std::string> rouge_tokenize(std::string_view text, bool use_stemmer)
 
 // rouge-score _score_ngrams on n-grams of the token lists (precision = overlap / max(pred, 1),
 // recall = overlap / max(target, 1)).
-RougeScore rouge_n(const std::vector<std::string>& target, const std::vector<std::string>& prediction,
-                   int n);
+RougeScore rouge_n(const std::vector<std::string>& target,
+                   const std::vector<std::string>& prediction, int n);
 // rouge-score _score_lcs (0 if either side is empty).
 RougeScore rouge_l(const std::vector<std::string>& target,
                    const std::vector<std::string>& prediction);

@@ -15,8 +15,11 @@ namespace {
 
 using nlohmann::json;
 
-// "string \"abc\"", "number 2.5", ... for messages; long values are cut.
+// "string \"abc\"", "number 2.5", "array of 3 elements" for messages. Containers are never
+// dumped: dump() recurses, and a hostile file can nest arrays a million levels deep.
 std::string describe(const json& j) {
+    if (j.is_array()) return "array of " + std::to_string(j.size()) + " elements";
+    if (j.is_object()) return "object";
     std::string v = j.dump();
     if (v.size() > 40) v = v.substr(0, 37) + "...";
     return std::string(j.type_name()) + " " + v;
@@ -24,7 +27,7 @@ std::string describe(const json& j) {
 
 // Typed, validated access to one JSON object; every error reads "<path>: <prefix><key>: ...".
 class Fields {
-public:
+  public:
     Fields(const json& obj, std::string path, std::string prefix = "")
         : obj_(obj), path_(std::move(path)), prefix_(std::move(prefix)) {}
 
@@ -46,23 +49,28 @@ public:
     // Integer field; floats such as 2.0 are rejected (transformers' strict configs do too).
     Status integer(const std::string& key, int64_t* out, bool required, int64_t min) const {
         const json* j = get(key);
-        if (!j) return required ? Status(err(key, is_explicit_null(key) ? "must not be null" : "missing"))
-                                : Status::Ok();
+        if (!j)
+            return required
+                       ? Status(err(key, is_explicit_null(key) ? "must not be null" : "missing"))
+                       : Status::Ok();
         if (!j->is_number_integer()) return err(key, "expected an integer, got " + describe(*j));
         if (j->is_number_unsigned() &&
             j->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
             return err(key, "integer out of range");
         const int64_t v = j->get<int64_t>();
         if (v < min)
-            return err(key, min == 1 ? "must be positive, got " + std::to_string(v)
-                                     : "must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+            return err(
+                key, min == 1 ? "must be positive, got " + std::to_string(v)
+                              : "must be >= " + std::to_string(min) + ", got " + std::to_string(v));
         *out = v;
         return Status::Ok();
     }
     Status number(const std::string& key, double* out, bool required) const {
         const json* j = get(key);
-        if (!j) return required ? Status(err(key, is_explicit_null(key) ? "must not be null" : "missing"))
-                                : Status::Ok();
+        if (!j)
+            return required
+                       ? Status(err(key, is_explicit_null(key) ? "must not be null" : "missing"))
+                       : Status::Ok();
         if (!j->is_number()) return err(key, "expected a number, got " + describe(*j));
         const double v = j->get<double>();
         if (!std::isfinite(v)) return err(key, "must be finite");
@@ -85,8 +93,10 @@ public:
     }
     Status string(const std::string& key, std::string* out, bool required) const {
         const json* j = get(key);
-        if (!j) return required ? Status(err(key, is_explicit_null(key) ? "must not be null" : "missing"))
-                                : Status::Ok();
+        if (!j)
+            return required
+                       ? Status(err(key, is_explicit_null(key) ? "must not be null" : "missing"))
+                       : Status::Ok();
         if (!j->is_string()) return err(key, "expected a string, got " + describe(*j));
         *out = j->get<std::string>();
         return Status::Ok();
@@ -126,7 +136,8 @@ public:
                 const json& e = (*j)[i];
                 if (!e.is_number_integer() || (!e.is_number_unsigned() && e.get<int64_t>() < 0) ||
                     (e.is_number_unsigned() &&
-                     e.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+                     e.get<uint64_t>() >
+                         static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
                     return err(key, "element " + std::to_string(i) +
                                         ": expected a non-negative integer, got " + describe(e));
                 ids.push_back(e.get<int64_t>());
@@ -142,7 +153,7 @@ public:
         return Status::Ok();
     }
 
-private:
+  private:
     const json& obj_;
     std::string path_;
     std::string prefix_;
@@ -209,8 +220,8 @@ Status parse_rope(const json& root, const Fields& top, const std::string& path, 
         return f.err("high_freq_factor", "must be greater than low_freq_factor");
     // transformers 5's standardize_rope_params fills it from max_position_embeddings.
     rs.original_max_position_embeddings = cfg->max_position_embeddings;
-    TB_TRY_STATUS(f.integer("original_max_position_embeddings", &rs.original_max_position_embeddings,
-                            false, 1));
+    TB_TRY_STATUS(f.integer("original_max_position_embeddings",
+                            &rs.original_max_position_embeddings, false, 1));
     cfg->rope_scaling = rs;
     return Status::Ok();
 }
@@ -225,7 +236,8 @@ Result<LlamaConfig> parse_llama_config(const std::string& json_text, const std::
     TB_TRY_STATUS(f.string("model_type", &c.model_type, true));
     const bool mistral = c.model_type == "mistral";
     if (c.model_type != "llama" && !mistral)
-        return f.err("model_type", "unsupported '" + c.model_type + "' (supported: llama, mistral)");
+        return f.err("model_type",
+                     "unsupported '" + c.model_type + "' (supported: llama, mistral)");
     if (mistral && f.get("sliding_window"))
         return f.err("sliding_window",
                      "sliding-window attention is not supported (must be null or absent)");
@@ -245,14 +257,14 @@ Result<LlamaConfig> parse_llama_config(const std::string& json_text, const std::
         TB_TRY_STATUS(f.integer("head_dim", &c.head_dim, true, 1));
     } else {
         if (c.hidden_size % c.num_attention_heads != 0)
-            return f.err("num_attention_heads", std::to_string(c.num_attention_heads) +
-                                                    " does not divide hidden_size " +
-                                                    std::to_string(c.hidden_size) +
-                                                    " (and no head_dim is given)");
+            return f.err("num_attention_heads",
+                         std::to_string(c.num_attention_heads) + " does not divide hidden_size " +
+                             std::to_string(c.hidden_size) + " (and no head_dim is given)");
         c.head_dim = c.hidden_size / c.num_attention_heads;
     }
     if (c.head_dim % 2 != 0)
-        return f.err("head_dim", std::to_string(c.head_dim) + " must be even for rotary embeddings");
+        return f.err("head_dim",
+                     std::to_string(c.head_dim) + " must be even for rotary embeddings");
 
     TB_TRY_STATUS(f.positive_number("rms_norm_eps", &c.rms_norm_eps, false));
     if (mistral) c.max_position_embeddings = 4096 * 32;
@@ -274,7 +286,8 @@ Result<LlamaConfig> parse_llama_config(const std::string& json_text, const std::
     const char* dtype_key = f.get("dtype") ? "dtype" : "torch_dtype";
     TB_TRY_STATUS(f.string(dtype_key, &c.dtype, false));
     if (c.dtype != "float32" && c.dtype != "float16" && c.dtype != "bfloat16")
-        return f.err(dtype_key, "unsupported '" + c.dtype + "' (expected float32, float16 or bfloat16)");
+        return f.err(dtype_key,
+                     "unsupported '" + c.dtype + "' (expected float32, float16 or bfloat16)");
 
     TB_TRY_STATUS(parse_rope(root, f, path, &c));
     return c;
@@ -312,7 +325,8 @@ Result<GenerationDefaults> parse_generation_defaults(const std::string& json_tex
     if (f.get("top_p")) {
         double p = 0;
         TB_TRY_STATUS(f.number("top_p", &p, true));
-        if (p < 0 || p > 1) return f.err("top_p", "must be in [0, 1], got " + f.get("top_p")->dump());
+        if (p < 0 || p > 1)
+            return f.err("top_p", "must be in [0, 1], got " + f.get("top_p")->dump());
         g.top_p = p;
     }
     if (f.get("repetition_penalty")) {

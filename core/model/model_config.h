@@ -30,17 +30,17 @@ struct LlamaConfig {
     int64_t num_key_value_heads = 0;  // = num_attention_heads when absent (no GQA)
     int64_t head_dim = 0;             // = hidden_size / num_attention_heads when absent
     double rms_norm_eps = 1e-6;
-    double rope_theta = 10000.0;      // from rope_theta or rope_parameters.rope_theta
+    double rope_theta = 10000.0;  // from rope_theta or rope_parameters.rope_theta
     RopeScaling rope_scaling;
     int64_t max_position_embeddings = 2048;
     bool tie_word_embeddings = false;
-    bool attention_bias = false;      // q/k/v/o biases (rare in Llama, supported)
+    bool attention_bias = false;  // q/k/v/o biases (rare in Llama, supported)
     bool mlp_bias = false;
     std::string hidden_act = "silu";  // only silu is accepted
     std::optional<int64_t> bos_token_id;
     std::vector<int64_t> eos_token_ids;  // config's eos_token_id, int or list
     std::optional<int64_t> pad_token_id;
-    std::string dtype = "float32";    // torch_dtype / dtype: "float32" | "float16" | "bfloat16"
+    std::string dtype = "float32";  // torch_dtype / dtype: "float32" | "float16" | "bfloat16"
     std::string model_type = "llama";
 };
 

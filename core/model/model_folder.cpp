@@ -27,7 +27,8 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 enum class Kind { kMissing, kFile, kDir, kOther };
@@ -59,7 +60,8 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
     } catch (const json::exception& e) {
         return make_error(index_path, std::string("invalid JSON: ") + e.what());
     }
-    if (!index.is_object()) return make_error(index_path, "expected a JSON object at the top level");
+    if (!index.is_object())
+        return make_error(index_path, "expected a JSON object at the top level");
     auto wm = index.find("weight_map");
     if (wm == index.end()) return make_error(index_path, "weight_map: missing");
     if (!wm->is_object()) return make_error(index_path, "weight_map: expected an object");
@@ -69,11 +71,12 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
     std::map<std::string, std::string> shard_of;
     for (auto it = wm->begin(); it != wm->end(); ++it) {
         const std::string where = "weight_map: tensor " + quote(it.key());
-        if (!it.value().is_string()) return make_error(index_path, where + ": shard name is not a string");
+        if (!it.value().is_string())
+            return make_error(index_path, where + ": shard name is not a string");
         const std::string shard = it.value().get<std::string>();
         // Only plain file names: an index must not make us map files outside the folder.
-        if (shard.empty() || shard == "." || shard == ".." || shard.find('/') != std::string::npos ||
-            shard.find('\0') != std::string::npos)
+        if (shard.empty() || shard == "." || shard == ".." ||
+            shard.find('/') != std::string::npos || shard.find('\0') != std::string::npos)
             return make_error(index_path, where + ": shard " + quote(shard) +
                                               " is not a file name inside the model folder");
         by_shard[shard].push_back(it.key());
@@ -83,19 +86,22 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
     for (const auto& [shard, names] : by_shard) {
         const std::string shard_path = dir + "/" + shard;
         if (path_kind(shard_path) != Kind::kFile)
-            return make_error(index_path, "weight_map: shard " + quote(shard) + " (listed for tensor " +
-                                              quote(names.front()) + ") does not exist");
-        TB_ASSIGN_OR_RETURN(std::shared_ptr<SafetensorsFile> file, SafetensorsFile::open(shard_path));
+            return make_error(index_path, "weight_map: shard " + quote(shard) +
+                                              " (listed for tensor " + quote(names.front()) +
+                                              ") does not exist");
+        TB_ASSIGN_OR_RETURN(std::shared_ptr<SafetensorsFile> file,
+                            SafetensorsFile::open(shard_path));
         for (const std::string& n : names) {
             if (!file->find(n))
-                return make_error(index_path, "weight_map: tensor " + quote(n) + " is not in shard " +
-                                                  quote(shard));
+                return make_error(index_path, "weight_map: tensor " + quote(n) +
+                                                  " is not in shard " + quote(shard));
         }
         for (const auto& [n, view] : file->tensors()) {
             (void)view;
             auto it = shard_of.find(n);
             if (it == shard_of.end())
-                return make_error(shard_path, "tensor " + quote(n) + " is not listed in " + index_path);
+                return make_error(shard_path,
+                                  "tensor " + quote(n) + " is not listed in " + index_path);
             if (it->second != shard)
                 return make_error(shard_path, "tensor " + quote(n) + " is also here, but " +
                                                   index_path + " maps it to " + quote(it->second));
@@ -106,14 +112,15 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
     return Status::Ok();
 }
 
-Status check_tensor(const StTensorView& v, const std::vector<int64_t>& shape, const std::string& file) {
+Status check_tensor(const StTensorView& v, const std::vector<int64_t>& shape,
+                    const std::string& file) {
     const std::string where = file + ": tensor " + quote(v.name);
     if (v.dtype != StDType::F32 && v.dtype != StDType::F16 && v.dtype != StDType::BF16)
         return make_error(where, std::string("dtype ") + st_dtype_name(v.dtype) +
                                      " is not supported for weights (expected F32, F16 or BF16)");
     if (v.shape != shape)
-        return make_error(where, "shape " + shape_str(v.shape) + " does not match " + shape_str(shape) +
-                                     " implied by config.json");
+        return make_error(where, "shape " + shape_str(v.shape) + " does not match " +
+                                     shape_str(shape) + " implied by config.json");
     return Status::Ok();
 }
 
@@ -196,7 +203,8 @@ Result<ModelFolder> open_model_folder(const std::string& dir_in) {
         if (expected.count(name)) continue;
         // Some exporters keep a tied head anyway; it must still look like one.
         if (name == "lm_head.weight" && mf.config.tie_word_embeddings) {
-            TB_TRY_STATUS(check_tensor(*view, {mf.config.vocab_size, mf.config.hidden_size}, source[name]));
+            TB_TRY_STATUS(
+                check_tensor(*view, {mf.config.vocab_size, mf.config.hidden_size}, source[name]));
             continue;
         }
         // Old checkpoints saved the rotary buffer; it is recomputed from the config.

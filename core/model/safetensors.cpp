@@ -32,9 +32,9 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {StDType::F32, "F32", 4, 11}, {StDType::F16, "F16", 2, 7},  {StDType::BF16, "BF16", 2, 8},
-    {StDType::F64, "F64", 8, 12}, {StDType::I64, "I64", 8, 13}, {StDType::I32, "I32", 4, 9},
-    {StDType::I16, "I16", 2, 5},  {StDType::I8, "I8", 1, 2},    {StDType::U8, "U8", 1, 1},
+    {StDType::F32, "F32", 4, 11},  {StDType::F16, "F16", 2, 7},  {StDType::BF16, "BF16", 2, 8},
+    {StDType::F64, "F64", 8, 12},  {StDType::I64, "I64", 8, 13}, {StDType::I32, "I32", 4, 9},
+    {StDType::I16, "I16", 2, 5},   {StDType::I8, "I8", 1, 2},    {StDType::U8, "U8", 1, 1},
     {StDType::BOOL, "BOOL", 1, 0},
 };
 
@@ -86,7 +86,7 @@ uint64_t read_le_u64(const uint8_t* p) {
 // Buffered writer to "<path>.tmp.<pid>.<n>" that becomes `path` only in commit(): a crash or
 // an error at any point leaves the previous file (if any) untouched and no temp file behind.
 class AtomicFileWriter {
-public:
+  public:
     explicit AtomicFileWriter(std::string path) : path_(std::move(path)) {
         static std::atomic<unsigned> counter{0};
         tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
@@ -114,16 +114,19 @@ public:
 
     Status commit() {
         TB_TRY_STATUS(flush());
-        if (::fsync(fd_) != 0) return make_error(tmp_, std::string("fsync: ") + std::strerror(errno));
+        if (::fsync(fd_) != 0)
+            return make_error(tmp_, std::string("fsync: ") + std::strerror(errno));
         const int fd = fd_;
         fd_ = -1;
-        if (::close(fd) != 0) return make_error(tmp_, std::string("close: ") + std::strerror(errno));
+        if (::close(fd) != 0)
+            return make_error(tmp_, std::string("close: ") + std::strerror(errno));
         if (::rename(tmp_.c_str(), path_.c_str()) != 0)
             return make_error(path_, std::string("rename failed: ") + std::strerror(errno));
         committed_ = true;
         // Persist the directory entry too, otherwise the rename itself may be lost on a crash.
         auto slash = path_.find_last_of('/');
-        std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path_.substr(0, slash));
+        std::string dir =
+            slash == std::string::npos ? "." : (slash == 0 ? "/" : path_.substr(0, slash));
         int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) {
             ::fsync(dfd);
@@ -141,7 +144,7 @@ public:
         committed_ = true;  // nothing left to clean up
     }
 
-private:
+  private:
     static constexpr size_t kBufSize = 1 << 20;
 
     Status flush() {
@@ -233,7 +236,8 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
     const int map_errno = errno;
     ::close(fd);  // the mapping keeps the file alive
-    if (map == MAP_FAILED) return make_error(path, std::string("mmap failed: ") + std::strerror(map_errno));
+    if (map == MAP_FAILED)
+        return make_error(path, std::string("mmap failed: ") + std::strerror(map_errno));
 
     std::shared_ptr<SafetensorsFile> f(new SafetensorsFile());
     f->path_ = path;
@@ -272,7 +276,8 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
         return make_error(path, std::string("header is not valid JSON: ") + e.what());
     }
     if (!header.is_object()) return make_error(path, "header is not a JSON object");
-    if (!duplicate.empty()) return make_error(path, "tensor " + quote(duplicate) + " appears twice");
+    if (!duplicate.empty())
+        return make_error(path, "tensor " + quote(duplicate) + " appears twice");
 
     struct Range {
         uint64_t begin, end;
@@ -286,8 +291,8 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
             if (!entry.is_object()) return make_error(path, "__metadata__: not a JSON object");
             for (auto m = entry.begin(); m != entry.end(); ++m) {
                 if (!m.value().is_string())
-                    return make_error(path, "__metadata__: value of " + quote(m.key()) +
-                                                " is not a string");
+                    return make_error(
+                        path, "__metadata__: value of " + quote(m.key()) + " is not a string");
                 f->metadata_[m.key()] = m.value().get<std::string>();
             }
             continue;
@@ -331,9 +336,11 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
         if (off == entry.end()) return make_error(where, "data_offsets: missing");
         if (!off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
             !(*off)[1].is_number_unsigned())
-            return make_error(where, "data_offsets: expected [begin, end] with non-negative integers");
+            return make_error(where,
+                              "data_offsets: expected [begin, end] with non-negative integers");
         const uint64_t b = (*off)[0].get<uint64_t>(), e = (*off)[1].get<uint64_t>();
-        const std::string offs = "data_offsets [" + std::to_string(b) + "," + std::to_string(e) + "]";
+        const std::string offs =
+            "data_offsets [" + std::to_string(b) + "," + std::to_string(e) + "]";
         if (b > e) return make_error(where, offs + ": begin is after end");
         if (e > buffer_size)
             return make_error(where, offs + ": end is beyond the " + std::to_string(buffer_size) +
@@ -352,7 +359,8 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
               [](const Range& a, const Range& b) { return a.begin < b.begin; });
     for (size_t i = 1; i < ranges.size(); ++i) {
         if (ranges[i].begin < ranges[i - 1].end)
-            return make_error(path, "tensor " + quote(*ranges[i].name) + ": data_offsets overlap tensor " +
+            return make_error(path, "tensor " + quote(*ranges[i].name) +
+                                        ": data_offsets overlap tensor " +
                                         quote(*ranges[i - 1].name));
     }
     return f;
@@ -387,7 +395,9 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
         if (!names.insert(t.name).second) return make_error(where, "name appears twice");
         if (!dtype_info(t.dtype)) return make_error(where, "invalid dtype");
         for (int64_t d : t.shape)
-            if (d < 0) return make_error(where, "shape " + shape_str(t.shape) + " has a negative dimension");
+            if (d < 0)
+                return make_error(where,
+                                  "shape " + shape_str(t.shape) + " has a negative dimension");
         if (!checked_nbytes(t.shape, st_dtype_size(t.dtype), &nbytes[i]))
             return make_error(where, "shape " + shape_str(t.shape) + " element count overflows");
     }
@@ -411,7 +421,8 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
             if (!first_kv) h += ",";
             first_kv = false;
             if (!json_str(k, &h) || (h += ":", !json_str(v, &h)))
-                return make_error("__metadata__", "key or value of " + quote(k) + " is not valid UTF-8");
+                return make_error("__metadata__",
+                                  "key or value of " + quote(k) + " is not valid UTF-8");
         }
         h += "}";
         first = false;
@@ -422,7 +433,8 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
         const StTensorSource& t = tensors[idx];
         if (!first) h += ",";
         first = false;
-        if (!json_str(t.name, &h)) return make_error("tensor " + quote(t.name), "name is not valid UTF-8");
+        if (!json_str(t.name, &h))
+            return make_error("tensor " + quote(t.name), "name is not valid UTF-8");
         h += ":{\"dtype\":\"";
         h += st_dtype_name(t.dtype);
         h += "\",\"shape\":";
@@ -440,7 +452,8 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
     return L;
 }
 
-Status write_safetensors_streamed(const std::string& path, const std::vector<StTensorSource>& tensors,
+Status write_safetensors_streamed(const std::string& path,
+                                  const std::vector<StTensorSource>& tensors,
                                   const std::map<std::string, std::string>& metadata) {
     auto planned = st_plan_layout(tensors, metadata);
     if (!planned.ok()) return make_error(path, planned.error().message);
@@ -479,13 +492,16 @@ Status write_safetensors_streamed(const std::string& path, const std::vector<StT
         StByteSink sink = [&](const void* p, size_t n) -> Status {
             if (n > nb - got) {
                 too_many = true;
-                return make_error(where, "producer delivered more than " + std::to_string(nb) + " bytes");
+                return make_error(where,
+                                  "producer delivered more than " + std::to_string(nb) + " bytes");
             }
             got += n;
             return w.write(p, n);
         };
         Status s = t.produce(sink);
-        if (too_many) return make_error(where, "producer delivered more than " + std::to_string(nb) + " bytes");
+        if (too_many)
+            return make_error(where,
+                              "producer delivered more than " + std::to_string(nb) + " bytes");
         if (!s.ok()) return s;
         if (got != nb)
             return make_error(where, "producer delivered " + std::to_string(got) + " of " +

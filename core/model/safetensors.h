@@ -37,7 +37,7 @@ struct StTensorView {
 };
 
 class SafetensorsFile {
-public:
+  public:
     // Maps and validates the file. Errors name the path and the offending tensor/field.
     static Result<std::shared_ptr<SafetensorsFile>> open(const std::string& path);
     ~SafetensorsFile();
@@ -54,7 +54,7 @@ public:
     // Start of the read-only mapping (file_size() bytes); every view lies inside it.
     const uint8_t* file_data() const { return static_cast<const uint8_t*>(map_); }
 
-private:
+  private:
     SafetensorsFile() = default;
     std::string path_;
     void* map_ = nullptr;
@@ -93,10 +93,10 @@ struct StTensorSource {
 // the order in which their bytes follow it. Exposed for tests and for callers that need the
 // file size up front. Errors: empty/duplicate/reserved name, bad shape, name not UTF-8.
 struct StLayout {
-    std::string header;             // JSON text padded with spaces to a multiple of 8 bytes
-    std::vector<size_t> order;      // indices into the input, in file order
-    std::vector<uint64_t> begin;    // data offset of input i (indexed like the input)
-    uint64_t data_size = 0;         // total bytes after the header
+    std::string header;           // JSON text padded with spaces to a multiple of 8 bytes
+    std::vector<size_t> order;    // indices into the input, in file order
+    std::vector<uint64_t> begin;  // data offset of input i (indexed like the input)
+    uint64_t data_size = 0;       // total bytes after the header
 };
 Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
                                 const std::map<std::string, std::string>& metadata);

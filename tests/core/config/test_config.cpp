@@ -121,8 +121,8 @@ TEST(Config, ModelIdStaysAnIdWhenNoSuchFolder) {
 
 TEST(Config, NumbersInEveryYamlSpelling) {
     // 2e-4 is a string to YAML 1.1 readers (no '.'); we follow YAML 1.2 and read a number.
-    for (const char* v : {"2e-4", "2E-4", "2e-04", "2.0e-4", "0.0002", ".0002", "+2e-4",
-                          "\"2e-4\"", "'2e-4'", "20e-5"}) {
+    for (const char* v : {"2e-4", "2E-4", "2e-04", "2.0e-4", "0.0002", ".0002", "+2e-4", "\"2e-4\"",
+                          "'2e-4'", "20e-5"}) {
         tb::AppConfig c = parse_ok(std::string("training:\n  learning_rate: ") + v + "\n");
         EXPECT_DOUBLE_EQ(c.training.learning_rate, 2e-4) << v;
     }
@@ -218,6 +218,8 @@ TEST(Config, BadYamlSyntaxNamesLine) {
               "cfg.yaml:4: invalid YAML: illegal block entry");
     EXPECT_EQ(error_of("data: {path: x.jsonl\n"),
               "cfg.yaml:2: invalid YAML: end of map flow not found");
+    EXPECT_EQ(error_of("a: " + std::string(100000, '[')),
+              "cfg.yaml:1: invalid YAML: nesting too deep");
 }
 
 TEST(Config, DuplicateKeysAreErrors) {
@@ -281,8 +283,7 @@ TEST(Config, WrittenNumbersReadAsFloatsInYaml11Too) {
     EXPECT_NE(yaml.find("  learning_rate: 2.0e-04\n"), std::string::npos) << yaml;
     EXPECT_NE(yaml.find("  alpha: 32.0\n"), std::string::npos) << yaml;
     EXPECT_NE(yaml.find("  r: 16\n"), std::string::npos) << yaml;
-    EXPECT_NE(yaml.find("  target_modules: [q_proj, k_proj, v_proj, o_proj]\n"),
-              std::string::npos);
+    EXPECT_NE(yaml.find("  target_modules: [q_proj, k_proj, v_proj, o_proj]\n"), std::string::npos);
     EXPECT_NE(yaml.find("  path: \"\"\n"), std::string::npos);
 }
 
@@ -299,10 +300,10 @@ TEST(Config, SchemaListsEveryFieldWithDefaultsAndRanges) {
         EXPECT_TRUE(tb::set_config_field(c, f.key, f.default_value).ok()) << f.key;
         EXPECT_EQ(tb::config_field_value(tb::AppConfig{}, f.key).value(), f.default_value);
     }
-    for (const char* k : {"model.name", "model.max_length", "lora.r", "lora.alpha", "lora.dropout",
-                          "training.epochs", "training.batch_size", "training.learning_rate",
-                          "training.gradient_accumulation_steps", "data.split_seed",
-                          "eval.bertscore_model"})
+    for (const char* k :
+         {"model.name", "model.max_length", "lora.r", "lora.alpha", "lora.dropout",
+          "training.epochs", "training.batch_size", "training.learning_rate",
+          "training.gradient_accumulation_steps", "data.split_seed", "eval.bertscore_model"})
         EXPECT_TRUE(by_key.count(k)) << k;
     const auto& lr = by_key["training.learning_rate"];
     EXPECT_EQ(lr.type, tb::ConfigFieldType::Number);
@@ -314,8 +315,7 @@ TEST(Config, SchemaListsEveryFieldWithDefaultsAndRanges) {
     EXPECT_EQ(lr.range, "(0, 1]");
     const auto& opt = by_key["training.optimizer"];
     EXPECT_EQ(opt.type, tb::ConfigFieldType::Choice);
-    EXPECT_EQ(opt.choices,
-              (std::vector<std::string>{"adamw", "adamw_8bit", "paged_adamw_8bit"}));
+    EXPECT_EQ(opt.choices, (std::vector<std::string>{"adamw", "adamw_8bit", "paged_adamw_8bit"}));
     const auto& ms = by_key["training.max_steps"];
     EXPECT_EQ(ms.sentinel, -1);
     EXPECT_EQ(ms.default_value, "-1");

@@ -31,10 +31,15 @@ tb::Result<tb::Dataset> load_text(const std::string& name, const std::string& te
     return tb::load_dataset(path, o);
 }
 
-std::string error_of(const std::string& name, const std::string& text, const tb::ReadOptions& o,
-                     std::string* path = nullptr) {
-    auto r = load_text(name, text, o, path);
-    return r.ok() ? "" : r.error().message;
+// The error message with the scratch folder removed ("name.jsonl:3: ...").
+std::string error_of(const std::string& name, const std::string& text, const tb::ReadOptions& o) {
+    std::string path;
+    auto r = load_text(name, text, o, &path);
+    if (r.ok()) return "";
+    std::string m = r.error().message;
+    const std::string dir = path.substr(0, path.size() - name.size());
+    for (size_t p; (p = m.find(dir)) != std::string::npos;) m.erase(p, dir.size());
+    return m;
 }
 
 TEST(DollyReader, RealSampleLoads) {
@@ -78,61 +83,57 @@ TEST(DollyReader, LoadsThroughTheConfig) {
     EXPECT_EQ(e.error().message, "data.path: no dataset file set in the config");
 }
 
-const char* kGood = R"({"instruction": "a", "context": "", "response": "b", "category": "open_qa"})";
+const char* kGood =
+    R"({"instruction": "a", "context": "", "response": "b", "category": "open_qa"})";
 
 TEST(DollyReader, BadJsonLineNamesLine) {
-    std::string path;
-    std::string text = std::string(kGood) + "\n" + kGood + "\n{\"instruction\": \"x\", \n" + kGood +
-                       "\n";
-    std::string e = error_of("badjson.jsonl", text, opts(tb::DataFormat::Dolly), &path);
-    EXPECT_EQ(e.rfind(path + ":3: invalid JSON: ", 0), 0u) << e;
+    std::string text =
+        std::string(kGood) + "\n" + kGood + "\n{\"instruction\": \"x\", \n" + kGood + "\n";
+    std::string e = error_of("badjson.jsonl", text, opts(tb::DataFormat::Dolly));
+    EXPECT_EQ(e.rfind("badjson.jsonl:3: invalid JSON: ", 0), 0u) << e;
 }
 
 TEST(DollyReader, MissingFieldNamesLineAndField) {
-    std::string path;
     std::string text = std::string(kGood) + "\n\n" +
                        R"({"instruction": "a", "context": "", "category": "x"})" + "\n";
-    EXPECT_EQ(error_of("missing.jsonl", text, opts(tb::DataFormat::Dolly), &path),
-              path + ":3: response: missing field");
+    EXPECT_EQ(error_of("missing.jsonl", text, opts(tb::DataFormat::Dolly)),
+              "missing.jsonl:3: response: missing field");
 }
 
 TEST(DollyReader, WrongTypeNamesLineAndField) {
-    std::string path;
-    std::string text = std::string(kGood) + "\n" +
-                       R"({"instruction": "a", "context": 5, "response": "b"})" + "\n";
-    EXPECT_EQ(error_of("wrongtype.jsonl", text, opts(tb::DataFormat::Dolly), &path),
-              path + ":2: context: expected a string, got a number");
+    std::string text =
+        std::string(kGood) + "\n" + R"({"instruction": "a", "context": 5, "response": "b"})" + "\n";
+    EXPECT_EQ(error_of("wrongtype.jsonl", text, opts(tb::DataFormat::Dolly)),
+              "wrongtype.jsonl:2: context: expected a string, got a number");
     text = R"({"instruction": ["a"], "response": "b"})";
-    EXPECT_EQ(error_of("wrongtype2.jsonl", text, opts(tb::DataFormat::Dolly), &path),
-              path + ":1: instruction: expected a string, got an array");
+    EXPECT_EQ(error_of("wrongtype2.jsonl", text, opts(tb::DataFormat::Dolly)),
+              "wrongtype2.jsonl:1: instruction: expected a string, got an array");
     text = "[1, 2]\n";  // a JSON array of non-objects
-    EXPECT_EQ(error_of("wrongtype3.jsonl", text, opts(tb::DataFormat::Dolly), &path),
-              path + ":1: expected a JSON object, got a number (and 1 more bad rows; "
-                     "data.skip_bad_rows: true skips them)");
+    EXPECT_EQ(error_of("wrongtype3.jsonl", text, opts(tb::DataFormat::Dolly)),
+              "wrongtype3.jsonl:1: expected a JSON object, got a number (and 1 more bad rows; "
+              "data.skip_bad_rows: true skips them)");
 }
 
 TEST(DollyReader, EmptyResponseIsBad) {
-    std::string path;
     std::string text = R"({"instruction": "a", "context": "", "response": "  \n"})";
-    EXPECT_EQ(error_of("emptyresp.jsonl", text, opts(tb::DataFormat::Dolly), &path),
-              path + ":1: response: is empty");
+    EXPECT_EQ(error_of("emptyresp.jsonl", text, opts(tb::DataFormat::Dolly)),
+              "emptyresp.jsonl:1: response: is empty");
 }
 
 TEST(DollyReader, EmptyFileIsAnError) {
-    std::string path;
-    EXPECT_EQ(error_of("empty.jsonl", "", opts(tb::DataFormat::Dolly), &path),
-              path + ": empty file (no rows)");
-    EXPECT_EQ(error_of("blank.jsonl", "\n  \n\n", opts(tb::DataFormat::Dolly), &path),
-              path + ": empty file (no rows)");
-    EXPECT_EQ(error_of("emptyarr.json", "[ ]", opts(tb::DataFormat::Dolly), &path),
-              path + ": no rows");
+    EXPECT_EQ(error_of("empty.jsonl", "", opts(tb::DataFormat::Dolly)),
+              "empty.jsonl: empty file (no rows)");
+    EXPECT_EQ(error_of("blank.jsonl", "\n  \n\n", opts(tb::DataFormat::Dolly)),
+              "blank.jsonl: empty file (no rows)");
+    EXPECT_EQ(error_of("emptyarr.json", "[ ]", opts(tb::DataFormat::Dolly)),
+              "emptyarr.json: no rows");
     auto r = tb::load_dataset("/nonexistent/x.jsonl", opts(tb::DataFormat::Dolly));
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("/nonexistent/x.jsonl"), std::string::npos);
 }
 
 TEST(DollyReader, SkipBadRowsReportsThem) {
-    std::string text = std::string(kGood) + "\n" +                       // 1 ok
+    std::string text = std::string(kGood) + "\n" +                        // 1 ok
                        "{not json}\n" +                                   // 2 bad
                        R"({"instruction": "a", "context": ""})" + "\n" +  // 3 bad
                        "\r\n" +                                           // 4 blank
@@ -159,19 +160,18 @@ TEST(DollyReader, SkipBadRowsReportsThem) {
               "f.jsonl:6: instruction: expected a string, got a number");
 
     // Without the option the first bad row is the error, with a count of the others.
-    std::string path;
-    std::string e = error_of("skip.jsonl", text, opts(tb::DataFormat::Dolly), &path);
-    EXPECT_EQ(e.rfind(path + ":2: invalid JSON: ", 0), 0u) << e;
+    std::string e = error_of("skip.jsonl", text, opts(tb::DataFormat::Dolly));
+    EXPECT_EQ(e.rfind("skip.jsonl:2: invalid JSON: ", 0), 0u) << e;
     EXPECT_NE(e.find("(and 2 more bad rows; data.skip_bad_rows: true skips them)"),
               std::string::npos)
         << e;
 }
 
 TEST(DollyReader, AllRowsBadIsAnErrorEvenWhenSkipping) {
-    std::string path;
-    std::string e = error_of("allbad.jsonl", "{}\n{}\n", opts(tb::DataFormat::Dolly, true), &path);
-    EXPECT_EQ(e, path + ": no valid rows (2 bad rows, first: " + path +
-                     ":1: instruction: missing field)");
+    std::string e = error_of("allbad.jsonl", "{}\n{}\n", opts(tb::DataFormat::Dolly, true));
+    EXPECT_EQ(e,
+              "allbad.jsonl: no valid rows (2 bad rows, first: allbad.jsonl:1: instruction: "
+              "missing field)");
 }
 
 TEST(AlpacaReader, JsonArrayWithElementLines) {
@@ -199,16 +199,17 @@ TEST(AlpacaReader, JsonArrayWithElementLines) {
     EXPECT_EQ(ex[2].instruction, "x [y] {z} \"q\"");
 
     // A bad element names the line where it starts.
-    std::string path;
-    std::string bad = "[\n  {\"instruction\": \"a\", \"output\": \"b\"},\n\n  {\"instruction\": "
-                      "\"a\",\n   \"output\": null}\n]";
-    EXPECT_EQ(error_of("alpaca_bad.json", bad, opts(tb::DataFormat::Alpaca), &path),
-              path + ":4: output: is null");
+    std::string bad =
+        "[\n  {\"instruction\": \"a\", \"output\": \"b\"},\n\n  {\"instruction\": "
+        "\"a\",\n   \"output\": null}\n]";
+    EXPECT_EQ(error_of("alpaca_bad.json", bad, opts(tb::DataFormat::Alpaca)),
+              "alpaca_bad.json:4: output: is null");
     // A JSON array that does not parse is a file error with the line of the problem.
-    std::string broken = "[\n  {\"instruction\": \"a\", \"output\": \"b\"},\n  {\"instruction\": "
-                         "\"a\" \"output\": \"b\"}\n]";
-    std::string e = error_of("alpaca_broken.json", broken, opts(tb::DataFormat::Alpaca), &path);
-    EXPECT_EQ(e.rfind(path + ":3: invalid JSON array: ", 0), 0u) << e;
+    std::string broken =
+        "[\n  {\"instruction\": \"a\", \"output\": \"b\"},\n  {\"instruction\": "
+        "\"a\" \"output\": \"b\"}\n]";
+    std::string e = error_of("alpaca_broken.json", broken, opts(tb::DataFormat::Alpaca));
+    EXPECT_EQ(e.rfind("alpaca_broken.json:3: invalid JSON array: ", 0), 0u) << e;
 }
 
 TEST(AlpacaReader, JsonLines) {
@@ -220,10 +221,9 @@ TEST(AlpacaReader, JsonLines) {
     ASSERT_EQ(r->examples.size(), 2u);
     EXPECT_EQ(r->examples[0].context, "c1");
     EXPECT_EQ(r->examples[1].response, "o2");
-    std::string path;
     EXPECT_EQ(error_of("alpaca_miss.jsonl", R"({"instruction": "i", "response": "o"})",
-                       opts(tb::DataFormat::Alpaca), &path),
-              path + ":1: output: missing field");
+                       opts(tb::DataFormat::Alpaca)),
+              "alpaca_miss.jsonl:1: output: missing field");
 }
 
 TEST(ChatReader, MessagesBecomeTurnsAndFlatFields) {
@@ -247,27 +247,32 @@ TEST(ChatReader, MessagesBecomeTurnsAndFlatFields) {
 }
 
 TEST(ChatReader, BadConversationsNameTheMessage) {
-    std::string path;
-    EXPECT_EQ(error_of("chat_role.jsonl",
-                       R"({"messages": [{"role": "user", "content": "a"}, {"role": "bot", "content": "b"}]})",
-                       opts(tb::DataFormat::Chat), &path),
-              path + ":1: messages[1].role: expected one of system, user, assistant, got 'bot'");
-    EXPECT_EQ(error_of("chat_end.jsonl",
-                       "\n" R"({"messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": "b"}]})",
-                       opts(tb::DataFormat::Chat), &path),
-              path + ":2: messages[1]: the conversation must end with an assistant message (the "
-                     "response), got 'user'");
-    EXPECT_EQ(error_of("chat_nouser.jsonl",
-                       R"({"messages": [{"role": "system", "content": "s"}, {"role": "assistant", "content": "b"}]})",
-                       opts(tb::DataFormat::Chat), &path),
-              path + ":1: messages: no user message before the final assistant message");
-    EXPECT_EQ(error_of("chat_type.jsonl", R"({"messages": "hello"})", opts(tb::DataFormat::Chat),
-                       &path),
-              path + ":1: messages: expected an array, got a string");
+    EXPECT_EQ(
+        error_of(
+            "chat_role.jsonl",
+            R"({"messages": [{"role": "user", "content": "a"}, {"role": "bot", "content": "b"}]})",
+            opts(tb::DataFormat::Chat)),
+        "chat_role.jsonl:1: messages[1].role: expected one of system, user, assistant, got 'bot'");
+    EXPECT_EQ(
+        error_of(
+            "chat_end.jsonl",
+            "\n"
+            R"({"messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": "b"}]})",
+            opts(tb::DataFormat::Chat)),
+        "chat_end.jsonl:2: messages[1]: the conversation must end with an assistant message (the "
+        "response), got 'user'");
+    EXPECT_EQ(
+        error_of(
+            "chat_nouser.jsonl",
+            R"({"messages": [{"role": "system", "content": "s"}, {"role": "assistant", "content": "b"}]})",
+            opts(tb::DataFormat::Chat)),
+        "chat_nouser.jsonl:1: messages: no user message before the final assistant message");
+    EXPECT_EQ(error_of("chat_type.jsonl", R"({"messages": "hello"})", opts(tb::DataFormat::Chat)),
+              "chat_type.jsonl:1: messages: expected an array, got a string");
     EXPECT_EQ(error_of("chat_content.jsonl",
                        R"({"messages": [{"role": "user"}, {"role": "assistant", "content": "b"}]})",
-                       opts(tb::DataFormat::Chat), &path),
-              path + ":1: messages[0].content: missing field");
+                       opts(tb::DataFormat::Chat)),
+              "chat_content.jsonl:1: messages[0].content: missing field");
 }
 
 TEST(ShareGptReader, ConversationsMapRoles) {
@@ -283,11 +288,13 @@ TEST(ShareGptReader, ConversationsMapRoles) {
     EXPECT_EQ(ex.instruction, "Q");
     EXPECT_EQ(ex.response, "A");
     EXPECT_EQ(ex.context, "system: S");
-    std::string path;
-    EXPECT_EQ(error_of("sharegpt_bad.jsonl",
-                       R"({"conversations": [{"from": "human", "value": "Q"}, {"from": "robot", "value": "A"}]})",
-                       opts(tb::DataFormat::ShareGPT), &path),
-              path + ":1: conversations[1].from: expected one of human, gpt, system, got 'robot'");
+    EXPECT_EQ(
+        error_of(
+            "sharegpt_bad.jsonl",
+            R"({"conversations": [{"from": "human", "value": "Q"}, {"from": "robot", "value": "A"}]})",
+            opts(tb::DataFormat::ShareGPT)),
+        "sharegpt_bad.jsonl:1: conversations[1].from: expected one of human, gpt, system, got "
+        "'robot'");
 }
 
 TEST(CsvReader, Rfc4180QuotingAndColumnMapping) {
@@ -323,15 +330,15 @@ TEST(CsvReader, Rfc4180QuotingAndColumnMapping) {
 }
 
 TEST(CsvReader, UnbalancedQuoteNamesTheLineItOpened) {
-    std::string path;
     std::string text =
         "instruction,context,response,category\n"
         "a,,b,c\n"
         "\"never closed,,b,c\n"
         "d,,e,f\n";
-    EXPECT_EQ(error_of("unbalanced.csv", text, opts(tb::DataFormat::Csv, true), &path),
-              path + ":3: column 1: unterminated quoted field (the quote opened on line 3 is "
-                     "never closed)");
+    EXPECT_EQ(
+        error_of("unbalanced.csv", text, opts(tb::DataFormat::Csv, true)),
+        "unbalanced.csv:3: column 1: unterminated quoted field (the quote opened on line 3 is "
+        "never closed)");
 }
 
 TEST(CsvReader, MalformedRowsAreBadRows) {
@@ -362,23 +369,21 @@ TEST(CsvReader, MalformedRowsAreBadRows) {
     EXPECT_EQ(r->bad_rows[4].field, "response");
     EXPECT_EQ(r->bad_rows[4].reason, "invalid UTF-8");
 
-    std::string path;
-    EXPECT_EQ(error_of("malformed.csv", text, opts(tb::DataFormat::Csv), &path),
-              path + ":3: column 1: unexpected character after a closing quote (and 4 more bad "
-                     "rows; data.skip_bad_rows: true skips them)");
+    EXPECT_EQ(
+        error_of("malformed.csv", text, opts(tb::DataFormat::Csv)),
+        "malformed.csv:3: column 1: unexpected character after a closing quote (and 4 more bad "
+        "rows; data.skip_bad_rows: true skips them)");
 }
 
 TEST(CsvReader, HeaderProblemsAreFileErrors) {
-    std::string path;
-    EXPECT_EQ(error_of("nocol.csv", "prompt,response\na,b\n", opts(tb::DataFormat::Csv), &path),
-              path + ":1: data.instruction_column: no column 'instruction' in the header "
-                     "(columns: prompt, response)");
-    EXPECT_EQ(error_of("dup.csv", "instruction,response,response\na,b,c\n",
-                       opts(tb::DataFormat::Csv), &path),
-              path + ":1: header: column 'response' appears twice");
-    EXPECT_EQ(error_of("onlyheader.csv", "instruction,response\n", opts(tb::DataFormat::Csv),
-                       &path),
-              path + ": no rows");
+    EXPECT_EQ(error_of("nocol.csv", "prompt,response\na,b\n", opts(tb::DataFormat::Csv)),
+              "nocol.csv:1: data.instruction_column: no column 'instruction' in the header "
+              "(columns: prompt, response)");
+    EXPECT_EQ(
+        error_of("dup.csv", "instruction,response,response\na,b,c\n", opts(tb::DataFormat::Csv)),
+        "dup.csv:1: header: column 'response' appears twice");
+    EXPECT_EQ(error_of("onlyheader.csv", "instruction,response\n", opts(tb::DataFormat::Csv)),
+              "onlyheader.csv: no rows");
 }
 
 TEST(DataFormat, NamesRoundTrip) {

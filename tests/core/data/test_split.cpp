@@ -25,9 +25,9 @@ const std::vector<tb::Example>& sample() {
 
 // n rows over 8 categories with uneven sizes (like Dolly's).
 std::vector<tb::Example> synthetic(size_t n) {
-    static const char* cats[] = {"open_qa",        "general_qa",    "classification",
-                                 "closed_qa",      "brainstorming", "information_extraction",
-                                 "summarization",  "creative_writing"};
+    static const char* cats[] = {"open_qa",       "general_qa",      "classification",
+                                 "closed_qa",     "brainstorming",   "information_extraction",
+                                 "summarization", "creative_writing"};
     static const size_t weights[] = {25, 15, 14, 12, 12, 10, 8, 4};  // percent
     std::vector<tb::Example> ex(n);
     tb::SplitMix64 rng(7);
@@ -185,6 +185,38 @@ TEST(Split, StratifiedKeepsCategoryProportions) {
     o.ratios = {0.6, 0.2, 0.2};
     auto s2 = tb::split_dataset(ex, o);
     expect_proportional(ex, s2.value());
+}
+
+// Many random tables: every cell is floor or ceil of its exact share, margins are kept.
+TEST(Split, ControlledRoundingOnRandomTables) {
+    tb::SplitMix64 rng(11);
+    for (int trial = 0; trial < 3000; ++trial) {
+        std::vector<size_t> sizes(1 + rng.below(trial % 3 == 0 ? 60 : 9));
+        size_t n = 0;
+        for (auto& v : sizes) n += (v = rng.below(trial % 2 ? 5 : 400));
+        if (n == 0) continue;
+        tb::SplitRatios r;
+        r.val = static_cast<double>(rng.below(300)) / 1000.0;
+        r.test = static_cast<double>(rng.below(300)) / 1000.0;
+        r.train = 1.0 - r.val - r.test;
+        auto t = tb::split_counts(n, r);
+        ASSERT_TRUE(t.ok());
+        const std::array<size_t, 3> totals = {t->train, t->val, t->test};
+        auto cells = tb::controlled_rounding(sizes, totals);
+        std::array<size_t, 3> col{};
+        for (size_t c = 0; c < sizes.size(); ++c) {
+            size_t row = 0;
+            for (size_t s = 0; s < 3; ++s) {
+                const size_t num = sizes[c] * totals[s];
+                ASSERT_TRUE(cells[c][s] == num / n || (num % n != 0 && cells[c][s] == num / n + 1))
+                    << "trial " << trial << " cell " << c << "," << s;
+                row += cells[c][s];
+                col[s] += cells[c][s];
+            }
+            ASSERT_EQ(row, sizes[c]) << "trial " << trial;
+        }
+        ASSERT_EQ(col, totals) << "trial " << trial;
+    }
 }
 
 TEST(Split, TinyAndDegenerateInputs) {

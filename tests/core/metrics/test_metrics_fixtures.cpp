@@ -54,8 +54,8 @@ bool section_ok(const json& root, const std::string& key) {
     }
     const json& s = root.at(key);
     if (s.is_object() && s.contains("error")) {
-        ADD_FAILURE() << "fixture section '" << key
-                      << "' recorded a generator error:\n" << s.at("error").get<std::string>();
+        ADD_FAILURE() << "fixture section '" << key << "' recorded a generator error:\n"
+                      << s.at("error").get<std::string>();
         return false;
     }
     return true;
@@ -111,8 +111,8 @@ TEST(MetricsFixtures, Tokenizer13aMatchesSacrebleu) {
 TEST(MetricsFixtures, CorpusAndSentenceBleuMatchSacrebleu) {
     BleuData d;
     if (!load_bleu(&d)) return;
-    std::cout << "sacrebleu version in fixture: " << d.root.value("sacrebleu_version", json()).dump()
-              << std::endl;
+    std::cout << "sacrebleu version in fixture: "
+              << d.root.value("sacrebleu_version", json()).dump() << std::endl;
     const auto refs = single(d.refs);
     if (section_ok(d.root, "corpus")) {
         auto c = corpus_bleu(d.hyps, refs);
@@ -125,8 +125,9 @@ TEST(MetricsFixtures, CorpusAndSentenceBleuMatchSacrebleu) {
         for (size_t i = 0; i < d.hyps.size(); ++i) {
             auto b = sentence_bleu(d.hyps[i], {d.refs[i]});
             ASSERT_TRUE(b.ok()) << b.error().message;
-            expect_bleu(*b, s[i], "sentence item " + std::to_string(i) + " (" +
-                                      d.root["kinds"][i].get<std::string>() + ")");
+            expect_bleu(*b, s[i],
+                        "sentence item " + std::to_string(i) + " (" +
+                            d.root["kinds"][i].get<std::string>() + ")");
         }
     }
 }
@@ -250,10 +251,10 @@ TEST(MetricsFixtures, StemmedRougeMatchesTorchmetricsWhenAvailable) {
 TEST(MetricsFixtures, RougeMatchesRougeScoreTranscription) {
     RougeData d;
     if (!load_rouge(&d) || !section_ok(d.root, "transcription")) return;
-    expect_rouge_items(d, d.root["transcription"], {},
-                       {RougeType::kRouge1, RougeType::kRouge2, RougeType::kRougeL,
-                        RougeType::kRougeLsum},
-                       "rouge-score transcription");
+    expect_rouge_items(
+        d, d.root["transcription"], {},
+        {RougeType::kRouge1, RougeType::kRouge2, RougeType::kRougeL, RougeType::kRougeLsum},
+        "rouge-score transcription");
     if (section_ok(d.root, "transcription_multi_ref")) {
         const json& m = d.root["transcription_multi_ref"];
         for (size_t i = 0; i < d.hyps.size(); ++i) {

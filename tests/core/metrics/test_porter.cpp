@@ -33,9 +33,9 @@ TEST(PorterStemmer, PaperExamplesAndNltkExtensions) {
     EXPECT_EQ(porter_stem("filing"), "file");
     EXPECT_EQ(porter_stem("happy"), "happi");
     EXPECT_EQ(porter_stem("sky"), "sky");
-    EXPECT_EQ(porter_stem("skies"), "sky");    // irregular-forms pool
-    EXPECT_EQ(porter_stem("dying"), "die");    // irregular-forms pool
-    EXPECT_EQ(porter_stem("spied"), "spi");    // NLTK extension for -ied
+    EXPECT_EQ(porter_stem("skies"), "sky");  // irregular-forms pool
+    EXPECT_EQ(porter_stem("dying"), "die");  // irregular-forms pool
+    EXPECT_EQ(porter_stem("spied"), "spi");  // NLTK extension for -ied
     EXPECT_EQ(porter_stem("died"), "die");
     EXPECT_EQ(porter_stem("relational"), "relat");
     EXPECT_EQ(porter_stem("generalizations"), "gener");

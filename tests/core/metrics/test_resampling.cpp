@@ -68,9 +68,10 @@ TEST(Bootstrap, RejectsBadInput) {
 TEST(Bootstrap, BleuMetricRecomputesFromSummedStatistics) {
     const std::vector<std::string> hyps = {"the cat sat on the mat", "a dog barked", "hello there",
                                            "one two three four five"};
-    const std::vector<std::vector<std::string>> refs = {
-        {"the cat sat on a mat"}, {"the dog barked loudly"}, {"hello there friend"},
-        {"one two three four"}};
+    const std::vector<std::vector<std::string>> refs = {{"the cat sat on a mat"},
+                                                        {"the dog barked loudly"},
+                                                        {"hello there friend"},
+                                                        {"one two three four"}};
     std::vector<BleuStats> stats;
     for (size_t i = 0; i < hyps.size(); ++i) stats.push_back(*bleu_segment_stats(hyps[i], refs[i]));
     auto m = bleu_metric(stats);

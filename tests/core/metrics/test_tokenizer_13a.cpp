@@ -56,7 +56,9 @@ TEST(Tokenizer13a, UnicodeWhitespaceAndNonAscii) {
 }
 
 TEST(PyText, SplitAndStripFollowPythonWhitespace) {
-    auto parts = py_split("\x1c" "a\tb\u2009c\u200bd ");
+    auto parts = py_split(
+        "\x1c"
+        "a\tb\u2009c\u200bd ");
     ASSERT_EQ(parts.size(), 3u);
     EXPECT_EQ(parts[0], "a");
     EXPECT_EQ(parts[1], "b");

@@ -43,7 +43,8 @@ std::string mutate(std::string s, size_t focus, std::mt19937_64& rng) {
             if (!s.empty()) s.erase(pos(region), 1);
             break;
         case 5:  // insert a byte
-            s.insert(s.begin() + static_cast<std::ptrdiff_t>(pos(region + 1)), static_cast<char>(rng() & 0xff));
+            s.insert(s.begin() + static_cast<std::ptrdiff_t>(pos(region + 1)),
+                     static_cast<char>(rng() & 0xff));
             break;
         case 6: {  // random length prefix (small, plausible, or huge)
             const uint64_t choices[] = {rng() % 64, rng() % (s.size() + 16), rng(), 100'000'001ull};
@@ -55,7 +56,8 @@ std::string mutate(std::string s, size_t focus, std::mt19937_64& rng) {
             std::vector<size_t> digits;
             for (size_t i = 8; i < region; ++i)
                 if (s[i] >= '0' && s[i] <= '9') digits.push_back(i);
-            if (!digits.empty()) s[digits[rng() % digits.size()]] = static_cast<char>('0' + rng() % 10);
+            if (!digits.empty())
+                s[digits[rng() % digits.size()]] = static_cast<char>('0' + rng() % 10);
             break;
         }
     }
@@ -67,8 +69,8 @@ TEST(Corruption, SafetensorsNeverCrash) {
     const std::string valid_path = dir + "/valid.safetensors";
     std::mt19937_64 data_rng(3);
     std::vector<tb::StTensorOut> tensors;
-    const tb::StDType dts[] = {tb::StDType::F32, tb::StDType::BF16, tb::StDType::I64, tb::StDType::U8,
-                               tb::StDType::F16};
+    const tb::StDType dts[] = {tb::StDType::F32, tb::StDType::BF16, tb::StDType::I64,
+                               tb::StDType::U8, tb::StDType::F16};
     for (int i = 0; i < 10; ++i) {
         const tb::StDType dt = dts[i % 5];
         const std::vector<int64_t> shape = {1 + i % 3, 2 + i % 4};
@@ -141,6 +143,26 @@ TEST(Corruption, ConfigAndIndexJsonNeverCrash) {
     std::cout << "[ stats    ] config.json mutants: " << ok << " parsed, " << bad << " rejected\n";
     EXPECT_GT(ok, 20);
     EXPECT_GT(bad, kIterations / 4);
+}
+
+TEST(Corruption, DeepNestingIsAnErrorNotAStackOverflow) {
+    // A million nested arrays: parsing, destroying and reporting must not recurse that deep.
+    const size_t depth = 1000000;
+    const std::string nest = std::string(depth, '[') + std::string(depth, ']');
+    auto r =
+        tb::parse_llama_config("{\"model_type\":\"llama\",\"vocab_size\":" + nest + "}", "c.json");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message.rfind("c.json: vocab_size: expected an integer, got array", 0), 0u)
+        << r.error().message.substr(0, 200);
+
+    const std::string dir = scratch("corrupt_deep");
+    const std::string path = dir + "/deep.safetensors";
+    write_bytes(path, miotest::raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":" + nest +
+                                                   ",\"data_offsets\":[0,4]}}",
+                                               "abcd"));
+    auto f = tb::SafetensorsFile::open(path);
+    ASSERT_FALSE(f.ok());
+    EXPECT_EQ(f.error().message, path + ": tensor 'w': shape: dimension 0 is not an integer");
 }
 
 TEST(Corruption, ShardedFolderNeverCrashes) {

@@ -193,8 +193,8 @@ TEST(LlamaConfig, RopeThetaPrecedence) {
 }
 
 TEST(LlamaConfig, DefaultsAndOptionalForms) {
-    json j = {{"model_type", "llama"},       {"vocab_size", 100},        {"hidden_size", 48},
-              {"intermediate_size", 96},     {"num_hidden_layers", 2},   {"num_attention_heads", 6}};
+    json j = {{"model_type", "llama"},   {"vocab_size", 100},      {"hidden_size", 48},
+              {"intermediate_size", 96}, {"num_hidden_layers", 2}, {"num_attention_heads", 6}};
     tb::LlamaConfig c = parse_ok(j.dump());
     EXPECT_EQ(c.num_key_value_heads, 6);
     EXPECT_EQ(c.head_dim, 8);
@@ -254,16 +254,23 @@ struct BadConfig {
 
 TEST(LlamaConfig, BadValuesNameTheKey) {
     const std::vector<BadConfig> cases = {
-        {"string size", [](json& j) { j["hidden_size"] = "2048"; }, "hidden_size: expected an integer"},
-        {"float size", [](json& j) { j["hidden_size"] = 2048.0; }, "hidden_size: expected an integer"},
-        {"zero size", [](json& j) { j["intermediate_size"] = 0; }, "intermediate_size: must be positive"},
-        {"negative layers", [](json& j) { j["num_hidden_layers"] = -2; }, "num_hidden_layers: must be positive"},
+        {"string size", [](json& j) { j["hidden_size"] = "2048"; },
+         "hidden_size: expected an integer"},
+        {"float size", [](json& j) { j["hidden_size"] = 2048.0; },
+         "hidden_size: expected an integer"},
+        {"zero size", [](json& j) { j["intermediate_size"] = 0; },
+         "intermediate_size: must be positive"},
+        {"negative layers", [](json& j) { j["num_hidden_layers"] = -2; },
+         "num_hidden_layers: must be positive"},
         {"null vocab", [](json& j) { j["vocab_size"] = nullptr; }, "vocab_size: must not be null"},
         {"missing vocab", [](json& j) { j.erase("vocab_size"); }, "vocab_size: missing"},
-        {"missing heads", [](json& j) { j.erase("num_attention_heads"); }, "num_attention_heads: missing"},
+        {"missing heads", [](json& j) { j.erase("num_attention_heads"); },
+         "num_attention_heads: missing"},
         {"missing model_type", [](json& j) { j.erase("model_type"); }, "model_type: missing"},
-        {"huge int", [](json& j) { j["vocab_size"] = 18446744073709551615ull; }, "vocab_size: integer out of range"},
-        {"exp float int", [](json& j) { j["vocab_size"] = 1e30; }, "vocab_size: expected an integer"},
+        {"huge int", [](json& j) { j["vocab_size"] = 18446744073709551615ull; },
+         "vocab_size: integer out of range"},
+        {"exp float int", [](json& j) { j["vocab_size"] = 1e30; },
+         "vocab_size: expected an integer"},
         {"kv not dividing", [](json& j) { j["num_key_value_heads"] = 3; },
          "num_key_value_heads: 3 does not divide num_attention_heads 32"},
         {"heads not dividing hidden",
@@ -273,57 +280,89 @@ TEST(LlamaConfig, BadValuesNameTheKey) {
          },
          "num_attention_heads: 30 does not divide hidden_size 2048"},
         {"odd head_dim", [](json& j) { j["head_dim"] = 63; }, "head_dim: 63 must be even"},
-        {"zero kv heads", [](json& j) { j["num_key_value_heads"] = 0; }, "num_key_value_heads: must be positive"},
-        {"bool as int", [](json& j) { j["num_hidden_layers"] = true; }, "num_hidden_layers: expected an integer"},
-        {"tie not bool", [](json& j) { j["tie_word_embeddings"] = "yes"; }, "tie_word_embeddings: expected true or false"},
-        {"bias not bool", [](json& j) { j["attention_bias"] = 1; }, "attention_bias: expected true or false"},
-        {"eps negative", [](json& j) { j["rms_norm_eps"] = -1e-5; }, "rms_norm_eps: must be positive"},
-        {"eps string", [](json& j) { j["rms_norm_eps"] = "1e-5"; }, "rms_norm_eps: expected a number"},
+        {"zero kv heads", [](json& j) { j["num_key_value_heads"] = 0; },
+         "num_key_value_heads: must be positive"},
+        {"bool as int", [](json& j) { j["num_hidden_layers"] = true; },
+         "num_hidden_layers: expected an integer"},
+        {"tie not bool", [](json& j) { j["tie_word_embeddings"] = "yes"; },
+         "tie_word_embeddings: expected true or false"},
+        {"bias not bool", [](json& j) { j["attention_bias"] = 1; },
+         "attention_bias: expected true or false"},
+        {"eps negative", [](json& j) { j["rms_norm_eps"] = -1e-5; },
+         "rms_norm_eps: must be positive"},
+        {"eps string", [](json& j) { j["rms_norm_eps"] = "1e-5"; },
+         "rms_norm_eps: expected a number"},
         {"theta zero", [](json& j) { j["rope_theta"] = 0; }, "rope_theta: must be positive"},
-        {"theta string", [](json& j) { j["rope_theta"] = "10000"; }, "rope_theta: expected a number"},
+        {"theta string", [](json& j) { j["rope_theta"] = "10000"; },
+         "rope_theta: expected a number"},
         {"gelu", [](json& j) { j["hidden_act"] = "gelu"; }, "hidden_act: unsupported 'gelu'"},
         {"gpt2", [](json& j) { j["model_type"] = "gpt2"; }, "model_type: unsupported 'gpt2'"},
-        {"model_type number", [](json& j) { j["model_type"] = 3; }, "model_type: expected a string"},
-        {"float64 dtype", [](json& j) { j["torch_dtype"] = "float64"; }, "torch_dtype: unsupported 'float64'"},
+        {"model_type number", [](json& j) { j["model_type"] = 3; },
+         "model_type: expected a string"},
+        {"float64 dtype", [](json& j) { j["torch_dtype"] = "float64"; },
+         "torch_dtype: unsupported 'float64'"},
         {"dtype number", [](json& j) { j["dtype"] = 5; }, "dtype: expected a string"},
         {"bos negative", [](json& j) { j["bos_token_id"] = -1; }, "bos_token_id: must be >= 0"},
-        {"bos string", [](json& j) { j["bos_token_id"] = "1"; }, "bos_token_id: expected an integer"},
-        {"eos list bad", [](json& j) { j["eos_token_id"] = json::array({2, "x"}); },
+        {"bos string", [](json& j) { j["bos_token_id"] = "1"; },
+         "bos_token_id: expected an integer"},
+        {"eos list bad",
+         [](json& j) {
+             j["eos_token_id"] = json::array({2, "x"});
+         },
          "eos_token_id: element 1: expected a non-negative integer"},
         {"eos object", [](json& j) { j["eos_token_id"] = json::object(); },
          "eos_token_id: expected an integer or a list"},
-        {"pad float", [](json& j) { j["pad_token_id"] = 0.5; }, "pad_token_id: expected an integer"},
-        {"linear rope", [](json& j) { j["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}}; },
+        {"pad float", [](json& j) { j["pad_token_id"] = 0.5; },
+         "pad_token_id: expected an integer"},
+        {"linear rope",
+         [](json& j) {
+             j["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+         },
          "rope_scaling.type: unsupported RoPE type 'linear'"},
         {"yarn rope v5",
-         [](json& j) { j["rope_parameters"] = {{"rope_type", "yarn"}, {"factor", 4.0}}; },
+         [](json& j) {
+             j["rope_parameters"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+         },
          "rope_parameters.rope_type: unsupported RoPE type 'yarn'"},
-        {"rope type number", [](json& j) { j["rope_parameters"] = {{"rope_type", 3}}; },
+        {"rope type number",
+         [](json& j) {
+             j["rope_parameters"] = {{"rope_type", 3}};
+         },
          "rope_parameters.rope_type: expected a string"},
         {"rope scaling string", [](json& j) { j["rope_scaling"] = "llama3"; },
          "rope_scaling: expected an object or null"},
         {"llama3 no factor",
          [](json& j) {
-             j["rope_scaling"] = {{"rope_type", "llama3"}, {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0}};
+             j["rope_scaling"] = {
+                 {"rope_type", "llama3"}, {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0}};
          },
          "rope_scaling.factor: missing"},
         {"llama3 low >= high",
          [](json& j) {
-             j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 4.0},
+             j["rope_scaling"] = {{"rope_type", "llama3"},
+                                  {"factor", 8.0},
+                                  {"low_freq_factor", 4.0},
                                   {"high_freq_factor", 4.0}};
          },
          "rope_scaling.high_freq_factor: must be greater than low_freq_factor"},
         {"llama3 bad orig",
          [](json& j) {
-             j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                                  {"high_freq_factor", 4.0}, {"original_max_position_embeddings", "8k"}};
+             j["rope_scaling"] = {{"rope_type", "llama3"},
+                                  {"factor", 8.0},
+                                  {"low_freq_factor", 1.0},
+                                  {"high_freq_factor", 4.0},
+                                  {"original_max_position_embeddings", "8k"}};
          },
          "rope_scaling.original_max_position_embeddings: expected an integer"},
         {"rope dict theta string",
-         [](json& j) { j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", "x"}}; },
+         [](json& j) {
+             j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", "x"}};
+         },
          "rope_parameters.rope_theta: expected a number"},
         {"per-layer rope",
-         [](json& j) { j["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}}}}; },
+         [](json& j) {
+             j["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}}}};
+         },
          "rope_parameters.full_attention: per-layer-type RoPE parameters are not supported"},
         {"partial rotary", [](json& j) { j["partial_rotary_factor"] = 0.5; },
          "partial_rotary_factor: only 1.0 is supported"},
@@ -372,8 +411,9 @@ TEST(LlamaConfig, WriterRoundTrips) {
     tb::LlamaConfig c = tbtest::random_tiny_llama_config(3);
     json j = json::parse(tb::llama_config_to_json(c));
     // Both spellings, for transformers 4 and 5 readers.
-    for (const char* k : {"rope_parameters", "rope_scaling", "rope_theta", "dtype", "torch_dtype",
-                          "head_dim", "num_key_value_heads", "tie_word_embeddings", "architectures"})
+    for (const char* k :
+         {"rope_parameters", "rope_scaling", "rope_theta", "dtype", "torch_dtype", "head_dim",
+          "num_key_value_heads", "tie_word_embeddings", "architectures"})
         EXPECT_TRUE(j.contains(k)) << k;
     EXPECT_EQ(j["rope_parameters"]["rope_type"], c.rope_scaling.type);
 }

@@ -37,7 +37,8 @@ tb::LlamaConfig small_config() {
     return c;
 }
 
-std::string write_folder(const std::string& name, const tb::LlamaConfig& cfg, TinyLlamaOptions opt = {}) {
+std::string write_folder(const std::string& name, const tb::LlamaConfig& cfg,
+                         TinyLlamaOptions opt = {}) {
     const std::string dir = scratch(name);
     auto st = tbtest::write_tiny_llama_folder(dir, cfg, opt);
     EXPECT_TRUE(st.ok()) << st.error().message;
@@ -82,7 +83,9 @@ TEST(ModelFolder, RandomSmallConfigsOpenSingleAndSharded) {
         const tb::LlamaConfig cfg = tbtest::random_tiny_llama_config(seed);
         TinyLlamaOptions opt;
         opt.seed = seed;
-        opt.dtype = seed % 3 == 0 ? tb::StDType::F32 : seed % 3 == 1 ? tb::StDType::BF16 : tb::StDType::F16;
+        opt.dtype = seed % 3 == 0   ? tb::StDType::F32
+                    : seed % 3 == 1 ? tb::StDType::BF16
+                                    : tb::StDType::F16;
         const std::string single = write_folder("folder_single", cfg, opt);
         opt.shards = 1 + static_cast<int>(seed % 4);
         const std::string sharded = write_folder("folder_sharded", cfg, opt);
@@ -145,8 +148,11 @@ TEST(ModelFolder, AcceptsTiedHeadPresentAndInvFreq) {
     const std::string dir = write_folder("folder_tied", cfg);
     ASSERT_TRUE(tb::open_model_folder(dir).ok());
     auto st = tbtest::rewrite_safetensors(dir + "/model.safetensors", [](auto& ts, auto&) {
-        ts.push_back({"lm_head.weight", tb::StDType::F32, {50, 32}, std::string(50 * 32 * 4, '\0')});
-        ts.push_back({"model.layers.0.self_attn.rotary_emb.inv_freq", tb::StDType::F32, {4},
+        ts.push_back(
+            {"lm_head.weight", tb::StDType::F32, {50, 32}, std::string(50 * 32 * 4, '\0')});
+        ts.push_back({"model.layers.0.self_attn.rotary_emb.inv_freq",
+                      tb::StDType::F32,
+                      {4},
                       std::string(16, '\0')});
     });
     ASSERT_TRUE(st.ok());
@@ -171,11 +177,14 @@ TEST(ModelFolder, BiasesRequiredWhenConfigured) {
     const std::string dir = write_folder("folder_bias", cfg);
     auto f = tb::open_model_folder(dir);
     ASSERT_TRUE(f.ok()) << f.error().message;
-    EXPECT_EQ(f->tensors.at("model.layers.1.self_attn.v_proj.bias")->shape, std::vector<int64_t>{16});
+    EXPECT_EQ(f->tensors.at("model.layers.1.self_attn.v_proj.bias")->shape,
+              std::vector<int64_t>{16});
 
     ASSERT_TRUE(tbtest::rewrite_safetensors(dir + "/model.safetensors", [](auto& ts, auto&) {
                     ts.erase(std::remove_if(ts.begin(), ts.end(),
-                                            [](const auto& t) { return t.name == "model.layers.1.mlp.up_proj.bias"; }),
+                                            [](const auto& t) {
+                                                return t.name == "model.layers.1.mlp.up_proj.bias";
+                                            }),
                              ts.end());
                 }).ok());
     const std::string msg = folder_error(dir);
@@ -183,12 +192,11 @@ TEST(ModelFolder, BiasesRequiredWhenConfigured) {
 }
 
 // Writes a fresh single-file folder, applies `edit` to its tensors, returns the open error.
-std::string error_after_edit(
-    const std::string& name,
-    const std::function<void(std::vector<tb::StTensorOut>&)>& edit) {
+std::string error_after_edit(const std::string& name,
+                             const std::function<void(std::vector<tb::StTensorOut>&)>& edit) {
     const std::string dir = write_folder(name, small_config());
-    auto st = tbtest::rewrite_safetensors(dir + "/model.safetensors",
-                                          [&](auto& ts, auto&) { edit(ts); });
+    auto st =
+        tbtest::rewrite_safetensors(dir + "/model.safetensors", [&](auto& ts, auto&) { edit(ts); });
     EXPECT_TRUE(st.ok());
     return folder_error(dir);
 }
@@ -202,15 +210,19 @@ TEST(ModelFolder, TensorProblemsNameTensorAndFile) {
 
     std::string msg = error_after_edit("folder_missing", [](auto& ts) {
         ts.erase(std::remove_if(ts.begin(), ts.end(),
-                                [](const auto& t) { return t.name == "model.layers.1.self_attn.k_proj.weight"; }),
+                                [](const auto& t) {
+                                    return t.name == "model.layers.1.self_attn.k_proj.weight";
+                                }),
                  ts.end());
     });
-    EXPECT_TRUE(contains(msg, "model.safetensors: missing tensor 'model.layers.1.self_attn.k_proj.weight'"))
+    EXPECT_TRUE(
+        contains(msg, "model.safetensors: missing tensor 'model.layers.1.self_attn.k_proj.weight'"))
         << msg;
     EXPECT_TRUE(contains(msg, "[16,32]")) << msg;
 
     msg = error_after_edit("folder_nohead", [](auto& ts) {
-        ts.erase(std::remove_if(ts.begin(), ts.end(), [](const auto& t) { return t.name == "lm_head.weight"; }),
+        ts.erase(std::remove_if(ts.begin(), ts.end(),
+                                [](const auto& t) { return t.name == "lm_head.weight"; }),
                  ts.end());
     });
     EXPECT_TRUE(contains(msg, "missing tensor 'lm_head.weight'")) << msg;
@@ -219,8 +231,10 @@ TEST(ModelFolder, TensorProblemsNameTensorAndFile) {
         auto& t = find(ts, "model.layers.0.mlp.down_proj.weight");
         t.shape = {40, 32};  // transposed: same byte count
     });
-    EXPECT_TRUE(contains(msg, "model.safetensors: tensor 'model.layers.0.mlp.down_proj.weight': shape [40,32] "
-                              "does not match [32,40]"))
+    EXPECT_TRUE(
+        contains(msg,
+                 "model.safetensors: tensor 'model.layers.0.mlp.down_proj.weight': shape [40,32] "
+                 "does not match [32,40]"))
         << msg;
 
     msg = error_after_edit("folder_dtype", [&](auto& ts) {
@@ -239,14 +253,17 @@ TEST(ModelFolder, TensorProblemsNameTensorAndFile) {
     msg = error_after_edit("folder_extra", [](auto& ts) {
         ts.push_back({"model.layers.2.mlp.up_proj.weight", tb::StDType::F32, {1}, "abcd"});
     });
-    EXPECT_TRUE(contains(msg, "model.safetensors: unexpected tensor 'model.layers.2.mlp.up_proj.weight'"))
+    EXPECT_TRUE(
+        contains(msg, "model.safetensors: unexpected tensor 'model.layers.2.mlp.up_proj.weight'"))
         << msg;
 }
 
 TEST(ModelFolder, FolderLevelProblems) {
-    EXPECT_TRUE(contains(folder_error("/nonexistent/model"), "/nonexistent/model: model folder does not exist"));
+    EXPECT_TRUE(contains(folder_error("/nonexistent/model"),
+                         "/nonexistent/model: model folder does not exist"));
     const std::string empty = scratch("folder_empty");
-    EXPECT_TRUE(contains(folder_error(empty), empty + "/config.json: missing")) << folder_error(empty);
+    EXPECT_TRUE(contains(folder_error(empty), empty + "/config.json: missing"))
+        << folder_error(empty);
     EXPECT_TRUE(contains(folder_error(empty + "/x"), "does not exist"));
     miotest::write_bytes(empty + "/file", "x");
     EXPECT_TRUE(contains(folder_error(empty + "/file"), "not a directory"));
@@ -260,14 +277,17 @@ TEST(ModelFolder, FolderLevelProblems) {
     json cfg = json::parse(miotest::read_bytes(dir + "/config.json"));
     cfg["num_key_value_heads"] = 3;
     miotest::write_bytes(dir + "/config.json", cfg.dump());
-    EXPECT_TRUE(contains(folder_error(dir), dir + "/config.json: num_key_value_heads: 3 does not divide"))
+    EXPECT_TRUE(
+        contains(folder_error(dir), dir + "/config.json: num_key_value_heads: 3 does not divide"))
         << folder_error(dir);
     miotest::write_bytes(dir + "/config.json", "{\"model_type\": \"llama\"");
-    EXPECT_TRUE(contains(folder_error(dir), dir + "/config.json: invalid JSON")) << folder_error(dir);
+    EXPECT_TRUE(contains(folder_error(dir), dir + "/config.json: invalid JSON"))
+        << folder_error(dir);
 
     dir = write_folder("folder_badgen", small_config());
     miotest::write_bytes(dir + "/generation_config.json", "{\"top_p\": \"x\"}");
-    EXPECT_TRUE(contains(folder_error(dir), dir + "/generation_config.json: top_p")) << folder_error(dir);
+    EXPECT_TRUE(contains(folder_error(dir), dir + "/generation_config.json: top_p"))
+        << folder_error(dir);
     std::filesystem::remove(dir + "/generation_config.json");
     EXPECT_EQ(folder_error(dir), "");
 
@@ -276,7 +296,8 @@ TEST(ModelFolder, FolderLevelProblems) {
     cfg = json::parse(miotest::read_bytes(dir + "/config.json"));
     cfg["intermediate_size"] = 48;
     miotest::write_bytes(dir + "/config.json", cfg.dump());
-    EXPECT_TRUE(contains(folder_error(dir), "mlp.down_proj.weight': shape [32,40] does not match [32,48]"))
+    EXPECT_TRUE(
+        contains(folder_error(dir), "mlp.down_proj.weight': shape [32,40] does not match [32,48]"))
         << folder_error(dir);
 
     dir = write_folder("folder_corrupt", small_config());
@@ -298,7 +319,8 @@ void edit_index(const std::string& dir, const std::function<void(json&)>& f) {
 }
 
 TEST(ModelFolder, ShardedIndexProblems) {
-    const std::string s1 = "model-00001-of-00002.safetensors", s2 = "model-00002-of-00002.safetensors";
+    const std::string s1 = "model-00001-of-00002.safetensors",
+                      s2 = "model-00002-of-00002.safetensors";
 
     std::string dir = sharded_folder("shard_missing");
     ASSERT_EQ(folder_error(dir), "");
@@ -313,7 +335,9 @@ TEST(ModelFolder, ShardedIndexProblems) {
     dir = sharded_folder("shard_wrong");
     edit_index(dir, [&](json& j) { j["weight_map"]["model.norm.weight"] = s1; });
     msg = folder_error(dir);
-    EXPECT_TRUE(contains(msg, "weight_map: tensor 'model.norm.weight' is not in shard '" + s1 + "'")) << msg;
+    EXPECT_TRUE(
+        contains(msg, "weight_map: tensor 'model.norm.weight' is not in shard '" + s1 + "'"))
+        << msg;
 
     // The index forgets a tensor that a shard holds.
     dir = sharded_folder("shard_unlisted");
@@ -323,9 +347,10 @@ TEST(ModelFolder, ShardedIndexProblems) {
 
     // A tensor stored in two shards.
     dir = sharded_folder("shard_dup");
-    ASSERT_TRUE(tbtest::rewrite_safetensors(dir + "/" + s1, [](auto& ts, auto&) {
-                    ts.push_back({"model.norm.weight", tb::StDType::F32, {32}, std::string(128, '\0')});
-                }).ok());
+    ASSERT_TRUE(
+        tbtest::rewrite_safetensors(dir + "/" + s1, [](auto& ts, auto&) {
+            ts.push_back({"model.norm.weight", tb::StDType::F32, {32}, std::string(128, '\0')});
+        }).ok());
     msg = folder_error(dir);
     EXPECT_TRUE(contains(msg, s1 + ": tensor 'model.norm.weight' is also here")) << msg;
 
@@ -333,12 +358,14 @@ TEST(ModelFolder, ShardedIndexProblems) {
     dir = sharded_folder("shard_absent");
     edit_index(dir, [&](json& j) { j["weight_map"].erase("model.norm.weight"); });
     ASSERT_TRUE(tbtest::rewrite_safetensors(dir + "/" + s2, [](auto& ts, auto&) {
-                    ts.erase(std::remove_if(ts.begin(), ts.end(),
-                                            [](const auto& t) { return t.name == "model.norm.weight"; }),
-                             ts.end());
+                    ts.erase(
+                        std::remove_if(ts.begin(), ts.end(),
+                                       [](const auto& t) { return t.name == "model.norm.weight"; }),
+                        ts.end());
                 }).ok());
     msg = folder_error(dir);
-    EXPECT_TRUE(contains(msg, "model.safetensors.index.json: missing tensor 'model.norm.weight'")) << msg;
+    EXPECT_TRUE(contains(msg, "model.safetensors.index.json: missing tensor 'model.norm.weight'"))
+        << msg;
 
     const std::vector<std::pair<std::function<void(json&)>, std::string>> bad_index = {
         {[](json& j) { j.erase("weight_map"); }, "weight_map: missing"},
@@ -359,12 +386,14 @@ TEST(ModelFolder, ShardedIndexProblems) {
     }
     dir = sharded_folder("shard_badjson");
     miotest::write_bytes(dir + "/model.safetensors.index.json", "{\"weight_map\": {");
-    EXPECT_TRUE(contains(folder_error(dir), "model.safetensors.index.json: invalid JSON")) << folder_error(dir);
+    EXPECT_TRUE(contains(folder_error(dir), "model.safetensors.index.json: invalid JSON"))
+        << folder_error(dir);
 
     // A corrupt shard names the shard file.
     dir = sharded_folder("shard_corrupt");
     miotest::write_bytes(dir + "/" + s1, miotest::raw_safetensors("{}", "", 99));
-    EXPECT_TRUE(contains(folder_error(dir), dir + "/" + s1 + ": header length 99")) << folder_error(dir);
+    EXPECT_TRUE(contains(folder_error(dir), dir + "/" + s1 + ": header length 99"))
+        << folder_error(dir);
 }
 
 TEST(ModelFolder, SingleFileWinsOverIndex) {

@@ -44,26 +44,29 @@ size_t count_files(const std::string& dir) {
 TEST(SafetensorsWriter, MatchesReferenceBytes) {
     const std::string dir = scratch("st_ref");
     const std::vector<uint8_t> attn_dot_0 = {
-        64,  0,   0,   0,   0,   0,   0,   0,   123, 34,  97,  116, 116, 110, 46,  48,  34,  58,
-        123, 34,  100, 116, 121, 112, 101, 34,  58,  34,  70,  51,  50,  34,  44,  34,  115, 104,
-        97,  112, 101, 34,  58,  91,  49,  44,  50,  44,  51,  93,  44,  34,  100, 97,  116, 97,
-        95,  111, 102, 102, 115, 101, 116, 115, 34,  58,  91,  48,  44,  50,  52,  93,  125, 125,
-        0,   0,   0,   0,   0,   0,   128, 63,  0,   0,   0,   64,  0,   0,   64,  64,  0,   0,
-        128, 64,  0,   0,   160, 64};
-    ASSERT_TRUE(tb::write_safetensors(dir + "/a.safetensors",
-                                      {{"attn.0", StDType::F32, {1, 2, 3}, f32_bytes({0, 1, 2, 3, 4, 5})}})
-                    .ok());
-    EXPECT_EQ(read_bytes(dir + "/a.safetensors"), std::string(attn_dot_0.begin(), attn_dot_0.end()));
+        64, 0,  0,   0,   0,   0,   0,   0,   123, 34,  97,  116, 116, 110, 46,  48,
+        34, 58, 123, 34,  100, 116, 121, 112, 101, 34,  58,  34,  70,  51,  50,  34,
+        44, 34, 115, 104, 97,  112, 101, 34,  58,  91,  49,  44,  50,  44,  51,  93,
+        44, 34, 100, 97,  116, 97,  95,  111, 102, 102, 115, 101, 116, 115, 34,  58,
+        91, 48, 44,  50,  52,  93,  125, 125, 0,   0,   0,   0,   0,   0,   128, 63,
+        0,  0,  0,   64,  0,   0,   64,  64,  0,   0,   128, 64,  0,   0,   160, 64};
+    ASSERT_TRUE(
+        tb::write_safetensors(dir + "/a.safetensors",
+                              {{"attn.0", StDType::F32, {1, 2, 3}, f32_bytes({0, 1, 2, 3, 4, 5})}})
+            .ok());
+    EXPECT_EQ(read_bytes(dir + "/a.safetensors"),
+              std::string(attn_dot_0.begin(), attn_dot_0.end()));
 
     const std::vector<uint8_t> forced_alignment = {
-        72,  0,   0,   0,   0,   0,   0,   0,   123, 34,  97,  116, 116, 110, 48,  34,  58,  123,
-        34,  100, 116, 121, 112, 101, 34,  58,  34,  70,  51,  50,  34,  44,  34,  115, 104, 97,
-        112, 101, 34,  58,  91,  49,  44,  49,  44,  50,  44,  51,  93,  44,  34,  100, 97,  116,
-        97,  95,  111, 102, 102, 115, 101, 116, 115, 34,  58,  91,  48,  44,  50,  52,  93,  125,
-        125, 32,  32,  32,  32,  32,  32,  32,  0,   0,   0,   0,   0,   0,   128, 63,  0,   0,
-        0,   64,  0,   0,   64,  64,  0,   0,   128, 64,  0,   0,   160, 64};
-    ASSERT_TRUE(tb::write_safetensors(dir + "/b.safetensors",
-                                      {{"attn0", StDType::F32, {1, 1, 2, 3}, f32_bytes({0, 1, 2, 3, 4, 5})}})
+        72,  0,   0,   0,   0,   0,   0,   0,   123, 34, 97, 116, 116, 110, 48,  34,  58,  123,
+        34,  100, 116, 121, 112, 101, 34,  58,  34,  70, 51, 50,  34,  44,  34,  115, 104, 97,
+        112, 101, 34,  58,  91,  49,  44,  49,  44,  50, 44, 51,  93,  44,  34,  100, 97,  116,
+        97,  95,  111, 102, 102, 115, 101, 116, 115, 34, 58, 91,  48,  44,  50,  52,  93,  125,
+        125, 32,  32,  32,  32,  32,  32,  32,  0,   0,  0,  0,   0,   0,   128, 63,  0,   0,
+        0,   64,  0,   0,   64,  64,  0,   0,   128, 64, 0,  0,   160, 64};
+    ASSERT_TRUE(tb::write_safetensors(
+                    dir + "/b.safetensors",
+                    {{"attn0", StDType::F32, {1, 1, 2, 3}, f32_bytes({0, 1, 2, 3, 4, 5})}})
                     .ok());
     EXPECT_EQ(read_bytes(dir + "/b.safetensors"),
               std::string(forced_alignment.begin(), forced_alignment.end()));
@@ -73,19 +76,24 @@ TEST(SafetensorsWriter, MatchesReferenceBytes) {
     EXPECT_EQ(read_bytes(dir + "/c.safetensors"), std::string(empty.begin(), empty.end()));
 
     const std::vector<uint8_t> empty_meta = {
-        40,  0,   0,   0,   0,   0,  0,   0,   123, 34,  95,  95,  109, 101, 116, 97,
-        100, 97,  116, 97,  95,  95, 34,  58,  123, 34,  102, 114, 97,  109, 101, 119,
-        111, 114, 107, 34,  58,  34, 112, 116, 34,  125, 125, 32,  32,  32,  32,  32};
+        40,  0,   0,   0,  0,  0,  0,   0,   123, 34,  95,  95,  109, 101, 116, 97,
+        100, 97,  116, 97, 95, 95, 34,  58,  123, 34,  102, 114, 97,  109, 101, 119,
+        111, 114, 107, 34, 58, 34, 112, 116, 34,  125, 125, 32,  32,  32,  32,  32};
     ASSERT_TRUE(tb::write_safetensors(dir + "/d.safetensors", {}, {{"framework", "pt"}}).ok());
-    EXPECT_EQ(read_bytes(dir + "/d.safetensors"), std::string(empty_meta.begin(), empty_meta.end()));
+    EXPECT_EQ(read_bytes(dir + "/d.safetensors"),
+              std::string(empty_meta.begin(), empty_meta.end()));
 }
 
 TEST(SafetensorsWriter, OrdersByDescendingAlignmentThenName) {
     std::vector<tb::StTensorSource> src = {
-        {"b", StDType::F32, {1}, "\0\0\0\0", nullptr}, {"a", StDType::F16, {1}, "\0\0", nullptr},
-        {"c", StDType::I64, {1}, "\0\0\0\0\0\0\0\0", nullptr}, {"d", StDType::BOOL, {1}, "\0", nullptr},
-        {"a2", StDType::I32, {1}, "\0\0\0\0", nullptr},  {"z", StDType::BF16, {2}, "\0\0\0\0", nullptr},
-        {"e", StDType::F64, {1}, "\0\0\0\0\0\0\0\0", nullptr}, {"y", StDType::U8, {1}, "\0", nullptr},
+        {"b", StDType::F32, {1}, "\0\0\0\0", nullptr},
+        {"a", StDType::F16, {1}, "\0\0", nullptr},
+        {"c", StDType::I64, {1}, "\0\0\0\0\0\0\0\0", nullptr},
+        {"d", StDType::BOOL, {1}, "\0", nullptr},
+        {"a2", StDType::I32, {1}, "\0\0\0\0", nullptr},
+        {"z", StDType::BF16, {2}, "\0\0\0\0", nullptr},
+        {"e", StDType::F64, {1}, "\0\0\0\0\0\0\0\0", nullptr},
+        {"y", StDType::U8, {1}, "\0", nullptr},
     };
     auto L = tb::st_plan_layout(src, {{"k", "v"}});
     ASSERT_TRUE(L.ok()) << L.error().message;
@@ -93,10 +101,11 @@ TEST(SafetensorsWriter, OrdersByDescendingAlignmentThenName) {
     for (size_t i : L->order) order.push_back(src[i].name);
     // Rust Dtype enum order: BOOL < U8 < I8 < I16 < F16 < BF16 < I32 < F32 < F64 < I64.
     EXPECT_EQ(order, (std::vector<std::string>{"c", "e", "b", "a2", "z", "a", "y", "d"}));
-    EXPECT_EQ(L->header.rfind("{\"__metadata__\":{\"k\":\"v\"},\"c\":{\"dtype\":\"I64\",\"shape\":[1],"
-                              "\"data_offsets\":[0,8]},\"e\":",
-                              0),
-              0u)
+    EXPECT_EQ(
+        L->header.rfind("{\"__metadata__\":{\"k\":\"v\"},\"c\":{\"dtype\":\"I64\",\"shape\":[1],"
+                        "\"data_offsets\":[0,8]},\"e\":",
+                        0),
+        0u)
         << L->header;
     EXPECT_EQ(L->header.size() % 8, 0u);
     EXPECT_EQ(L->data_size, 8u + 8 + 4 + 4 + 4 + 2 + 1 + 1);
@@ -116,7 +125,8 @@ TEST(Safetensors, RoundTripEveryDtype) {
         in.push_back({base + "_3d", dt, {2, 1, 7}, random_bytes(rng, 14 * tb::st_dtype_size(dt))});
     }
     const std::map<std::string, std::string> meta = {
-        {"format", "pt"}, {"note", "quote \" backslash \\ newline \n tab \t ctrl \x01 utf8 é 日本"}};
+        {"format", "pt"},
+        {"note", "quote \" backslash \\ newline \n tab \t ctrl \x01 utf8 é 日本"}};
     const std::string path = dir + "/all.safetensors";
     auto st = tb::write_safetensors(path, in, meta);
     ASSERT_TRUE(st.ok()) << st.error().message;
@@ -281,7 +291,9 @@ TEST(SafetensorsReader, MalformedFilesGiveClearErrors) {
     const std::vector<BadCase> cases = {
         {"empty file", "", {"0 bytes", "too short"}},
         {"7 bytes", std::string(7, '\0'), {"7 bytes", "too short"}},
-        {"length beyond file", raw_safetensors("{}", "", 1000), {"header length 1000", "truncated"}},
+        {"length beyond file",
+         raw_safetensors("{}", "", 1000),
+         {"header length 1000", "truncated"}},
         {"length > 100MB", raw_safetensors("{}", "", 200'000'000), {"100 MB"}},
         {"length 2^64-1", miotest::le_u64(~0ull) + "{}", {"header length"}},
         {"empty header", raw_safetensors("", ""), {"not valid JSON"}},
@@ -291,25 +303,31 @@ TEST(SafetensorsReader, MalformedFilesGiveClearErrors) {
         {"array header", raw_safetensors("[1,2]", ""), {"not a JSON object"}},
         {"entry not object", raw_safetensors("{\"w\":[1]}", ""), {"'w'", "not a JSON object"}},
         {"unknown dtype",
-         raw_safetensors("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", "x"),
+         raw_safetensors("{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}",
+                         "x"),
          {"'w'", "dtype", "F8_E4M3"}},
         {"dtype not string",
          raw_safetensors("{\"w\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}", eight),
          {"'w'", "dtype: not a string"}},
-        {"missing dtype", raw_safetensors("{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", eight),
+        {"missing dtype",
+         raw_safetensors("{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", eight),
          {"'w'", "dtype: missing"}},
-        {"missing shape", raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", eight),
+        {"missing shape",
+         raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", eight),
          {"'w'", "shape: missing"}},
-        {"missing offsets", raw_safetensors("{\"w\":{" + ok4 + "}}", eight),
+        {"missing offsets",
+         raw_safetensors("{\"w\":{" + ok4 + "}}", eight),
          {"'w'", "data_offsets: missing"}},
         {"unknown field",
          raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[0,4],\"extra\":1}}", eight),
          {"'w'", "unknown field 'extra'"}},
         {"negative shape",
-         raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,-3],\"data_offsets\":[0,4]}}", eight),
+         raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,-3],\"data_offsets\":[0,4]}}",
+                         eight),
          {"'w'", "shape", "negative"}},
         {"float shape",
-         raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,4]}}", eight),
+         raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,4]}}",
+                         eight),
          {"'w'", "shape", "not an integer"}},
         {"shape not array",
          raw_safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":3,\"data_offsets\":[0,4]}}", eight),
@@ -329,21 +347,28 @@ TEST(SafetensorsReader, MalformedFilesGiveClearErrors) {
                          "\"data_offsets\":[0,4]}}",
                          eight),
          {"'w'", "overflows"}},
-        {"end beyond file", raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[4,8]}}", "abcd"),
+        {"end beyond file",
+         raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[4,8]}}", "abcd"),
          {"'w'", "data_offsets [4,8]", "beyond the 4-byte data buffer"}},
-        {"huge end", raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[0,99999999999]}}", eight),
+        {"huge end",
+         raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[0,99999999999]}}", eight),
          {"'w'", "beyond"}},
-        {"begin after end", raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[8,4]}}", eight),
+        {"begin after end",
+         raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[8,4]}}", eight),
          {"'w'", "begin is after end"}},
-        {"size mismatch", raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[0,8]}}", eight),
+        {"size mismatch",
+         raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[0,8]}}", eight),
          {"'w'", "8 bytes", "needs 4"}},
-        {"negative offset", raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[-4,0]}}", eight),
+        {"negative offset",
+         raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[-4,0]}}", eight),
          {"'w'", "data_offsets"}},
-        {"three offsets", raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[0,4,8]}}", eight),
+        {"three offsets",
+         raw_safetensors("{\"w\":{" + ok4 + ",\"data_offsets\":[0,4,8]}}", eight),
          {"'w'", "data_offsets"}},
         {"overlap",
-         raw_safetensors("{\"a\":{" + ok4 + ",\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\","
-                         "\"shape\":[1],\"data_offsets\":[2,6]}}",
+         raw_safetensors("{\"a\":{" + ok4 +
+                             ",\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\","
+                             "\"shape\":[1],\"data_offsets\":[2,6]}}",
                          eight),
          {"'b'", "overlap", "'a'"}},
         {"same range twice",
@@ -357,9 +382,11 @@ TEST(SafetensorsReader, MalformedFilesGiveClearErrors) {
                          eight),
          {"'a'", "twice"}},
         {"metadata not object", raw_safetensors("{\"__metadata__\":[1]}", ""), {"__metadata__"}},
-        {"metadata non-string", raw_safetensors("{\"__metadata__\":{\"n\":1}}", ""),
+        {"metadata non-string",
+         raw_safetensors("{\"__metadata__\":{\"n\":1}}", ""),
          {"__metadata__", "'n'", "not a string"}},
-        {"empty name", raw_safetensors("{\"\":{" + ok4 + ",\"data_offsets\":[0,4]}}", eight),
+        {"empty name",
+         raw_safetensors("{\"\":{" + ok4 + ",\"data_offsets\":[0,4]}}", eight),
          {"empty name"}},
     };
     int i = 0;
@@ -387,16 +414,18 @@ TEST(SafetensorsReader, EveryTruncationIsAnError) {
         write_bytes(p, full.substr(0, len));
         const std::string msg = open_error(p);
         EXPECT_FALSE(msg.empty()) << "truncated to " << len << " bytes still opened";
-        EXPECT_TRUE(contains(msg, "truncated") || contains(msg, "not valid JSON")) << len << ": " << msg;
+        EXPECT_TRUE(contains(msg, "truncated") || contains(msg, "not valid JSON"))
+            << len << ": " << msg;
     }
 }
 
 TEST(SafetensorsReader, ToleratesGapsAndTrailingBytesButNotMissingFiles) {
     const std::string dir = scratch("st_gaps");
     const std::string path = dir + "/gap.safetensors";
-    write_bytes(path, raw_safetensors("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[4,6]},"
-                                      "\"z\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[9,9]}}",
-                                      "....ab...tail"));
+    write_bytes(path,
+                raw_safetensors("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[4,6]},"
+                                "\"z\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[9,9]}}",
+                                "....ab...tail"));
     auto f = SafetensorsFile::open(path);
     ASSERT_TRUE(f.ok()) << f.error().message;
     EXPECT_EQ(std::string(reinterpret_cast<const char*>((*f)->find("a")->data), 2), "ab");
@@ -420,7 +449,8 @@ TEST(SafetensorsReader, ViewsOutliveTheFileName) {
     ASSERT_TRUE(f.ok());
     ASSERT_TRUE(tb::write_safetensors(path, {{"w", StDType::F32, {2}, f32_bytes({7, 8})}}).ok());
     ::unlink(path.c_str());
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>((*f)->find("w")->data), 8), f32_bytes({1, 2}));
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>((*f)->find("w")->data), 8),
+              f32_bytes({1, 2}));
 }
 
 }  // namespace

@@ -25,9 +25,9 @@ namespace tbtest {
 struct TinyLlamaOptions {
     uint64_t seed = 0;
     tb::StDType dtype = tb::StDType::F32;  // F32, F16 or BF16; config.json's dtype follows it
-    int shards = 0;                 // 0: one model.safetensors; N >= 1: N shards + index.json
+    int shards = 0;  // 0: one model.safetensors; N >= 1: N shards + index.json
     bool write_generation_config = true;
-    float weight_scale = 0.05f;     // weights uniform in [-s, s], norm weights 1 + [-s, s]
+    float weight_scale = 0.05f;  // weights uniform in [-s, s], norm weights 1 + [-s, s]
 };
 
 // Round-to-nearest-even conversions from fp32 (NaN stays NaN, overflow becomes inf).
@@ -192,7 +192,8 @@ inline tb::Status write_tiny_llama_folder(const std::string& dir, const tb::Llam
 // and metadata, and writes it back. For building malformed folders in tests.
 inline tb::Status rewrite_safetensors(
     const std::string& path,
-    const std::function<void(std::vector<tb::StTensorOut>&, std::map<std::string, std::string>&)>& edit) {
+    const std::function<void(std::vector<tb::StTensorOut>&, std::map<std::string, std::string>&)>&
+        edit) {
     std::vector<tb::StTensorOut> tensors;
     std::map<std::string, std::string> meta;
     {

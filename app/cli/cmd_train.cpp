@@ -1,0 +1,153 @@
+// tunebench-cli train: LoRA fine-tuning from a run config, with a one-line progress bar on
+// stderr. Ctrl-C (SIGINT/SIGTERM) cancels between steps: the current step finishes, a
+// checkpoint is written and the command exits with 130, printing how to resume; a second
+// Ctrl-C exits at once. On success the run folder is printed on stdout.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "app/cli/cli_common.h"
+#include "app/cli/command_registry.h"
+#include "core/config/app_config.h"
+#include "core/train/trainer.h"
+
+namespace tbcli {
+namespace {
+
+struct TrainArgs {
+    std::string config;
+    std::string backend;
+    std::string resume;
+    std::string device;
+    int64_t max_steps = 0;
+};
+
+tb::CancelToken* g_token = nullptr;
+
+void on_interrupt(int) {
+    if (g_token && g_token->cancelled()) ::_exit(130);  // second Ctrl-C: stop now
+    if (g_token) g_token->cancel();
+}
+
+std::string hms(double s) {
+    if (!(s >= 0) || s > 360000) return "--:--:--";
+    const long t = static_cast<long>(s + 0.5);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+    return buf;
+}
+
+// One line, redrawn in place on a terminal; on a pipe/file one line per logged update.
+class ProgressBar {
+public:
+    explicit ProgressBar(int64_t log_every) : tty_(::isatty(2)), every_(log_every) {}
+
+    void update(const tb::TrainProgress& p) {
+        std::string line;
+        char buf[256];
+        if (p.phase == tb::TrainPhase::Training) {
+            const int width = 24;
+            const double frac = p.total_steps > 0 ? static_cast<double>(p.step) /
+                                                        static_cast<double>(p.total_steps)
+                                                  : 0.0;
+            const int fill = static_cast<int>(frac * width);
+            std::string bar(static_cast<size_t>(fill), '=');
+            if (fill < width) bar += '>';
+            bar.resize(width, ' ');
+            std::snprintf(buf, sizeof buf,
+                          "[%s] %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s", bar.c_str(),
+                          static_cast<long long>(p.step), static_cast<long long>(p.total_steps),
+                          p.loss, p.lr, p.tokens_per_s, hms(p.eta_s).c_str());
+            line = buf;
+            if (p.eval_loss) {
+                std::snprintf(buf, sizeof buf, "  eval %.4f (ppl %.2f)", *p.eval_loss,
+                              p.eval_ppl ? *p.eval_ppl : 0.0);
+                line += buf;
+                last_eval_ = buf;
+            } else {
+                line += last_eval_;
+            }
+            if (!tty_ && p.step % every_ != 0 && p.step != p.total_steps && !p.eval_loss)
+                return;
+        } else {
+            line = std::string(tb::train_phase_name(p.phase)) +
+                   (p.message.empty() ? "" : ": " + p.message);
+        }
+        if (tty_) {
+            // Pad to the previous length so a shorter line erases the old one.
+            std::string out = line;
+            if (out.size() < last_len_) out.append(last_len_ - out.size(), ' ');
+            std::fprintf(stderr, "\r%s", out.c_str());
+            last_len_ = line.size();
+        } else {
+            std::fprintf(stderr, "%s\n", line.c_str());
+        }
+        std::fflush(stderr);
+    }
+
+    void finish() {
+        if (tty_ && last_len_ > 0) std::fprintf(stderr, "\n");
+    }
+
+private:
+    bool tty_;
+    int64_t every_;
+    size_t last_len_ = 0;
+    std::string last_eval_;
+};
+
+int run_train(const TrainArgs& a) {
+    auto cfg = tb::load_app_config(a.config);
+    if (!cfg) return fail(cfg.error());
+    if (!a.backend.empty()) cfg->training.backend = a.backend;
+    if (a.max_steps > 0) cfg->training.max_steps = a.max_steps;
+    if (!a.device.empty()) cfg->model.device = a.device;
+    if (cfg->training.backend == "fused")
+        return fail("--backend fused: the fused backend is not built yet (use reference)");
+    auto params = tb::train_params_from_config(*cfg);
+    if (!params) return fail(params.error());
+    params->resume_from = a.resume;
+
+    tb::CancelToken& token = interrupt_token();  // installs the default handlers first
+    g_token = &token;
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+
+    ProgressBar bar(params->logging_steps);
+    auto result = tb::run_training(*params, [&](const tb::TrainProgress& p) { bar.update(p); },
+                                   token);
+    bar.finish();
+    if (!result) return fail(result.error());
+    if (result->cancelled) {
+        std::cerr << "tunebench-cli: cancelled after step " << result->steps << "/"
+                  << result->total_steps << "; checkpoint " << result->last_checkpoint
+                  << "\ntunebench-cli: resume with: tunebench-cli train --config " << a.config
+                  << " --resume " << result->run_dir << std::endl;
+        std::cout << result->run_dir << std::endl;
+        return 130;
+    }
+    std::cerr << "done: " << result->steps << " steps, final loss " << result->final_loss;
+    if (result->final_eval_loss) std::cerr << ", eval loss " << *result->final_eval_loss;
+    std::cerr << ", " << result->train_seconds << " s training" << std::endl;
+    std::cout << result->run_dir << std::endl;
+    return kExitOk;
+}
+
+CommandRegistrar reg("train", [](CLI::App& app) {
+    app.description("Fine-tune a LoRA adapter from a run config (outputs/<backend>/<time>/)");
+    auto args = std::make_shared<TrainArgs>();
+    app.add_option("--config", args->config, "Run config (YAML)")->required();
+    app.add_option("--backend", args->backend, "Override training.backend")
+        ->check(CLI::IsMember({"reference", "fused"}));
+    app.add_option("--resume", args->resume,
+                   "Resume from a checkpoint folder or a run folder (its latest checkpoint)");
+    app.add_option("--max-steps", args->max_steps, "Override training.max_steps");
+    app.add_option("--device", args->device, "Override model.device (cpu, cuda, cuda:N)");
+    return [args] { return run_train(*args); };
+});
+
+}  // namespace
+}  // namespace tbcli

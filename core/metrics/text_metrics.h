@@ -1,0 +1,40 @@
+// One call that scores predictions against references with the selected text metrics and hands
+// back, per metric, the corpus value, the per-item values and the additive form used by the
+// resampling statistics (bootstrap CI, paired tests, per-category breakdown). Shared by the
+// `metrics` and `evaluate` commands.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/metrics/bleu.h"
+#include "core/metrics/resampling.h"
+
+namespace tb::metrics {
+
+struct TextMetricsOptions {
+    bool bleu = true;                // corpus BLEU + sentence BLEU per item (sacrebleu defaults)
+    bool rouge = true;               // rouge1, rouge2, rougeL, rougeLsum F per item (rouge-score)
+    bool rouge_use_stemmer = false;  // rouge-score use_stemmer (HF evaluate default: off)
+};
+
+struct MetricResult {
+    std::string name;              // "bleu", "rouge1", "rouge2", "rougeL" or "rougeLsum"
+    double value = 0.0;            // corpus BLEU (0-100) or the mean of the per-item F (0-1)
+    std::vector<double> per_item;  // sentence BLEU (0-100) or ROUGE F per item
+    AdditiveMetric additive;       // value == additive.value(); feed to resampling.h
+    std::optional<BleuScore> bleu_details;  // counts, totals, bp, ... for "bleu"
+};
+
+// `references[i]` holds one or more references for item i (multi-reference: BLEU uses all of
+// them as sacrebleu does, ROUGE takes the best reference per type as rouge-score's score_multi).
+// Results come in the order bleu, rouge1, rouge2, rougeL, rougeLsum (selected ones only).
+// Error (naming the item) when sizes differ or an item has no reference.
+Result<std::vector<MetricResult>> score_texts(
+    const std::vector<std::string>& predictions,
+    const std::vector<std::vector<std::string>>& references,
+    const TextMetricsOptions& options = {});
+
+}  // namespace tb::metrics

@@ -1,0 +1,780 @@
+#include "core/train/trainer.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/common/file_io.h"
+#include "core/common/torch_compat.h"
+#include "core/data/data_config.h"
+#include "core/infer/llama_io.h"
+#include "core/model/safetensors.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/train/checkpointing.h"
+#include "core/train/run_checkpoint.h"
+
+namespace tb {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const char* train_phase_name(TrainPhase p) {
+    switch (p) {
+        case TrainPhase::Loading: return "loading";
+        case TrainPhase::Training: return "training";
+        case TrainPhase::Evaluating: return "evaluating";
+        case TrainPhase::Saving: return "saving";
+        case TrainPhase::Paused: return "paused";
+        case TrainPhase::Finished: return "finished";
+        case TrainPhase::Cancelled: return "cancelled";
+    }
+    return "?";
+}
+
+// ---------------------------------------------------------------------------------------
+// Config -> params
+
+Result<TrainParams> train_params_from_config(const AppConfig& cfg) {
+    TrainParams p;
+    p.model_dir = resolve_model_path(cfg);
+    std::error_code ec;
+    if (!fs::is_directory(p.model_dir, ec))
+        return make_error("model.name", "'" + cfg.model.name +
+                                            "' is not a local model folder (tunebench does not "
+                                            "download models; point it at an HF folder)");
+    if (cfg.data.path.empty()) return make_error("data.path", "no dataset file set in the config");
+    p.data_path = resolve_path(cfg, cfg.data.path);
+    TB_ASSIGN_OR_RETURN(p.read_options, read_options_from_config(cfg.data));
+    p.split = split_options_from_config(cfg.data);
+    TB_ASSIGN_OR_RETURN(p.prompt_template, parse_prompt_template(cfg.data.prompt_template));
+    if (cfg.data.loss_on != "response" && cfg.data.loss_on != "all")
+        return make_error("data.loss_on", "expected response or all");
+    p.loss_on_response_only = cfg.data.loss_on == "response";
+    p.packing = cfg.data.packing;
+    p.max_length = cfg.model.max_length;
+
+    p.lora.r = cfg.lora.r;
+    p.lora.alpha = cfg.lora.alpha;
+    p.lora.dropout = cfg.lora.dropout;
+    p.lora.target_modules = cfg.lora.target_modules;
+    p.lora.use_rslora = cfg.lora.use_rslora;
+    p.lora.use_dora = cfg.lora.use_dora;
+    p.lora.base_model_name_or_path = cfg.model.name;
+    TB_ASSIGN_OR_RETURN(p.lora_init, parse_lora_init(cfg.lora.init));
+    p.load_in_4bit = cfg.quant.load_in_4bit;
+
+    const auto& t = cfg.training;
+    p.epochs = t.epochs;
+    p.batch_size = t.batch_size;
+    p.gradient_accumulation_steps = t.gradient_accumulation_steps;
+    p.learning_rate = t.learning_rate;
+    p.optimizer = t.optimizer;
+    p.adamw.weight_decay = t.weight_decay;
+    p.max_grad_norm = t.max_grad_norm;
+    TB_ASSIGN_OR_RETURN(p.schedule, parse_schedule(t.lr_scheduler));
+    p.warmup_steps = t.warmup_steps;
+    p.warmup_ratio = t.warmup_ratio;
+    p.seed = static_cast<uint64_t>(t.seed);
+    p.max_steps = t.max_steps;
+    p.backend = t.backend;
+    p.gradient_checkpointing = t.gradient_checkpointing;
+    p.eval_steps = t.eval_steps;
+    p.save_steps = t.save_steps;
+    p.logging_steps = t.logging_steps;
+    p.output_dir = resolve_path(cfg, t.output_dir);
+    p.device = cfg.model.device;
+    p.dtype = cfg.model.dtype;
+    // training.bf16 (bf16 compute on CUDA) is what model.dtype auto already does on CUDA; the
+    // reference backend computes in the model dtype, so there is no separate autocast switch.
+    p.config_yaml = app_config_to_yaml(cfg);
+    return p;
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+namespace {
+
+Status validate_params(const TrainParams& p) {
+    if (p.backend == "fused")
+        return make_error("training.backend",
+                          "the fused backend is not built yet; use backend: reference");
+    if (p.backend != "reference")
+        return make_error("training.backend", "unknown backend '" + p.backend + "'");
+    if (p.optimizer != "adamw")
+        return make_error("training.optimizer",
+                          "'" + p.optimizer +
+                              "' needs the 8-bit optimizer of core/quant, which the reference "
+                              "trainer does not use yet; use adamw");
+    if (p.load_in_4bit)
+        return make_error("quant.load_in_4bit",
+                          "QLoRA (NF4 base weights) is not wired into the reference trainer yet");
+    if (p.model_dir.empty()) return make_error("model.name", "no model folder");
+    if (p.data_path.empty()) return make_error("data.path", "no dataset file");
+    if (p.epochs < 1) return make_error("training.epochs", "must be >= 1");
+    if (p.batch_size < 1) return make_error("training.batch_size", "must be >= 1");
+    if (p.gradient_accumulation_steps < 1)
+        return make_error("training.gradient_accumulation_steps", "must be >= 1");
+    if (!(p.learning_rate > 0)) return make_error("training.learning_rate", "must be > 0");
+    if (p.max_length < 2) return make_error("model.max_length", "must be >= 2");
+    if (p.logging_steps < 1) return make_error("training.logging_steps", "must be >= 1");
+    if (p.eval_steps < 0) return make_error("training.eval_steps", "must be >= 0");
+    if (p.save_steps < 0) return make_error("training.save_steps", "must be >= 0");
+    if (p.lora.dropout < 0 || p.lora.dropout >= 1)
+        return make_error("lora.dropout", "must be in [0, 1)");
+    return Status::Ok();
+}
+
+Result<at::Device> resolve_device(const std::string& name) {
+    if (name == "auto" || name.empty())
+        return compat::cuda_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    auto d = parse_device(name);
+    if (!d.ok()) return make_error("model.device", d.error().message);
+    return d.value();
+}
+
+Result<at::ScalarType> resolve_dtype(const std::string& name, at::Device device) {
+    if (name == "auto" || name.empty()) return device.is_cuda() ? at::kBFloat16 : at::kFloat;
+    auto d = parse_dtype(name);
+    if (!d.ok()) return make_error("model.dtype", d.error().message);
+    return d.value();
+}
+
+const char* dtype_name(at::ScalarType t) {
+    return t == at::kBFloat16 ? "bfloat16" : t == at::kHalf ? "float16" : "float32";
+}
+
+int64_t cpu_rss_bytes() {
+    std::ifstream f("/proc/self/statm");
+    int64_t size = 0, rss = 0;
+    if (!(f >> size >> rss)) return 0;
+    return rss * static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+int64_t cpu_peak_rss_bytes() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+    return 0;
+}
+
+struct Memory {
+    int64_t current = 0, reserved = 0, peak = 0;
+};
+
+Memory memory_now(at::Device device) {
+    Memory m;
+    if (device.is_cuda()) {
+        if (auto cm = compat::cuda_memory(device.has_index() ? device.index() : 0)) {
+            m.current = cm->allocated;
+            m.reserved = cm->reserved;
+            m.peak = cm->peak_allocated;
+            return m;
+        }
+    }
+    m.current = cpu_rss_bytes();
+    m.peak = cpu_peak_rss_bytes();
+    return m;
+}
+
+std::string timestamp_name() {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::localtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", &tm);
+    return buf;
+}
+
+Result<std::string> make_run_dir(const TrainParams& p) {
+    std::error_code ec;
+    if (!p.run_dir.empty()) {
+        fs::create_directories(p.run_dir, ec);
+        if (ec) return make_error(p.run_dir, "cannot create: " + ec.message());
+        return p.run_dir;
+    }
+    const fs::path parent = fs::path(p.output_dir) / p.backend;
+    fs::create_directories(parent, ec);
+    if (ec) return make_error(parent.string(), "cannot create: " + ec.message());
+    const std::string base = timestamp_name();
+    for (int i = 0; i < 1000; ++i) {
+        fs::path d = parent / (i == 0 ? base : base + "_" + std::to_string(i));
+        // create_directory is atomic: two runs started in the same second get different dirs.
+        if (fs::create_directory(d, ec)) return d.string();
+        if (ec) return make_error(d.string(), "cannot create: " + ec.message());
+    }
+    return make_error(parent.string(), "cannot find a free run directory name");
+}
+
+std::string canonical(const std::string& path) {
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(path, ec);
+    return ec ? path : c.string();
+}
+
+// The settings a checkpoint must agree with to be resumed bit for bit.
+json fingerprint(const TrainParams& p, at::ScalarType dtype, int64_t total_steps,
+                 int64_t warmup) {
+    return json{
+        {"model_dir", canonical(p.model_dir)},
+        {"data_path", canonical(p.data_path)},
+        {"data_format", data_format_name(p.read_options.format)},
+        {"skip_bad_rows", p.read_options.skip_bad_rows},
+        {"split", {p.split.ratios.train, p.split.ratios.val, p.split.ratios.test}},
+        {"split_seed", p.split.seed},
+        {"stratify", p.split.stratify},
+        {"prompt_template", p.prompt_template == PromptTemplate::Chat ? "chat" : "instruction"},
+        {"loss_on_response_only", p.loss_on_response_only},
+        {"packing", p.packing},
+        {"max_length", p.max_length},
+        {"lora_r", p.lora.r},
+        {"lora_alpha", p.lora.alpha},
+        {"lora_dropout", p.lora.dropout},
+        {"lora_target_modules", p.lora.target_modules},
+        {"use_rslora", p.lora.use_rslora},
+        {"use_dora", p.lora.use_dora},
+        {"batch_size", p.batch_size},
+        {"gradient_accumulation_steps", p.gradient_accumulation_steps},
+        {"learning_rate", p.learning_rate},
+        {"betas", {p.adamw.beta1, p.adamw.beta2}},
+        {"eps", p.adamw.eps},
+        {"weight_decay", p.adamw.weight_decay},
+        {"max_grad_norm", p.max_grad_norm},
+        {"schedule", static_cast<int>(p.schedule)},
+        {"warmup_steps", warmup},
+        {"total_steps", total_steps},
+        {"seed", p.seed},
+        {"dtype", dtype_name(dtype)},
+        {"backend", p.backend},
+    };
+}
+
+json params_json(const TrainParams& p) {
+    json j = fingerprint(p, at::kFloat, 0, 0);
+    j.erase("dtype");
+    j.erase("total_steps");
+    j.erase("warmup_steps");
+    j["epochs"] = p.epochs;
+    j["warmup_steps"] = p.warmup_steps;
+    j["warmup_ratio"] = p.warmup_ratio;
+    j["max_steps"] = p.max_steps;
+    j["optimizer"] = p.optimizer;
+    j["device"] = p.device;
+    j["dtype"] = p.dtype;
+    j["gradient_checkpointing"] = p.gradient_checkpointing;
+    j["eval_steps"] = p.eval_steps;
+    j["save_steps"] = p.save_steps;
+    j["logging_steps"] = p.logging_steps;
+    j["lora_init"] = p.lora_init == LoraInit::Kaiming ? "default" : "gaussian";
+    return j;
+}
+
+StTensorOut u8_tensor(const std::string& name, const at::Tensor& t) {
+    at::Tensor c = t.to(at::kCPU).contiguous();
+    StTensorOut o;
+    o.name = name;
+    o.dtype = StDType::U8;
+    o.shape = {c.numel()};
+    o.data.assign(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()),
+                  static_cast<size_t>(c.numel()));
+    return o;
+}
+
+Result<RngSnapshot> load_rng(const std::string& path) {
+    TB_ASSIGN_OR_RETURN(auto file, SafetensorsFile::open(path));
+    RngSnapshot s;
+    auto get = [&](const char* name) {
+        const StTensorView* v = file->find(name);
+        if (!v || v->dtype != StDType::U8) return at::Tensor();
+        return at::from_blob(const_cast<uint8_t*>(v->data), v->shape, at::kByte).clone();
+    };
+    s.cpu = get("cpu");
+    s.cuda = get("cuda");
+    if (!s.cpu.defined()) return make_error(path, "cpu: missing generator state");
+    return s;
+}
+
+Result<json> read_json(const std::string& path) {
+    TB_ASSIGN_OR_RETURN(std::string text, read_file(path));
+    try {
+        return json::parse(text);
+    } catch (const std::exception& e) {
+        return make_error(path, std::string("invalid JSON: ") + e.what());
+    }
+}
+
+// A checkpoint is usable when its state parses and every tensor file opens (the safetensors
+// reader validates header, offsets and sizes).
+Status validate_checkpoint(const std::string& dir) {
+    const fs::path d(dir);
+    TB_ASSIGN_OR_RETURN(json st, read_json((d / "trainer_state.json").string()));
+    if (!st.is_object() || st.value("format", "") != "tunebench-trainer-state" ||
+        !st.contains("step"))
+        return make_error((d / "trainer_state.json").string(), "not a tunebench trainer state");
+    for (const char* f : {"adapter/adapter_model.safetensors", "optimizer.safetensors",
+                          "rng_state.safetensors"}) {
+        auto file = SafetensorsFile::open((d / f).string());
+        if (!file.ok()) return file.error();
+    }
+    auto cfg = read_json((d / "adapter/adapter_config.json").string());
+    if (!cfg.ok()) return cfg.error();
+    return Status::Ok();
+}
+
+struct EvalResult {
+    double loss = 0.0;
+    double ppl = 0.0;
+    int64_t tokens = 0;
+};
+
+EvalResult evaluate(const LlamaModel& model, const std::vector<TokenizedRow>& rows,
+                    int64_t batch_size, int64_t pad_id) {
+    torch::NoGradGuard no_grad;
+    double sum = 0.0;
+    int64_t tokens = 0;
+    std::vector<size_t> order(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) order[i] = i;
+    const int64_t n_batches = micro_batches_per_epoch(rows.size(), batch_size);
+    for (int64_t b = 0; b < n_batches; ++b) {
+        Batch batch = collate(micro_batch_rows(rows, order, batch_size, b), pad_id, model.device);
+        if (batch.loss_tokens == 0) continue;
+        at::Tensor s = micro_batch_loss(model, batch.input_ids, batch.position_ids,
+                                        batch.attention_mask, batch.labels, 1.0,
+                                        /*training=*/false, /*checkpointing=*/false);
+        sum += s.item<double>();
+        tokens += batch.loss_tokens;
+    }
+    EvalResult r;
+    r.tokens = tokens;
+    r.loss = tokens > 0 ? sum / static_cast<double>(tokens) : 0.0;
+    r.ppl = std::exp(r.loss);
+    return r;
+}
+
+// Keeps the records of steps <= `step` (a resumed run rewrites what comes after).
+Status trim_log(const std::string& path, int64_t step) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return Status::Ok();
+    TB_ASSIGN_OR_RETURN(std::string text, read_file(path));
+    std::istringstream in(text);
+    std::string line, kept;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        try {
+            json j = json::parse(line);
+            if (j.value("step", int64_t{0}) <= step) kept += line + "\n";
+        } catch (const std::exception&) {
+            // A line cut short by a kill: dropped.
+        }
+    }
+    return write_file_atomic(path, kept);
+}
+
+Status copy_tokenizer_files(const std::string& from, const std::string& to) {
+    for (const char* f : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                          "special_tokens_map.json", "added_tokens.json", "chat_template.jinja"}) {
+        const fs::path src = fs::path(from) / f;
+        std::error_code ec;
+        if (!fs::exists(src, ec)) continue;
+        fs::copy_file(src, fs::path(to) / f, fs::copy_options::overwrite_existing, ec);
+        if (ec) return make_error(src.string(), "cannot copy to " + to + ": " + ec.message());
+    }
+    return Status::Ok();
+}
+
+at::ScalarType save_dtype_of(const LlamaConfig& cfg) {
+    if (cfg.dtype == "bfloat16") return at::kBFloat16;
+    if (cfg.dtype == "float16") return at::kHalf;
+    return at::kFloat;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// The loop
+
+Result<TrainResult> run_training(const TrainParams& params, const ProgressCallback& progress,
+                                 const CancelToken& cancel, const PauseToken* pause) {
+    const auto t_start = Clock::now();
+    TB_TRY_STATUS(validate_params(params));
+    TrainProgress prog;
+    auto report = [&](TrainPhase phase, const std::string& message) {
+        prog.phase = phase;
+        prog.message = message;
+        if (progress) progress(prog);
+        prog.eval_loss.reset();
+        prog.eval_ppl.reset();
+    };
+    report(TrainPhase::Loading, "resolving device");
+    TB_ASSIGN_OR_RETURN(at::Device device, resolve_device(params.device));
+    TB_ASSIGN_OR_RETURN(at::ScalarType dtype, resolve_dtype(params.dtype, device));
+
+    // --- data
+    report(TrainPhase::Loading, "loading tokenizer");
+    TB_ASSIGN_OR_RETURN(std::shared_ptr<Tokenizer> tok, Tokenizer::load(params.model_dir));
+    report(TrainPhase::Loading, "loading dataset");
+    TB_ASSIGN_OR_RETURN(Dataset dataset, load_dataset(params.data_path, params.read_options));
+    TB_ASSIGN_OR_RETURN(DatasetSplit split, split_dataset(dataset.examples, params.split));
+    TokenizeOptions topt;
+    topt.max_length = params.max_length;
+    topt.prompt_template = params.prompt_template;
+    topt.loss_on_response_only = params.loss_on_response_only;
+    report(TrainPhase::Loading, "tokenizing");
+    auto train_r = tokenize_examples(dataset.examples, split.train, *tok, topt);
+    if (!train_r.ok()) return make_error(params.data_path, train_r.error().message);
+    TokenizedSet train_set = std::move(train_r).value();
+    auto val_r = tokenize_examples(dataset.examples, split.val, *tok, topt);
+    if (!val_r.ok()) return make_error(params.data_path, val_r.error().message);
+    TokenizedSet val_set = std::move(val_r).value();
+    std::vector<TokenizedRow> train_rows =
+        params.packing ? pack_rows(train_set.rows, params.max_length) : std::move(train_set.rows);
+    if (train_rows.empty())
+        return make_error(params.data_path, "no training rows with response tokens");
+    int64_t pad_id = tok->pad_id();
+    if (pad_id < 0) pad_id = tok->eos_id() >= 0 ? tok->eos_id() : 0;
+
+    // --- plan
+    const int64_t mb_per_epoch = micro_batches_per_epoch(train_rows.size(), params.batch_size);
+    const int64_t accum = params.gradient_accumulation_steps;
+    const int64_t steps_per_epoch = (mb_per_epoch + accum - 1) / accum;
+    const int64_t total_steps =
+        params.max_steps > 0 ? params.max_steps : params.epochs * steps_per_epoch;
+    Schedule sched;
+    sched.kind = params.schedule;
+    sched.base_lr = params.learning_rate;
+    sched.total_steps = total_steps;
+    sched.warmup_steps = warmup_steps_for(params.warmup_steps, params.warmup_ratio, total_steps);
+    const json fp = fingerprint(params, dtype, total_steps, sched.warmup_steps);
+
+    // --- checkpoint to resume from
+    std::string resume_dir;
+    json resume_state = json::object();
+    if (!params.resume_from.empty()) {
+        TB_ASSIGN_OR_RETURN(resume_dir,
+                            resolve_checkpoint(params.resume_from, validate_checkpoint));
+        const std::string sp = (fs::path(resume_dir) / "trainer_state.json").string();
+        TB_ASSIGN_OR_RETURN(resume_state, read_json(sp));
+        const json& saved = resume_state["fingerprint"];
+        for (auto it = fp.begin(); it != fp.end(); ++it) {
+            if (!saved.contains(it.key()) || saved[it.key()] != it.value())
+                return make_error(sp, "fingerprint." + it.key() + ": the checkpoint was made with " +
+                                          (saved.contains(it.key()) ? saved[it.key()].dump()
+                                                                    : std::string("(absent)")) +
+                                          ", the current settings give " + it.value().dump() +
+                                          "; resume needs the same settings");
+        }
+    }
+
+    // --- model
+    report(TrainPhase::Loading, "loading model");
+    LoadOptions lo;
+    lo.dtype = dtype;
+    lo.device = device;
+    TB_ASSIGN_OR_RETURN(LlamaModel model, load_llama_model(params.model_dir, lo));
+    if (!resume_dir.empty()) {
+        TB_TRY_STATUS(apply_peft_adapter(model, (fs::path(resume_dir) / "adapter").string()));
+        make_lora_trainable(model);
+    } else {
+        TB_TRY_STATUS(inject_lora(model, params.lora, params.seed, params.lora_init));
+    }
+    std::vector<NamedParameter> trainable = lora_parameters(model);
+    AdamW optimizer(trainable, params.adamw);
+    int64_t start_step = 0;
+    double prev_train_seconds = 0.0;
+    if (!resume_dir.empty()) {
+        TB_TRY_STATUS(optimizer.load((fs::path(resume_dir) / "optimizer.safetensors").string()));
+        start_step = resume_state.value("step", int64_t{0});
+        prev_train_seconds = resume_state.value("train_seconds", 0.0);
+        if (optimizer.steps() != start_step)
+            return make_error(resume_dir, "optimizer step " + std::to_string(optimizer.steps()) +
+                                              " does not match trainer step " +
+                                              std::to_string(start_step));
+    }
+    // Dropout draws from the default generators; seeded here so runs are reproducible. A
+    // resumed run then continues from the saved generator states (a checkpoint made on the
+    // CPU has no CUDA state: the CUDA generator keeps the seed).
+    torch::manual_seed(params.seed);
+    if (!resume_dir.empty()) {
+        TB_ASSIGN_OR_RETURN(RngSnapshot rng,
+                            load_rng((fs::path(resume_dir) / "rng_state.safetensors").string()));
+        restore_rng(rng, device);
+    }
+    if (device.is_cuda()) compat::cuda_reset_peak(device.has_index() ? device.index() : 0);
+
+    // --- run directory
+    std::string run_dir;
+    if (!resume_dir.empty()) {
+        run_dir = fs::path(resume_dir).parent_path().parent_path().string();
+    } else {
+        TB_ASSIGN_OR_RETURN(run_dir, make_run_dir(params));
+    }
+    const std::string ck_dir = (fs::path(run_dir) / "checkpoints").string();
+    const std::string log_path = (fs::path(run_dir) / "training_log.jsonl").string();
+    if (!resume_dir.empty()) {
+        TB_TRY_STATUS(trim_log(log_path, start_step));
+    } else {
+        TB_TRY_STATUS(write_file_atomic(log_path, ""));
+    }
+    std::ofstream log(log_path, std::ios::app);
+    if (!log) return make_error(log_path, "cannot open for appending");
+    auto write_record = [&](const json& j) {
+        log << j.dump() << "\n";
+        log.flush();
+    };
+
+    TrainResult result;
+    result.run_dir = run_dir;
+    result.total_steps = total_steps;
+    result.truncated_rows = static_cast<int64_t>(train_set.truncated);
+    result.dropped_rows = static_cast<int64_t>(train_set.dropped_no_target);
+    prog.total_steps = total_steps;
+    prog.step = start_step;
+    prog.epoch = static_cast<double>(start_step) / static_cast<double>(steps_per_epoch);
+
+    const int64_t eval_bs = params.eval_batch_size > 0 ? params.eval_batch_size : params.batch_size;
+    std::optional<double> last_eval_loss, last_eval_ppl;
+    auto run_eval = [&](int64_t step) {
+        if (val_set.rows.empty()) return;
+        report(TrainPhase::Evaluating, "validation split");
+        EvalResult e = evaluate(model, val_set.rows, eval_bs, pad_id);
+        last_eval_loss = e.loss;
+        last_eval_ppl = e.ppl;
+        prog.eval_loss = e.loss;
+        prog.eval_ppl = e.ppl;
+        write_record(json{{"step", step}, {"epoch", prog.epoch}, {"eval_loss", e.loss},
+                          {"eval_ppl", e.ppl}, {"eval_tokens", e.tokens}});
+    };
+
+    int64_t tokens_seen = resume_state.value("tokens_seen", int64_t{0});
+    int64_t samples_seen = resume_state.value("samples_seen", int64_t{0});
+    double train_seconds = 0.0;  // this process
+    int64_t tokens_here = 0, samples_here = 0, steps_here = 0;
+    double loss_sum_here = 0.0;
+    int64_t last_saved_step = resume_dir.empty() ? -1 : start_step;
+
+    auto save_checkpoint = [&](int64_t step) -> Status {
+        report(TrainPhase::Saving, "checkpoint " + checkpoint_dir_name(step));
+        const int64_t epoch = step / steps_per_epoch;
+        const int64_t next_mb = (step % steps_per_epoch) * accum;
+        auto fill = [&](const std::string& dir) -> Status {
+            LoraSettings s = params.lora;
+            s.base_model_name_or_path = params.lora.base_model_name_or_path.empty()
+                                            ? params.model_dir
+                                            : params.lora.base_model_name_or_path;
+            TB_TRY_STATUS(save_peft_adapter(model, s, (fs::path(dir) / "adapter").string()));
+            TB_TRY_STATUS(optimizer.save((fs::path(dir) / "optimizer.safetensors").string()));
+            RngSnapshot rng = capture_rng(device);
+            std::vector<StTensorOut> rt{u8_tensor("cpu", rng.cpu)};
+            if (rng.cuda.defined()) rt.push_back(u8_tensor("cuda", rng.cuda));
+            TB_TRY_STATUS(write_safetensors((fs::path(dir) / "rng_state.safetensors").string(),
+                                            rt, {{"format", "tunebench-rng"}}));
+            json st{{"format", "tunebench-trainer-state"},
+                    {"version", 1},
+                    {"step", step},
+                    {"total_steps", total_steps},
+                    {"epoch", epoch},
+                    {"next_micro_batch", next_mb},
+                    {"micro_batches_per_epoch", mb_per_epoch},
+                    {"steps_per_epoch", steps_per_epoch},
+                    {"train_rows", train_rows.size()},
+                    {"tokens_seen", tokens_seen},
+                    {"samples_seen", samples_seen},
+                    {"train_seconds", prev_train_seconds + train_seconds},
+                    {"fingerprint", fp}};
+            return write_file_atomic((fs::path(dir) / "trainer_state.json").string(),
+                                     st.dump(1) + "\n");
+        };
+        TB_ASSIGN_OR_RETURN(std::string written,
+                            write_checkpoint_dir(ck_dir, step, fill, params.save_total_limit));
+        result.last_checkpoint = written;
+        last_saved_step = step;
+        return Status::Ok();
+    };
+
+    if (params.eval_on_start && start_step == 0) run_eval(0);
+
+    std::vector<size_t> order;
+    int64_t order_epoch = -1;
+    int64_t peak_mem = 0;
+    bool cancelled = false;
+    for (int64_t step = start_step; step < total_steps; ++step) {
+        if (pause && pause->paused()) {
+            report(TrainPhase::Paused, "paused");
+            while (pause->paused() && !cancel.cancelled())
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (cancel.cancelled()) {
+            cancelled = true;
+            break;
+        }
+        const int64_t epoch = step / steps_per_epoch;
+        const int64_t j = step % steps_per_epoch;
+        if (epoch != order_epoch) {
+            order = epoch_order(train_rows.size(), params.seed, epoch);
+            order_epoch = epoch;
+        }
+        const int64_t mb_begin = j * accum;
+        const int64_t mb_end = std::min(mb_per_epoch, mb_begin + accum);
+        std::vector<std::vector<const TokenizedRow*>> groups;
+        int64_t step_loss_tokens = 0;
+        for (int64_t mb = mb_begin; mb < mb_end; ++mb) {
+            groups.push_back(micro_batch_rows(train_rows, order, params.batch_size, mb));
+            for (const auto* r : groups.back()) step_loss_tokens += loss_tokens(*r);
+        }
+        const auto t_step = Clock::now();
+        double step_loss = 0.0;
+        int64_t step_tokens = 0, step_rows = 0;
+        for (const auto& rows : groups) {
+            Batch b = collate(rows, pad_id, device);
+            at::Tensor loss = micro_batch_loss(model, b.input_ids, b.position_ids,
+                                               b.attention_mask, b.labels,
+                                               static_cast<double>(step_loss_tokens),
+                                               /*training=*/true, params.gradient_checkpointing);
+            loss.backward();
+            step_loss += loss.item<double>();
+            step_tokens += b.tokens;
+            step_rows += b.rows;
+        }
+        const double grad_norm = clip_grad_norm(trainable, params.max_grad_norm);
+        const double lr = sched.lr(step);
+        optimizer.step(lr);
+        optimizer.zero_grad();
+        if (device.is_cuda()) compat::cuda_synchronize();
+        const double dt = std::chrono::duration<double>(Clock::now() - t_step).count();
+
+        train_seconds += dt;
+        tokens_here += step_tokens;
+        samples_here += step_rows;
+        tokens_seen += step_tokens;
+        samples_seen += step_rows;
+        ++steps_here;
+        loss_sum_here += step_loss;
+        const int64_t done = step + 1;
+        Memory mem = memory_now(device);
+        peak_mem = std::max({peak_mem, mem.peak, mem.current});
+        prog.step = done;
+        prog.epoch = static_cast<double>(done) / static_cast<double>(steps_per_epoch);
+        prog.loss = step_loss;
+        prog.lr = lr;
+        prog.grad_norm = grad_norm;
+        prog.tokens_per_s = static_cast<double>(tokens_here) / train_seconds;
+        prog.samples_per_s = static_cast<double>(samples_here) / train_seconds;
+        prog.memory_bytes = mem.current;
+        prog.memory_reserved_bytes = mem.reserved;
+        prog.peak_memory_bytes = peak_mem;
+        prog.elapsed_s = prev_train_seconds + train_seconds;
+        prog.eta_s = train_seconds / static_cast<double>(steps_here) *
+                     static_cast<double>(total_steps - done);
+        result.final_loss = step_loss;
+        result.steps = done;
+
+        const bool epoch_end = j == steps_per_epoch - 1;
+        const bool last = done == total_steps;
+        const bool do_eval = (params.eval_steps > 0 && done % params.eval_steps == 0) ||
+                             (params.eval_steps == 0 && epoch_end) || last;
+        const bool do_save = !last && ((params.save_steps > 0 && done % params.save_steps == 0) ||
+                                       (params.save_steps == 0 && epoch_end));
+        if (done % params.logging_steps == 0 || last || do_eval)
+            write_record(json{{"step", done},
+                              {"epoch", prog.epoch},
+                              {"loss", step_loss},
+                              {"lr", lr},
+                              {"grad_norm", grad_norm},
+                              {"tokens_per_s", prog.tokens_per_s},
+                              {"samples_per_s", prog.samples_per_s},
+                              {"memory_bytes", mem.current},
+                              {"memory_reserved_bytes", mem.reserved},
+                              {"eta_s", prog.eta_s},
+                              {"elapsed_s", prog.elapsed_s}});
+        if (do_eval) run_eval(done);
+        report(TrainPhase::Training, "");
+        if (do_save) TB_TRY_STATUS(save_checkpoint(done));
+    }
+    if (cancel.cancelled() && result.steps < total_steps) cancelled = true;
+
+    result.train_seconds = train_seconds;
+    result.train_loss = steps_here > 0 ? loss_sum_here / static_cast<double>(steps_here) : 0.0;
+    result.final_eval_loss = last_eval_loss;
+    if (result.steps == 0) result.steps = start_step;
+    if (cancelled) {
+        if (last_saved_step != result.steps) TB_TRY_STATUS(save_checkpoint(result.steps));
+        result.cancelled = true;
+        result.total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+        report(TrainPhase::Cancelled, result.last_checkpoint);
+        return result;
+    }
+
+    // --- final outputs
+    report(TrainPhase::Saving, "adapter");
+    result.adapter_dir = (fs::path(run_dir) / "adapter").string();
+    {
+        LoraSettings s = params.lora;
+        if (s.base_model_name_or_path.empty()) s.base_model_name_or_path = params.model_dir;
+        TB_TRY_STATUS(save_peft_adapter(model, s, result.adapter_dir));
+    }
+    const int64_t trainable_count = count_lora_parameters(model);
+    const int64_t base_count = count_base_parameters(model);
+    Memory mem = memory_now(device);
+    peak_mem = std::max({peak_mem, mem.peak, mem.current});
+    if (params.save_merged_model) {
+        report(TrainPhase::Saving, "merged model");
+        result.merged_dir = (fs::path(run_dir) / "merged_model").string();
+        merge_lora_into_base(model);
+        TB_TRY_STATUS(save_llama_model(model, result.merged_dir, save_dtype_of(model.config)));
+        TB_TRY_STATUS(copy_tokenizer_files(params.model_dir, result.merged_dir));
+    }
+    result.total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+    const double all_train_s = prev_train_seconds + train_seconds;
+    json stats{
+        {"backend", params.backend},
+        {"model", params.model_dir},
+        {"device", device.str()},
+        {"dtype", dtype_name(dtype)},
+        {"training_time_seconds", all_train_s},
+        {"training_time_this_session_seconds", train_seconds},
+        {"total_time_seconds", result.total_seconds},
+        {"final_loss", result.final_loss},
+        {"train_loss", result.train_loss},
+        {"final_eval_loss", last_eval_loss ? json(*last_eval_loss) : json(nullptr)},
+        {"final_eval_perplexity", last_eval_ppl ? json(*last_eval_ppl) : json(nullptr)},
+        {"total_steps", result.steps},
+        {"epochs", static_cast<double>(result.steps) / static_cast<double>(steps_per_epoch)},
+        {"samples_per_second",
+         train_seconds > 0 ? static_cast<double>(samples_here) / train_seconds : 0.0},
+        {"tokens_per_second",
+         train_seconds > 0 ? static_cast<double>(tokens_here) / train_seconds : 0.0},
+        {"steps_per_second",
+         train_seconds > 0 ? static_cast<double>(steps_here) / train_seconds : 0.0},
+        {"peak_memory_bytes", peak_mem},
+        {"peak_memory_gb", static_cast<double>(peak_mem) / 1e9},
+        {"peak_memory_kind", device.is_cuda() ? "cuda_allocated" : "cpu_rss"},
+        {"trainable_params", trainable_count},
+        {"total_params", trainable_count + base_count},
+        {"trainable_percent", 100.0 * static_cast<double>(trainable_count) /
+                                  static_cast<double>(trainable_count + base_count)},
+        {"train_rows", train_rows.size()},
+        {"val_rows", val_set.rows.size()},
+        {"truncated_rows", train_set.truncated},
+        {"dropped_rows", train_set.dropped_no_target},
+        {"resumed_from", resume_dir.empty() ? json(nullptr) : json(resume_dir)},
+        {"config", params_json(params)},
+        {"config_yaml", params.config_yaml},
+    };
+    result.stats_path = (fs::path(run_dir) / "training_stats.json").string();
+    TB_TRY_STATUS(write_file_atomic(result.stats_path, stats.dump(2) + "\n"));
+    report(TrainPhase::Finished, run_dir);
+    return result;
+}
+
+}  // namespace tb
