@@ -12,7 +12,8 @@ AboutPanel::AboutPanel(QWidget* parent) : QWidget(parent) {
     auto* form = new QFormLayout(this);
     form->addRow(tr("tunebench version:"), new QLabel(QString::fromStdString(info.version)));
     form->addRow(tr("libtorch:"), new QLabel(QString::fromStdString(info.torch_version)));
-    form->addRow(tr("CUDA kernels:"), new QLabel(info.cuda_compiled ? tr("built in") : tr("CPU only")));
+    form->addRow(tr("CUDA kernels:"),
+                 new QLabel(info.cuda_compiled ? tr("built in") : tr("CPU only")));
 }
 
 }  // namespace tbui

@@ -7,7 +7,7 @@ namespace tbui {
 
 class AboutPanel : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit AboutPanel(QWidget* parent = nullptr);
 };
 

@@ -12,7 +12,7 @@ namespace {
 struct DemoArgs {
     std::string dir = "tunebench-demo";
     uint64_t seed = 1234;
-    int64_t steps = 400;
+    int64_t steps = 300;
 };
 
 int run_demo_init(const DemoArgs& a) {
@@ -35,10 +35,10 @@ int run_demo_init(const DemoArgs& a) {
     };
     auto r = tb::demo::create_demo_workspace(p);
     if (!r) return fail(r.error());
-    std::printf("demo workspace: %s\n  model:   %s\n  dataset: %s (%lld records)\n"
+    std::printf("demo workspace: %s\n  model:   %s\n  dataset: %s (%lld records)\n  config:  %s\n"
                 "  pretraining loss %.3f -> %.3f in %.1f s\n",
                 r->dir.c_str(), r->model_dir.c_str(), r->data_path.c_str(),
-                static_cast<long long>(r->records), r->initial_loss, r->final_loss, r->seconds);
+                static_cast<long long>(r->records), r->config_path.c_str(), r->initial_loss, r->final_loss, r->seconds);
     return kExitOk;
 }
 

@@ -11,9 +11,8 @@
 // transformers 5.17 in tests/fixtures/tokenizer/chat.json). TinyLlama's template has no <s>,
 // so its chat ids start without bos - as HF's do. --no-bos therefore changes nothing with --chat.
 // --json prints {"ids":[...],"text":"<rendered or input text>"} on one line.
-#include <nlohmann/json.hpp>
-
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
@@ -36,7 +35,8 @@ int run_tokenize(const TokenizeArgs& a) {
     std::string text = a.text;
     std::vector<int64_t> ids;
     if (a.chat) {
-        auto rendered = (*tok)->apply_chat_template({{"user", a.text}}, /*add_generation_prompt=*/true);
+        auto rendered =
+            (*tok)->apply_chat_template({{"user", a.text}}, /*add_generation_prompt=*/true);
         if (!rendered) return fail(rendered.error());
         text = *rendered;
         ids = (*tok)->encode(text, /*add_special_tokens=*/false);
@@ -67,8 +67,9 @@ CommandRegistrar reg("tokenize", [](CLI::App& app) {
     app.add_flag("--chat", args->chat,
                  "Render TEXT as one user message through the chat template (with generation "
                  "prompt) and tokenize that, like apply_chat_template(tokenize=True)");
-    app.add_flag("--no-bos", args->no_bos,
-                 "Plain text: do not add bos/eos (add_special_tokens=False); no effect with --chat");
+    app.add_flag(
+        "--no-bos", args->no_bos,
+        "Plain text: do not add bos/eos (add_special_tokens=False); no effect with --chat");
     app.add_flag("--json", args->json, "Print {\"ids\":[...],\"text\":\"...\"}");
     return [args] { return run_tokenize(*args); };
 });

@@ -42,7 +42,7 @@ std::string hms(double s) {
 
 // One line, redrawn in place on a terminal; on a pipe/file one line per logged update.
 class ProgressBar {
-public:
+  public:
     explicit ProgressBar(int64_t log_every) : tty_(::isatty(2)), every_(log_every) {}
 
     void update(const tb::TrainProgress& p) {
@@ -50,17 +50,17 @@ public:
         char buf[256];
         if (p.phase == tb::TrainPhase::Training) {
             const int width = 24;
-            const double frac = p.total_steps > 0 ? static_cast<double>(p.step) /
-                                                        static_cast<double>(p.total_steps)
-                                                  : 0.0;
+            const double frac =
+                p.total_steps > 0 ? static_cast<double>(p.step) / static_cast<double>(p.total_steps)
+                                  : 0.0;
             const int fill = static_cast<int>(frac * width);
             std::string bar(static_cast<size_t>(fill), '=');
             if (fill < width) bar += '>';
             bar.resize(width, ' ');
-            std::snprintf(buf, sizeof buf,
-                          "[%s] %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s", bar.c_str(),
-                          static_cast<long long>(p.step), static_cast<long long>(p.total_steps),
-                          p.loss, p.lr, p.tokens_per_s, hms(p.eta_s).c_str());
+            std::snprintf(buf, sizeof buf, "[%s] %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s",
+                          bar.c_str(), static_cast<long long>(p.step),
+                          static_cast<long long>(p.total_steps), p.loss, p.lr, p.tokens_per_s,
+                          hms(p.eta_s).c_str());
             line = buf;
             if (p.eval_loss) {
                 std::snprintf(buf, sizeof buf, "  eval %.4f (ppl %.2f)", *p.eval_loss,
@@ -70,8 +70,7 @@ public:
             } else {
                 line += last_eval_;
             }
-            if (!tty_ && p.step % every_ != 0 && p.step != p.total_steps && !p.eval_loss)
-                return;
+            if (!tty_ && p.step % every_ != 0 && p.step != p.total_steps && !p.eval_loss) return;
         } else {
             line = std::string(tb::train_phase_name(p.phase)) +
                    (p.message.empty() ? "" : ": " + p.message);
@@ -92,7 +91,7 @@ public:
         if (tty_ && last_len_ > 0) std::fprintf(stderr, "\n");
     }
 
-private:
+  private:
     bool tty_;
     int64_t every_;
     size_t last_len_ = 0;
@@ -117,8 +116,8 @@ int run_train(const TrainArgs& a) {
     std::signal(SIGTERM, on_interrupt);
 
     ProgressBar bar(params->logging_steps);
-    auto result = tb::run_training(*params, [&](const tb::TrainProgress& p) { bar.update(p); },
-                                   token);
+    auto result = tb::run_training(
+        *params, [&](const tb::TrainProgress& p) { bar.update(p); }, token);
     bar.finish();
     if (!result) return fail(result.error());
     if (result->cancelled) {

@@ -1,12 +1,57 @@
+// tunebench: the workbench window.
+//   tunebench [--demo] [--tab N] [--screenshot FILE [--screenshot-delay MS]]
+// --demo opens (creating if needed) the embedded demo workspace; --screenshot grabs the window
+// after it is shown and exits (used to check the layout headlessly under Xvfb/offscreen).
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QSettings>
+#include <QTabWidget>
+#include <QTimer>
+#include <QTranslator>
 
 #include "app/gui/main_window.h"
+#include "widgets/workspace_panel.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName("tunebench");
     QApplication::setOrganizationName("tunebench");
+    QApplication::setApplicationVersion(TUNEBENCH_VERSION);
+    QApplication::setWindowIcon(QIcon(":/icons/tunebench.svg"));
+
+    // Language: the saved choice, else the system locale (the .qm files are embedded).
+    const QString saved = QSettings().value("ui/language").toString();
+    const QLocale locale = saved.isEmpty() ? QLocale::system() : QLocale(saved);
+    QTranslator appTr, qtTr;
+    if (appTr.load(locale, "tunebench", "_", ":/i18n")) QApplication::installTranslator(&appTr);
+    if (qtTr.load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(&qtTr);
+
+    QCommandLineParser parser;
+    parser.addHelpOption();
+    parser.addVersionOption();
+    QCommandLineOption demo("demo", QApplication::translate("main", "Open the demo workspace."));
+    QCommandLineOption tab("tab", QApplication::translate("main", "Tab to show first."), "N");
+    QCommandLineOption shot("screenshot", "", "FILE");
+    shot.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption delay("screenshot-delay", "", "MS", "1500");
+    delay.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({demo, tab, shot, delay});
+    parser.process(app);
+
     tbui::MainWindow w;
+    if (parser.isSet(tab)) w.tabs()->setCurrentIndex(parser.value(tab).toInt());
     w.show();
+    if (parser.isSet(demo))
+        QTimer::singleShot(0, w.workspacePanel(), &tbui::WorkspacePanel::openDemo);
+    if (parser.isSet(shot)) {
+        const QString file = parser.value(shot);
+        QTimer::singleShot(parser.value(delay).toInt(), &w, [&w, file] {
+            const bool ok = w.grab().save(file);
+            QApplication::exit(ok ? 0 : 1);
+        });
+    }
     return QApplication::exec();
 }

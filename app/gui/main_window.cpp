@@ -1,17 +1,145 @@
 #include "app/gui/main_window.h"
 
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
 #include <QTabWidget>
 
 #include "widgets/about_panel.h"
+#include "widgets/compare_panel.h"
+#include "widgets/dataset_panel.h"
+#include "widgets/hyperparam_panel.h"
+#include "widgets/training_panel.h"
+#include "widgets/worker.h"
+#include "widgets/workspace_panel.h"
 
 namespace tbui {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("tunebench"));
-    auto* tabs = new QTabWidget(this);
-    tabs->addTab(new AboutPanel(tabs), tr("About"));
-    setCentralWidget(tabs);
-    resize(1100, 720);
+    setWindowIcon(QIcon(":/icons/tunebench.svg"));
+    jobs_ = new JobQueue(this);
+    tabs_ = new QTabWidget(this);
+    workspace_ = new WorkspacePanel(jobs_, tabs_);
+    dataset_ = new DatasetPanel(jobs_, tabs_);
+    hyper_ = new HyperparamPanel(tabs_);
+    training_ = new TrainingPanel(
+        jobs_, [this] { return hyper_->config(); }, tabs_);
+    compare_ = new ComparePanel(jobs_, tabs_);
+    tabs_->addTab(workspace_, tr("&Workspace"));
+    tabs_->addTab(dataset_, tr("&Dataset"));
+    tabs_->addTab(hyper_, tr("&Hyperparameters"));
+    tabs_->addTab(training_, tr("&Training"));
+    tabs_->addTab(compare_, tr("&Compare"));
+    tabs_->addTab(new AboutPanel(tabs_), tr("&About"));
+    setCentralWidget(tabs_);
+
+    jobLabel_ = new QLabel(this);
+    statusBar()->addPermanentWidget(jobLabel_);
+    connect(jobs_, &JobQueue::queueChanged, this, &MainWindow::updateStatus);
+    connect(jobs_->worker(), &Worker::failed, this, [this](const QString& msg) {
+        statusBar()->showMessage(tr("Error: %1").arg(msg), 15000);
+    });
+    updateStatus();
+
+    connect(workspace_, &WorkspacePanel::workspaceChanged, this, [this](const Workspace& ws) {
+        hyper_->setWorkspacePaths(ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
+        compare_->setModelDir(ws.modelDir);
+        dataset_->loadFile(ws.dataPath);
+        statusBar()->showMessage(tr("Workspace: %1").arg(ws.dir), 5000);
+    });
+    connect(dataset_, &DatasetPanel::datasetReady, this, [this] {
+        auto bundle = dataset_->model()->bundle();
+        compare_->setDataset(bundle);
+        hyper_->setTrainRows(static_cast<qint64>(bundle->split.train.size()));
+    });
+    connect(training_, &TrainingPanel::runFinished, compare_, &ComparePanel::addAdapter);
+
+    buildMenus();
+    QSettings s;
+    resize(1280, 820);
+    restoreGeometry(s.value("window/geometry").toByteArray());
+    restoreState(s.value("window/state").toByteArray());
+    tabs_->setCurrentIndex(s.value("window/tab", 0).toInt());
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &demo workspace"), QKeySequence("Ctrl+D"), workspace_,
+                    &WorkspacePanel::openDemo);
+    file->addAction(tr("&Load configuration…"), QKeySequence::Open, hyper_,
+                    &HyperparamPanel::loadYaml);
+    file->addAction(tr("&Save configuration…"), QKeySequence::Save, hyper_,
+                    &HyperparamPanel::saveYaml);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < tabs_->count(); ++i) {
+        QString name = tabs_->tabText(i);
+        name.remove('&');
+        view->addAction(name, QKeySequence(QString("Ctrl+%1").arg(i + 1)), this,
+                        [this, i] { tabs_->setCurrentIndex(i); });
+    }
+
+    QMenu* lang = menuBar()->addMenu(tr("&Language"));
+    auto* group = new QActionGroup(lang);
+    const QString current = QSettings().value("ui/language").toString();
+    const std::pair<QString, QString> langs[] = {
+        {QString(), tr("System default")}, {"en", "English"}, {"es", "Español"}};
+    for (const auto& [code, label] : langs) {
+        QAction* a = lang->addAction(label);
+        a->setCheckable(true);
+        a->setChecked(code == current);
+        group->addAction(a);
+        connect(a, &QAction::triggered, this, [this, code = code] {
+            QSettings().setValue("ui/language", code);
+            QMessageBox::information(this, tr("Language"),
+                                     tr("The language changes the next time tunebench starts."));
+        });
+    }
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About tunebench"), this,
+                    [this] { tabs_->setCurrentIndex(tabs_->count() - 1); });
+}
+
+void MainWindow::updateStatus() {
+    if (!jobs_->busy()) {
+        jobLabel_->setText(closing_ ? tr("Closing…") : tr("Idle"));
+        if (closing_) close();
+        return;
+    }
+    QString text = tr("Running: %1").arg(jobs_->current());
+    const QStringList pending = jobs_->pending();
+    if (!pending.isEmpty()) text += " · " + tr("Queued: %1").arg(pending.join(", "));
+    jobLabel_->setText(text);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings s;
+    s.setValue("window/geometry", saveGeometry());
+    s.setValue("window/state", saveState());
+    s.setValue("window/tab", tabs_->currentIndex());
+    if (jobs_->busy()) {
+        // Never block the GUI thread: cancel (training writes a checkpoint), drop queued jobs
+        // and close again once the worker reports the job done.
+        closing_ = true;
+        jobs_->clearPending();
+        training_->cancelForShutdown();
+        compare_->stop();
+        workspace_->cancelDemo();
+        statusBar()->showMessage(tr("Stopping the running job before closing…"));
+        event->ignore();
+        return;
+    }
+    jobs_->shutdown();
+    event->accept();
 }
 
 }  // namespace tbui

@@ -1,13 +1,45 @@
+// The workbench window: one tab per panel, a status bar showing the worker's current job and
+// its queue, QSettings-backed window state and language choice.
 #pragma once
 
 #include <QMainWindow>
 
+class QLabel;
+class QTabWidget;
+
 namespace tbui {
+
+class JobQueue;
+class WorkspacePanel;
+class DatasetPanel;
+class HyperparamPanel;
+class TrainingPanel;
+class ComparePanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
-public:
+  public:
     explicit MainWindow(QWidget* parent = nullptr);
+
+    WorkspacePanel* workspacePanel() const { return workspace_; }
+    QTabWidget* tabs() const { return tabs_; }
+
+  protected:
+    void closeEvent(QCloseEvent* event) override;
+
+  private:
+    void buildMenus();
+    void updateStatus();
+
+    JobQueue* jobs_;
+    QTabWidget* tabs_;
+    WorkspacePanel* workspace_;
+    DatasetPanel* dataset_;
+    HyperparamPanel* hyper_;
+    TrainingPanel* training_;
+    ComparePanel* compare_;
+    QLabel* jobLabel_;
+    bool closing_ = false;
 };
 
 }  // namespace tbui

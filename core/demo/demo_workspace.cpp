@@ -2,13 +2,19 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 
 #include "core/common/file_io.h"
+#include "core/config/app_config.h"
+#include "core/demo/demo_config.h"
 #include "core/demo/demo_dataset.h"
 #include "core/infer/llama_io.h"
 #include "core/tokenizer/sentencepiece_bridge.h"
@@ -96,11 +102,11 @@ LlamaConfig demo_model_config(int64_t vocab) {
     return c;
 }
 
-// Full-parameter next-token pretraining on the prose: random 128-token windows of the
+// Full-parameter next-token pretraining on the prose: random 64-token windows of the
 // concatenated corpus (documents wrapped in <s> ... </s>), AdamW, cosine schedule.
 Result<std::pair<double, double>> pretrain(LlamaModel& model, const std::vector<int64_t>& stream,
                                            const DemoParams& p) {
-    const int64_t T = 128, B = 16;
+    const int64_t T = 64, B = 16;
     const int64_t n = static_cast<int64_t>(stream.size());
     if (n <= T + 1) return make_error("demo", "pretraining corpus too small");
     std::vector<at::Tensor> params{model.embed_tokens, model.lm_head, model.final_norm};
@@ -151,6 +157,15 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
     if (p.pretrain_steps < 1) return make_error("pretrain_steps", "must be >= 1");
     const fs::path stage = root.parent_path() / (root.filename().string() + ".partial-" + std::to_string(::getpid()));
     std::error_code ec;
+    // Sweep staging folders of earlier runs that were killed (their pid is gone).
+    const std::string prefix = root.filename().string() + ".partial-";
+    for (auto& e : fs::directory_iterator(root.parent_path(), ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(prefix, 0) != 0) continue;
+        const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    }
+    ec.clear();
     fs::remove_all(stage, ec);
     fs::create_directories(stage / "model", ec);
     fs::create_directories(stage / "data", ec);
@@ -216,6 +231,12 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
         {"pretrain_loss_last", losses.second},
     };
     TB_TRY_STATUS(write_file_atomic((stage / "demo.json").string(), readme.dump(2) + "\n"));
+    // The workspace's training/evaluation config; parsed here so a broken embedded config is
+    // caught at creation, not at the user's first training run.
+    const std::string config_path = (stage / "config.yaml").string();
+    auto parsed = parse_app_config(kDemoConfigYaml, config_path);
+    if (!parsed.ok()) return parsed.error();
+    TB_TRY_STATUS(write_file_atomic(config_path, kDemoConfigYaml));
 
     if (fs::exists(root)) fs::remove(root, ec);  // empty dir allowed
     fs::rename(stage, root, ec);
@@ -226,6 +247,7 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
     r.dir = root.string();
     r.model_dir = (root / "model").string();
     r.data_path = (root / "data" / "dolly-demo.jsonl").string();
+    r.config_path = (root / "config.yaml").string();
     r.records = static_cast<int64_t>(data.records.size());
     r.initial_loss = losses.first;
     r.final_loss = losses.second;

@@ -28,10 +28,11 @@ at::Tensor LoraLinear::forward(const at::Tensor& x, bool training) const {
         // detached; output = (m/||.||) * (x W^T + s x A^T B^T) computed without forming W'.
         at::Tensor delta = at::matmul(lora.B.to(at::kFloat), lora.A.to(at::kFloat)) * lora.scale;
         at::Tensor wn = (base_weight(at::kFloat) + delta).norm(2, {1}).detach();  // [out]
-        at::Tensor mag_scale = (lora.magnitude.to(at::kFloat) / wn).to(dt);     // [out]
+        at::Tensor mag_scale = (lora.magnitude.to(at::kFloat) / wn).to(dt);       // [out]
         at::Tensor base = bias.defined() ? y - bias : y;
-        at::Tensor lora_out = at::linear(at::linear(xin.to(lora.A.scalar_type()), lora.A),
-                                         lora.B).to(dt) * lora.scale;
+        at::Tensor lora_out =
+            at::linear(at::linear(xin.to(lora.A.scalar_type()), lora.A), lora.B).to(dt) *
+            lora.scale;
         // PEFT: result = base + (mag_scale - 1) * base + mag_scale * lora_out(dropout x)
         at::Tensor out = base + (mag_scale - 1) * base + mag_scale * lora_out;
         return bias.defined() ? out + bias : out;

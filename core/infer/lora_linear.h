@@ -36,11 +36,11 @@ class PackedBaseWeight {
 };
 
 struct LoraBranch {
-    at::Tensor A;           // [r, in]   lora_A.weight (PEFT name)
-    at::Tensor B;           // [out, r]  lora_B.weight
-    at::Tensor magnitude;   // [out]     DoRA magnitude vector (undefined unless DoRA)
-    double scale = 1.0;     // alpha / r, or alpha / sqrt(r) with rsLoRA
-    double dropout = 0.0;   // applied to the LoRA input only, during training
+    at::Tensor A;          // [r, in]   lora_A.weight (PEFT name)
+    at::Tensor B;          // [out, r]  lora_B.weight
+    at::Tensor magnitude;  // [out]     DoRA magnitude vector (undefined unless DoRA)
+    double scale = 1.0;    // alpha / r, or alpha / sqrt(r) with rsLoRA
+    double dropout = 0.0;  // applied to the LoRA input only, during training
     bool defined() const { return A.defined(); }
 };
 

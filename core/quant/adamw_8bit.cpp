@@ -77,10 +77,8 @@ void AdamW8bit::update_range(State& s, const at::Tensor& p_flat, const at::Tenso
         auto fetch = [&](const at::Tensor& t, int64_t b, int64_t n) {
             return t.narrow(0, b, n).to(dev, /*non_blocking=*/true);
         };
-        m = dequantize_blockwise8(fetch(s.m, begin, len), fetch(s.m_absmax, b_begin, nb), smap,
-                                  bs);
-        v = dequantize_blockwise8(fetch(s.v, begin, len), fetch(s.v_absmax, b_begin, nb), umap,
-                                  bs);
+        m = dequantize_blockwise8(fetch(s.m, begin, len), fetch(s.m_absmax, b_begin, nb), smap, bs);
+        v = dequantize_blockwise8(fetch(s.v, begin, len), fetch(s.v_absmax, b_begin, nb), umap, bs);
     } else {
         m = s.m.narrow(0, begin, len).to(dev, true);  // a view when the state is local
         v = s.v.narrow(0, begin, len).to(dev, true);
@@ -113,8 +111,8 @@ Status AdamW8bit::step(const std::vector<at::Tensor>& params, const std::vector<
                        double lr, int64_t step_index) {
     if (params.size() != grads.size())
         return make_error("AdamW8bit::step", "got " + std::to_string(params.size()) +
-                                                 " parameters but " +
-                                                 std::to_string(grads.size()) + " gradients");
+                                                 " parameters but " + std::to_string(grads.size()) +
+                                                 " gradients");
     if (step_index < 1) return make_error("AdamW8bit::step", "step_index must be >= 1");
     if (!states_.empty() && states_.size() != params.size())
         return make_error("AdamW8bit::step", "parameter count changed from " +
@@ -285,8 +283,8 @@ Status AdamW8bit::load(const std::string& path, const std::vector<at::Tensor>& p
         else if (view.dtype == StDType::F32)
             dt = at::kFloat;
         else
-            return make_error(path, name + ": dtype " + st_dtype_name(view.dtype) +
-                                        " (expected U8 or F32)");
+            return make_error(
+                path, name + ": dtype " + st_dtype_name(view.dtype) + " (expected U8 or F32)");
         const int64_t n = static_cast<int64_t>(view.nbytes / (dt == at::kByte ? 1 : 4));
         at::Tensor t = at::empty({n}, at::TensorOptions().dtype(dt));
         if (view.nbytes) std::memcpy(t.data_ptr(), view.data, view.nbytes);

@@ -89,8 +89,8 @@ class AdamW8bit {
     };
     State make_state(const at::Tensor& param) const;
     at::Device state_device(const at::Tensor& param) const;
-    void update_range(State& s, const at::Tensor& p_flat, const at::Tensor& g_flat,
-                      int64_t begin, int64_t len, double lr, int64_t step_index) const;
+    void update_range(State& s, const at::Tensor& p_flat, const at::Tensor& g_flat, int64_t begin,
+                      int64_t len, double lr, int64_t step_index) const;
 
     AdamW8bitOptions opts_;
     std::vector<State> states_;

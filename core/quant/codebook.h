@@ -16,16 +16,17 @@ namespace tb {
 // ascending (code 0 = -1.0, code 7 = 0.0, code 15 = 1.0), rounded to float32.
 const std::array<float, 16>& nf4_values();
 
-// The 15 split points of bitsandbytes' dQuantizeNF4 decision tree (kernels.cu), ascending, as
-// float32 literals. A normalised value x gets the code #{k : x > split[k]}: a value equal to a
-// split point takes the lower code, and NaN (an all-zero block: 0 * 1/0) takes code 0.
+// The 15 split points of bitsandbytes' dQuantizeNF4 decision tree (kernels.cu), ascending:
+// its decimal literals rounded to float32 through double. A normalised value x gets the code
+// #{k : x > split[k]}: a value equal to a split point takes the lower code, and NaN (an
+// all-zero block: 0 * 1/0) takes code 0.
 const std::array<float, 15>& nf4_splits();
 
 // bitsandbytes' create_dynamic_map(signed, max_exponent_bits=7, total_bits=8): 256 ascending
-// float32 values in [-1, 1] (signed: 127 negative, 0, 127 positive, 1.0) or [0, 1] (unsigned).
-// Computed with the same float32 operations as the Python original (linspace, midpoints,
-// scaling by powers of ten). The signed map is quantize_blockwise's default code, used for
-// double quantisation and the first Adam moment; the unsigned one for the second moment.
+// float32 values in [-1, 1] (signed: 127 negative, 0, 127 positive, 1.0) or [0, 1] (unsigned),
+// bit for bit as torch computes them (see codebook.cpp). The signed map is quantize_blockwise's
+// default code, used for double quantisation and the first Adam moment; the unsigned one for
+// the second moment.
 const std::array<float, 256>& dynamic_map(bool is_signed);
 
 // The tables above as float32 tensors on `device` (built once per device and cached).
@@ -35,8 +36,8 @@ at::Tensor dynamic_map_table(bool is_signed, at::Device device);
 // Maps x (float32, any shape, normalised to [-1, 1]) to uint8 codes of `code` (256 ascending
 // float32 values on x's device) exactly like bitsandbytes' dQuantize<STOCHASTIC=0>: binary
 // search from pivot 127 in seven halving steps, then rounding to the nearer neighbour through
-// float32 midpoints ((a + b) * 0.5f). Vectorised: seven gathers over the whole tensor, no
-// per-element loop. NaN maps to code 0.
+// float32 midpoints ((a + b) * 0.5f). Vectorised (a bucketize and three gathers, see
+// codebook.cpp for why that equals the search), no per-element loop. NaN maps to code 0.
 at::Tensor dquantize_search(const at::Tensor& code, const at::Tensor& x);
 
 }  // namespace tb

@@ -25,6 +25,12 @@ int64_t numel_of(const std::vector<int64_t>& shape) {
     return n;
 }
 
+// "cuda" (no index) names the current device, so it matches any concrete cuda:N here; a
+// plain != would send an index-less target into an endless move-and-retry.
+bool same_device(const at::Device& a, const at::Device& b) {
+    return a.type() == b.type() && (!a.has_index() || !b.has_index() || a.index() == b.index());
+}
+
 int64_t tensor_bytes(const at::Tensor& t) {
     return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
 }
@@ -64,9 +70,12 @@ at::Tensor unpack_nibbles(const at::Tensor& packed, int64_t n) {
 #if defined(TUNEBENCH_WITH_CUDA)
 nf4cuda::FloatType float_type(at::ScalarType t) {
     switch (t) {
-        case at::kFloat: return nf4cuda::FloatType::F32;
-        case at::kBFloat16: return nf4cuda::FloatType::BF16;
-        default: return nf4cuda::FloatType::F16;
+        case at::kFloat:
+            return nf4cuda::FloatType::F32;
+        case at::kBFloat16:
+            return nf4cuda::FloatType::BF16;
+        default:
+            return nf4cuda::FloatType::F16;
     }
 }
 
@@ -104,12 +113,16 @@ at::Tensor QuantizedWeight::absmax_values() const {
 
 at::Tensor QuantizedWeight::codes() const { return unpack_nibbles(packed, numel()); }
 
-at::Tensor QuantizedWeight::dequantize(at::ScalarType out_dtype, at::Device dev) const {
-    if (dev != device()) return to(dev).dequantize(out_dtype, dev);
+at::Tensor QuantizedWeight::dequantize(at::ScalarType out_dtype, at::Device target) const {
+    if (!same_device(target, device())) {
+        const QuantizedWeight moved = to(target);
+        return moved.dequantize(out_dtype, moved.device());
+    }
+    const at::Device dev = device();  // concrete (cuda:N), also when `target` has no index
     const int64_t n = numel();
 #if defined(TUNEBENCH_WITH_CUDA)
-    if (dev.is_cuda() && (out_dtype == at::kFloat || out_dtype == at::kBFloat16 ||
-                          out_dtype == at::kHalf)) {
+    if (dev.is_cuda() &&
+        (out_dtype == at::kFloat || out_dtype == at::kBFloat16 || out_dtype == at::kHalf)) {
         c10::cuda::CUDAGuard guard(dev);
         at::Tensor out = at::empty(shape, at::TensorOptions().dtype(out_dtype).device(dev));
         const at::Tensor p = packed.is_contiguous() && packed.storage_offset() % 4 == 0
@@ -145,13 +158,13 @@ Result<QuantizedWeight> quantize_nf4(const at::Tensor& w, const Nf4Options& opts
     if (!w.defined() || w.numel() == 0) return make_error("quantize_nf4", "empty tensor");
     const auto st = w.scalar_type();
     if (st != at::kFloat && st != at::kBFloat16 && st != at::kHalf && st != at::kDouble)
-        return make_error("quantize_nf4", std::string("unsupported dtype ") +
-                                              c10::toString(st) + " (need a float tensor)");
+        return make_error("quantize_nf4", std::string("unsupported dtype ") + c10::toString(st) +
+                                              " (need a float tensor)");
     if (!valid_blocksize(opts.blocksize))
         return make_error("quantize_nf4", "blocksize " + std::to_string(opts.blocksize) +
                                               " is not a power of two in [64, 4096]");
-    if (opts.double_quant && (opts.nested_blocksize < 2 ||
-                              (opts.nested_blocksize & (opts.nested_blocksize - 1)) != 0))
+    if (opts.double_quant &&
+        (opts.nested_blocksize < 2 || (opts.nested_blocksize & (opts.nested_blocksize - 1)) != 0))
         return make_error("quantize_nf4", "nested_blocksize " +
                                               std::to_string(opts.nested_blocksize) +
                                               " is not a power of two >= 2");

@@ -31,8 +31,8 @@
 namespace tb {
 
 struct Nf4Options {
-    int64_t blocksize = 64;         // NF4 block; a power of two in [64, 4096] (bitsandbytes' set)
-    bool double_quant = true;       // quantise the absmax values again (QLoRA's double quant)
+    int64_t blocksize = 64;          // NF4 block; a power of two in [64, 4096] (bitsandbytes' set)
+    bool double_quant = true;        // quantise the absmax values again (QLoRA's double quant)
     int64_t nested_blocksize = 256;  // block of the 8-bit absmax quantisation
     // CUDA tensors: use the hand-written kernels (false: the torch-op path, for cross-checks).
     bool use_cuda_kernel = true;
@@ -44,8 +44,8 @@ struct QuantizedWeight {
     at::Tensor absmax2;   // float32 [ceil(nblocks / nested_blocksize)] (double quant)
     at::Tensor absmax;    // float32 [nblocks] plain absmax (only when double quant is off)
     float offset = 0.0f;  // mean absmax subtracted before the 8-bit quantisation
-    std::vector<int64_t> shape;           // shape of the original tensor
-    at::ScalarType dtype = at::kFloat;    // dtype of the original tensor
+    std::vector<int64_t> shape;         // shape of the original tensor
+    at::ScalarType dtype = at::kFloat;  // dtype of the original tensor
     int64_t blocksize = 64;
     int64_t nested_blocksize = 256;
 

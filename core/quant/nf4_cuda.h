@@ -13,8 +13,8 @@ enum class FloatType { F32 = 0, BF16 = 1, F16 = 2 };
 // x: n contiguous values of `type` on the device. Writes packed[ceil(n/2)] (first element in
 // the high nibble) and absmax[ceil(n/blocksize)]. blocksize: power of two in [64, 4096].
 // Returns "" on success, otherwise the CUDA error text.
-std::string quantize(const void* x, FloatType type, int64_t n, int64_t blocksize,
-                     uint8_t* packed, float* absmax, void* stream);
+std::string quantize(const void* x, FloatType type, int64_t n, int64_t blocksize, uint8_t* packed,
+                     float* absmax, void* stream);
 
 // Decodes n elements into `out` (contiguous, `out_type`). Block scales come either from
 // `absmax` (float32 [nblocks], plain) or, when `absmax_q` is non-null, from

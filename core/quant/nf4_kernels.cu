@@ -56,25 +56,28 @@ __constant__ float kNf4Values[16] = {
 
 // bitsandbytes' dQuantizeNF4 decision tree, written as a count of the split points below x
 // (the tree is monotone, so both give the same code; NaN compares false everywhere -> 0).
+// The split literals are rounded to float through double, like codebook.cpp's nf4_splits().
+#define TB_SPLIT(d) static_cast<float>(d)
 __device__ __forceinline__ unsigned nf4_code(float x) {
     unsigned c = 0;
-    c += x > -0.8480964004993439f;
-    c += x > -0.6106329262256622f;
-    c += x > -0.4599952697753906f;
-    c += x > -0.33967943489551544f;
-    c += x > -0.23460740596055984f;
-    c += x > -0.13791173323988914f;
-    c += x > -0.045525018125772476f;
-    c += x > 0.03979014977812767f;
-    c += x > 0.1202552504837513f;
-    c += x > 0.2035212516784668f;
-    c += x > 0.2920137718319893f;
-    c += x > 0.3893125355243683f;
-    c += x > 0.5016634166240692f;
-    c += x > 0.6427869200706482f;
-    c += x > 0.8614784181118011f;
+    c += x > TB_SPLIT(-0.8480964004993439);
+    c += x > TB_SPLIT(-0.6106329262256622);
+    c += x > TB_SPLIT(-0.4599952697753906);
+    c += x > TB_SPLIT(-0.33967943489551544);
+    c += x > TB_SPLIT(-0.23460740596055984);
+    c += x > TB_SPLIT(-0.13791173323988914);
+    c += x > TB_SPLIT(-0.045525018125772476);
+    c += x > TB_SPLIT(0.03979014977812767);
+    c += x > TB_SPLIT(0.1202552504837513);
+    c += x > TB_SPLIT(0.2035212516784668);
+    c += x > TB_SPLIT(0.2920137718319893);
+    c += x > TB_SPLIT(0.3893125355243683);
+    c += x > TB_SPLIT(0.5016634166240692);
+    c += x > TB_SPLIT(0.6427869200706482);
+    c += x > TB_SPLIT(0.8614784181118011);
     return c;
 }
+#undef TB_SPLIT
 
 template <typename T>
 __device__ __forceinline__ float to_float(T v);
@@ -94,10 +97,9 @@ __device__ __forceinline__ float to_float<__half>(__half v) {
 // TEAM threads own one quantisation block of 2 * PAIRS * TEAM elements; a CUDA block of
 // kThreads threads holds kThreads / TEAM teams.
 template <typename T, int TEAM, int PAIRS>
-__global__ void __launch_bounds__(kThreads) nf4_quantize_kernel(const T* __restrict__ x, int64_t n,
-                                                                 int64_t nblocks,
-                                                                 uint8_t* __restrict__ packed,
-                                                                 float* __restrict__ absmax) {
+__global__ void __launch_bounds__(kThreads)
+    nf4_quantize_kernel(const T* __restrict__ x, int64_t n, int64_t nblocks,
+                        uint8_t* __restrict__ packed, float* __restrict__ absmax) {
     constexpr int kBlock = 2 * PAIRS * TEAM;
     constexpr int kTeams = kThreads / TEAM;
     __shared__ float warp_max[kThreads / 32];
@@ -202,8 +204,7 @@ __global__ void __launch_bounds__(kThreads)
     const int64_t qb = e / blocksize;  // blocksize is a multiple of 8: one block per thread
     float scale;
     if (absmax_q != nullptr)
-        scale = __fadd_rn(__fmul_rn(s_code8[absmax_q[qb]], absmax2[qb / nested_blocksize]),
-                          offset);
+        scale = __fadd_rn(__fmul_rn(s_code8[absmax_q[qb]], absmax2[qb / nested_blocksize]), offset);
     else
         scale = absmax[qb];
 
@@ -248,22 +249,30 @@ std::string quantize_typed(const void* x, int64_t n, int64_t blocksize, uint8_t*
                            float* absmax, cudaStream_t stream) {
     const int64_t nblocks = (n + blocksize - 1) / blocksize;
     switch (blocksize) {
-        case 64: return launch_quantize<T, 32, 1>(x, n, nblocks, packed, absmax, stream);
-        case 128: return launch_quantize<T, 64, 1>(x, n, nblocks, packed, absmax, stream);
-        case 256: return launch_quantize<T, 128, 1>(x, n, nblocks, packed, absmax, stream);
-        case 512: return launch_quantize<T, 256, 1>(x, n, nblocks, packed, absmax, stream);
-        case 1024: return launch_quantize<T, 256, 2>(x, n, nblocks, packed, absmax, stream);
-        case 2048: return launch_quantize<T, 256, 4>(x, n, nblocks, packed, absmax, stream);
-        case 4096: return launch_quantize<T, 256, 8>(x, n, nblocks, packed, absmax, stream);
-        default: return "nf4 quantize: unsupported blocksize " + std::to_string(blocksize);
+        case 64:
+            return launch_quantize<T, 32, 1>(x, n, nblocks, packed, absmax, stream);
+        case 128:
+            return launch_quantize<T, 64, 1>(x, n, nblocks, packed, absmax, stream);
+        case 256:
+            return launch_quantize<T, 128, 1>(x, n, nblocks, packed, absmax, stream);
+        case 512:
+            return launch_quantize<T, 256, 1>(x, n, nblocks, packed, absmax, stream);
+        case 1024:
+            return launch_quantize<T, 256, 2>(x, n, nblocks, packed, absmax, stream);
+        case 2048:
+            return launch_quantize<T, 256, 4>(x, n, nblocks, packed, absmax, stream);
+        case 4096:
+            return launch_quantize<T, 256, 8>(x, n, nblocks, packed, absmax, stream);
+        default:
+            return "nf4 quantize: unsupported blocksize " + std::to_string(blocksize);
     }
 }
 
 template <typename T>
 std::string dequantize_typed(const uint8_t* packed, int64_t n, int64_t blocksize,
                              const float* absmax, const uint8_t* absmax_q, const float* absmax2,
-                             const float* code8, float offset, int64_t nested_blocksize,
-                             void* out, cudaStream_t stream) {
+                             const float* code8, float offset, int64_t nested_blocksize, void* out,
+                             cudaStream_t stream) {
     const int64_t threads_needed = (n + 7) / 8;
     const int64_t grid = (threads_needed + kThreads - 1) / kThreads;
     if (grid > 0x7fffffff) return "nf4 dequantize: tensor too large for one launch";
@@ -275,15 +284,17 @@ std::string dequantize_typed(const uint8_t* packed, int64_t n, int64_t blocksize
 
 }  // namespace
 
-std::string quantize(const void* x, FloatType type, int64_t n, int64_t blocksize,
-                     uint8_t* packed, float* absmax, void* stream) {
+std::string quantize(const void* x, FloatType type, int64_t n, int64_t blocksize, uint8_t* packed,
+                     float* absmax, void* stream) {
     if (n <= 0) return {};
     auto s = static_cast<cudaStream_t>(stream);
     switch (type) {
-        case FloatType::F32: return quantize_typed<float>(x, n, blocksize, packed, absmax, s);
+        case FloatType::F32:
+            return quantize_typed<float>(x, n, blocksize, packed, absmax, s);
         case FloatType::BF16:
             return quantize_typed<__nv_bfloat16>(x, n, blocksize, packed, absmax, s);
-        case FloatType::F16: return quantize_typed<__half>(x, n, blocksize, packed, absmax, s);
+        case FloatType::F16:
+            return quantize_typed<__half>(x, n, blocksize, packed, absmax, s);
     }
     return "nf4 quantize: unknown input type";
 }
@@ -304,12 +315,11 @@ std::string dequantize(const uint8_t* packed, int64_t n, int64_t blocksize, cons
             return dequantize_typed<float>(packed, n, blocksize, absmax, absmax_q, absmax2, code8,
                                            offset, nested_blocksize, out, s);
         case FloatType::BF16:
-            return dequantize_typed<__nv_bfloat16>(packed, n, blocksize, absmax, absmax_q,
-                                                   absmax2, code8, offset, nested_blocksize, out,
-                                                   s);
+            return dequantize_typed<__nv_bfloat16>(packed, n, blocksize, absmax, absmax_q, absmax2,
+                                                   code8, offset, nested_blocksize, out, s);
         case FloatType::F16:
-            return dequantize_typed<__half>(packed, n, blocksize, absmax, absmax_q, absmax2,
-                                            code8, offset, nested_blocksize, out, s);
+            return dequantize_typed<__half>(packed, n, blocksize, absmax, absmax_q, absmax2, code8,
+                                            offset, nested_blocksize, out, s);
     }
     return "nf4 dequantize: unknown output type";
 }

@@ -45,8 +45,7 @@ QuantizedWeight restore_quantized(AutogradContext* ctx) {
 }
 
 struct Nf4LinearFunction : public torch::autograd::Function<Nf4LinearFunction> {
-    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x,
-                              const QuantizedWeight* q) {
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const QuantizedWeight* q) {
         save_quantized(ctx, *q);
         const at::Tensor w = q->dequantize(x.scalar_type(), x.device());
         return at::linear(x, w);
@@ -88,15 +87,17 @@ at::Tensor Nf4BaseWeight::dense(at::ScalarType dtype, at::Device device) const {
     return q_.dequantize(dtype, device);
 }
 
-// g++ 13 reports a false -Warray-bounds inside libstdc++'s vector<bool> as inlined into
-// torch::autograd::Function::apply (torch's header, not this code); g++ 12 does not.
+// g++ 13 reports false -Warray-bounds / -Wstringop-overflow inside libstdc++'s vector<bool>
+// as inlined into torch::autograd::Function::apply (torch's header, not this code); g++ 12
+// does not.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
 at::Tensor nf4_linear(const at::Tensor& x, const QuantizedWeight& q) {
-    TORCH_CHECK(q.shape.size() == 2 && x.size(-1) == q.shape[1], "nf4_linear: x has ",
-                x.size(-1), " features, weight expects ", q.shape.size() == 2 ? q.shape[1] : -1);
+    TORCH_CHECK(q.shape.size() == 2 && x.size(-1) == q.shape[1], "nf4_linear: x has ", x.size(-1),
+                " features, weight expects ", q.shape.size() == 2 ? q.shape[1] : -1);
     return Nf4LinearFunction::apply(x, &q);
 }
 #if defined(__GNUC__) && !defined(__clang__)
@@ -140,8 +141,8 @@ int64_t model_weight_bytes(const LlamaModel& model) {
     if (!model.config.tie_word_embeddings) total += bytes_of(model.lm_head);
     for (const LlamaLayer& L : model.layers) {
         total += bytes_of(L.input_norm) + bytes_of(L.post_norm);
-        for (const LoraLinear* p : {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj,
-                                    &L.up_proj, &L.down_proj})
+        for (const LoraLinear* p :
+             {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj, &L.up_proj, &L.down_proj})
             total += p->base_bytes();
     }
     return total;
@@ -153,13 +154,14 @@ Result<QuantReport> quantize_model_base(LlamaModel& model, const QuantOptions& o
         for (const char* k : kProjectionNames) known = known || t == k;
         if (!known)
             return make_error("quantize_model_base",
-                              "targets: unknown projection '" + t + "' (expected q_proj, k_proj, "
-                              "v_proj, o_proj, gate_proj, up_proj or down_proj)");
+                              "targets: unknown projection '" + t +
+                                  "' (expected q_proj, k_proj, "
+                                  "v_proj, o_proj, gate_proj, up_proj or down_proj)");
     }
     torch::NoGradGuard no_grad;
-    const at::ScalarType compute =
-        opts.compute_dtype ? *opts.compute_dtype
-                           : (model.device.is_cuda() ? at::kBFloat16 : at::kFloat);
+    const at::ScalarType compute = opts.compute_dtype
+                                       ? *opts.compute_dtype
+                                       : (model.device.is_cuda() ? at::kBFloat16 : at::kFloat);
     QuantReport r;
     r.model_bytes_before = model_weight_bytes(model);
     double err2 = 0.0, norm2 = 0.0;
@@ -169,9 +171,8 @@ Result<QuantReport> quantize_model_base(LlamaModel& model, const QuantOptions& o
             if (lin->is_packed() || !lin->weight.defined()) continue;
             auto q = quantize_nf4(lin->weight, opts.nf4);
             if (!q.ok())
-                return make_error("quantize_model_base",
-                                  "layers." + std::to_string(i) + "." + name + ": " +
-                                      q.error().message);
+                return make_error("quantize_model_base", "layers." + std::to_string(i) + "." +
+                                                             name + ": " + q.error().message);
             if (opts.measure_error) {
                 const at::Tensor w = lin->weight.to(at::kFloat);
                 const at::Tensor d = q->dequantize(at::kFloat, w.device()) - w;

@@ -76,7 +76,8 @@ void BpeModel::encode(const std::string& word, std::vector<int64_t>* out) const 
                 if (byte_ids_[static_cast<unsigned char>(word[i + k])] < 0) all_bytes = false;
             if (all_bytes) {
                 // As in tokenizers: byte pieces are added without flushing a pending unk.
-                for (size_t k = 0; k < n; ++k) add(byte_ids_[static_cast<unsigned char>(word[i + k])]);
+                for (size_t k = 0; k < n; ++k)
+                    add(byte_ids_[static_cast<unsigned char>(word[i + k])]);
             } else if (unk_id_ >= 0) {
                 pending_unk = true;
             }

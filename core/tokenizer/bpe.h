@@ -19,7 +19,7 @@
 namespace tb {
 
 class BpeModel {
-public:
+  public:
     // `pieces[i]` is the piece of id i (the SentencePiece vocabulary, in id order).
     BpeModel(const std::vector<std::string>& pieces, int64_t unk_id);
 
@@ -33,7 +33,7 @@ public:
     }
     size_t merge_count() const { return merges_.size(); }
 
-private:
+  private:
     struct Merge {
         uint64_t rank;
         int32_t new_id;

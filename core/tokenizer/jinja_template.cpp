@@ -7,7 +7,10 @@
 #include "core/tokenizer/jinja_template.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <unordered_map>
 
@@ -45,7 +48,7 @@ struct LocatedError {
 };
 
 class Lexer {
-public:
+  public:
     Lexer(std::string src, const Options& opt) : src_(std::move(src)), opt_(opt) {
         normalize();
         line_starts_.push_back(0);
@@ -121,7 +124,7 @@ public:
         col = static_cast<int>(pos - line_starts_[idx]) + 1;
     }
 
-private:
+  private:
     static bool is_ws(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
     }
@@ -190,7 +193,8 @@ private:
             char c = src_[i];
             if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
                 size_t j = i;
-                while (j < n && (std::isalnum(static_cast<unsigned char>(src_[j])) || src_[j] == '_'))
+                while (j < n &&
+                       (std::isalnum(static_cast<unsigned char>(src_[j])) || src_[j] == '_'))
                     ++j;
                 t.type = Tok::Name;
                 t.text = src_.substr(i, j - i);
@@ -411,9 +415,9 @@ struct Expr {
         DictLit
     } kind;
     int line = 0, col = 0;
-    Value value;                 // Literal
-    std::string name;            // Name, Attr, Filter, Test, Binary operator
-    std::vector<ExprP> args;     // children (see Parser for the layout per kind)
+    Value value;              // Literal
+    std::string name;         // Name, Attr, Filter, Test, Binary operator
+    std::vector<ExprP> args;  // children (see Parser for the layout per kind)
     std::vector<std::pair<std::string, ExprP>> kwargs;
     std::vector<std::string> ops;  // Compare operators
     bool negated = false;          // Test
@@ -422,15 +426,15 @@ struct Expr {
 struct Node {
     enum Kind { Block, Text, Output, If, For, Set, SetBlock, Break, Continue } kind = Block;
     int line = 0, col = 0;
-    std::string text;                                          // Text
-    ExprP expr;                                                // Output, For iterable, Set value
+    std::string text;  // Text
+    ExprP expr;        // Output, For iterable, Set value
     std::vector<std::pair<ExprP, std::shared_ptr<Node>>> branches;  // If (cond, body)
-    std::shared_ptr<Node> body;                                // For, SetBlock
-    std::shared_ptr<Node> else_body;                           // If, For
-    std::vector<std::string> targets;                          // For / Set names
-    std::string attr;                                          // Set ns.attr
-    ExprP filter;                                              // For ... if cond
-    std::vector<std::shared_ptr<Node>> children;               // Block
+    std::shared_ptr<Node> body;                                     // For, SetBlock
+    std::shared_ptr<Node> else_body;                                // If, For
+    std::vector<std::string> targets;                               // For / Set names
+    std::string attr;                                               // Set ns.attr
+    ExprP filter;                                                   // For ... if cond
+    std::vector<std::shared_ptr<Node>> children;                    // Block
 };
 
 namespace {
@@ -443,17 +447,18 @@ using NodeP = std::shared_ptr<Node>;
 
 // Filters and tests the renderer implements; anything else is rejected at parse time (as
 // jinja2 does), so an unsupported construct fails even in a branch that never runs.
-const char* const kFilters[] = {"trim", "length", "count", "upper", "lower", "capitalize",
-                                "title", "default", "d", "join", "first", "last", "list",
-                                "string", "safe", "int", "float", "abs", "reverse", "replace",
-                                "tojson", "items", "map", "select", "reject", "selectattr",
-                                "rejectattr"};
-const char* const kTests[] = {"defined", "undefined", "none", "boolean", "true", "false",
-                              "integer", "float", "number", "string", "mapping", "iterable",
-                              "sequence", "callable", "even", "odd", "divisibleby", "eq",
-                              "equalto", "==", "ne", "!=", "lt", "lessthan", "<", "le", "<=",
-                              "gt", "greaterthan", ">", "ge", ">=", "in", "sameas", "lower",
-                              "upper"};
+const char* const kFilters[] = {
+    "trim",    "length", "count",  "upper",  "lower",      "capitalize", "title",
+    "default", "d",      "join",   "first",  "last",       "list",       "string",
+    "safe",    "int",    "float",  "abs",    "reverse",    "replace",    "tojson",
+    "items",   "map",    "select", "reject", "selectattr", "rejectattr"};
+const char* const kTests[] = {
+    "defined",  "undefined", "none",   "boolean", "true",        "false",
+    "integer",  "float",     "number", "string",  "mapping",     "iterable",
+    "sequence", "callable",  "even",   "odd",     "divisibleby", "eq",
+    "equalto",  "==",        "ne",     "!=",      "lt",          "lessthan",
+    "<",        "le",        "<=",     "gt",      "greaterthan", ">",
+    "ge",       ">=",        "in",     "sameas",  "lower",       "upper"};
 
 template <size_t N>
 bool known(const char* const (&names)[N], const std::string& name) {
@@ -463,7 +468,7 @@ bool known(const char* const (&names)[N], const std::string& name) {
 }
 
 class Parser {
-public:
+  public:
     explicit Parser(std::vector<Piece> pieces) : pieces_(std::move(pieces)) {}
 
     NodeP parse_template() {
@@ -472,7 +477,7 @@ public:
         return root;
     }
 
-private:
+  private:
     // ---- statements ----
     NodeP parse_block(const std::vector<std::string>& end_tags, std::string* end_tag) {
         auto block = std::make_shared<Node>();
@@ -802,9 +807,9 @@ private:
         ExprP cmp;
         while (true) {
             std::string op;
-            if (cur().type == Tok::Op && (cur().text == "==" || cur().text == "!=" ||
-                                          cur().text == "<" || cur().text == ">" ||
-                                          cur().text == "<=" || cur().text == ">=")) {
+            if (cur().type == Tok::Op &&
+                (cur().text == "==" || cur().text == "!=" || cur().text == "<" ||
+                 cur().text == ">" || cur().text == "<=" || cur().text == ">=")) {
                 op = cur().text;
                 ++ti_;
             } else if (is_name("in")) {
@@ -1130,13 +1135,38 @@ const std::string& arg_string(const Value& v, const char* fn) {
 }
 
 // Python floor division / modulo for ints.
+// Python integers are unbounded; ours are int64, so overflow is an error instead of a wrong
+// number (or undefined behaviour).
+[[noreturn]] void overflow() { throw_error("integer overflow (values are limited to 64 bits)"); }
+
+int64_t add_i(int64_t a, int64_t b) {
+    int64_t r = 0;
+    if (__builtin_add_overflow(a, b, &r)) overflow();
+    return r;
+}
+int64_t sub_i(int64_t a, int64_t b) {
+    int64_t r = 0;
+    if (__builtin_sub_overflow(a, b, &r)) overflow();
+    return r;
+}
+int64_t mul_i(int64_t a, int64_t b) {
+    int64_t r = 0;
+    if (__builtin_mul_overflow(a, b, &r)) overflow();
+    return r;
+}
+
+// Longest string/list a template may build with '*' (guards against 'x' * 10**12).
+constexpr size_t kMaxRepeatBytes = size_t{64} << 20;
+
 int64_t floor_div(int64_t a, int64_t b) {
+    if (a == INT64_MIN && b == -1) overflow();
     int64_t q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
     return q;
 }
 
-Value slice_value(const Value& obj, const Value& start_v, const Value& stop_v, const Value& step_v) {
+Value slice_value(const Value& obj, const Value& start_v, const Value& stop_v,
+                  const Value& step_v) {
     std::vector<std::string> chars;
     const bool is_str = obj.is_string();
     int64_t n;
@@ -1164,11 +1194,12 @@ Value slice_value(const Value& obj, const Value& start_v, const Value& stop_v, c
     int64_t stop = clamp(stop_v, step > 0 ? n : -1);
     std::string s;
     ValueList items;
-    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+    for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
         if (is_str)
             s += chars[static_cast<size_t>(i)];
         else
             items.push_back(obj.as_list()[static_cast<size_t>(i)]);
+        if (__builtin_add_overflow(i, step, &i)) break;
     }
     return is_str ? Value::string(s) : Value::list(std::move(items));
 }
@@ -1194,11 +1225,15 @@ Value string_method(const std::string& s, const std::string& name) {
             return Value::string(py_strip(s, l, r, chars));
         });
     }
-    if (name == "upper") return bind([s](const ValueList&, const KwArgs&) { return Value::string(ascii_upper(s)); });
-    if (name == "lower") return bind([s](const ValueList&, const KwArgs&) { return Value::string(ascii_lower(s)); });
-    if (name == "title") return bind([s](const ValueList&, const KwArgs&) { return Value::string(py_title(s)); });
+    if (name == "upper")
+        return bind([s](const ValueList&, const KwArgs&) { return Value::string(ascii_upper(s)); });
+    if (name == "lower")
+        return bind([s](const ValueList&, const KwArgs&) { return Value::string(ascii_lower(s)); });
+    if (name == "title")
+        return bind([s](const ValueList&, const KwArgs&) { return Value::string(py_title(s)); });
     if (name == "capitalize")
-        return bind([s](const ValueList&, const KwArgs&) { return Value::string(py_capitalize(s)); });
+        return bind(
+            [s](const ValueList&, const KwArgs&) { return Value::string(py_capitalize(s)); });
     if (name == "startswith" || name == "endswith") {
         bool start = name == "startswith";
         return bind([s, start, name](const ValueList& a, const KwArgs&) {
@@ -1318,7 +1353,8 @@ Value get_attr(const Value& obj, const std::string& name) {
             return Value::undefined("'dict object' has no attribute '" + name + "'");
         }
         default:
-            return Value::undefined("'" + obj.type_name() + " object' has no attribute '" + name + "'");
+            return Value::undefined("'" + obj.type_name() + " object' has no attribute '" + name +
+                                    "'");
     }
 }
 
@@ -1357,7 +1393,8 @@ Value get_item(const Value& obj, const Value& key) {
         default:
             // jinja2 turns failed lookups into Undefined rather than raising.
             if (key.is_string()) return get_attr(obj, key.as_string());
-            return Value::undefined("'" + obj.type_name() + " object' has no element " + py_repr(key));
+            return Value::undefined("'" + obj.type_name() + " object' has no element " +
+                                    py_repr(key));
     }
 }
 
@@ -1372,7 +1409,9 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
     const bool nums = a.is_number() && b.is_number();
     const bool flt = nums && (a.is_float() || b.is_float());
     if (op == "+") {
-        if (nums) return flt ? Value::floating(a.as_float() + b.as_float()) : Value::integer(a.as_int() + b.as_int());
+        if (nums)
+            return flt ? Value::floating(a.as_float() + b.as_float())
+                       : Value::integer(add_i(a.as_int(), b.as_int()));
         if (a.is_string() && b.is_string()) return Value::string(a.as_string() + b.as_string());
         if (a.is_list() && b.is_list()) {
             ValueList out = a.as_list();
@@ -1383,14 +1422,21 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
     }
     if (op == "-") {
         if (!nums) return unsupported();
-        return flt ? Value::floating(a.as_float() - b.as_float()) : Value::integer(a.as_int() - b.as_int());
+        return flt ? Value::floating(a.as_float() - b.as_float())
+                   : Value::integer(sub_i(a.as_int(), b.as_int()));
     }
     if (op == "*") {
-        if (nums) return flt ? Value::floating(a.as_float() * b.as_float()) : Value::integer(a.as_int() * b.as_int());
+        if (nums)
+            return flt ? Value::floating(a.as_float() * b.as_float())
+                       : Value::integer(mul_i(a.as_int(), b.as_int()));
         const Value* seq = a.is_number() ? &b : &a;
         const Value* cnt = a.is_number() ? &a : &b;
         if (!(cnt->is_int() || cnt->is_bool())) return unsupported();
         int64_t k = std::max<int64_t>(0, cnt->as_int());
+        size_t unit = seq->is_string() ? seq->as_string().size()
+                                       : (seq->is_list() ? seq->as_list().size() : 0);
+        if (unit > 0 && static_cast<uint64_t>(k) > kMaxRepeatBytes / unit)
+            throw_error("sequence repetition result too large");
         if (seq->is_string()) {
             std::string out;
             for (int64_t i = 0; i < k; ++i) out += seq->as_string();
@@ -1398,7 +1444,8 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
         }
         if (seq->is_list()) {
             ValueList out;
-            for (int64_t i = 0; i < k; ++i) out.insert(out.end(), seq->as_list().begin(), seq->as_list().end());
+            for (int64_t i = 0; i < k; ++i)
+                out.insert(out.end(), seq->as_list().begin(), seq->as_list().end());
             return Value::list(std::move(out));
         }
         return unsupported();
@@ -1428,8 +1475,12 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
     }
     if (op == "**") {
         if (!flt && b.as_int() >= 0) {
-            int64_t r = 1;
-            for (int64_t i = 0; i < b.as_int(); ++i) r *= a.as_int();
+            int64_t r = 1, base = a.as_int(), e = b.as_int();
+            while (e > 0) {  // square-and-multiply, overflow-checked
+                if (e & 1) r = mul_i(r, base);
+                e >>= 1;
+                if (e > 0) base = mul_i(base, base);
+            }
             return Value::integer(r);
         }
         return Value::floating(std::pow(a.as_float(), b.as_float()));
@@ -1441,7 +1492,8 @@ bool contains(const Value& container, const Value& item) {
     switch (container.kind()) {
         case Value::Kind::String:
             if (!item.is_string())
-                throw_error("'in <string>' requires string as left operand, not " + item.type_name());
+                throw_error("'in <string>' requires string as left operand, not " +
+                            item.type_name());
             return container.as_string().find(item.as_string()) != std::string::npos;
         case Value::Kind::List:
             for (const auto& v : container.as_list())
@@ -1518,7 +1570,7 @@ bool run_test(const std::string& name, const Value& v, const ValueList& args) {
 }
 
 class Renderer {
-public:
+  public:
     explicit Renderer(const Context& ctx) : ctx_(ctx) {
         scopes_.emplace_back();
         install_globals();
@@ -1529,21 +1581,23 @@ public:
         return std::move(out_);
     }
 
-private:
+  private:
     void install_globals() {
-        builtins_["raise_exception"] = Value::function("raise_exception", [](const ValueList& a, const KwArgs&) -> Value {
-            throw_error(a.empty() ? std::string("raise_exception() called") : py_str(a[0]));
-        });
-        builtins_["namespace"] = Value::function("namespace", [](const ValueList& a, const KwArgs& kw) {
-            Dict d;
-            d.is_namespace = true;
-            for (const auto& v : a) {
-                if (!v.is_dict()) throw_error("namespace() positional argument must be a dict");
-                for (const auto& kv : v.as_dict().items) d.set(kv.first, kv.second);
-            }
-            for (const auto& kv : kw) d.set(kv.first, kv.second);
-            return Value::dict(std::move(d));
-        });
+        builtins_["raise_exception"] =
+            Value::function("raise_exception", [](const ValueList& a, const KwArgs&) -> Value {
+                throw_error(a.empty() ? std::string("raise_exception() called") : py_str(a[0]));
+            });
+        builtins_["namespace"] =
+            Value::function("namespace", [](const ValueList& a, const KwArgs& kw) {
+                Dict d;
+                d.is_namespace = true;
+                for (const auto& v : a) {
+                    if (!v.is_dict()) throw_error("namespace() positional argument must be a dict");
+                    for (const auto& kv : v.as_dict().items) d.set(kv.first, kv.second);
+                }
+                for (const auto& kv : kw) d.set(kv.first, kv.second);
+                return Value::dict(std::move(d));
+            });
         builtins_["dict"] = Value::function("dict", [](const ValueList& a, const KwArgs& kw) {
             Dict d;
             if (!a.empty()) throw_error("dict() supports keyword arguments only");
@@ -1562,21 +1616,24 @@ private:
             }
             if (step == 0) throw_error("range() arg 3 must not be zero");
             ValueList out;
-            for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+            for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
                 if (out.size() > 1000000) throw_error("range() too large");
                 out.push_back(Value::integer(i));
+                if (__builtin_add_overflow(i, step, &i)) break;
             }
             return Value::list(std::move(out));
         });
-        builtins_["strftime_now"] = Value::function("strftime_now", [](const ValueList& a, const KwArgs&) {
-            if (a.empty()) throw_error("strftime_now() needs a format");
-            std::time_t t = std::time(nullptr);
-            std::tm tm{};
-            localtime_r(&t, &tm);
-            char buf[256];
-            size_t n = std::strftime(buf, sizeof buf, arg_string(a[0], "strftime_now").c_str(), &tm);
-            return Value::string(std::string(buf, n));
-        });
+        builtins_["strftime_now"] =
+            Value::function("strftime_now", [](const ValueList& a, const KwArgs&) {
+                if (a.empty()) throw_error("strftime_now() needs a format");
+                std::time_t t = std::time(nullptr);
+                std::tm tm{};
+                localtime_r(&t, &tm);
+                char buf[256];
+                size_t n =
+                    std::strftime(buf, sizeof buf, arg_string(a[0], "strftime_now").c_str(), &tm);
+                return Value::string(std::string(buf, n));
+            });
     }
 
     Value lookup(const std::string& name) const {
@@ -1651,7 +1708,8 @@ private:
         if (!n.attr.empty()) {
             Value ns = lookup(n.targets[0]);
             if (!ns.is_dict() || !ns.as_dict().is_namespace)
-                throw LocatedError{"cannot assign attribute on non-namespace object", n.line, n.col};
+                throw LocatedError{"cannot assign attribute on non-namespace object", n.line,
+                                   n.col};
             ns.as_dict().set(n.attr, v);  // namespaces are shared: the write is visible outside
             return;
         }
@@ -1704,9 +1762,9 @@ private:
             loop.set("nextitem", i + 1 < len ? items[static_cast<size_t>(i + 1)]
                                              : Value::undefined("there is no next item"));
             loop.set("cycle", Value::function("loop.cycle", [i](const ValueList& a, const KwArgs&) {
-                if (a.empty()) throw_error("no items for cycling given");
-                return a[static_cast<size_t>(i) % a.size()];
-            }));
+                         if (a.empty()) throw_error("no items for cycling given");
+                         return a[static_cast<size_t>(i) % a.size()];
+                     }));
             scope["loop"] = Value::dict(std::move(loop));
             Flow f = exec(*n.body);
             scopes_.pop_back();
@@ -1771,10 +1829,12 @@ private:
                 Value v = eval(*e.args[0]);
                 require_defined(v);
                 if (!v.is_number())
-                    throw_error("bad operand type for unary " + std::string(e.kind == Expr::Neg ? "-" : "+") +
-                                ": '" + v.type_name() + "'");
+                    throw_error("bad operand type for unary " +
+                                std::string(e.kind == Expr::Neg ? "-" : "+") + ": '" +
+                                v.type_name() + "'");
                 if (e.kind == Expr::Pos) return v.is_bool() ? Value::integer(v.as_int()) : v;
-                return v.is_float() ? Value::floating(-v.as_float()) : Value::integer(-v.as_int());
+                return v.is_float() ? Value::floating(-v.as_float())
+                                    : Value::integer(sub_i(0, v.as_int()));
             }
             case Expr::Not:
                 return Value::boolean(!eval(*e.args[0]).truthy());
@@ -1799,7 +1859,8 @@ private:
             }
             case Expr::Cond:
                 if (eval(*e.args[1]).truthy()) return eval(*e.args[0]);
-                return e.args[2] ? eval(*e.args[2]) : Value::undefined("conditional expression had no else branch");
+                return e.args[2] ? eval(*e.args[2])
+                                 : Value::undefined("conditional expression had no else branch");
             case Expr::ListLit:
             case Expr::TupleLit: {
                 ValueList items;
@@ -1819,9 +1880,11 @@ private:
         throw_error("unknown expression");
     }
 
-    Value apply_filter(const std::string& name, const Value& v, const ValueList& a, const KwArgs& kw) {
+    Value apply_filter(const std::string& name, const Value& v, const ValueList& a,
+                       const KwArgs& kw) {
         auto str_in = [&]() { return py_str(v); };
-        if (name == "trim") return Value::string(py_strip(str_in(), true, true, param(a, kw, 0, "chars")));
+        if (name == "trim")
+            return Value::string(py_strip(str_in(), true, true, param(a, kw, 0, "chars")));
         if (name == "length" || name == "count") return Value::integer(py_len(v));
         if (name == "upper") return Value::string(ascii_upper(str_in()));
         if (name == "lower") return Value::string(ascii_lower(str_in()));
@@ -1837,7 +1900,8 @@ private:
                     out += c;
                     word_start = true;
                 } else {
-                    out += word_start ? ascii_upper(std::string(1, c)) : ascii_lower(std::string(1, c));
+                    out += word_start ? ascii_upper(std::string(1, c))
+                                      : ascii_lower(std::string(1, c));
                     word_start = false;
                 }
             }
@@ -1872,7 +1936,14 @@ private:
         if (name == "safe") return v;
         if (name == "int") {
             Value dflt = param(a, kw, 0, "default");
-            if (v.is_number()) return Value::integer(v.is_float() ? static_cast<int64_t>(v.as_float()) : v.as_int());
+            auto from_double = [&](double f) {
+                // int(f) truncates; beyond int64 (or nan/inf) is an error, not UB
+                if (!(std::fabs(f) < 9.2e18))
+                    throw_error("int() of " + py_repr(Value::floating(f)) + " is out of range");
+                return Value::integer(static_cast<int64_t>(f));
+            };
+            if (v.is_number())
+                return v.is_float() ? from_double(v.as_float()) : Value::integer(v.as_int());
             if (v.is_string()) {
                 std::string s = py_strip(v.as_string(), true, true, Value::none());
                 char* end = nullptr;
@@ -1880,7 +1951,7 @@ private:
                 long long r = std::strtoll(s.c_str(), &end, 10);
                 if (!s.empty() && end && *end == '\0' && errno == 0) return Value::integer(r);
                 double f = std::strtod(s.c_str(), &end);
-                if (!s.empty() && end && *end == '\0') return Value::integer(static_cast<int64_t>(f));
+                if (!s.empty() && end && *end == '\0') return from_double(f);
             }
             return dflt.is_undefined() ? Value::integer(0) : dflt;
         }
@@ -1897,7 +1968,9 @@ private:
         }
         if (name == "abs") {
             if (!v.is_number()) throw_error("bad operand type for abs(): '" + v.type_name() + "'");
-            return v.is_float() ? Value::floating(std::fabs(v.as_float())) : Value::integer(std::llabs(v.as_int()));
+            return v.is_float()
+                       ? Value::floating(std::fabs(v.as_float()))
+                       : Value::integer(v.as_int() < 0 ? sub_i(0, v.as_int()) : v.as_int());
         }
         if (name == "reverse") {
             if (v.is_string()) {
@@ -1918,7 +1991,8 @@ private:
         }
         if (name == "tojson") {
             Value indent = param(a, kw, 0, "indent");
-            return Value::string(to_json(v, indent.is_int() ? static_cast<int>(indent.as_int()) : -1));
+            return Value::string(
+                to_json(v, indent.is_int() ? static_cast<int>(indent.as_int()) : -1));
         }
         if (name == "items") {
             if (v.is_undefined()) return Value::list();
@@ -1937,7 +2011,8 @@ private:
                     }
                     out.push_back(r);
                 } else {
-                    if (a.empty() || !a[0].is_string()) throw_error("map() needs a filter name or attribute=");
+                    if (a.empty() || !a[0].is_string())
+                        throw_error("map() needs a filter name or attribute=");
                     ValueList rest(a.begin() + 1, a.end());
                     out.push_back(apply_filter(a[0].as_string(), item, rest, {}));
                 }

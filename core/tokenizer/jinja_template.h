@@ -16,14 +16,17 @@
 //   tuples), + - * / // % ** ~, comparisons, in / not in, and/or/not, `a if c else b`,
 //   subscripts, slices, attributes, calls, filters, `is [not] test`.
 //   filters: trim length count upper lower title capitalize default(d) join first last list
-//     string int float abs reverse replace tojson items map(attribute=) select reject
-//     selectattr rejectattr unique? (no) -- see jinja_template.cpp for the exact table.
+//     string safe int float abs reverse replace tojson items map select reject selectattr
+//     rejectattr; tests: defined undefined none boolean true false integer float number
+//     string mapping iterable sequence callable even odd divisibleby eq ne lt le gt ge in
+//     sameas lower upper (kFilters / kTests in jinja_template.cpp).
 //   string methods: strip lstrip rstrip upper lower title capitalize startswith endswith
 //     split replace; dict methods: get items keys values.
 //
-// Anything else (macros, includes, call blocks, unknown filters/tests/tags) is an error that
-// names the template line and column; nothing is silently ignored. Case mapping
-// (upper/lower/title/capitalize) is ASCII-only.
+// Anything else (macros, includes, call blocks, raw blocks, recursive loops, unknown
+// filters/tests/tags) is an error that names the template line and column; nothing is
+// silently ignored. Known gaps: case mapping (upper/lower/title/capitalize) is ASCII-only;
+// tuples print like lists; dict keys must be strings; '%' string formatting is an error.
 #pragma once
 
 #include <map>
@@ -47,7 +50,7 @@ using Context = std::map<std::string, Value>;
 struct Node;  // parsed template (opaque)
 
 class Template {
-public:
+  public:
     // Parses `source`. Errors: "<name>:<line>:<column>: <what>" (name may be empty).
     static Result<Template> parse(const std::string& source, const Options& options = {},
                                   const std::string& name = "template");
@@ -57,7 +60,7 @@ public:
     // with msg; runtime errors (undefined attribute, type errors) name line and column.
     Result<std::string> render(const Context& context) const;
 
-private:
+  private:
     std::shared_ptr<const Node> root_;
     std::string name_;
 };

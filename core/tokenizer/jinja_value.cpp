@@ -318,7 +318,8 @@ bool py_less(const Value& a, const Value& b) {
         if (a.is_float() || b.is_float()) return a.as_float() < b.as_float();
         return a.as_int() < b.as_int();
     }
-    if (a.is_string() && b.is_string()) return a.as_string() < b.as_string();  // UTF-8 order = code point order
+    if (a.is_string() && b.is_string())
+        return a.as_string() < b.as_string();  // UTF-8 order = code point order
     if (a.is_list() && b.is_list()) {
         const auto& x = a.as_list();
         const auto& y = b.as_list();

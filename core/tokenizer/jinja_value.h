@@ -34,7 +34,7 @@ struct Dict {
 using Function = std::function<Value(const ValueList& args, const KwArgs& kwargs)>;
 
 class Value {
-public:
+  public:
     enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Function };
 
     Value() = default;  // Undefined
@@ -54,7 +54,9 @@ public:
     bool is_bool() const { return kind_ == Kind::Bool; }
     bool is_int() const { return kind_ == Kind::Int; }
     bool is_float() const { return kind_ == Kind::Float; }
-    bool is_number() const { return kind_ == Kind::Int || kind_ == Kind::Float || kind_ == Kind::Bool; }
+    bool is_number() const {
+        return kind_ == Kind::Int || kind_ == Kind::Float || kind_ == Kind::Bool;
+    }
     bool is_string() const { return kind_ == Kind::String; }
     bool is_list() const { return kind_ == Kind::List; }
     bool is_dict() const { return kind_ == Kind::Dict; }
@@ -62,7 +64,7 @@ public:
 
     bool as_bool() const { return b_; }
     int64_t as_int() const { return kind_ == Kind::Bool ? (b_ ? 1 : 0) : i_; }
-    double as_float() const;  // Int/Bool/Float -> double
+    double as_float() const;                             // Int/Bool/Float -> double
     const std::string& as_string() const { return s_; }  // also the Undefined hint / fn name
     const ValueList& as_list() const { return *list_; }
     ValueList& as_list() { return *list_; }
@@ -75,7 +77,7 @@ public:
     // Python type name for error messages ("str", "int", "list", "dict", "NoneType", ...).
     std::string type_name() const;
 
-private:
+  private:
     Kind kind_ = Kind::Undefined;
     bool b_ = false;
     int64_t i_ = 0;

@@ -21,7 +21,7 @@
 namespace tb {
 
 class StreamDecoder {
-public:
+  public:
     explicit StreamDecoder(std::shared_ptr<const Tokenizer> tokenizer,
                            bool skip_special_tokens = true);
 
@@ -40,7 +40,7 @@ public:
     // True while byte tokens are held back.
     bool pending() const { return !pending_.empty(); }
 
-private:
+  private:
     std::string emit(std::string fragment);
 
     std::shared_ptr<const Tokenizer> tok_;

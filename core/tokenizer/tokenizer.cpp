@@ -1,6 +1,4 @@
 #include "core/tokenizer/tokenizer.h"
-#include "core/tokenizer/sentencepiece_bridge.h"
-
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +10,7 @@
 #include "core/common/file_io.h"
 #include "core/tokenizer/bpe.h"
 #include "core/tokenizer/jinja_template.h"
+#include "core/tokenizer/sentencepiece_bridge.h"
 
 namespace tb {
 
@@ -172,14 +171,7 @@ Result<json> read_json(const std::string& path) {
     }
 }
 
-Status parse_special_tokens(const json& doc, const std::string& file, Tokenizer::Config* cfg);
-
-}  // namespace
-
-namespace {
-
-Status parse_additional(const json& doc, const std::string& file,
-                        std::vector<AddedToken>* out) {
+Status parse_additional(const json& doc, const std::string& file, std::vector<AddedToken>* out) {
     if (!doc.contains("additional_special_tokens") || doc["additional_special_tokens"].is_null())
         return Status::Ok();
     const json& list = doc["additional_special_tokens"];
@@ -187,20 +179,17 @@ Status parse_additional(const json& doc, const std::string& file,
         return make_error(file + ": additional_special_tokens", "expected a list");
     out->clear();
     for (size_t i = 0; i < list.size(); ++i) {
-        TB_ASSIGN_OR_RETURN(
-            AddedToken t,
-            parse_token_object(list[i], file + ": additional_special_tokens[" + std::to_string(i) + "]"));
+        TB_ASSIGN_OR_RETURN(AddedToken t,
+                            parse_token_object(list[i], file + ": additional_special_tokens[" +
+                                                            std::to_string(i) + "]"));
         t.special = true;
         out->push_back(t);
     }
     return Status::Ok();
 }
 
-}  // namespace
-
 // Fields of tokenizer_config.json (HF), each validated with a message naming file and key.
-static Status parse_tokenizer_config(const json& doc, const std::string& file,
-                                     Tokenizer::Config* cfg) {
+Status parse_tokenizer_config(const json& doc, const std::string& file, Tokenizer::Config* cfg) {
     cfg->origin = file;
     TB_TRY_STATUS(parse_token_field(doc, "bos_token", file, &cfg->bos));
     TB_TRY_STATUS(parse_token_field(doc, "eos_token", file, &cfg->eos));
@@ -210,11 +199,19 @@ static Status parse_tokenizer_config(const json& doc, const std::string& file,
     TB_TRY_STATUS(parse_bool(doc, "add_eos_token", file, &cfg->add_eos));
     TB_TRY_STATUS(parse_bool(doc, "legacy", file, &cfg->legacy));
     TB_TRY_STATUS(parse_bool(doc, "add_prefix_space", file, &cfg->add_prefix_space));
+    // HF's post-decode clean-up (" ." -> "." ...) is not implemented: it would also break the
+    // chunk-by-chunk equality of StreamDecoder. Llama-family configs set it to false.
+    bool clean_up = false;
+    TB_TRY_STATUS(parse_bool(doc, "clean_up_tokenization_spaces", file, &clean_up));
+    if (clean_up)
+        return make_error(file + ": clean_up_tokenization_spaces",
+                          "true is not supported (only false, as Llama tokenizers use)");
     TB_TRY_STATUS(parse_additional(doc, file, &cfg->additional_special));
 
     if (doc.contains("added_tokens_decoder") && !doc["added_tokens_decoder"].is_null()) {
         const json& dec = doc["added_tokens_decoder"];
-        if (!dec.is_object()) return make_error(file + ": added_tokens_decoder", "expected an object");
+        if (!dec.is_object())
+            return make_error(file + ": added_tokens_decoder", "expected an object");
         for (auto it = dec.begin(); it != dec.end(); ++it) {
             const std::string where = file + ": added_tokens_decoder." + it.key();
             size_t used = 0;
@@ -257,17 +254,15 @@ static Status parse_tokenizer_config(const json& doc, const std::string& file,
             if (!found && !ct.empty())
                 return make_error(file + ": chat_template", "no template named \"default\"");
         } else {
-            return make_error(file + ": chat_template", "expected a string or a list of named templates");
+            return make_error(file + ": chat_template",
+                              "expected a string or a list of named templates");
         }
     }
     return Status::Ok();
 }
 
-namespace {
-
 // special_tokens_map.json overrides the token fields (HF from_pretrained behaviour).
 Status parse_special_tokens(const json& doc, const std::string& file, Tokenizer::Config* cfg) {
-    TokenField f;
     for (auto [key, target] : {std::pair<const char*, TokenField*>{"bos_token", &cfg->bos},
                                {"eos_token", &cfg->eos},
                                {"unk_token", &cfg->unk},
@@ -434,8 +429,8 @@ std::vector<int64_t> Tokenizer::encode(const std::string& text, bool add_special
             if (t.content.size() > n - i || text.compare(i, t.content.size(), t.content) != 0)
                 continue;
             size_t end = i + t.content.size();
-            if (t.single_word && ((i > 0 && is_word_byte(text[i - 1])) ||
-                                  (end < n && is_word_byte(text[end]))))
+            if (t.single_word &&
+                ((i > 0 && is_word_byte(text[i - 1])) || (end < n && is_word_byte(text[end]))))
                 continue;
             hit = &t;
             break;

@@ -52,7 +52,7 @@ struct AddedToken {
 };
 
 class Tokenizer {
-public:
+  public:
     ~Tokenizer();
     Tokenizer(const Tokenizer&) = delete;
     Tokenizer& operator=(const Tokenizer&) = delete;
@@ -124,7 +124,7 @@ public:
 
     struct Config;  // parsed tokenizer_config.json / special_tokens_map.json (tokenizer.cpp)
 
-private:
+  private:
     Tokenizer();
 
     static Result<std::shared_ptr<Tokenizer>> build(const std::string& sp_model_path,
@@ -142,8 +142,8 @@ private:
     std::vector<std::string> pieces_;  // SentencePiece vocabulary by id
     std::unique_ptr<BpeModel> bpe_;
     int64_t sp_size_ = 0;
-    std::vector<AddedToken> added_;  // sorted by content length, longest first
-    std::vector<bool> special_;      // by id, size vocab_size_
+    std::vector<AddedToken> added_;           // sorted by content length, longest first
+    std::vector<bool> special_;               // by id, size vocab_size_
     std::vector<std::string> added_content_;  // by id, "" when the id is not an added token
     std::string bos_token_, eos_token_, unk_token_, pad_token_;
     int64_t bos_id_ = -1, eos_id_ = -1, unk_id_ = -1, pad_id_ = -1;

@@ -78,8 +78,7 @@ Result<TokenizedSet> tokenize_examples(const std::vector<Example>& examples,
     for (size_t idx : indices) {
         const Example& ex = examples.at(idx);
         auto r = tokenize_example(ex, tok, opts);
-        if (!r.ok())
-            return make_error("line " + std::to_string(ex.source_line), r.error().message);
+        if (!r.ok()) return make_error("line " + std::to_string(ex.source_line), r.error().message);
         TokenizedRow row = std::move(r).value();
         row.source = idx;
         if (row.truncated) ++set.truncated;

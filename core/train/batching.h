@@ -57,7 +57,7 @@ struct TokenizedRow {
     std::vector<int64_t> ids;
     std::vector<int64_t> labels;  // same length as ids
     bool truncated = false;
-    size_t source = 0;            // index of the example it came from (first one when packed)
+    size_t source = 0;  // index of the example it came from (first one when packed)
 };
 
 // Tokenizes one example. Errors: chat template missing or failing (named), a template whose
@@ -67,9 +67,9 @@ Result<TokenizedRow> tokenize_example(const Example& ex, const Tokenizer& tok,
 
 struct TokenizedSet {
     std::vector<TokenizedRow> rows;
-    size_t truncated = 0;             // rows cut to max_length (kept when they still have labels)
-    size_t dropped_no_target = 0;     // rows without any label token after truncation
-    int64_t tokens = 0;               // sum of row lengths
+    size_t truncated = 0;          // rows cut to max_length (kept when they still have labels)
+    size_t dropped_no_target = 0;  // rows without any label token after truncation
+    int64_t tokens = 0;            // sum of row lengths
 };
 
 // Tokenizes examples[indices[i]] in order. Errors name the example's source line.
@@ -90,8 +90,8 @@ struct Batch {
     at::Tensor labels;          // [B, T] int64, -100 = no loss
     at::Tensor position_ids;    // [B, T] int64
     int64_t rows = 0;
-    int64_t tokens = 0;         // real tokens
-    int64_t loss_tokens = 0;    // tokens carrying loss (after the shift)
+    int64_t tokens = 0;       // real tokens
+    int64_t loss_tokens = 0;  // tokens carrying loss (after the shift)
 };
 
 // Right-pads rows to the longest one; tensors are created on `device`.

@@ -51,8 +51,8 @@ namespace {
 std::vector<at::Tensor> layer_lora_tensors(const LlamaModel& model, int64_t i) {
     std::vector<at::Tensor> out;
     const LlamaLayer& L = model.layers[static_cast<size_t>(i)];
-    for (const LoraLinear* p : {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj,
-                                &L.up_proj, &L.down_proj}) {
+    for (const LoraLinear* p :
+         {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj, &L.up_proj, &L.down_proj}) {
         if (!p->lora.defined()) continue;
         for (const at::Tensor* t : {&p->lora.A, &p->lora.B, &p->lora.magnitude})
             if (t->defined() && t->requires_grad()) out.push_back(*t);
@@ -72,7 +72,7 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 class LayerCheckpoint : public torch::autograd::Function<LayerCheckpoint> {
-public:
+  public:
     // `params` are the layer's LoRA tensors: inputs of the node so that their gradients flow
     // through it. `args` is not a tensor: the node gets no edge for it.
     static at::Tensor forward(AutogradContext* ctx, at::Tensor h, at::TensorList params,
@@ -80,8 +80,8 @@ public:
         RngSnapshot before = capture_rng(args->model->device);
         // The Function machinery already disables grad here: the layer's activations are
         // freed as soon as this returns.
-        at::Tensor out = args->model->layer_forward(args->layer, h, args->rope, args->mask,
-                                                    nullptr, args->training);
+        at::Tensor out = args->model->layer_forward(args->layer, h, args->rope, args->mask, nullptr,
+                                                    args->training);
         ctx->save_for_backward({h});
         ctx->saved_data["model"] = reinterpret_cast<int64_t>(args->model);
         ctx->saved_data["layer"] = args->layer;
@@ -112,8 +112,8 @@ public:
 
         at::Tensor h = ctx->get_saved_variables()[0].detach().requires_grad_(true);
         std::vector<at::Tensor> params = layer_lora_tensors(*model, layer);
-        TORCH_CHECK(static_cast<int64_t>(params.size()) == n_params,
-                    "LoRA tensors of layer ", layer, " changed between forward and backward");
+        TORCH_CHECK(static_cast<int64_t>(params.size()) == n_params, "LoRA tensors of layer ",
+                    layer, " changed between forward and backward");
 
         RngSnapshot now = capture_rng(model->device);
         restore_rng(replay, model->device);
@@ -169,8 +169,8 @@ at::Tensor micro_batch_loss(const LlamaModel& model, const at::Tensor& input_ids
                             const at::Tensor& position_ids, const at::Tensor& key_mask,
                             const at::Tensor& labels, double loss_divisor, bool training,
                             bool checkpointing) {
-    at::Tensor h = training_hidden_states(model, input_ids, position_ids, key_mask, training,
-                                          checkpointing);
+    at::Tensor h =
+        training_hidden_states(model, input_ids, position_ids, key_mask, training, checkpointing);
     at::Tensor logits = at::linear(h, model.lm_head);
     return causal_lm_loss_sum(logits, labels) / loss_divisor;
 }

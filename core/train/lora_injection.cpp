@@ -7,7 +7,7 @@
 namespace tb {
 
 const std::vector<std::string>& projection_names() {
-    static const std::vector<std::string> names{"q_proj",    "k_proj", "v_proj",   "o_proj",
+    static const std::vector<std::string> names{"q_proj",    "k_proj",  "v_proj",   "o_proj",
                                                 "gate_proj", "up_proj", "down_proj"};
     return names;
 }
@@ -61,8 +61,9 @@ Status inject_lora(LlamaModel& model, const LoraSettings& s, uint64_t seed, Lora
                 if (suffix_match(projection_module_path(i, p), t)) any = true;
         if (!any)
             return make_error("lora.target_modules",
-                              "'" + t + "' matches no projection (expected q_proj, k_proj, v_proj, "
-                                        "o_proj, gate_proj, up_proj or down_proj)");
+                              "'" + t +
+                                  "' matches no projection (expected q_proj, k_proj, v_proj, "
+                                  "o_proj, gate_proj, up_proj or down_proj)");
     }
     torch::NoGradGuard no_grad;
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -74,8 +75,6 @@ Status inject_lora(LlamaModel& model, const LoraSettings& s, uint64_t seed, Lora
             if (!targeted) continue;
             LoraLinear* lin = model.layers[static_cast<size_t>(i)].projection(p);
             if (lin->lora.defined()) return make_error(mod, "already carries a LoRA branch");
-            if (!lin->weight.defined())
-                return make_error(mod, "no dense base weight to attach LoRA to");
             int64_t r = s.r;
             double alpha = s.alpha;
             for (const auto& [k, v] : s.rank_pattern)
@@ -96,7 +95,8 @@ Status inject_lora(LlamaModel& model, const LoraSettings& s, uint64_t seed, Lora
             b.B = at::zeros({out, r}, at::TensorOptions().dtype(at::kFloat).device(model.device));
             b.scale = lora_scale(s, r, alpha);
             b.dropout = s.dropout;
-            if (s.use_dora) b.magnitude = lin->weight.to(at::kFloat).norm(2, {1});
+            // DoRA: row norms of the (dequantised, for QLoRA) base weight, as PEFT computes them.
+            if (s.use_dora) b.magnitude = lin->base_weight(at::kFloat).norm(2, {1});
             lin->lora = std::move(b);
         }
     }
@@ -153,7 +153,8 @@ int64_t count_base_parameters(const LlamaModel& model) {
         n += numel(L.input_norm) + numel(L.post_norm);
         for (const auto& p : projection_names()) {
             const LoraLinear* lin = const_cast<LlamaLayer&>(L).projection(p);
-            n += numel(lin->weight) + numel(lin->bias);
+            n += lin->is_packed() ? lin->out_features() * lin->in_features() : numel(lin->weight);
+            n += numel(lin->bias);
         }
     }
     return n;

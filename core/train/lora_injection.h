@@ -45,8 +45,8 @@ struct NamedParameter {
 // Attaches a fresh LoRA branch to every projection named by settings.target_modules (with
 // rank_pattern / alpha_pattern applied), initialised as above from a CPU generator seeded with
 // `seed` (layers in order, q,k,v,o,gate,up,down within a layer), then moved to the model's
-// device. Errors: an unknown target module name, r < 1, a projection that already carries a
-// LoRA branch, DoRA on a projection without a dense base weight.
+// device. Works on dense and on packed (QLoRA) base weights. Errors: an unknown target module
+// name, r < 1, a projection that already carries a LoRA branch.
 Status inject_lora(LlamaModel& model, const LoraSettings& settings, uint64_t seed,
                    LoraInit init = LoraInit::Kaiming);
 

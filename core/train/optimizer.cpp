@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/model/safetensors.h"
+#include "core/quant/adamw_8bit.h"
 
 namespace tb {
 
@@ -14,7 +15,7 @@ AdamW::AdamW(std::vector<NamedParameter> params, const AdamWOptions& options)
     v_.resize(params_.size());
 }
 
-void AdamW::step(double lr) {
+Status AdamW::step(double lr) {
     torch::NoGradGuard no_grad;
     ++step_;
     const double b1 = opt_.beta1, b2 = opt_.beta2;
@@ -37,6 +38,7 @@ void AdamW::step(double lr) {
         at::Tensor denom = (v_[i].sqrt() / bias_correction2_sqrt).add_(opt_.eps);
         p.addcdiv_(m_[i], denom, -step_size);
     }
+    return Status::Ok();
 }
 
 void AdamW::zero_grad() {
@@ -76,12 +78,10 @@ Status AdamW::save(const std::string& path) const {
         std::snprintf(buf, sizeof buf, "%.17g", x);
         return std::string(buf);
     };
-    std::map<std::string, std::string> meta{{"optimizer", "adamw"},
-                                            {"step", std::to_string(step_)},
-                                            {"beta1", num(opt_.beta1)},
-                                            {"beta2", num(opt_.beta2)},
-                                            {"eps", num(opt_.eps)},
-                                            {"weight_decay", num(opt_.weight_decay)}};
+    std::map<std::string, std::string> meta{
+        {"optimizer", "adamw"},     {"step", std::to_string(step_)},
+        {"beta1", num(opt_.beta1)}, {"beta2", num(opt_.beta2)},
+        {"eps", num(opt_.eps)},     {"weight_decay", num(opt_.weight_decay)}};
     return write_safetensors(path, out, meta);
 }
 
@@ -124,6 +124,84 @@ Status AdamW::load(const std::string& path) {
     v_ = std::move(v);
     step_ = step;
     return Status::Ok();
+}
+
+namespace {
+
+// core/quant's AdamW8bit behind the trainer's Optimizer interface. The state file is the
+// quant module's (8-bit codes + absmax per block) with our step count and parameter names in
+// its metadata, so a resume checks it belongs to the same parameters.
+class AdamW8bitOptimizer : public Optimizer {
+  public:
+    AdamW8bitOptimizer(std::vector<NamedParameter> params, const AdamWOptions& o, bool paged)
+        : params_(std::move(params)) {
+        AdamW8bitOptions q;
+        q.beta1 = o.beta1;
+        q.beta2 = o.beta2;
+        q.eps = o.eps;
+        q.weight_decay = o.weight_decay;
+        q.paged = paged;
+        impl_ = AdamW8bit(q);
+        for (const auto& p : params_) names_ += (names_.empty() ? "" : ",") + p.name;
+    }
+
+    Status step(double lr) override {
+        std::vector<at::Tensor> ps, gs;
+        for (const auto& p : params_) {
+            ps.push_back(p.tensor);
+            gs.push_back(p.tensor.grad());
+        }
+        TB_TRY_STATUS(impl_.step(ps, gs, lr, step_ + 1));
+        ++step_;
+        return Status::Ok();
+    }
+    void zero_grad() override {
+        for (auto& p : params_)
+            if (p.tensor.grad().defined()) p.tensor.mutable_grad() = at::Tensor();
+    }
+    int64_t steps() const override { return step_; }
+    Status save(const std::string& path) const override {
+        return impl_.save(
+            path,
+            {{"optimizer", "adamw_8bit"}, {"step", std::to_string(step_)}, {"parameters", names_}});
+    }
+    Status load(const std::string& path) override {
+        std::vector<at::Tensor> ps;
+        for (const auto& p : params_) ps.push_back(p.tensor);
+        std::map<std::string, std::string> meta;
+        TB_TRY_STATUS(impl_.load(path, ps, &meta));
+        if (meta["optimizer"] != "adamw_8bit")
+            return make_error(path, "__metadata__.optimizer: not an 8-bit AdamW state file");
+        if (meta["parameters"] != names_)
+            return make_error(path, "__metadata__.parameters: state of other parameters");
+        try {
+            step_ = std::stoll(meta["step"]);
+        } catch (...) {
+            return make_error(path, "__metadata__.step: not an integer");
+        }
+        return Status::Ok();
+    }
+    int64_t state_bytes() const override { return impl_.state_bytes(); }
+
+  private:
+    std::vector<NamedParameter> params_;
+    AdamW8bit impl_;
+    std::string names_;
+    int64_t step_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Optimizer>> make_optimizer(const std::string& name,
+                                                  std::vector<NamedParameter> params,
+                                                  const AdamWOptions& options) {
+    if (name == "adamw") return std::unique_ptr<Optimizer>(new AdamW(std::move(params), options));
+    if (name == "adamw_8bit" || name == "paged_adamw_8bit")
+        return std::unique_ptr<Optimizer>(
+            new AdamW8bitOptimizer(std::move(params), options, name == "paged_adamw_8bit"));
+    return make_error(
+        "training.optimizer",
+        "unknown optimizer '" + name + "' (expected adamw, adamw_8bit or paged_adamw_8bit)");
 }
 
 double clip_grad_norm(const std::vector<NamedParameter>& params, double max_norm) {

@@ -18,6 +18,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,10 @@ struct AdamWOptions {
 
 // The interface the trainer drives; core/quant's 8-bit AdamW implements it too.
 class Optimizer {
-public:
+  public:
     virtual ~Optimizer() = default;
     // One update of every parameter that has a gradient, with learning rate `lr`.
-    virtual void step(double lr) = 0;
+    virtual Status step(double lr) = 0;
     // Drops the gradients (set_to_none semantics, like zero_grad(set_to_none=True)).
     virtual void zero_grad() = 0;
     // Number of completed step() calls (one count for all parameters: every LoRA tensor
@@ -53,11 +54,11 @@ public:
 };
 
 class AdamW : public Optimizer {
-public:
+  public:
     // `params` are leaves with requires_grad; their storage is updated in place.
     AdamW(std::vector<NamedParameter> params, const AdamWOptions& options);
 
-    void step(double lr) override;
+    Status step(double lr) override;
     void zero_grad() override;
     int64_t steps() const override { return step_; }
     Status save(const std::string& path) const override;
@@ -69,12 +70,19 @@ public:
     const at::Tensor& exp_avg(size_t i) const { return m_[i]; }
     const at::Tensor& exp_avg_sq(size_t i) const { return v_[i]; }
 
-private:
+  private:
     std::vector<NamedParameter> params_;
     std::vector<at::Tensor> m_, v_;
     AdamWOptions opt_;
     int64_t step_ = 0;
 };
+
+// "adamw" -> AdamW; "adamw_8bit" / "paged_adamw_8bit" -> core/quant's blockwise 8-bit AdamW
+// (bitsandbytes' AdamW8bit / PagedAdamW8bit; paging only changes anything on CUDA) behind the
+// same interface. Error names training.optimizer for another name.
+Result<std::unique_ptr<Optimizer>> make_optimizer(const std::string& name,
+                                                  std::vector<NamedParameter> params,
+                                                  const AdamWOptions& options);
 
 // torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=2): total = 2-norm of the
 // per-tensor 2-norms of all gradients; every gradient is multiplied by

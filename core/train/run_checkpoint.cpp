@@ -107,8 +107,7 @@ Result<std::string> write_checkpoint_dir(const std::string& checkpoints_dir, int
     fs::rename(tmp, final_dir, ec);
     if (ec) return make_error(final_dir.string(), "rename failed: " + ec.message());
     fsync_directory(checkpoints_dir);
-    TB_TRY_STATUS(
-        write_file_atomic((fs::path(checkpoints_dir) / "latest").string(), name + "\n"));
+    TB_TRY_STATUS(write_file_atomic((fs::path(checkpoints_dir) / "latest").string(), name + "\n"));
     // Keep the newest `keep` (the one just written is the newest by step unless an older run
     // wrote later steps; never delete the one just written).
     std::vector<std::string> all = list_checkpoint_dirs(checkpoints_dir);
@@ -138,8 +137,10 @@ Result<std::string> resolve_checkpoint(const std::string& path,
     }
     fs::path ckdir = fs::path(path) / "checkpoints";
     if (!fs::is_directory(ckdir, ec)) {
-        if (fs::exists(fs::path(path) / "latest")) ckdir = path;
-        else return make_error(path, "no checkpoints/ folder (not a training run directory)");
+        if (fs::exists(fs::path(path) / "latest"))
+            ckdir = path;
+        else
+            return make_error(path, "no checkpoints/ folder (not a training run directory)");
     }
     std::vector<std::string> tried_errors;
     auto latest = read_file((ckdir / "latest").string());

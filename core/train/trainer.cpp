@@ -2,14 +2,13 @@
 
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -18,6 +17,7 @@
 #include "core/data/data_config.h"
 #include "core/infer/llama_io.h"
 #include "core/model/safetensors.h"
+#include "core/quant/qlora.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/checkpointing.h"
 #include "core/train/run_checkpoint.h"
@@ -30,13 +30,20 @@ using Clock = std::chrono::steady_clock;
 
 const char* train_phase_name(TrainPhase p) {
     switch (p) {
-        case TrainPhase::Loading: return "loading";
-        case TrainPhase::Training: return "training";
-        case TrainPhase::Evaluating: return "evaluating";
-        case TrainPhase::Saving: return "saving";
-        case TrainPhase::Paused: return "paused";
-        case TrainPhase::Finished: return "finished";
-        case TrainPhase::Cancelled: return "cancelled";
+        case TrainPhase::Loading:
+            return "loading";
+        case TrainPhase::Training:
+            return "training";
+        case TrainPhase::Evaluating:
+            return "evaluating";
+        case TrainPhase::Saving:
+            return "saving";
+        case TrainPhase::Paused:
+            return "paused";
+        case TrainPhase::Finished:
+            return "finished";
+        case TrainPhase::Cancelled:
+            return "cancelled";
     }
     return "?";
 }
@@ -72,6 +79,11 @@ Result<TrainParams> train_params_from_config(const AppConfig& cfg) {
     p.lora.base_model_name_or_path = cfg.model.name;
     TB_ASSIGN_OR_RETURN(p.lora_init, parse_lora_init(cfg.lora.init));
     p.load_in_4bit = cfg.quant.load_in_4bit;
+    if (cfg.quant.quant_type != "nf4")
+        return make_error("quant.quant_type", "only nf4 is supported");
+    p.nf4.blocksize = cfg.quant.blocksize;
+    p.nf4.double_quant = cfg.quant.double_quant;
+    p.quant_compute_dtype = cfg.quant.compute_dtype;
 
     const auto& t = cfg.training;
     p.epochs = t.epochs;
@@ -111,14 +123,10 @@ Status validate_params(const TrainParams& p) {
                           "the fused backend is not built yet; use backend: reference");
     if (p.backend != "reference")
         return make_error("training.backend", "unknown backend '" + p.backend + "'");
-    if (p.optimizer != "adamw")
-        return make_error("training.optimizer",
-                          "'" + p.optimizer +
-                              "' needs the 8-bit optimizer of core/quant, which the reference "
-                              "trainer does not use yet; use adamw");
-    if (p.load_in_4bit)
-        return make_error("quant.load_in_4bit",
-                          "QLoRA (NF4 base weights) is not wired into the reference trainer yet");
+    if (p.optimizer != "adamw" && p.optimizer != "adamw_8bit" && p.optimizer != "paged_adamw_8bit")
+        return make_error("training.optimizer", "unknown optimizer '" + p.optimizer +
+                                                    "' (expected adamw, adamw_8bit or "
+                                                    "paged_adamw_8bit)");
     if (p.model_dir.empty()) return make_error("model.name", "no model folder");
     if (p.data_path.empty()) return make_error("data.path", "no dataset file");
     if (p.epochs < 1) return make_error("training.epochs", "must be >= 1");
@@ -224,8 +232,7 @@ std::string canonical(const std::string& path) {
 }
 
 // The settings a checkpoint must agree with to be resumed bit for bit.
-json fingerprint(const TrainParams& p, at::ScalarType dtype, int64_t total_steps,
-                 int64_t warmup) {
+json fingerprint(const TrainParams& p, at::ScalarType dtype, int64_t total_steps, int64_t warmup) {
     return json{
         {"model_dir", canonical(p.model_dir)},
         {"data_path", canonical(p.data_path)},
@@ -257,6 +264,11 @@ json fingerprint(const TrainParams& p, at::ScalarType dtype, int64_t total_steps
         {"seed", p.seed},
         {"dtype", dtype_name(dtype)},
         {"backend", p.backend},
+        {"optimizer", p.optimizer},
+        {"load_in_4bit", p.load_in_4bit},
+        {"nf4_blocksize", p.load_in_4bit ? p.nf4.blocksize : 0},
+        {"double_quant", p.load_in_4bit && p.nf4.double_quant},
+        {"quant_compute_dtype", p.load_in_4bit ? p.quant_compute_dtype : ""},
     };
 }
 
@@ -269,7 +281,6 @@ json params_json(const TrainParams& p) {
     j["warmup_steps"] = p.warmup_steps;
     j["warmup_ratio"] = p.warmup_ratio;
     j["max_steps"] = p.max_steps;
-    j["optimizer"] = p.optimizer;
     j["device"] = p.device;
     j["dtype"] = p.dtype;
     j["gradient_checkpointing"] = p.gradient_checkpointing;
@@ -322,8 +333,8 @@ Status validate_checkpoint(const std::string& dir) {
     if (!st.is_object() || st.value("format", "") != "tunebench-trainer-state" ||
         !st.contains("step"))
         return make_error((d / "trainer_state.json").string(), "not a tunebench trainer state");
-    for (const char* f : {"adapter/adapter_model.safetensors", "optimizer.safetensors",
-                          "rng_state.safetensors"}) {
+    for (const char* f :
+         {"adapter/adapter_model.safetensors", "optimizer.safetensors", "rng_state.safetensors"}) {
         auto file = SafetensorsFile::open((d / f).string());
         if (!file.ok()) return file.error();
     }
@@ -419,6 +430,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     report(TrainPhase::Loading, "resolving device");
     TB_ASSIGN_OR_RETURN(at::Device device, resolve_device(params.device));
     TB_ASSIGN_OR_RETURN(at::ScalarType dtype, resolve_dtype(params.dtype, device));
+    int64_t result_weight_bytes = 0;
 
     // --- data
     report(TrainPhase::Loading, "loading tokenizer");
@@ -468,7 +480,8 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         const json& saved = resume_state["fingerprint"];
         for (auto it = fp.begin(); it != fp.end(); ++it) {
             if (!saved.contains(it.key()) || saved[it.key()] != it.value())
-                return make_error(sp, "fingerprint." + it.key() + ": the checkpoint was made with " +
+                return make_error(sp, "fingerprint." + it.key() +
+                                          ": the checkpoint was made with " +
                                           (saved.contains(it.key()) ? saved[it.key()].dump()
                                                                     : std::string("(absent)")) +
                                           ", the current settings give " + it.value().dump() +
@@ -482,6 +495,21 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     lo.dtype = dtype;
     lo.device = device;
     TB_ASSIGN_OR_RETURN(LlamaModel model, load_llama_model(params.model_dir, lo));
+    std::optional<QuantReport> quant_report;
+    if (params.load_in_4bit) {
+        report(TrainPhase::Loading, "quantizing base weights to NF4");
+        QuantOptions qo;
+        qo.nf4 = params.nf4;
+        if (params.quant_compute_dtype != "auto") {
+            auto cd = parse_dtype(params.quant_compute_dtype);
+            if (!cd.ok()) return make_error("quant.compute_dtype", cd.error().message);
+            qo.compute_dtype = cd.value();
+        }
+        auto qr = quantize_model_base(model, qo);
+        if (!qr.ok()) return make_error("quant", qr.error().message);
+        quant_report = qr.value();
+    }
+    result_weight_bytes = model_weight_bytes(model);
     if (!resume_dir.empty()) {
         TB_TRY_STATUS(apply_peft_adapter(model, (fs::path(resume_dir) / "adapter").string()));
         make_lora_trainable(model);
@@ -489,7 +517,9 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         TB_TRY_STATUS(inject_lora(model, params.lora, params.seed, params.lora_init));
     }
     std::vector<NamedParameter> trainable = lora_parameters(model);
-    AdamW optimizer(trainable, params.adamw);
+    TB_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> optimizer_ptr,
+                        make_optimizer(params.optimizer, trainable, params.adamw));
+    Optimizer& optimizer = *optimizer_ptr;
     int64_t start_step = 0;
     double prev_train_seconds = 0.0;
     if (!resume_dir.empty()) {
@@ -538,6 +568,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     result.total_steps = total_steps;
     result.truncated_rows = static_cast<int64_t>(train_set.truncated);
     result.dropped_rows = static_cast<int64_t>(train_set.dropped_no_target);
+    result.model_weight_bytes = result_weight_bytes;
     prog.total_steps = total_steps;
     prog.step = start_step;
     prog.epoch = static_cast<double>(start_step) / static_cast<double>(steps_per_epoch);
@@ -552,8 +583,11 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         last_eval_ppl = e.ppl;
         prog.eval_loss = e.loss;
         prog.eval_ppl = e.ppl;
-        write_record(json{{"step", step}, {"epoch", prog.epoch}, {"eval_loss", e.loss},
-                          {"eval_ppl", e.ppl}, {"eval_tokens", e.tokens}});
+        write_record(json{{"step", step},
+                          {"epoch", prog.epoch},
+                          {"eval_loss", e.loss},
+                          {"eval_ppl", e.ppl},
+                          {"eval_tokens", e.tokens}});
     };
 
     int64_t tokens_seen = resume_state.value("tokens_seen", int64_t{0});
@@ -577,8 +611,8 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
             RngSnapshot rng = capture_rng(device);
             std::vector<StTensorOut> rt{u8_tensor("cpu", rng.cpu)};
             if (rng.cuda.defined()) rt.push_back(u8_tensor("cuda", rng.cuda));
-            TB_TRY_STATUS(write_safetensors((fs::path(dir) / "rng_state.safetensors").string(),
-                                            rt, {{"format", "tunebench-rng"}}));
+            TB_TRY_STATUS(write_safetensors((fs::path(dir) / "rng_state.safetensors").string(), rt,
+                                            {{"format", "tunebench-rng"}}));
             json st{{"format", "tunebench-trainer-state"},
                     {"version", 1},
                     {"step", step},
@@ -637,9 +671,8 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         int64_t step_tokens = 0, step_rows = 0;
         for (const auto& rows : groups) {
             Batch b = collate(rows, pad_id, device);
-            at::Tensor loss = micro_batch_loss(model, b.input_ids, b.position_ids,
-                                               b.attention_mask, b.labels,
-                                               static_cast<double>(step_loss_tokens),
+            at::Tensor loss = micro_batch_loss(model, b.input_ids, b.position_ids, b.attention_mask,
+                                               b.labels, static_cast<double>(step_loss_tokens),
                                                /*training=*/true, params.gradient_checkpointing);
             loss.backward();
             step_loss += loss.item<double>();
@@ -648,7 +681,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         }
         const double grad_norm = clip_grad_norm(trainable, params.max_grad_norm);
         const double lr = sched.lr(step);
-        optimizer.step(lr);
+        TB_TRY_STATUS(optimizer.step(lr));
         optimizer.zero_grad();
         if (device.is_cuda()) compat::cuda_synchronize();
         const double dt = std::chrono::duration<double>(Clock::now() - t_step).count();
@@ -730,6 +763,9 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     if (params.save_merged_model) {
         report(TrainPhase::Saving, "merged model");
         result.merged_dir = (fs::path(run_dir) / "merged_model").string();
+        // QLoRA: merge into the dequantised weights (PEFT's merge_and_unload on a 4-bit model
+        // does the same), saved in the base checkpoint's dtype.
+        if (params.load_in_4bit) dequantize_model_base(model, save_dtype_of(model.config));
         merge_lora_into_base(model);
         TB_TRY_STATUS(save_llama_model(model, result.merged_dir, save_dtype_of(model.config)));
         TB_TRY_STATUS(copy_tokenizer_files(params.model_dir, result.merged_dir));
@@ -768,6 +804,10 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         {"truncated_rows", train_set.truncated},
         {"dropped_rows", train_set.dropped_no_target},
         {"resumed_from", resume_dir.empty() ? json(nullptr) : json(resume_dir)},
+        {"optimizer", params.optimizer},
+        {"optimizer_state_bytes", optimizer.state_bytes()},
+        {"model_weight_bytes", result_weight_bytes},
+        {"quantization", quant_report ? json(quant_report->summary()) : json(nullptr)},
         {"config", params_json(params)},
         {"config_yaml", params.config_yaml},
     };

@@ -36,6 +36,7 @@
 #include "core/data/dataset_reader.h"
 #include "core/data/split.h"
 #include "core/infer/peft_adapter.h"
+#include "core/quant/nf4.h"
 #include "core/train/batching.h"
 #include "core/train/lora_injection.h"
 #include "core/train/optimizer.h"
@@ -46,50 +47,53 @@ namespace tb {
 // in code (tests, GUI). Paths are absolute or relative to the working directory.
 struct TrainParams {
     // --- model and data
-    std::string model_dir;          // HF folder: config.json, safetensors, tokenizer files
-    std::string data_path;          // dataset file
-    ReadOptions read_options;       // format, CSV columns, skip_bad_rows
-    SplitOptions split;             // ratios, split seed, stratify
+    std::string model_dir;     // HF folder: config.json, safetensors, tokenizer files
+    std::string data_path;     // dataset file
+    ReadOptions read_options;  // format, CSV columns, skip_bad_rows
+    SplitOptions split;        // ratios, split seed, stratify
     PromptTemplate prompt_template = PromptTemplate::Chat;
     bool loss_on_response_only = true;  // false: loss on every token
     bool packing = false;
-    int64_t max_length = 512;       // tokens per sequence
+    int64_t max_length = 512;  // tokens per sequence
 
     // --- LoRA
-    LoraSettings lora;              // r, alpha, dropout, targets, rsLoRA, DoRA
+    LoraSettings lora;  // r, alpha, dropout, targets, rsLoRA, DoRA
     LoraInit lora_init = LoraInit::Kaiming;
 
-    // --- QLoRA (core/quant); the reference trainer refuses it until that module is wired in
+    // --- QLoRA (core/quant): every projection's frozen weight stored as NF4 and decoded on the
+    // fly; LoRA trains in fp32 on top
     bool load_in_4bit = false;
+    Nf4Options nf4;                            // blocksize, double quantisation
+    std::string quant_compute_dtype = "auto";  // auto|float32|bfloat16|float16
 
     // --- optimisation
     int64_t epochs = 3;
-    int64_t batch_size = 4;                  // rows per micro-batch
+    int64_t batch_size = 4;  // rows per micro-batch
     int64_t gradient_accumulation_steps = 4;
     double learning_rate = 2e-4;
-    std::string optimizer = "adamw";         // only adamw here (8-bit variants: core/quant)
-    AdamWOptions adamw;                      // betas, eps, weight_decay
-    double max_grad_norm = 1.0;              // <= 0: no clipping (the norm is still reported)
+    std::string optimizer = "adamw";  // adamw | adamw_8bit | paged_adamw_8bit
+    AdamWOptions adamw;               // betas, eps, weight_decay
+    double max_grad_norm = 1.0;       // <= 0: no clipping (the norm is still reported)
     ScheduleKind schedule = ScheduleKind::Linear;
-    int64_t warmup_steps = 0;                // > 0 wins over warmup_ratio
+    int64_t warmup_steps = 0;  // > 0 wins over warmup_ratio
     double warmup_ratio = 0.0;
-    uint64_t seed = 42;                      // LoRA init, dropout, data order
-    int64_t max_steps = -1;                  // > 0: stop after this many optimizer steps
+    uint64_t seed = 42;      // LoRA init, dropout, data order
+    int64_t max_steps = -1;  // > 0: stop after this many optimizer steps
 
     // --- execution
-    std::string backend = "reference";       // "fused" is refused: not built yet
-    std::string device = "auto";             // auto|cpu|cuda|cuda:N
-    std::string dtype = "auto";              // auto|float32|bfloat16|float16 (auto: bf16 on
-                                             // CUDA, fp32 on CPU)
+    std::string backend = "reference";  // "fused" is refused: not built yet
+    std::string device = "auto";        // auto|cpu|cuda|cuda:N
+    std::string dtype = "auto";         // auto|float32|bfloat16|float16 (auto: bf16 on
+                                        // CUDA, fp32 on CPU)
     bool gradient_checkpointing = false;
 
     // --- evaluation, logging, checkpoints
-    int64_t eval_steps = 200;      // evaluate every N steps; 0: at the end of every epoch
-    bool eval_on_start = false;    // also evaluate before the first step (fresh runs)
-    int64_t eval_batch_size = 0;   // 0: batch_size
-    int64_t save_steps = 500;      // checkpoint every N steps; 0: at the end of every epoch
-    int save_total_limit = 2;      // checkpoints kept
-    int64_t logging_steps = 10;    // JSONL record every N steps (and at eval steps, last step)
+    int64_t eval_steps = 200;     // evaluate every N steps; 0: at the end of every epoch
+    bool eval_on_start = false;   // also evaluate before the first step (fresh runs)
+    int64_t eval_batch_size = 0;  // 0: batch_size
+    int64_t save_steps = 500;     // checkpoint every N steps; 0: at the end of every epoch
+    int save_total_limit = 2;     // checkpoints kept
+    int64_t logging_steps = 10;   // JSONL record every N steps (and at eval steps, last step)
 
     // --- outputs
     std::string output_dir = "outputs";  // runs go to <output_dir>/<backend>/<timestamp>/
@@ -108,53 +112,54 @@ const char* train_phase_name(TrainPhase p);
 // Delivered to the progress callback after every optimizer step and on phase changes.
 struct TrainProgress {
     TrainPhase phase = TrainPhase::Loading;
-    int64_t step = 0;            // optimizer steps completed
+    int64_t step = 0;  // optimizer steps completed
     int64_t total_steps = 0;
-    double epoch = 0.0;          // fractional epochs completed
-    double loss = 0.0;           // token-mean loss of the last step
-    double lr = 0.0;             // learning rate the last step used
-    double grad_norm = 0.0;      // total gradient 2-norm before clipping
-    double tokens_per_s = 0.0;   // real (non-pad) tokens per second of training time
-    double samples_per_s = 0.0;  // rows per second of training time
-    int64_t memory_bytes = 0;    // CUDA: allocated; CPU: resident set size
+    double epoch = 0.0;                 // fractional epochs completed
+    double loss = 0.0;                  // token-mean loss of the last step
+    double lr = 0.0;                    // learning rate the last step used
+    double grad_norm = 0.0;             // total gradient 2-norm before clipping
+    double tokens_per_s = 0.0;          // real (non-pad) tokens per second of training time
+    double samples_per_s = 0.0;         // rows per second of training time
+    int64_t memory_bytes = 0;           // CUDA: allocated; CPU: resident set size
     int64_t memory_reserved_bytes = 0;  // CUDA: reserved by the caching allocator; CPU: 0
     int64_t peak_memory_bytes = 0;      // CUDA: peak allocated; CPU: peak RSS (VmHWM)
-    double elapsed_s = 0.0;      // training time so far (pauses and evaluation excluded)
-    double eta_s = 0.0;          // estimated remaining training time
-    std::optional<double> eval_loss;  // set on steps where evaluation ran
+    double elapsed_s = 0.0;             // training time so far (pauses and evaluation excluded)
+    double eta_s = 0.0;                 // estimated remaining training time
+    std::optional<double> eval_loss;    // set on steps where evaluation ran
     std::optional<double> eval_ppl;
-    std::string message;         // phase detail ("loading model", checkpoint path, ...)
+    std::string message;  // phase detail ("loading model", checkpoint path, ...)
 };
 
 using ProgressCallback = std::function<void(const TrainProgress&)>;
 
 // Pause flag polled between optimizer steps (the GUI's pause button).
 class PauseToken {
-public:
+  public:
     void pause() { paused_.store(true, std::memory_order_relaxed); }
     void resume() { paused_.store(false, std::memory_order_relaxed); }
     bool paused() const { return paused_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<bool> paused_{false};
 };
 
 struct TrainResult {
     std::string run_dir;
-    std::string adapter_dir;        // empty when cancelled
-    std::string merged_dir;         // empty when cancelled or not requested
-    std::string stats_path;         // training_stats.json (empty when cancelled)
-    std::string last_checkpoint;    // newest checkpoint written (empty if none)
+    std::string adapter_dir;      // empty when cancelled
+    std::string merged_dir;       // empty when cancelled or not requested
+    std::string stats_path;       // training_stats.json (empty when cancelled)
+    std::string last_checkpoint;  // newest checkpoint written (empty if none)
     bool cancelled = false;
-    int64_t steps = 0;              // optimizer steps completed (including resumed ones)
+    int64_t steps = 0;  // optimizer steps completed (including resumed ones)
     int64_t total_steps = 0;
-    double final_loss = 0.0;        // loss of the last step
-    double train_loss = 0.0;        // mean step loss over the steps this process ran
+    double final_loss = 0.0;  // loss of the last step
+    double train_loss = 0.0;  // mean step loss over the steps this process ran
     std::optional<double> final_eval_loss;
-    double train_seconds = 0.0;     // training time (without loading, eval, saving, pauses)
-    double total_seconds = 0.0;     // wall time of run_training
-    int64_t truncated_rows = 0;     // train rows cut to max_length
-    int64_t dropped_rows = 0;       // train rows with no loss token after truncation
+    double train_seconds = 0.0;      // training time (without loading, eval, saving, pauses)
+    double total_seconds = 0.0;      // wall time of run_training
+    int64_t truncated_rows = 0;      // train rows cut to max_length
+    int64_t dropped_rows = 0;        // train rows with no loss token after truncation
+    int64_t model_weight_bytes = 0;  // base weights as stored (NF4-packed with QLoRA)
 };
 
 // Runs (or resumes) a training run. Cancellation is checked between steps: the current step

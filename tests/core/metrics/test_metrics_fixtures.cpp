@@ -2,6 +2,8 @@
 // tests/fixtures/gen/gen_metrics_fixtures.py (sacrebleu 2.x and torchmetrics' ROUGE, plus a
 // marked Python transcription of rouge-score for rougeLsum / multi-reference, since rouge_score
 // and nltk are not installed there). Tolerance 1e-6 as required by the evaluation issue.
+// The fixtures hold no Dolly text (CC BY-SA): references come from ../shared/data and the
+// hypotheses are rebuilt from their recipes (fixture_recipes.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "core/metrics/resampling.h"
 #include "core/metrics/rouge.h"
 #include "core/metrics/tokenizer_13a.h"
+#include "tests/core/metrics/fixture_recipes.h"
 #include "tests/test_paths.h"
 
 using namespace tb::metrics;
@@ -76,19 +79,46 @@ void expect_bleu(const BleuScore& got, const json& want, const std::string& wher
     }
 }
 
-struct BleuData {
+// Texts of a format-2 fixture: references from the Dolly sample, hypotheses and second
+// references rebuilt from recipes. Fails the calling test if anything is missing.
+struct FixtureTexts {
     json root;
     std::vector<std::string> hyps, refs, refs2, cats;
 };
 
-bool load_bleu(BleuData* d) {
-    if (!load("bleu.json", &d->root)) return false;
-    d->hyps = strings(d->root.at("hyps"));
-    d->refs = strings(d->root.at("refs"));
-    d->refs2 = strings(d->root.at("refs2"));
-    d->cats = strings(d->root.at("categories"));
+bool load_texts(const std::string& name, FixtureTexts* d) {
+    if (!load(name, &d->root)) return false;
+    if (d->root.value("format", 1) != 2 || !d->root.contains("hyp_recipes")) {
+        ADD_FAILURE() << name << ": expected fixture format 2 (recipes, no Dolly text); "
+                      << "regenerate with tests/fixtures/gen/gen_metrics_fixtures.py";
+        return false;
+    }
+    const std::string dolly = tbtest::shared_dir() + "/data/dolly-sample.jsonl";
+    try {
+        const tbtest::DollySample sample = tbtest::load_dolly_sample(dolly);
+        const size_t n = d->root.at("n").get<size_t>();
+        if (sample.responses.size() < n) {
+            ADD_FAILURE() << dolly << " has " << sample.responses.size() << " records, fixture "
+                          << name << " needs " << n;
+            return false;
+        }
+        for (size_t i = 0; i < n; ++i) {
+            d->refs.push_back(sample.responses[i]);
+            d->cats.push_back(sample.categories[i]);
+            d->hyps.push_back(
+                tbtest::apply_recipe(d->root.at("hyp_recipes").at(i), sample.responses));
+            d->refs2.push_back(
+                tbtest::apply_recipe(d->root.at("ref2_recipes").at(i), sample.responses));
+        }
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << name << ": cannot rebuild texts from " << dolly << ": " << e.what();
+        return false;
+    }
     return true;
 }
+
+using BleuData = FixtureTexts;
+bool load_bleu(BleuData* d) { return load_texts("bleu.json", d); }
 
 std::vector<std::vector<std::string>> single(const std::vector<std::string>& refs) {
     std::vector<std::vector<std::string>> out;
@@ -101,11 +131,25 @@ std::vector<std::vector<std::string>> single(const std::vector<std::string>& ref
 TEST(MetricsFixtures, Tokenizer13aMatchesSacrebleu) {
     BleuData d;
     if (!load_bleu(&d) || !section_ok(d.root, "tokenizer_13a")) return;
-    const auto in = strings(d.root["tokenizer_13a"]["inputs"]);
-    const auto out = strings(d.root["tokenizer_13a"]["outputs"]);
+    const json& t = d.root["tokenizer_13a"];
+    const auto in = strings(t["inputs"]);
+    const auto out = strings(t["outputs"]);
     ASSERT_EQ(in.size(), out.size());
     for (size_t i = 0; i < in.size(); ++i)
         EXPECT_EQ(tokenize_13a(in[i]), out[i]) << "input #" << i << ": " << json(in[i]).dump();
+    // Dolly-derived inputs: only a fingerprint of sacrebleu's output is stored.
+    std::vector<std::pair<std::string, std::string>> derived;
+    for (const auto& k : t["hyp_items"])
+        derived.emplace_back("hyp " + k.dump(), d.hyps.at(k.get<size_t>()));
+    for (const auto& k : t["ref_items"])
+        derived.emplace_back("ref " + k.dump(), d.refs.at(k.get<size_t>()));
+    ASSERT_EQ(derived.size(), t["derived_outputs_fnv1a64"].size());
+    for (size_t i = 0; i < derived.size(); ++i) {
+        const std::string got = tokenize_13a(derived[i].second);
+        EXPECT_EQ(got.size(), t["derived_outputs_len"][i].get<size_t>()) << derived[i].first;
+        EXPECT_EQ(tbtest::fnv1a64_hex(got), t["derived_outputs_fnv1a64"][i].get<std::string>())
+            << derived[i].first;
+    }
 }
 
 TEST(MetricsFixtures, CorpusAndSentenceBleuMatchSacrebleu) {
@@ -198,18 +242,8 @@ TEST(MetricsFixtures, BleuEdgeCasesMatchSacrebleu) {
 
 namespace {
 
-struct RougeData {
-    json root;
-    std::vector<std::string> hyps, refs, refs2;
-};
-
-bool load_rouge(RougeData* d) {
-    if (!load("rouge.json", &d->root)) return false;
-    d->hyps = strings(d->root.at("hyps"));
-    d->refs = strings(d->root.at("refs"));
-    d->refs2 = strings(d->root.at("refs2"));
-    return true;
-}
+using RougeData = FixtureTexts;
+bool load_rouge(RougeData* d) { return load_texts("rouge.json", d); }
 
 void expect_rouge_items(const RougeData& d, const json& section, const RougeOptions& opt,
                         const std::vector<RougeType>& types, const std::string& source) {

@@ -2,12 +2,13 @@
 // regression problem; ~2 bytes of state per parameter; checkpoints resume bit for bit;
 // paging changes nothing numerically. CPU here; CUDA in test_quant_gpu.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/quant/adamw_8bit.h"
 #include "quant_test_util.h"
-#include "tests/test_paths.h"
 
 namespace {
 
@@ -92,9 +93,10 @@ TEST(AdamW8bit, ConvergesLikeFp32AdamWWithTwoBytesPerParam) {
     const double l8 = run_ours(opt8, pr, p8, 300, 1e-2);
     const double l32 = run_ours(opt32, pr, p32, 300, 1e-2);
     const double wdiff = qtest::rel_err(p8[0].detach(), p32[0].detach());
-    std::printf("[adamw8bit] 300 steps on %s: loss %.4f -> 8-bit %.5f, fp32 %.5f; "
-                "rel. weight difference %.4g\n",
-                qtest::device().str().c_str(), initial, l8, l32, wdiff);
+    std::printf(
+        "[adamw8bit] 300 steps on %s: loss %.4f -> 8-bit %.5f, fp32 %.5f; "
+        "rel. weight difference %.4g\n",
+        qtest::device().str().c_str(), initial, l8, l32, wdiff);
     EXPECT_LT(l8, initial * 0.05);
     EXPECT_LT(std::abs(l8 - l32), 0.05 * l32 + 1e-3);
     EXPECT_LT(wdiff, 0.05);
@@ -124,7 +126,12 @@ TEST(AdamW8bit, CheckpointResumesBitForBit) {
     auto a = init_params(128, 64);
     tb::AdamW8bit opt;
     run_ours(opt, pr, a, 20, 1e-2);
-    const std::string path = tbtest::scratch_dir("adamw8bit") + "/opt.safetensors";
+    // A fresh directory through mkdtemp rather than tbtest::scratch_dir: on the GPU machine
+    // the pip libtorch exports its own std::filesystem symbols, and remove_all from there
+    // crashes when called from our binaries.
+    char dir[] = "/tmp/tb_adamw8bit_XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string path = std::string(dir) + "/opt.safetensors";
     ASSERT_FALSE(opt.save(path, {{"blocksize", "1"}}).ok());  // reserved key
     ASSERT_TRUE(opt.save(path, {{"step", "20"}}).ok());
     std::vector<at::Tensor> b = {a[0].detach().clone().requires_grad_(true),
@@ -150,6 +157,8 @@ TEST(AdamW8bit, CheckpointResumesBitForBit) {
     auto bad2 = tb::AdamW8bit(o2048).load(path, b);
     ASSERT_FALSE(bad2.ok());
     EXPECT_NE(bad2.error().message.find("blocksize"), std::string::npos);
+    std::remove(path.c_str());
+    rmdir(dir);
 }
 
 TEST(AdamW8bit, PagedGivesIdenticalResults) {

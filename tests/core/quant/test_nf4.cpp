@@ -1,8 +1,10 @@
 // NF4 quantisation on the CPU path: codebooks, bit layout, error bounds, sizes, errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "core/quant/blockwise8.h"
 #include "core/quant/codebook.h"
@@ -53,8 +55,7 @@ TEST(Nf4Codebook, PaperValuesAndSplitPoints) {
     // The decision tree splits each pair of neighbours at its midpoint (as float literals:
     // within one float ulp, 6e-8 near 1).
     const auto& s = tb::nf4_splits();
-    for (int i = 0; i < 15; ++i)
-        EXPECT_NEAR(s[i], 0.5 * (paper[i] + paper[i + 1]), 6e-8) << i;
+    for (int i = 0; i < 15; ++i) EXPECT_NEAR(s[i], 0.5 * (paper[i] + paper[i + 1]), 6e-8) << i;
     EXPECT_NEAR(tb::nf4_max_gap(), 1.0 - 0.6961928009986877, 1e-7);
 }
 
@@ -76,6 +77,89 @@ TEST(Nf4Codebook, DynamicMapsHaveBitsandbytesLayout) {
     EXPECT_EQ(u[255], 1.0f);
     EXPECT_FLOAT_EQ(u[1], 0.325e-6f);
     EXPECT_GT(u[1], 0.0f);
+}
+
+// create_dynamic_map's recipe evaluated with scalar float32 arithmetic: torch.linspace(0.1, 1,
+// n) midpoints scaled by 10^(i-6). The stored tables (torch's own output) may differ from it
+// only in the last bits (at most 2 ulps), from torch's vectorised linspace.
+TEST(Nf4Codebook, DynamicMapsFollowTheRecipe) {
+    for (bool is_signed : {true, false}) {
+        std::vector<float> data;
+        for (int i = 0; i < 7; ++i) {
+            const int n = is_signed ? (1 << i) + 1 : (1 << (i + 1)) + 1;
+            const float start = 0.1f, end = 1.0f, step = (end - start) / float(n - 1);
+            std::vector<float> b(n);
+            for (int k = 0; k < n; ++k)
+                b[k] = k < n / 2 ? start + step * float(k) : end - step * float(n - k - 1);
+            const float scale = static_cast<float>(std::pow(10.0, i - 6));
+            for (int k = 0; k + 1 < n; ++k) {
+                const float mean = (b[k] + b[k + 1]) / 2.0f;
+                data.push_back(scale * mean);
+                if (is_signed) data.push_back(-scale * mean);
+            }
+        }
+        data.push_back(0.0f);
+        data.push_back(1.0f);
+        std::sort(data.begin(), data.end());
+        ASSERT_EQ(data.size(), 256u);
+        const auto& table = tb::dynamic_map(is_signed);
+        int differ = 0;
+        for (int k = 0; k < 256; ++k) {
+            differ += data[k] != table[k];
+            const float big = std::max(std::abs(data[k]), std::abs(table[k]));
+            const float ulp = std::nextafter(big, 2.0f) - big;
+            EXPECT_LE(std::abs(data[k] - table[k]), 2 * ulp) << k;
+        }
+        std::printf(
+            "[nf4] %s dynamic map: %d of 256 entries differ (<= 2 ulps) from a scalar "
+            "evaluation\n",
+            is_signed ? "signed" : "unsigned", differ);
+    }
+}
+
+// bitsandbytes' dQuantize<0> (kernels.cu), transcribed as a plain scalar loop.
+uint8_t dquantize_reference(const float* code, float x) {
+    int pivot = 127, upper_pivot = 255, lower_pivot = 0;
+    float lower = -1.0f, upper = 1.0f, val = code[pivot];
+    for (int i = 64; i > 0; i >>= 1) {
+        if (x > val) {
+            lower_pivot = pivot;
+            lower = val;
+            pivot += i;
+        } else {
+            upper_pivot = pivot;
+            upper = val;
+            pivot -= i;
+        }
+        val = code[pivot];
+    }
+    if (upper_pivot == 255) upper = code[upper_pivot];
+    if (lower_pivot == 0) lower = code[lower_pivot];
+    if (x > val) return static_cast<uint8_t>(x > (upper + val) * 0.5f ? upper_pivot : pivot);
+    return static_cast<uint8_t>(x < (lower + val) * 0.5f ? lower_pivot : pivot);
+}
+
+// The vectorised search equals the scalar transcription everywhere, midpoints, code values,
+// out-of-range values and NaN included.
+TEST(Nf4Codebook, SearchEqualsScalarDQuantize) {
+    for (bool is_signed : {true, false}) {
+        const auto& code = tb::dynamic_map(is_signed);
+        at::Tensor c = tb::dynamic_map_table(is_signed, at::kCPU);
+        auto gen = at::detail::createCPUGenerator(5);
+        std::vector<at::Tensor> parts = {
+            at::empty({50000}, at::kFloat).uniform_(-1.1, 1.1, gen), c,
+            (c.slice(0, 1) + c.slice(0, 0, 255)) * 0.5f,  // exact float32 midpoints
+            at::tensor({-2.0f, 2.0f, 0.0f, -0.0f, std::numeric_limits<float>::quiet_NaN(),
+                        std::numeric_limits<float>::infinity()})};
+        at::Tensor x = at::cat(parts).contiguous();
+        at::Tensor q = tb::dquantize_search(c, x).contiguous();
+        const float* xp = x.data_ptr<float>();
+        const uint8_t* qp = q.data_ptr<uint8_t>();
+        int mismatches = 0;
+        for (int64_t i = 0; i < x.numel(); ++i)
+            mismatches += qp[i] != dquantize_reference(code.data(), xp[i]);
+        EXPECT_EQ(mismatches, 0) << "signed=" << is_signed;
+    }
 }
 
 // dquantize_search equals nearest-value search except at exact midpoints (not hit by random x).
@@ -147,9 +231,9 @@ TEST(Nf4, RoundTripErrorBounds) {
         at::ScalarType dt;
         int64_t blocksize;
     };
-    const Case cases[] = {{{64, 64}, at::kFloat, 64},      {{33, 37}, at::kFloat, 64},
-                          {{1, 1}, at::kFloat, 64},        {{3, 1000}, at::kBFloat16, 64},
-                          {{128, 300}, at::kFloat, 128},   {{257, 256}, at::kHalf, 64},
+    const Case cases[] = {{{64, 64}, at::kFloat, 64},    {{33, 37}, at::kFloat, 64},
+                          {{1, 1}, at::kFloat, 64},      {{3, 1000}, at::kBFloat16, 64},
+                          {{128, 300}, at::kFloat, 128}, {{257, 256}, at::kHalf, 64},
                           {{40, 4096}, at::kFloat, 4096}};
     for (const Case& c : cases) {
         SCOPED_TRACE(::testing::PrintToString(c.shape) + " bs=" + std::to_string(c.blocksize));
@@ -190,9 +274,10 @@ TEST(Nf4, DoubleQuantisedAbsmaxError) {
     const double rel = (err / true_absmax).max().item<double>();
     at::Tensor d = q.dequantize(at::kFloat, at::kCPU);
     const double w_rel = ((d - w).norm() / w.norm()).item<double>();
-    std::printf("[nf4] N(0,0.02) 512x512: max rel. absmax error after double quant %.4g; "
-                "weight rel. Frobenius error %.4f; max abs error %.4g\n",
-                rel, w_rel, (d - w).abs().max().item<double>());
+    std::printf(
+        "[nf4] N(0,0.02) 512x512: max rel. absmax error after double quant %.4g; "
+        "weight rel. Frobenius error %.4f; max abs error %.4g\n",
+        rel, w_rel, (d - w).abs().max().item<double>());
     EXPECT_LT(rel, 0.01);
     EXPECT_LT(w_rel, 0.12);  // NF4 on Gaussian weights: ~0.09-0.10 (measured, printed above)
 }

@@ -41,8 +41,8 @@ TEST(Nf4Cuda, KernelsMatchCpuPath) {
     for (int64_t n : sizes)
         for (int64_t bs : {64, 128, 256, 512, 1024, 2048, 4096})
             for (at::ScalarType dt : {at::kFloat, at::kBFloat16, at::kHalf}) {
-                SCOPED_TRACE("n=" + std::to_string(n) + " bs=" + std::to_string(bs) + " dtype=" +
-                             c10::toString(dt));
+                SCOPED_TRACE("n=" + std::to_string(n) + " bs=" + std::to_string(bs) +
+                             " dtype=" + c10::toString(dt));
                 at::Tensor w = at::empty({n}).normal_(0, 0.02, gen);
                 if (n > 200) {
                     w.narrow(0, 0, std::min<int64_t>(n, 130)).zero_();  // zero block(s)
@@ -81,14 +81,15 @@ TEST(Nf4Cuda, DequantizeBandwidth) {
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
     const double bytes = static_cast<double>(q.bytes() + 2 * w.numel());
-    std::printf("[nf4 cuda] dequantize 5632x2048 -> bf16: %.1f us, %.0f GB/s (bytes read+written)\n",
-                s * 1e6, bytes / s / 1e9);
+    std::printf(
+        "[nf4 cuda] dequantize 5632x2048 -> bf16: %.1f us, %.0f GB/s (bytes read+written)\n",
+        s * 1e6, bytes / s / 1e9);
     auto t1 = std::chrono::steady_clock::now();
     for (int i = 0; i < 10; ++i) quantize(w.to(at::kBFloat16), 64, true);
     tb::compat::cuda_synchronize();
-    std::printf("[nf4 cuda] quantize 5632x2048 bf16 (incl. double quant): %.1f us\n",
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() /
-                    10 * 1e6);
+    std::printf(
+        "[nf4 cuda] quantize 5632x2048 bf16 (incl. double quant): %.1f us\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() / 10 * 1e6);
     EXPECT_GT(bytes / s, 1e9);  // sanity: far above a gigabyte per second
 }
 

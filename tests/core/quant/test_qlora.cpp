@@ -65,7 +65,8 @@ at::Tensor batch_ids(at::Device dev) {
 
 at::Tensor logits(const tb::LlamaModel& m, const at::Tensor& ids, bool training = false) {
     const int64_t T = ids.size(1);
-    at::Tensor pos = at::arange(T, at::kLong).unsqueeze(0).expand({ids.size(0), T}).to(ids.device());
+    at::Tensor pos =
+        at::arange(T, at::kLong).unsqueeze(0).expand({ids.size(0), T}).to(ids.device());
     return m.forward(ids, pos, at::Tensor(), nullptr, training);
 }
 
@@ -129,10 +130,11 @@ TEST(QLoRA, ForwardMatchesDequantisedDenseAndIsCloseToFp32) {
     const at::Tensor l_d = logits(dense_twin(q), ids);
     const double vs_dense = (l_q - l_d).abs().max().item<double>();
     const double rel = qtest::rel_err(l_q, l_ref);
-    std::printf("[qlora] fp32 compute on %s: weights rel. error %.4f; logits rel. error vs "
-                "unquantised %.4g (max |d| %.3g); vs dequantised dense max |d| %.3g\n",
-                ref.device.str().c_str(), r.weight_rel_error, rel,
-                (l_q - l_ref).abs().max().item<double>(), vs_dense);
+    std::printf(
+        "[qlora] fp32 compute on %s: weights rel. error %.4f; logits rel. error vs "
+        "unquantised %.4g (max |d| %.3g); vs dequantised dense max |d| %.3g\n",
+        ref.device.str().c_str(), r.weight_rel_error, rel, (l_q - l_ref).abs().max().item<double>(),
+        vs_dense);
     EXPECT_LT(vs_dense, 1e-5);
     // The logits move about as much as the weights (~0.09 relative for NF4 on Gaussian
     // weights; 0.101 measured here), with headroom for other seeds.
@@ -219,8 +221,7 @@ TEST(QLoRA, CudaBf16ComputeAndNoDenseWeightsSaved) {
     {
         torch::NoGradGuard ng;
         const double rel = qtest::rel_err(logits(q, ids).to(at::kFloat), logits(ref, ids));
-        std::printf("[qlora] CUDA bf16 compute vs fp32 unquantised: logits rel. error %.4g\n",
-                    rel);
+        std::printf("[qlora] CUDA bf16 compute vs fp32 unquantised: logits rel. error %.4g\n", rel);
         EXPECT_LT(rel, 0.15);
     }
     // Memory: a wide model, tiny batch. After the forward (graph alive), allocated memory must

@@ -106,7 +106,8 @@ TEST_P(PlainFixture, EncodeDecodeMatchHf) {
         for (auto id : ids) pieces.push_back(tok->id_to_piece(id));
         EXPECT_EQ(pieces, c.at("tokens").get<std::vector<std::string>>());
         EXPECT_EQ(show(tok->decode(ids, false)), show(c.at("decode").get<std::string>()));
-        EXPECT_EQ(show(tok->decode(ids, true)), show(c.at("decode_skip_special").get<std::string>()));
+        EXPECT_EQ(show(tok->decode(ids, true)),
+                  show(c.at("decode_skip_special").get<std::string>()));
         EXPECT_EQ(show(tok->decode(ids_plain, false)),
                   show(c.at("decode_no_special").get<std::string>()));
         // Streaming the HF ids reproduces the full decode.
@@ -127,7 +128,8 @@ TEST_P(PlainFixture, EncodeDecodeMatchHf) {
         }
         auto ids = ids_of(c.at("ids"));
         EXPECT_EQ(show(tok->decode(ids, false)), show(c.at("decode").get<std::string>()));
-        EXPECT_EQ(show(tok->decode(ids, true)), show(c.at("decode_skip_special").get<std::string>()));
+        EXPECT_EQ(show(tok->decode(ids, true)),
+                  show(c.at("decode_skip_special").get<std::string>()));
         const auto& prefixes = c.at("prefix_decodes");
         for (size_t k = 0; k < prefixes.size(); ++k) {
             std::vector<int64_t> prefix(ids.begin(), ids.begin() + static_cast<long>(k));
@@ -161,7 +163,8 @@ TEST(HfFixtures, ChatTemplatesMatchHf) {
                          (agp ? " +gen" : ""));
             std::vector<tb::ChatMessage> msgs;
             for (const auto& m : c.at("messages"))
-                msgs.push_back({m.at("role").get<std::string>(), m.at("content").get<std::string>()});
+                msgs.push_back(
+                    {m.at("role").get<std::string>(), m.at("content").get<std::string>()});
             auto rendered =
                 tok->render_chat_template(templates.at(tname).get<std::string>(), msgs, agp);
             if (c.contains("render_error")) {

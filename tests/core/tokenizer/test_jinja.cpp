@@ -60,7 +60,10 @@ TEST(Jinja, StringEscapes) {
     EXPECT_EQ(render("{{ 'tab\\there' }}"), "tab\there");
     EXPECT_EQ(render("{{ 'back\\\\slash' }}"), "back\\slash");
     EXPECT_EQ(render("{{ 'q\\'s' }}{{ \"d\\\"q\" }}"), "q'sd\"q");
-    EXPECT_EQ(render("{{ '\\u00e9\\x41\\U0001F600' }}"), "\xC3\xA9" "A" "\xF0\x9F\x98\x80");
+    EXPECT_EQ(render("{{ '\\u00e9\\x41\\U0001F600' }}"),
+              "\xC3\xA9"
+              "A"
+              "\xF0\x9F\x98\x80");
     EXPECT_EQ(render("{{ '\\d' }}"), "\\d");  // unknown escape kept, as Python does
     // A raw newline inside a literal stays a newline (TinyLlama's template relies on it).
     EXPECT_EQ(render("{{ '<|user|>\n' + 'x' }}"), "<|user|>\nx");
@@ -85,10 +88,10 @@ TEST(Jinja, ComparisonsAndLogic) {
               "True True True True");
     EXPECT_EQ(render("{{ 'abc' != false }} {{ false != false }} {{ 0 == false }}"),
               "True False True");
-    EXPECT_EQ(render("{{ '' or 'x' }} {{ 0 and 1 }} {{ 'a' and 'b' }} {{ not '' }}"),
-              "x 0 b True");
-    EXPECT_EQ(render("{{ 'b' in 'abc' }} {{ 2 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 3 not in [1] }}"),
-              "True True True True");
+    EXPECT_EQ(render("{{ '' or 'x' }} {{ 0 and 1 }} {{ 'a' and 'b' }} {{ not '' }}"), "x 0 b True");
+    EXPECT_EQ(
+        render("{{ 'b' in 'abc' }} {{ 2 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 3 not in [1] }}"),
+        "True True True True");
     EXPECT_EQ(render("{{ not 1 == 2 }} {{ not (true and false) }}"), "True True");
 }
 
@@ -108,12 +111,15 @@ TEST(Jinja, IfElifElse) {
 
 TEST(Jinja, ForLoopVariables) {
     Context ctx{{"xs", Value::list({Value::string("a"), Value::string("b"), Value::string("c")})}};
-    EXPECT_EQ(render("{% for x in xs %}{{ loop.index0 }}{{ loop.index }}{{ x }}"
-                     "{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}|{% endfor %}",
-                     ctx),
-              "01aTrueFalse33|12bFalseFalse32|23cFalseTrue31|");
-    EXPECT_EQ(render("{% for x in xs %}{{ loop.previtem }}>{{ x }}>{{ loop.nextitem }};{% endfor %}", ctx),
-              ">a>b;a>b>c;b>c>;");
+    EXPECT_EQ(
+        render("{% for x in xs %}{{ loop.index0 }}{{ loop.index }}{{ x }}"
+               "{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.revindex }}|{% endfor %}",
+               ctx),
+        "01aTrueFalse33|12bFalseFalse32|23cFalseTrue31|");
+    EXPECT_EQ(
+        render("{% for x in xs %}{{ loop.previtem }}>{{ x }}>{{ loop.nextitem }};{% endfor %}",
+               ctx),
+        ">a>b;a>b>c;b>c>;");
     EXPECT_EQ(render("{% for x in xs %}{{ loop.cycle('o', 'e') }}{% endfor %}", ctx), "oeo");
     EXPECT_EQ(render("{% for x in [] %}x{% else %}empty{% endfor %}"), "empty");
     EXPECT_EQ(render("{% for x in xs if x != 'b' %}{{ x }}{{ loop.length }}{% endfor %}", ctx),
@@ -133,8 +139,10 @@ TEST(Jinja, ForLoopVariables) {
 
 TEST(Jinja, ScopingAndNamespace) {
     // set inside a loop does not leak and does not carry over to the next iteration
-    EXPECT_EQ(render("{% set n = 0 %}{% for i in range(3) %}{% set n = n + 1 %}{{ n }}{% endfor %}{{ n }}"),
-              "1110");
+    EXPECT_EQ(
+        render(
+            "{% set n = 0 %}{% for i in range(3) %}{% set n = n + 1 %}{{ n }}{% endfor %}{{ n }}"),
+        "1110");
     EXPECT_EQ(render("{% set ns = namespace(n=0, found=false) %}{% for i in range(3) %}"
                      "{% set ns.n = ns.n + 1 %}{% if i == 2 %}{% set ns.found = true %}{% endif %}"
                      "{% endfor %}{{ ns.n }} {{ ns.found }}"),
@@ -145,18 +153,24 @@ TEST(Jinja, ScopingAndNamespace) {
 }
 
 TEST(Jinja, SubscriptsSlicesAttributes) {
-    Context ctx{{"messages", Value::list({msg("system", "S"), msg("user", "U1"), msg("assistant", "A")})}};
-    EXPECT_EQ(render("{{ messages[0]['role'] }} {{ messages[1].content }} {{ messages[-1].role }}", ctx),
-              "system U1 assistant");
-    EXPECT_EQ(render("{% for m in messages[1:] %}{{ m.role }},{% endfor %}", ctx), "user,assistant,");
-    EXPECT_EQ(render("{{ messages[:1] | length }} {{ messages[::-1][0].role }}", ctx), "1 assistant");
-    EXPECT_EQ(render("{{ 'h\xC3\xA9llo'[1:3] }} {{ 'hello'[-3:] }} {{ 'hello'[::2] }} {{ 'abc'[5:] }}"),
-              "\xC3\xA9l llo hlo ");
+    Context ctx{
+        {"messages", Value::list({msg("system", "S"), msg("user", "U1"), msg("assistant", "A")})}};
+    EXPECT_EQ(
+        render("{{ messages[0]['role'] }} {{ messages[1].content }} {{ messages[-1].role }}", ctx),
+        "system U1 assistant");
+    EXPECT_EQ(render("{% for m in messages[1:] %}{{ m.role }},{% endfor %}", ctx),
+              "user,assistant,");
+    EXPECT_EQ(render("{{ messages[:1] | length }} {{ messages[::-1][0].role }}", ctx),
+              "1 assistant");
+    EXPECT_EQ(
+        render("{{ 'h\xC3\xA9llo'[1:3] }} {{ 'hello'[-3:] }} {{ 'hello'[::2] }} {{ 'abc'[5:] }}"),
+        "\xC3\xA9l llo hlo ");
     EXPECT_EQ(render("[{{ messages[0]['missing'] }}][{{ messages[9] }}]", ctx), "[][]");
     EXPECT_EQ(render("{{ messages[0].get('role') }} {{ messages[0].get('x', 'dflt') }}", ctx),
               "system dflt");
-    EXPECT_EQ(render("{{ messages[0]['missing'] is defined }} {{ messages[0].role is defined }}", ctx),
-              "False True");
+    EXPECT_EQ(
+        render("{{ messages[0]['missing'] is defined }} {{ messages[0].role is defined }}", ctx),
+        "False True");
 }
 
 TEST(Jinja, Filters) {
@@ -166,15 +180,19 @@ TEST(Jinja, Filters) {
     EXPECT_EQ(render("{{ 'Ab' | upper }} {{ 'Ab' | lower }} {{ 'hello wORLD-x' | title }} "
                      "{{ 'hELLO' | capitalize }}"),
               "AB ab Hello World-X Hello");
-    EXPECT_EQ(render("{{ missing | default('d') }} {{ '' | default('d') }} {{ '' | default('d', true) }}"),
-              "d  d");
+    EXPECT_EQ(
+        render(
+            "{{ missing | default('d') }} {{ '' | default('d') }} {{ '' | default('d', true) }}"),
+        "d  d");
     EXPECT_EQ(render("{{ [1, 'a'] | join(', ') }} {{ ['x', 'y'] | join }} {{ [3, 4] | first }} "
                      "{{ [3, 4] | last }}"),
               "1, a xy 3 4");
-    EXPECT_EQ(render("{{ 'abc' | list }} {{ 3 | string ~ 'x' }} {{ '42' | int + 1 }} {{ 'x' | int }} "
-                     "{{ '2.5' | float }}"),
-              "['a', 'b', 'c'] 3x 43 0 2.5");
-    EXPECT_EQ(render("{{ 'aaa' | replace('a', 'b', 2) }} {{ [1, 2] | reverse | list }} {{ 'ab' | reverse }}"),
+    EXPECT_EQ(
+        render("{{ 'abc' | list }} {{ 3 | string ~ 'x' }} {{ '42' | int + 1 }} {{ 'x' | int }} "
+               "{{ '2.5' | float }}"),
+        "['a', 'b', 'c'] 3x 43 0 2.5");
+    EXPECT_EQ(render("{{ 'aaa' | replace('a', 'b', 2) }} {{ [1, 2] | reverse | list }} {{ 'ab' | "
+                     "reverse }}"),
               "bba [2, 1] ba");
     EXPECT_EQ(render("{{ {'a': [1, 'x\"y'], 'b': none, 'c': true, 'd': 'caf\xC3\xA9'} | tojson }}"),
               "{\"a\": [1, \"x\\\"y\"], \"b\": null, \"c\": true, \"d\": \"caf\xC3\xA9\"}");
@@ -182,10 +200,12 @@ TEST(Jinja, Filters) {
               "[\n  1,\n  {\n    \"k\": 2\n  }\n]");
     Context ctx{{"messages", Value::list({msg("system", "S"), msg("user", "U")})}};
     EXPECT_EQ(render("{{ messages | map(attribute='role') | join('/') }}", ctx), "system/user");
-    EXPECT_EQ(render("{{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | list }}",
+    EXPECT_EQ(render("{{ messages | selectattr('role', 'equalto', 'user') | "
+                     "map(attribute='content') | list }}",
                      ctx),
               "['U']");
-    EXPECT_EQ(render("{{ messages | rejectattr('role', 'eq', 'user') | list | length }}", ctx), "1");
+    EXPECT_EQ(render("{{ messages | rejectattr('role', 'eq', 'user') | list | length }}", ctx),
+              "1");
     EXPECT_EQ(render("{{ [0, 1, 2, 3] | select('odd') | list }} {{ ['a', ''] | select | list }}"),
               "[1, 3] ['a']");
     // Filters bind tighter than + (jinja2 precedence)
@@ -200,22 +220,26 @@ TEST(Jinja, StringMethods) {
     EXPECT_EQ(render("{{ 'hello'.startswith('he') }} {{ 'hello'.endswith('lo') }} "
                      "{{ 'hello'.startswith(('x', 'h')) }} {{ 'hello'.endswith('x') }}"),
               "True True True False");
-    EXPECT_EQ(render("{{ 'a,b,,c'.split(',') }} {{ '  a  b '.split() }} {{ 'a b c'.split(' ', 1) }}"),
-              "['a', 'b', '', 'c'] ['a', 'b'] ['a', 'b c']");
+    EXPECT_EQ(
+        render("{{ 'a,b,,c'.split(',') }} {{ '  a  b '.split() }} {{ 'a b c'.split(' ', 1) }}"),
+        "['a', 'b', '', 'c'] ['a', 'b'] ['a', 'b c']");
     EXPECT_EQ(render("{{ 'a-b-c'.replace('-', '+') }}"), "a+b+c");
     // Python's strip removes Unicode whitespace too (U+3000 ideographic space).
     EXPECT_EQ(render("[{{ '\xE3\x80\x80x\xC2\xA0'.strip() }}]"), "[x]");
 }
 
 TEST(Jinja, Tests) {
-    EXPECT_EQ(render("{{ x is defined }} {{ x is not defined }} {{ x is undefined }}"), "False True True");
+    EXPECT_EQ(render("{{ x is defined }} {{ x is not defined }} {{ x is undefined }}"),
+              "False True True");
     EXPECT_EQ(render("{{ none is none }} {{ 1 is none }} {{ 'a' is string }} {{ 1 is string }}"),
               "True False True False");
-    EXPECT_EQ(render("{{ 6 is divisibleby 3 }} {{ 7 is divisibleby(3) }} {{ 4 is even }} {{ 3 is odd }}"),
-              "True False True True");
-    EXPECT_EQ(render("{{ {} is mapping }} {{ [] is iterable }} {{ 1 is number }} {{ true is boolean }} "
-                     "{{ 1 is integer }} {{ 1.5 is float }}"),
-              "True True True True True True");
+    EXPECT_EQ(
+        render("{{ 6 is divisibleby 3 }} {{ 7 is divisibleby(3) }} {{ 4 is even }} {{ 3 is odd }}"),
+        "True False True True");
+    EXPECT_EQ(
+        render("{{ {} is mapping }} {{ [] is iterable }} {{ 1 is number }} {{ true is boolean }} "
+               "{{ 1 is integer }} {{ 1.5 is float }}"),
+        "True True True True True True");
     EXPECT_EQ(render("{{ 2 is in [1, 2] }} {{ 'a' is eq 'a' }} {{ 1 is lt 2 }}"), "True True True");
 }
 
@@ -266,13 +290,32 @@ TEST(Jinja, ParseErrorsNameLineAndColumn) {
     EXPECT_EQ(error_of("ok\n{% if x is frob %}{% endif %}"), "template:2:12: unknown test 'frob'");
     EXPECT_EQ(error_of("{% macro m() %}{% endmacro %}"), "template:1:4: unsupported tag 'macro'");
     EXPECT_NE(error_of("{% if x %}abc").find("expected 'endif'"), std::string::npos);
-    EXPECT_NE(error_of("{% endfor %}").find("template:1:4: unexpected 'endfor'"), std::string::npos);
+    EXPECT_NE(error_of("{% endfor %}").find("template:1:4: unexpected 'endfor'"),
+              std::string::npos);
     EXPECT_NE(error_of("{{ 'abc }}").find("unterminated string literal"), std::string::npos);
-    EXPECT_NE(error_of("{{ 1 + }}").find("template:1:8: unexpected 'end of tag'"), std::string::npos);
+    EXPECT_NE(error_of("{{ 1 + }}").find("template:1:8: unexpected 'end of tag'"),
+              std::string::npos);
     EXPECT_NE(error_of("{% break %}").find("outside of a for loop"), std::string::npos);
     EXPECT_NE(error_of("{{ a $ b }}").find("unexpected character '$'"), std::string::npos);
     EXPECT_NE(error_of("{# open").find("unterminated comment"), std::string::npos);
-    EXPECT_NE(error_of("{% for x in y recursive %}{% endfor %}").find("not supported"), std::string::npos);
+    EXPECT_NE(error_of("{% for x in y recursive %}{% endfor %}").find("not supported"),
+              std::string::npos);
+}
+
+TEST(Jinja, IntegerOverflowIsAnErrorNotUndefinedBehaviour) {
+    // Python ints are unbounded; ours are int64, so leaving the range must be reported.
+    EXPECT_EQ(render("{{ 2 ** 62 }} {{ (-2) ** 63 }} {{ 3 ** 0 }}"),
+              "4611686018427387904 -9223372036854775808 1");
+    EXPECT_NE(error_of("{{ 2 ** 64 }}").find("integer overflow"), std::string::npos);
+    EXPECT_NE(error_of("{{ 9223372036854775807 + 1 }}").find("integer overflow"),
+              std::string::npos);
+    EXPECT_NE(error_of("{{ -9223372036854775807 - 2 }}").find("integer overflow"),
+              std::string::npos);
+    EXPECT_NE(error_of("{{ 'ab' * 100000000000 }}").find("too large"), std::string::npos);
+    EXPECT_NE(error_of("{{ 1e300 | int }}").find("out of range"), std::string::npos);
+    EXPECT_NE(error_of("{{ 99999999999999999999 }}").find("integer literal out of range"),
+              std::string::npos);
+    EXPECT_EQ(render("{{ [1, 2, 3][::-9223372036854775807] }}"), "[3]");
 }
 
 TEST(Jinja, RuntimeErrorsNameLineAndColumn) {
@@ -280,7 +323,8 @@ TEST(Jinja, RuntimeErrorsNameLineAndColumn) {
     EXPECT_NE(e1.find("template:2:"), std::string::npos) << e1;
     EXPECT_NE(e1.find("'x' is undefined"), std::string::npos) << e1;
     std::string e2 = error_of("{{ 'a' + 1 }}");
-    EXPECT_NE(e2.find("unsupported operand type(s) for +: 'str' and 'int'"), std::string::npos) << e2;
+    EXPECT_NE(e2.find("unsupported operand type(s) for +: 'str' and 'int'"), std::string::npos)
+        << e2;
     std::string e3 = error_of("{{ missing.attr }}");
     EXPECT_NE(e3.find("'missing' is undefined"), std::string::npos) << e3;
     std::string e4 = error_of("{% for x in 3 %}{% endfor %}");

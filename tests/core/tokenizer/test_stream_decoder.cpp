@@ -42,7 +42,8 @@ TEST(StreamDecoder, EmojiCjkAndAccentsMatchDecode) {
         "Hello world",
         "emoji \xF0\x9F\x98\x80\xF0\x9F\x8E\x89 \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD family "
         "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",
-        "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88"
+        "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3"
+        "\x83\x88"
         "\xE3\x80\x82\xE4\xB8\xAD\xE6\x96\x87\xE6\xB5\x8B\xE8\xAF\x95",
         "caf\xC3\xA9 \xC3\x85ngstr\xC3\xB6m \xF0\x9D\x94\x98\xF0\x9D\x94\xAB",
         "  leading spaces\nand\ttabs  ",
@@ -79,7 +80,8 @@ TEST(StreamDecoder, InvalidRunsBecomeReplacementCharacters) {
     EXPECT_EQ(sd.push(15043), "Hello");
     EXPECT_EQ(sd.push(243), "");
     EXPECT_EQ(sd.push(162), "");
-    EXPECT_EQ(sd.flush(), "\xEF\xBF\xBD\xEF\xBF\xBD");  // unfinished at the end: one U+FFFD per byte
+    EXPECT_EQ(sd.flush(),
+              "\xEF\xBF\xBD\xEF\xBF\xBD");  // unfinished at the end: one U+FFFD per byte
     EXPECT_EQ(sd.text(), tok->decode({15043, 243, 162}));
     // Run ended by a normal token, not valid UTF-8: the whole run is replaced (HF semantics),
     // including the complete "€" (E2 82 AC) before the stray E2.
@@ -92,8 +94,8 @@ TEST(StreamDecoder, LeadingSpaceRuleMatchesDecode) {
     auto tok = tbtest::load_llama("stream_space");
     ASSERT_TRUE(tok);
     tb::StreamDecoder sd(tok);
-    EXPECT_EQ(sd.push(1), "");        // <s> skipped
-    EXPECT_EQ(sd.push(29871), "");    // "▁" -> " " -> the one stripped leading space
+    EXPECT_EQ(sd.push(1), "");      // <s> skipped
+    EXPECT_EQ(sd.push(29871), "");  // "▁" -> " " -> the one stripped leading space
     EXPECT_EQ(sd.push(15043), " Hello");
     EXPECT_EQ(sd.text(), tok->decode({1, 29871, 15043}, true));
     expect_consistent(tok, {29871, 29871, 15043});
@@ -106,8 +108,7 @@ TEST(StreamDecoder, SkippedSpecialTokensDoNotSplitByteRuns) {
     ASSERT_TRUE(tok);
     Ids ids = {243, 162, 2, 155, 131};
     EXPECT_EQ(tok->decode(ids, true), "\xF0\x9F\x98\x80");
-    EXPECT_EQ(tok->decode(ids, false),
-              "\xEF\xBF\xBD\xEF\xBF\xBD</s>\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(tok->decode(ids, false), "\xEF\xBF\xBD\xEF\xBF\xBD</s>\xEF\xBF\xBD\xEF\xBF\xBD");
     expect_consistent(tok, ids);
 }
 
@@ -116,8 +117,8 @@ TEST(StreamDecoder, RandomSequences) {
     ASSERT_TRUE(tok);
     std::mt19937 rng(1234);
     // Mostly byte tokens of multi-byte sequences, some pieces, specials and junk ids.
-    const Ids pool = {243, 162, 155, 131, 229, 133, 175, 198, 172, 3 + 0x41, 29871, 15043, 3186,
-                      13, 0, 1, 2, 31999, 32000, -1};
+    const Ids pool = {243,   162,   155,  131, 229, 133, 175, 198,   172,   3 + 0x41,
+                      29871, 15043, 3186, 13,  0,   1,   2,   31999, 32000, -1};
     for (int trial = 0; trial < 300; ++trial) {
         Ids ids(static_cast<size_t>(rng() % 12));
         for (auto& id : ids) id = pool[rng() % pool.size()];

@@ -117,7 +117,8 @@ TEST(Tokenizer, RoundTrips) {
     const std::vector<std::string> texts = {
         "Hello world",
         "caf\xC3\xA9 na\xC3\xAFve r\xC3\xA9sum\xC3\xA9",
-        "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3\x83\x88",
+        "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x81\xAE\xE3\x83\x86\xE3\x82\xAD\xE3\x82\xB9\xE3"
+        "\x83\x88",
         "emoji \xF0\x9F\x98\x80\xF0\x9F\x8E\x89 done",
         "digits 1234567890 3.14159",
         "line1\nline2\n\n\ttabbed",
@@ -136,7 +137,8 @@ TEST(Tokenizer, RoundTrips) {
         if (t.rfind("digits", 0) == 0) {
             int digit_pieces = 0;
             for (auto id : ids)
-                if (tok->id_to_piece(id).size() == 1 && std::isdigit(tok->id_to_piece(id)[0])) ++digit_pieces;
+                if (tok->id_to_piece(id).size() == 1 && std::isdigit(tok->id_to_piece(id)[0]))
+                    ++digit_pieces;
             EXPECT_EQ(digit_pieces, 16);
         }
     }
@@ -197,8 +199,8 @@ TEST(Tokenizer, AddedTokenStripFlags) {
 TEST(Tokenizer, ChatTemplateSources) {
     // List form: the entry named "default" is used.
     auto cfg = tinyllama_config();
-    cfg["chat_template"] = nlohmann::json::array(
-        {{{"name", "tool_use"}, {"template", "TOOLS"}}, {{"name", "default"}, {"template", "DEFAULT"}}});
+    cfg["chat_template"] = nlohmann::json::array({{{"name", "tool_use"}, {"template", "TOOLS"}},
+                                                  {{"name", "default"}, {"template", "DEFAULT"}}});
     auto r = tb::Tokenizer::load(make_model_dir("tok_ct_list", cfg));
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r.value()->chat_template(), "DEFAULT");
@@ -269,6 +271,10 @@ TEST(Tokenizer, ErrorsNameFileAndField) {
     cfg["chat_template"] = 3;
     expect_error(tb::Tokenizer::load(make_model_dir("tok_err_ct", cfg)),
                  "tokenizer_config.json: chat_template", "expected");
+    cfg = tinyllama_config();
+    cfg["clean_up_tokenization_spaces"] = true;
+    expect_error(tb::Tokenizer::load(make_model_dir("tok_err_cleanup", cfg)),
+                 "tokenizer_config.json: clean_up_tokenization_spaces", "not supported");
     // Invalid JSON
     std::string bad = make_model_dir("tok_err_json", tinyllama_config());
     std::ofstream(bad + "/tokenizer_config.json") << "{\"bos_token\": ";
@@ -285,6 +291,7 @@ TEST(Tokenizer, ErrorsNameFileAndField) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     auto text = r.value()->apply_chat_template({{"user", "x"}}, true);
     ASSERT_FALSE(text.ok());
-    EXPECT_NE(text.error().message.find("tokenizer_config.json: chat_template:2:"), std::string::npos)
+    EXPECT_NE(text.error().message.find("tokenizer_config.json: chat_template:2:"),
+              std::string::npos)
         << text.error().message;
 }

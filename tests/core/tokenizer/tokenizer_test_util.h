@@ -35,13 +35,14 @@ inline const char* tinyllama_template() {
 
 inline nlohmann::json tinyllama_config(bool legacy = false) {
     auto special = [](const char* content) {
-        return nlohmann::json{{"content", content}, {"lstrip", false}, {"normalized", false},
+        return nlohmann::json{{"content", content}, {"lstrip", false},      {"normalized", false},
                               {"rstrip", false},    {"single_word", false}, {"special", true}};
     };
     return nlohmann::json{
         {"add_bos_token", true},
         {"add_eos_token", false},
-        {"added_tokens_decoder", {{"0", special("<unk>")}, {"1", special("<s>")}, {"2", special("</s>")}}},
+        {"added_tokens_decoder",
+         {{"0", special("<unk>")}, {"1", special("<s>")}, {"2", special("</s>")}}},
         {"bos_token", "<s>"},
         {"chat_template", tinyllama_template()},
         {"clean_up_tokenization_spaces", false},
@@ -78,8 +79,11 @@ inline bool is_valid_utf8(const std::string& s) {
     size_t i = 0;
     while (i < s.size()) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
-                                                                : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        size_t len = c < 0x80                   ? 1
+                     : (c >= 0xC2 && c <= 0xDF) ? 2
+                     : (c >= 0xE0 && c <= 0xEF) ? 3
+                     : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                : 0;
         if (len == 0 || i + len > s.size()) return false;
         for (size_t k = 1; k < len; ++k)
             if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;

@@ -19,7 +19,8 @@ at::Tensor batch_tensor(const nlohmann::json& batch, const char* key) {
     const int64_t B = static_cast<int64_t>(rows.size()), T = static_cast<int64_t>(rows[0].size());
     at::Tensor t = at::empty({B, T}, at::kLong);
     for (int64_t i = 0; i < B; ++i)
-        for (int64_t j = 0; j < T; ++j) t[i][j] = rows[static_cast<size_t>(i)][static_cast<size_t>(j)];
+        for (int64_t j = 0; j < T; ++j)
+            t[i][j] = rows[static_cast<size_t>(i)][static_cast<size_t>(j)];
     return t;
 }
 
@@ -84,7 +85,7 @@ void run_case(const std::string& name) {
         const double norm = tb::clip_grad_norm(params, 0.0);  // measures only
         const double want_norm = c.at("grad_total_norms")[static_cast<size_t>(step)].get<double>();
         EXPECT_NEAR(norm, want_norm, 1e-5 * want_norm) << name << " grad norm step " << step;
-        opt.step(lr);
+        ASSERT_TRUE(opt.step(lr).ok());
         opt.zero_grad();
         auto want = tbtest::load_safetensors(kDir + "/" + name + "/step" +
                                              std::to_string(step + 1) + ".safetensors");
@@ -94,8 +95,9 @@ void run_case(const std::string& name) {
             EXPECT_LE(d, 1e-5) << name << " weight after step " << step + 1 << " " << p.name;
         }
     }
-    std::printf("[%s] max |loss - PEFT| %.3g, max |grad - PEFT| %.3g, max |weight - torch AdamW| %.3g\n",
-                name.c_str(), worst_loss, worst_grad, worst_weight);
+    std::printf(
+        "[%s] max |loss - PEFT| %.3g, max |grad - PEFT| %.3g, max |weight - torch AdamW| %.3g\n",
+        name.c_str(), worst_loss, worst_grad, worst_weight);
 }
 
 TEST(PeftParity, LoraLossGradsAndAdamW) { run_case("lora"); }

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/common/file_io.h"
@@ -41,6 +41,14 @@ inline nlohmann::json load_json(const std::string& path) {
     return text.ok() ? nlohmann::json::parse(text.value()) : nlohmann::json();
 }
 
+// scratch_dir() prefixed with the test binary's name: the train test binaries share one build
+// folder and may run in parallel (ctest -j).
+inline std::string scratch(const std::string& name) {
+    static const std::string exe =
+        std::filesystem::read_symlink("/proc/self/exe").filename().string();
+    return scratch_dir(exe + "_" + name);
+}
+
 inline std::string tokenizer_model_path() { return shared_dir() + "/data/llama2-tokenizer.model"; }
 inline std::string dolly_path() { return shared_dir() + "/data/dolly-sample.jsonl"; }
 
@@ -53,16 +61,17 @@ inline std::string tinyllama_tokenizer_config() {
 
 // A Llama-architecture model with the Llama-2 vocabulary (32000) but tiny dimensions, random
 // weights, in an HF folder with the real tokenizer. Returns the folder.
-inline std::string make_tiny_model_dir(const std::string& name, uint64_t seed = 11) {
-    const std::string dir = scratch_dir(name);
+inline std::string make_tiny_model_dir(const std::string& name, uint64_t seed = 11,
+                                       int64_t hidden = 32, int64_t intermediate = 64) {
+    const std::string dir = scratch(name);
     tb::LlamaConfig c;
     c.vocab_size = 32000;
-    c.hidden_size = 32;
-    c.intermediate_size = 64;
+    c.hidden_size = hidden;
+    c.intermediate_size = intermediate;
     c.num_hidden_layers = 2;
     c.num_attention_heads = 4;
     c.num_key_value_heads = 2;
-    c.head_dim = 8;
+    c.head_dim = hidden / 4;
     c.rms_norm_eps = 1e-5;
     c.rope_theta = 10000;
     c.max_position_embeddings = 512;

@@ -1,0 +1,131 @@
+// tunebench-cli evaluate: generate test-split responses for the base model and/or adapters
+// (resumable, recorded in the workspace's SQLite store), score them and print one table with
+// 95% bootstrap intervals and paired p-values against the base model; writes
+// results/evaluation/*.json. Progress goes to stderr, the table to stdout.
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "app/cli/cli_common.h"
+#include "app/cli/command_registry.h"
+#include "core/config/app_config.h"
+#include "core/eval/evaluation.h"
+
+namespace tbcli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvaluateArgs {
+    std::string config;
+    std::string models = "base";
+    std::string metrics;
+    std::string bertscore_model;
+    int64_t limit = -2;
+    std::string device;
+    std::string dtype;
+    int64_t resume = 0;
+    std::string store;
+    std::string results;
+    int resamples = 1000;
+    uint64_t seed = 12345;
+    std::string test = "bootstrap";
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+std::string fmt(double v, const std::string& metric) {
+    char buf[32];
+    // BLEU is 0-100, ROUGE 0-1, perplexity unbounded: enough digits for each.
+    std::snprintf(buf, sizeof buf, metric == "bleu" || metric == "ppl" ? "%.2f" : "%.4f", v);
+    return buf;
+}
+
+int run_evaluate(const EvaluateArgs& a) {
+    auto cfg = tb::load_app_config(a.config);
+    if (!cfg) return fail(cfg.error());
+    tb::eval::EvaluationParams p;
+    p.config = *cfg;
+    p.models = split_list(a.models);
+    p.metrics = split_list(a.metrics);
+    p.bertscore_model = a.bertscore_model;
+    p.limit = a.limit;
+    if (a.limit < -1 && a.limit != -2) return fail("--limit: must be >= 0 or -1 (all)");
+    p.device = a.device;
+    p.dtype = a.dtype;
+    p.resume_eval_id = a.resume;
+    const std::string workspace = cfg->base_dir.empty() ? "." : cfg->base_dir;
+    p.store_path = a.store.empty() ? (fs::path(workspace) / "tunebench.sqlite").string() : a.store;
+    p.bootstrap.resamples = a.resamples;
+    p.bootstrap.seed = a.seed;
+    p.paired_test = a.test;
+    p.cancel = &interrupt_token();
+    p.on_progress = [](const tb::eval::EvalProgress& e) {
+        std::fprintf(stderr, "\r[%s] %s: %lld/%lld", e.stage.c_str(), e.model.c_str(),
+                     static_cast<long long>(e.done), static_cast<long long>(e.total));
+        if (e.done == e.total) std::fprintf(stderr, "\n");
+        std::fflush(stderr);
+    };
+    auto r = tb::eval::run_evaluation(p);
+    if (!r) return fail(r.error());
+    if (r->cancelled) {
+        std::fprintf(stderr,
+                     "\ninterrupted: finished batches are stored; continue with --resume %lld\n",
+                     static_cast<long long>(r->eval_id));
+        return kExitUserError;
+    }
+    std::printf("evaluation %lld: %zu test items, store %s\n", static_cast<long long>(r->eval_id),
+                r->items, p.store_path.c_str());
+    std::printf("%-10s %-28s %10s  %-21s %8s\n", "metric", "model", "value", "95% CI", "p vs base");
+    for (const auto& row : r->aggregates) {
+        if (row.category) continue;
+        std::string model =
+            row.model.size() > 28 ? "..." + row.model.substr(row.model.size() - 25) : row.model;
+        std::string ci = "[" + fmt(row.ci_lo, row.metric) + ", " + fmt(row.ci_hi, row.metric) + "]";
+        char pv[16] = "-";
+        if (row.p_value) std::snprintf(pv, sizeof pv, "%.4f", *row.p_value);
+        std::printf("%-10s %-28s %10s  %-21s %8s\n", row.metric.c_str(), model.c_str(),
+                    fmt(row.value, row.metric).c_str(), ci.c_str(), pv);
+    }
+    auto store = tb::store::Store::open(p.store_path);
+    if (!store) return fail(store.error());
+    const std::string results =
+        a.results.empty() ? (fs::path(workspace) / "results").string() : a.results;
+    auto files = (*store)->export_evaluation_json(r->eval_id, results);
+    if (!files) return fail(files.error());
+    for (const auto& f : *files) std::fprintf(stderr, "wrote %s\n", f.c_str());
+    return kExitOk;
+}
+
+CommandRegistrar reg("evaluate", [](CLI::App& app) {
+    app.description("Generate test-split answers per model, score them with CIs and p-values");
+    auto a = std::make_shared<EvaluateArgs>();
+    app.add_option("--config", a->config, "Run config (YAML)")->required();
+    app.add_option("--models", a->models, "Comma-separated: base and/or adapter folders")
+        ->capture_default_str();
+    app.add_option("--metrics", a->metrics,
+                   "Comma-separated subset of bleu,rouge,bertscore,ppl (default: eval.metrics)");
+    app.add_option("--bertscore-model", a->bertscore_model, "BERTScore encoder folder");
+    app.add_option("--limit", a->limit, "Test items to evaluate (-1: all; default eval.limit)");
+    app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N (default model.device)");
+    app.add_option("--dtype", a->dtype, "auto, float32, bfloat16, float16 (default model.dtype)");
+    app.add_option("--resume", a->resume, "Continue the evaluation with this id");
+    app.add_option("--store", a->store, "SQLite store (default <config folder>/tunebench.sqlite)");
+    app.add_option("--results", a->results, "Results folder (default <config folder>/results)");
+    app.add_option("--resamples", a->resamples, "Bootstrap / permutation trials")
+        ->capture_default_str();
+    app.add_option("--seed", a->seed, "Resampling seed")->capture_default_str();
+    app.add_option("--test", a->test, "Paired test: bootstrap or permutation")
+        ->capture_default_str();
+    return [a] { return run_evaluate(*a); };
+});
+
+}  // namespace
+}  // namespace tbcli

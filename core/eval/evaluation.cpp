@@ -1,0 +1,400 @@
+#include "core/eval/evaluation.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "core/common/torch_compat.h"
+#include "core/data/data_config.h"
+#include "core/data/prompt.h"
+#include "core/eval/perplexity.h"
+#include "core/infer/generate.h"
+#include "core/infer/llama_model.h"
+#include "core/infer/peft_adapter.h"
+#include "core/metrics/text_metrics.h"
+#include "core/model/model_config.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/train/batching.h"
+
+namespace tb::eval {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Selection {
+    bool bleu = false, rouge = false, ppl = false, bertscore = false;
+};
+
+Result<Selection> parse_metrics(const std::vector<std::string>& names) {
+    Selection s;
+    for (const auto& n : names) {
+        if (n == "bleu")
+            s.bleu = true;
+        else if (n == "rouge" || n == "rouge_l")
+            s.rouge = true;
+        else if (n == "ppl" || n == "perplexity")
+            s.ppl = true;
+        else if (n == "bertscore")
+            s.bertscore = true;
+        else
+            return make_error("metrics",
+                              "unknown metric '" + n + "' (bleu, rouge, bertscore, ppl)");
+    }
+    if (!s.bleu && !s.rouge && !s.ppl && !s.bertscore)
+        return make_error("metrics", "no metric selected");
+    return s;
+}
+
+Result<at::Device> resolve_device(const std::string& name) {
+    if (name == "auto" || name.empty())
+        return compat::cuda_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    auto d = parse_device(name);
+    if (!d.ok()) return make_error("model.device", d.error().message);
+    return d.value();
+}
+
+Result<at::ScalarType> resolve_dtype(const std::string& name, at::Device device) {
+    if (name == "auto" || name.empty()) return device.is_cuda() ? at::kBFloat16 : at::kFloat;
+    auto d = parse_dtype(name);
+    if (!d.ok()) return make_error("model.dtype", d.error().message);
+    return d.value();
+}
+
+// The generation prompt of an example, as training renders it (core/train/batching.cpp).
+Result<std::vector<int64_t>> prompt_ids(const Example& ex, const Tokenizer& tok,
+                                        PromptTemplate tmpl) {
+    std::string prompt;
+    if (tmpl == PromptTemplate::Chat) {
+        std::vector<ChatTurn> turns = example_messages(ex);
+        if (turns.empty() || turns.back().role != "assistant")
+            return make_error("data", "conversation does not end with an assistant message");
+        std::vector<ChatMessage> head;
+        for (size_t i = 0; i + 1 < turns.size(); ++i)
+            head.push_back({turns[i].role, turns[i].content});
+        TB_ASSIGN_OR_RETURN(prompt, tok.apply_chat_template(head, true));
+    } else {
+        prompt = build_instruction_prompt(ex).prompt;
+    }
+    std::vector<int64_t> ids = tok.encode(prompt, /*add_special_tokens=*/false);
+    if (tok.add_bos_token() && tok.bos_id() >= 0 && (ids.empty() || ids[0] != tok.bos_id()))
+        ids.insert(ids.begin(), tok.bos_id());
+    return ids;
+}
+
+std::string strip(const std::string& s) {
+    const char* ws = " \t\r\n\f\v";
+    const size_t a = s.find_first_not_of(ws);
+    if (a == std::string::npos) return "";
+    return s.substr(a, s.find_last_not_of(ws) - a + 1);
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
+    return out;
+}
+
+struct ModelScores {
+    std::map<std::string, metrics::AdditiveMetric> additive;  // metric -> additive form
+};
+
+}  // namespace
+
+Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
+    const AppConfig& cfg = params.config;
+    TB_ASSIGN_OR_RETURN(Selection sel,
+                        parse_metrics(params.metrics.empty() ? cfg.eval.metrics : params.metrics));
+    if (sel.bertscore)
+        return make_error("metrics",
+                          "bertscore is not available in this build (the BERTScore "
+                          "module core/metrics/bertscore.h is not part of it)");
+    if (params.models.empty()) return make_error("models", "no model given");
+    {
+        std::set<std::string> seen;
+        for (const auto& m : params.models) {
+            if (m.empty()) return make_error("models", "empty model entry");
+            if (!seen.insert(m).second) return make_error("models", "'" + m + "' given twice");
+            if (m != "base" && !fs::exists(fs::path(m) / "adapter_config.json"))
+                return make_error("models", "'" + m +
+                                                "' is neither 'base' nor an adapter folder "
+                                                "(no adapter_config.json)");
+        }
+    }
+    if (params.paired_test != "bootstrap" && params.paired_test != "permutation")
+        return make_error("paired_test", "must be bootstrap or permutation");
+    if (cfg.eval.batch_size < 1) return make_error("eval.batch_size", "must be >= 1");
+
+    // Data: the test split exactly as training split it.
+    TB_ASSIGN_OR_RETURN(Dataset dataset, load_dataset_from_config(cfg));
+    TB_ASSIGN_OR_RETURN(DatasetSplit split,
+                        split_dataset(dataset.examples, split_options_from_config(cfg.data)));
+    std::vector<size_t> items = split.test;
+    const int64_t limit = params.limit == -2 ? cfg.eval.limit : params.limit;
+    if (limit >= 0 && static_cast<size_t>(limit) < items.size())
+        items.resize(static_cast<size_t>(limit));
+    if (items.empty()) return make_error("data", "the test split is empty");
+
+    const std::string model_dir = resolve_model_path(cfg);
+    TB_ASSIGN_OR_RETURN(std::shared_ptr<Tokenizer> tok, Tokenizer::load(model_dir));
+    TB_ASSIGN_OR_RETURN(PromptTemplate tmpl, parse_prompt_template(cfg.data.prompt_template));
+    TB_ASSIGN_OR_RETURN(at::Device device,
+                        resolve_device(params.device.empty() ? cfg.model.device : params.device));
+    TB_ASSIGN_OR_RETURN(
+        at::ScalarType dtype,
+        resolve_dtype(params.dtype.empty() ? cfg.model.dtype : params.dtype, device));
+    GenerationDefaults gen_defaults;
+    const std::string gen_path = (fs::path(model_dir) / "generation_config.json").string();
+    if (fs::exists(gen_path)) {
+        TB_ASSIGN_OR_RETURN(gen_defaults, load_generation_defaults(gen_path));
+    }
+
+    TB_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> db, store::Store::open(params.store_path));
+    EvaluationResult result;
+    result.models = params.models;
+    result.items = items.size();
+    if (params.resume_eval_id > 0) {
+        TB_ASSIGN_OR_RETURN(std::optional<store::RunRecord> run,
+                            db->get_run(params.resume_eval_id));
+        if (!run || run->kind != "eval")
+            return make_error(params.store_path,
+                              "no evaluation run with id " + std::to_string(params.resume_eval_id));
+        result.eval_id = run->id;
+        TB_TRY_STATUS(db->finish_run(result.eval_id, "running"));
+    } else {
+        store::RunRecord run;
+        run.kind = "eval";
+        run.name = "models=" + join(params.models, ",");
+        run.config_yaml = app_config_to_yaml(cfg);
+        run.status = "running";
+        TB_ASSIGN_OR_RETURN(result.eval_id, db->add_run(run));
+    }
+    auto progress = [&](const std::string& stage, const std::string& model, int64_t done,
+                        int64_t total) {
+        if (params.on_progress) params.on_progress({stage, model, done, total});
+    };
+    auto cancelled = [&] { return params.cancel && params.cancel->cancelled(); };
+
+    TokenizeOptions topt;
+    topt.max_length = cfg.model.max_length;
+    topt.prompt_template = tmpl;
+    topt.loss_on_response_only = cfg.data.loss_on != "all";
+
+    std::map<std::string, PerplexityResult> ppl;
+    for (const std::string& label : params.models) {
+        TB_ASSIGN_OR_RETURN(std::vector<std::string> done_ids,
+                            db->generated_item_ids(result.eval_id, label));
+        std::set<std::string> done(done_ids.begin(), done_ids.end());
+        std::vector<size_t> pending;
+        for (size_t idx : items)
+            if (!done.count(std::to_string(idx))) pending.push_back(idx);
+        if (pending.empty() && !sel.ppl) continue;
+
+        LoadOptions lopt;
+        lopt.device = device;
+        lopt.dtype = dtype;
+        TB_ASSIGN_OR_RETURN(LlamaModel model, load_llama_model(model_dir, lopt));
+        if (label != "base") {
+            Status s = apply_peft_adapter(model, label);
+            if (!s.ok()) return make_error(label, s.error().message);
+        }
+
+        GenerateParams gp;
+        gp.max_new_tokens = cfg.eval.max_new_tokens;
+        gp.sampling.greedy = true;
+        gp.eos_token_ids = !gen_defaults.eos_token_ids.empty() ? gen_defaults.eos_token_ids
+                                                               : model.config.eos_token_ids;
+        if (gp.eos_token_ids.empty() && tok->eos_id() >= 0) gp.eos_token_ids = {tok->eos_id()};
+        gp.pad_token_id =
+            tok->pad_id() >= 0 ? tok->pad_id() : model.config.pad_token_id.value_or(0);
+        gp.cancel = params.cancel;
+
+        const int64_t total = static_cast<int64_t>(items.size());
+        int64_t finished = total - static_cast<int64_t>(pending.size());
+        progress("generate", label, finished, total);
+        const size_t bs = static_cast<size_t>(cfg.eval.batch_size);
+        for (size_t start = 0; start < pending.size(); start += bs) {
+            if (cancelled()) {
+                result.cancelled = true;
+                break;
+            }
+            const size_t end = std::min(pending.size(), start + bs);
+            std::vector<std::vector<int64_t>> prompts;
+            for (size_t i = start; i < end; ++i) {
+                const Example& ex = dataset.examples[pending[i]];
+                auto ids = prompt_ids(ex, *tok, tmpl);
+                if (!ids.ok())
+                    return make_error("line " + std::to_string(ex.source_line),
+                                      ids.error().message);
+                prompts.push_back(std::move(ids).value());
+            }
+            TB_ASSIGN_OR_RETURN(GenerateResult gr, generate(model, prompts, gp));
+            if (std::find(gr.finish_reason.begin(), gr.finish_reason.end(), "cancelled") !=
+                gr.finish_reason.end()) {
+                result.cancelled = true;  // the batch in flight is dropped, never half-stored
+                break;
+            }
+            std::vector<store::GenerationRow> rows;
+            for (size_t i = start; i < end; ++i) {
+                const Example& ex = dataset.examples[pending[i]];
+                store::GenerationRow r;
+                r.eval_id = result.eval_id;
+                r.model = label;
+                r.item_id = std::to_string(pending[i]);
+                r.prompt = tok->decode(prompts[i - start], false);
+                r.output = strip(tok->decode(gr.new_ids[i - start], true));
+                r.reference = ex.response;
+                r.category = ex.category;
+                r.tokens = static_cast<int64_t>(gr.new_ids[i - start].size());
+                r.seconds = gr.total_seconds / static_cast<double>(end - start);
+                rows.push_back(std::move(r));
+            }
+            TB_TRY_STATUS(db->add_generations(rows));
+            result.generated_now += static_cast<int64_t>(rows.size());
+            finished += static_cast<int64_t>(rows.size());
+            progress("generate", label, finished, total);
+        }
+        if (result.cancelled) break;
+
+        if (sel.ppl) {
+            PerplexityOptions po;
+            po.tokenize = topt;
+            po.batch_size = cfg.eval.batch_size;
+            po.cancel = params.cancel;
+            po.on_progress = [&](int64_t d, int64_t t) { progress("perplexity", label, d, t); };
+            TB_ASSIGN_OR_RETURN(PerplexityResult pr,
+                                compute_perplexity(model, *tok, dataset.examples, items, po));
+            if (pr.cancelled) {
+                result.cancelled = true;
+                break;
+            }
+            ppl[label] = std::move(pr);
+        }
+    }
+    if (result.cancelled) {
+        TB_TRY_STATUS(db->finish_run(result.eval_id, "cancelled"));
+        return result;
+    }
+
+    // ---- scoring ------------------------------------------------------------------------
+    std::vector<std::string> labels;  // category per item, in `items` order
+    for (size_t idx : items) labels.push_back(dataset.examples[idx].category);
+    std::vector<std::vector<std::string>> refs;
+    for (size_t idx : items) refs.push_back({dataset.examples[idx].response});
+
+    std::map<std::string, ModelScores> scores;
+    std::vector<store::MetricItemRow> item_rows;
+    for (const std::string& label : params.models) {
+        progress("score", label, 0, static_cast<int64_t>(items.size()));
+        TB_ASSIGN_OR_RETURN(std::vector<store::GenerationRow> gens,
+                            db->generations(result.eval_id, label));
+        std::map<std::string, const store::GenerationRow*> by_item;
+        for (const auto& g : gens) by_item[g.item_id] = &g;
+        std::vector<std::string> preds;
+        for (size_t idx : items) {
+            auto it = by_item.find(std::to_string(idx));
+            if (it == by_item.end())
+                return make_error(params.store_path, "evaluation " +
+                                                         std::to_string(result.eval_id) +
+                                                         ": no generation of item " +
+                                                         std::to_string(idx) + " for " + label);
+            preds.push_back(it->second->output);
+        }
+        ModelScores& ms = scores[label];
+        if (sel.bleu || sel.rouge) {
+            metrics::TextMetricsOptions to;
+            to.bleu = sel.bleu;
+            to.rouge = sel.rouge;
+            TB_ASSIGN_OR_RETURN(std::vector<metrics::MetricResult> mr,
+                                metrics::score_texts(preds, refs, to));
+            for (auto& m : mr) {
+                for (size_t i = 0; i < items.size(); ++i)
+                    item_rows.push_back(
+                        {result.eval_id, label, m.name, std::to_string(items[i]), m.per_item[i]});
+                ms.additive[m.name] = std::move(m.additive);
+            }
+        }
+        if (sel.ppl) {
+            const PerplexityResult& pr = ppl.at(label);
+            for (size_t i = 0; i < items.size(); ++i)
+                if (pr.item_tokens[i] > 0)
+                    item_rows.push_back(
+                        {result.eval_id, label, "ppl", std::to_string(items[i]),
+                         std::exp(pr.item_nll[i] / static_cast<double>(pr.item_tokens[i]))});
+            ms.additive["ppl"] = perplexity_metric(pr);
+        }
+    }
+    TB_TRY_STATUS(db->add_metric_items(item_rows));
+
+    for (const char* name : {"bleu", "rouge1", "rouge2", "rougeL", "rougeLsum", "ppl"})
+        if (scores.begin()->second.additive.count(name)) result.metrics.push_back(name);
+
+    const bool has_base =
+        std::find(params.models.begin(), params.models.end(), "base") != params.models.end();
+    auto paired = [&](const metrics::AdditiveMetric& a, const metrics::AdditiveMetric& b) {
+        return params.paired_test == "permutation"
+                   ? metrics::paired_permutation_test(a, b, params.bootstrap)
+                   : metrics::paired_bootstrap_test(a, b, params.bootstrap);
+    };
+    // Category -> item positions (sorted by category name, as per_category does).
+    std::map<std::string, std::vector<size_t>> cats;
+    for (size_t i = 0; i < labels.size(); ++i) cats[labels[i]].push_back(i);
+    // Perplexity's additive form holds only the rows that kept a loss token after truncation
+    // (the same rows for every model: tokenization does not depend on the weights).
+    std::map<std::string, std::vector<size_t>> ppl_cats;
+    if (sel.ppl) {
+        const PerplexityResult& pr = ppl.begin()->second;
+        size_t pos = 0;
+        for (size_t i = 0; i < items.size(); ++i)
+            if (pr.item_tokens[i] > 0) ppl_cats[labels[i]].push_back(pos++);
+    }
+
+    std::vector<store::MetricAggregateRow> overall, by_cat;
+    for (const std::string& label : params.models) {
+        for (const std::string& metric : result.metrics) {
+            const metrics::AdditiveMetric& m = scores[label].additive.at(metric);
+            const metrics::AdditiveMetric* base =
+                has_base && label != "base" ? &scores["base"].additive.at(metric) : nullptr;
+            auto aggregate =
+                [&](const metrics::AdditiveMetric& mm, const metrics::AdditiveMetric* bb,
+                    std::optional<std::string> cat) -> Result<store::MetricAggregateRow> {
+                TB_ASSIGN_OR_RETURN(metrics::ConfidenceInterval ci,
+                                    metrics::bootstrap_ci(mm, params.bootstrap));
+                store::MetricAggregateRow row;
+                row.eval_id = result.eval_id;
+                row.model = label;
+                row.metric = metric;
+                row.category = std::move(cat);
+                row.value = ci.value;
+                row.ci_lo = ci.lower;
+                row.ci_hi = ci.upper;
+                row.n_items = static_cast<int64_t>(mm.n_items());
+                if (bb) {
+                    TB_ASSIGN_OR_RETURN(metrics::PairedTestResult pt, paired(mm, *bb));
+                    row.p_value = pt.p_value;
+                }
+                return row;
+            };
+            TB_ASSIGN_OR_RETURN(store::MetricAggregateRow row, aggregate(m, base, std::nullopt));
+            overall.push_back(std::move(row));
+            if (cats.size() > 1 || !cats.begin()->first.empty()) {
+                for (const auto& [cat, idx] : metric == "ppl" ? ppl_cats : cats) {
+                    metrics::AdditiveMetric sub = metrics::subset(m, idx);
+                    std::optional<metrics::AdditiveMetric> sub_base;
+                    if (base) sub_base = metrics::subset(*base, idx);
+                    TB_ASSIGN_OR_RETURN(store::MetricAggregateRow crow,
+                                        aggregate(sub, sub_base ? &*sub_base : nullptr, cat));
+                    by_cat.push_back(std::move(crow));
+                }
+            }
+        }
+    }
+    result.aggregates = overall;
+    result.aggregates.insert(result.aggregates.end(), by_cat.begin(), by_cat.end());
+    TB_TRY_STATUS(db->replace_metric_aggregates(result.eval_id, result.aggregates));
+    TB_TRY_STATUS(db->finish_run(result.eval_id, "completed"));
+    return result;
+}
+
+}  // namespace tb::eval

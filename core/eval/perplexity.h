@@ -1,0 +1,61 @@
+// Token-level perplexity of a model (with or without a LoRA adapter applied) on dataset rows,
+// rendered and tokenized exactly as for training (core/train/batching.h: same prompt template,
+// same bos/eos handling, same truncation, loss on response tokens unless data.loss_on is
+// "all").
+//
+// Definition (HF causal-LM loss): logits at position t predict the label at t + 1; the loss is
+// the mean negative log-likelihood over every label that is not -100. Perplexity over a split
+// is exp(total NLL / total loss tokens), i.e. exp(HF loss) as if the whole split were one
+// batch; it is NOT the mean of per-batch or per-row perplexities (those weight short rows more).
+// Log-probabilities are computed from fp32 logits (HF upcasts logits before the loss).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/common/cancel_token.h"
+#include "core/common/error.h"
+#include "core/data/example.h"
+#include "core/infer/llama_model.h"
+#include "core/metrics/resampling.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/train/batching.h"
+
+namespace tb::eval {
+
+struct PerplexityOptions {
+    TokenizeOptions tokenize;             // max_length, prompt template, loss on response only
+    int64_t batch_size = 8;               // rows per forward pass (right padded), >= 1
+    const CancelToken* cancel = nullptr;  // checked between batches
+    // Called after every batch with rows done and rows total.
+    std::function<void(int64_t done, int64_t total)> on_progress;
+};
+
+struct PerplexityResult {
+    double perplexity = 0;  // exp(nll_sum / loss_tokens)
+    double mean_nll = 0;    // nll_sum / loss_tokens (= HF loss over the split)
+    double nll_sum = 0;
+    int64_t loss_tokens = 0;
+    // Per requested row, in the order of `indices` (rows dropped for having no label token
+    // after truncation have 0 tokens and NaN perplexity).
+    std::vector<double> item_nll;
+    std::vector<int64_t> item_tokens;
+    size_t truncated = 0;
+    size_t dropped = 0;
+    bool cancelled = false;  // stopped early: the numbers cover the finished batches only
+};
+
+// Perplexity of `model` on examples[indices[i]]. Errors: tokenization (names the row), empty
+// selection, no loss token at all.
+Result<PerplexityResult> compute_perplexity(const LlamaModel& model, const Tokenizer& tok,
+                                            const std::vector<Example>& examples,
+                                            const std::vector<size_t>& indices,
+                                            const PerplexityOptions& options);
+
+// Perplexity as an additive metric for the resampling statistics: rows (nll, tokens),
+// finalised as exp(sum nll / sum tokens), over the rows that kept a loss token (dropped rows
+// are left out, so its items are those with item_tokens > 0, in order).
+metrics::AdditiveMetric perplexity_metric(const PerplexityResult& r);
+
+}  // namespace tb::eval

@@ -1,0 +1,480 @@
+// Store: opening, schema migrations and the row-level API (runs, training log, generations,
+// metrics, benchmarks). Ratings are in ratings.cpp, exports in store_export.cpp.
+#include "core/store/store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "core/store/sql.h"
+
+namespace tb::store {
+
+using detail::exec;
+using detail::Stmt;
+using detail::Transaction;
+
+namespace {
+
+// Ordered migrations: kMigrations[v] takes the schema from version v to v + 1. Never edit a
+// released entry; add a new one (the tests rebuild every earlier version by hand).
+const char* const kMigrations[] = {
+    // v0 -> v1
+    R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('train', 'eval', 'bench')),
+  name TEXT NOT NULL DEFAULT '',
+  config_yaml TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'running',
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  output_dir TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE training_log (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  loss REAL NOT NULL,
+  learning_rate REAL NOT NULL,
+  grad_norm REAL NOT NULL,
+  tokens_per_s REAL NOT NULL,
+  memory_bytes INTEGER NOT NULL,
+  eval_loss REAL,
+  elapsed_s REAL NOT NULL,
+  PRIMARY KEY (run_id, step)
+);
+CREATE TABLE generations (
+  eval_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  model TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  prompt TEXT NOT NULL,
+  output TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  category TEXT NOT NULL DEFAULT '',
+  tokens INTEGER NOT NULL,
+  seconds REAL NOT NULL,
+  UNIQUE (eval_id, model, item_id)
+);
+CREATE TABLE metrics_item (
+  eval_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  model TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  value REAL NOT NULL,
+  UNIQUE (eval_id, model, metric, item_id)
+);
+CREATE TABLE metrics_aggregate (
+  eval_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  model TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  category TEXT,
+  value REAL NOT NULL,
+  ci_lo REAL NOT NULL,
+  ci_hi REAL NOT NULL,
+  p_value REAL
+);
+CREATE TABLE benchmarks (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  engine TEXT NOT NULL,
+  model TEXT NOT NULL,
+  latency_s REAL NOT NULL,
+  tokens_per_s REAL NOT NULL,
+  memory_bytes INTEGER NOT NULL,
+  load_time_s REAL NOT NULL,
+  config_json TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL
+);
+CREATE TABLE ratings (
+  rater TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  model TEXT NOT NULL,
+  relevance INTEGER NOT NULL CHECK (relevance BETWEEN 1 AND 5),
+  coherence INTEGER NOT NULL CHECK (coherence BETWEEN 1 AND 5),
+  fluency INTEGER NOT NULL CHECK (fluency BETWEEN 1 AND 5),
+  completeness INTEGER NOT NULL CHECK (completeness BETWEEN 1 AND 5),
+  rated_at TEXT NOT NULL,
+  UNIQUE (rater, item_id, model)
+);
+)sql",
+    // v1 -> v2: raters' free-text notes; the item count behind each aggregate (so exports and
+    // the GUI can show "n"); an index for the evaluator's resume query and per-model listings.
+    R"sql(
+ALTER TABLE ratings ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+ALTER TABLE metrics_aggregate ADD COLUMN n_items INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX idx_generations_eval_model ON generations(eval_id, model);
+CREATE INDEX idx_metrics_aggregate_eval ON metrics_aggregate(eval_id, model, metric);
+)sql",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
+              "one migration per schema version");
+
+const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+Result<int> read_user_version(sqlite3* db, const std::string& path) {
+    Stmt st(db, path, "PRAGMA user_version");
+    TB_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return Error{path + ": PRAGMA user_version: no result"};
+    return static_cast<int>(st.col_int(0));
+}
+
+Status migrate(sqlite3* db, const std::string& path) {
+    TB_ASSIGN_OR_RETURN(int v, read_user_version(db, path));
+    if (v > kSchemaVersion)
+        return Error{path + ": schema version " + std::to_string(v) +
+                     " is newer than this build supports (" + std::to_string(kSchemaVersion) + ")"};
+    for (; v < kSchemaVersion; ++v) {
+        Transaction tx(db, path);
+        TB_TRY_STATUS(tx.begun());
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        TB_ASSIGN_OR_RETURN(int now, read_user_version(db, path));
+        if (now > v) {
+            v = now - 1;
+            continue;
+        }
+        TB_TRY_STATUS(exec(db, path, kMigrations[v]));
+        TB_TRY_STATUS(exec(db, path, "PRAGMA user_version = " + std::to_string(v + 1)));
+        TB_TRY_STATUS(tx.commit());
+    }
+    return Status::Ok();
+}
+
+RunRecord read_run(const Stmt& st) {
+    RunRecord r;
+    r.id = st.col_int(0);
+    r.kind = st.col_text(1);
+    r.name = st.col_text(2);
+    r.config_yaml = st.col_text(3);
+    r.status = st.col_text(4);
+    r.started_at = st.col_text(5);
+    r.finished_at = st.col_text(6);
+    r.output_dir = st.col_text(7);
+    return r;
+}
+
+const char* kRunColumns =
+    "SELECT id, kind, name, config_yaml, status, started_at, finished_at, output_dir FROM runs";
+
+}  // namespace
+
+Store::~Store() {
+    if (db_) sqlite3_close_v2(db_);
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+    std::unique_ptr<Store> s(new Store());
+    s->path_ = path;
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    int rc = sqlite3_open_v2(path.c_str(), &s->db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) return detail::sql_error(s->db_, path, "open");
+    sqlite3_extended_result_codes(s->db_, 1);
+    sqlite3_busy_timeout(s->db_, 10000);
+    // journal_mode returns a row; exec ignores it. Setting WAL also validates the file header,
+    // so "file is not a database" surfaces here with the path.
+    TB_TRY_STATUS(exec(s->db_, path, "PRAGMA journal_mode = WAL"));
+    {
+        Stmt st(s->db_, path, "PRAGMA journal_mode");
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row || st.col_text(0) != "wal")
+            return Error{path + ": PRAGMA journal_mode = WAL: not supported by this file system"};
+    }
+    TB_TRY_STATUS(exec(s->db_, path, "PRAGMA synchronous = FULL"));
+    TB_TRY_STATUS(exec(s->db_, path, "PRAGMA foreign_keys = ON"));
+    TB_TRY_STATUS(migrate(s->db_, path));
+    return s;
+}
+
+int Store::schema_version() const {
+    auto v = read_user_version(db_, path_);
+    return v.ok() ? *v : -1;
+}
+
+// --- runs --------------------------------------------------------------------------------
+
+Result<int64_t> Store::add_run(const RunRecord& run) {
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    Stmt st(db_, path_,
+            std::string("INSERT INTO runs (kind, name, config_yaml, status, started_at, "
+                        "finished_at, output_dir) VALUES (?1, ?2, ?3, ?4, COALESCE(?5, ") +
+                kNow + "), ?6, ?7)");
+    st.bind(1, run.kind).bind(2, run.name).bind(3, run.config_yaml);
+    st.bind(4, run.status.empty() ? std::string("running") : run.status);
+    if (run.started_at.empty())
+        st.bind_null(5);
+    else
+        st.bind(5, run.started_at);
+    if (run.finished_at.empty())
+        st.bind_null(6);
+    else
+        st.bind(6, run.finished_at);
+    st.bind(7, run.output_dir);
+    TB_TRY_STATUS(st.run());
+    int64_t id = sqlite3_last_insert_rowid(db_);
+    TB_TRY_STATUS(tx.commit());
+    return id;
+}
+
+Status Store::finish_run(int64_t run_id, const std::string& status) {
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    Stmt st(db_, path_,
+            std::string("UPDATE runs SET status = ?1, finished_at = CASE WHEN ?1 = 'running' "
+                        "THEN NULL ELSE ") +
+                kNow + " END WHERE id = ?2");
+    st.bind(1, status).bind(2, run_id);
+    TB_TRY_STATUS(st.run());
+    if (sqlite3_changes(db_) == 0)
+        return Error{path_ + ": runs: no run with id " + std::to_string(run_id)};
+    return tx.commit();
+}
+
+Result<std::optional<RunRecord>> Store::get_run(int64_t run_id) const {
+    Stmt st(db_, path_, std::string(kRunColumns) + " WHERE id = ?1");
+    st.bind(1, run_id);
+    TB_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return std::optional<RunRecord>();
+    return std::optional<RunRecord>(read_run(st));
+}
+
+Result<std::vector<RunRecord>> Store::list_runs(const std::string& kind) const {
+    Stmt st(db_, path_, std::string(kRunColumns) + " WHERE ?1 = '' OR kind = ?1 ORDER BY id");
+    st.bind(1, kind);
+    std::vector<RunRecord> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        out.push_back(read_run(st));
+    }
+    return out;
+}
+
+// --- training log ------------------------------------------------------------------------
+
+Status Store::append_training_log(const std::vector<TrainingLogRow>& rows) {
+    if (rows.empty()) return Status::Ok();
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    // A resumed run re-logs the steps after its checkpoint: the later row wins.
+    Stmt st(db_, path_,
+            "INSERT OR REPLACE INTO training_log (run_id, step, loss, learning_rate, grad_norm, "
+            "tokens_per_s, memory_bytes, eval_loss, elapsed_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+            "?7, ?8, ?9)");
+    for (const auto& r : rows) {
+        st.bind(1, r.run_id).bind(2, r.step).bind(3, r.loss).bind(4, r.learning_rate);
+        st.bind(5, r.grad_norm).bind(6, r.tokens_per_s).bind(7, r.memory_bytes);
+        st.bind(8, r.eval_loss).bind(9, r.elapsed_s);
+        TB_TRY_STATUS(st.run());
+    }
+    return tx.commit();
+}
+
+Result<std::vector<TrainingLogRow>> Store::training_log(int64_t run_id) const {
+    Stmt st(db_, path_,
+            "SELECT run_id, step, loss, learning_rate, grad_norm, tokens_per_s, memory_bytes, "
+            "eval_loss, elapsed_s FROM training_log WHERE run_id = ?1 ORDER BY step");
+    st.bind(1, run_id);
+    std::vector<TrainingLogRow> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        TrainingLogRow r;
+        r.run_id = st.col_int(0);
+        r.step = st.col_int(1);
+        r.loss = st.col_double(2);
+        r.learning_rate = st.col_double(3);
+        r.grad_norm = st.col_double(4);
+        r.tokens_per_s = st.col_double(5);
+        r.memory_bytes = st.col_int(6);
+        r.eval_loss = st.col_opt_double(7);
+        r.elapsed_s = st.col_double(8);
+        out.push_back(r);
+    }
+    return out;
+}
+
+// --- generations and metrics -------------------------------------------------------------
+
+Status Store::add_generations(const std::vector<GenerationRow>& rows) {
+    if (rows.empty()) return Status::Ok();
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    Stmt st(db_, path_,
+            "INSERT OR REPLACE INTO generations (eval_id, model, item_id, prompt, output, "
+            "reference, category, tokens, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    for (const auto& r : rows) {
+        st.bind(1, r.eval_id).bind(2, r.model).bind(3, r.item_id).bind(4, r.prompt);
+        st.bind(5, r.output).bind(6, r.reference).bind(7, r.category).bind(8, r.tokens);
+        st.bind(9, r.seconds);
+        TB_TRY_STATUS(st.run());
+    }
+    return tx.commit();
+}
+
+Result<std::vector<GenerationRow>> Store::generations(int64_t eval_id,
+                                                      const std::string& model) const {
+    Stmt st(db_, path_,
+            "SELECT eval_id, model, item_id, prompt, output, reference, category, tokens, "
+            "seconds FROM generations WHERE eval_id = ?1 AND (?2 = '' OR model = ?2) "
+            "ORDER BY model, rowid");
+    st.bind(1, eval_id).bind(2, model);
+    std::vector<GenerationRow> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        GenerationRow r;
+        r.eval_id = st.col_int(0);
+        r.model = st.col_text(1);
+        r.item_id = st.col_text(2);
+        r.prompt = st.col_text(3);
+        r.output = st.col_text(4);
+        r.reference = st.col_text(5);
+        r.category = st.col_text(6);
+        r.tokens = st.col_int(7);
+        r.seconds = st.col_double(8);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+Result<std::vector<std::string>> Store::generated_item_ids(int64_t eval_id,
+                                                           const std::string& model) const {
+    Stmt st(db_, path_,
+            "SELECT item_id FROM generations WHERE eval_id = ?1 AND model = ?2 ORDER BY rowid");
+    st.bind(1, eval_id).bind(2, model);
+    std::vector<std::string> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        out.push_back(st.col_text(0));
+    }
+    return out;
+}
+
+Status Store::add_metric_items(const std::vector<MetricItemRow>& rows) {
+    if (rows.empty()) return Status::Ok();
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    Stmt st(db_, path_,
+            "INSERT INTO metrics_item (eval_id, model, metric, item_id, value) VALUES (?1, ?2, "
+            "?3, ?4, ?5) ON CONFLICT (eval_id, model, metric, item_id) DO UPDATE SET value = "
+            "excluded.value");
+    for (const auto& r : rows) {
+        st.bind(1, r.eval_id).bind(2, r.model).bind(3, r.metric).bind(4, r.item_id);
+        st.bind(5, r.value);
+        TB_TRY_STATUS(st.run());
+    }
+    return tx.commit();
+}
+
+Result<std::vector<MetricItemRow>> Store::metric_items(int64_t eval_id) const {
+    Stmt st(db_, path_,
+            "SELECT eval_id, model, metric, item_id, value FROM metrics_item WHERE eval_id = ?1 "
+            "ORDER BY model, metric, rowid");
+    st.bind(1, eval_id);
+    std::vector<MetricItemRow> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        out.push_back(
+            {st.col_int(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_double(4)});
+    }
+    return out;
+}
+
+Status Store::replace_metric_aggregates(int64_t eval_id,
+                                        const std::vector<MetricAggregateRow>& rows) {
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    {
+        Stmt del(db_, path_, "DELETE FROM metrics_aggregate WHERE eval_id = ?1");
+        del.bind(1, eval_id);
+        TB_TRY_STATUS(del.run());
+    }
+    Stmt st(db_, path_,
+            "INSERT INTO metrics_aggregate (eval_id, model, metric, category, value, ci_lo, "
+            "ci_hi, p_value, n_items) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    for (const auto& r : rows) {
+        if (r.eval_id != eval_id)
+            return Error{path_ + ": metrics_aggregate: row for eval " + std::to_string(r.eval_id) +
+                         " passed to replace eval " + std::to_string(eval_id)};
+        st.bind(1, r.eval_id).bind(2, r.model).bind(3, r.metric).bind(4, r.category);
+        st.bind(5, r.value).bind(6, r.ci_lo).bind(7, r.ci_hi).bind(8, r.p_value);
+        st.bind(9, r.n_items);
+        TB_TRY_STATUS(st.run());
+    }
+    return tx.commit();
+}
+
+Result<std::vector<MetricAggregateRow>> Store::metric_aggregates(int64_t eval_id) const {
+    Stmt st(db_, path_,
+            "SELECT eval_id, model, metric, category, value, ci_lo, ci_hi, p_value, n_items FROM "
+            "metrics_aggregate WHERE eval_id = ?1 ORDER BY rowid");
+    st.bind(1, eval_id);
+    std::vector<MetricAggregateRow> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        MetricAggregateRow r;
+        r.eval_id = st.col_int(0);
+        r.model = st.col_text(1);
+        r.metric = st.col_text(2);
+        r.category = st.col_opt_text(3);
+        r.value = st.col_double(4);
+        r.ci_lo = st.col_double(5);
+        r.ci_hi = st.col_double(6);
+        r.p_value = st.col_opt_double(7);
+        r.n_items = st.col_int(8);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+// --- benchmarks --------------------------------------------------------------------------
+
+Result<int64_t> Store::add_benchmark(const BenchmarkRow& row) {
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    Stmt st(db_, path_,
+            std::string("INSERT INTO benchmarks (run_id, engine, model, latency_s, tokens_per_s, "
+                        "memory_bytes, load_time_s, config_json, created_at) VALUES (?1, ?2, ?3, "
+                        "?4, ?5, ?6, ?7, ?8, ") +
+                kNow + ")");
+    st.bind(1, row.run_id).bind(2, row.engine).bind(3, row.model).bind(4, row.latency_s);
+    st.bind(5, row.tokens_per_s).bind(6, row.memory_bytes).bind(7, row.load_time_s);
+    st.bind(8, row.config_json);
+    TB_TRY_STATUS(st.run());
+    int64_t id = sqlite3_last_insert_rowid(db_);
+    TB_TRY_STATUS(tx.commit());
+    return id;
+}
+
+Result<std::vector<BenchmarkRow>> Store::benchmarks() const {
+    Stmt st(db_, path_,
+            "SELECT id, run_id, engine, model, latency_s, tokens_per_s, memory_bytes, "
+            "load_time_s, config_json, created_at FROM benchmarks ORDER BY id");
+    std::vector<BenchmarkRow> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        BenchmarkRow r;
+        r.id = st.col_int(0);
+        r.run_id = st.col_opt_int(1);
+        r.engine = st.col_text(2);
+        r.model = st.col_text(3);
+        r.latency_s = st.col_double(4);
+        r.tokens_per_s = st.col_double(5);
+        r.memory_bytes = st.col_int(6);
+        r.load_time_s = st.col_double(7);
+        r.config_json = st.col_text(8);
+        r.created_at = st.col_text(9);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+}  // namespace tb::store

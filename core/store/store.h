@@ -1,0 +1,238 @@
+// The experiment store: one SQLite file per workspace (e.g. <workspace>/tunebench.sqlite)
+// holding runs, training logs, generations, per-item and aggregate metrics, benchmark results
+// and human ratings. Torch-free.
+//
+// Durability (why these settings):
+//   journal_mode=WAL   readers (GUI) never block the writer (trainer / evaluator), and a killed
+//                      writer leaves the database at its last commit: the uncommitted WAL tail
+//                      is ignored on the next open.
+//   synchronous=FULL   WAL+NORMAL is already safe against a killed process, but after a power
+//                      loss it may roll back the last few commits. The issue promises that a
+//                      crash loses at most the batch in flight, so every commit is fsync'ed.
+//                      Our commits are per batch (a few per second at most), so the fsync cost
+//                      is negligible.
+//   foreign_keys=ON    rows of a deleted run go with it (ON DELETE CASCADE), no orphans.
+//   busy_timeout       a second process (GUI + CLI) waits for the write lock instead of failing.
+// Every write method runs in its own transaction (BEGIN IMMEDIATE ... COMMIT), so a kill at
+// any moment leaves either all of that call's rows or none of them.
+//
+// Schema versions live in PRAGMA user_version and are applied in order by open():
+//   v1  runs, training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings
+//   v2  ratings.notes, metrics_aggregate.n_items, index generations(eval_id, model)
+// Each migration runs in one transaction together with its user_version bump.
+//
+// Errors name the database file and the failing statement: "<db>: <sql>: <sqlite message>".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+
+struct sqlite3;
+
+namespace tb::store {
+
+constexpr int kSchemaVersion = 2;
+
+struct RunRecord {
+    int64_t id = 0;           // assigned by add_run
+    std::string kind;         // "train" | "eval" | "bench"
+    std::string name;         // free label ("" allowed)
+    std::string config_yaml;  // the run's AppConfig as YAML
+    std::string status;       // "running" | "completed" | "failed" | "cancelled"
+    std::string started_at;   // ISO-8601 UTC; "" = now (add_run)
+    std::string finished_at;  // "" while running
+    std::string output_dir;
+};
+
+struct TrainingLogRow {
+    int64_t run_id = 0;
+    int64_t step = 0;
+    double loss = 0;
+    double learning_rate = 0;
+    double grad_norm = 0;
+    double tokens_per_s = 0;
+    int64_t memory_bytes = 0;
+    std::optional<double> eval_loss;  // only on evaluation steps
+    double elapsed_s = 0;             // seconds since the run started
+};
+
+struct GenerationRow {
+    int64_t eval_id = 0;  // runs.id of the evaluation run
+    std::string model;    // model label ("base" or the adapter folder)
+    std::string item_id;  // stable id of the test item (its source line / index)
+    std::string prompt;
+    std::string output;
+    std::string reference;
+    std::string category;
+    int64_t tokens = 0;  // generated tokens
+    double seconds = 0;  // share of the batch's generation time
+};
+
+struct MetricItemRow {
+    int64_t eval_id = 0;
+    std::string model;
+    std::string metric;
+    std::string item_id;
+    double value = 0;
+};
+
+struct MetricAggregateRow {
+    int64_t eval_id = 0;
+    std::string model;
+    std::string metric;
+    std::optional<std::string> category;  // nullopt = the whole test set
+    double value = 0;
+    double ci_lo = 0;
+    double ci_hi = 0;
+    std::optional<double> p_value;  // paired test against the base model (nullopt for base)
+    int64_t n_items = 0;
+};
+
+struct BenchmarkRow {
+    int64_t id = 0;
+    std::optional<int64_t> run_id;  // the bench run it belongs to, if any
+    std::string engine;             // "tunebench", "transformers", "vllm", ...
+    std::string model;
+    double latency_s = 0;
+    double tokens_per_s = 0;
+    int64_t memory_bytes = 0;
+    double load_time_s = 0;
+    std::string config_json = "{}";
+    std::string created_at;  // set by the store
+};
+
+// Human rating of one model's answer to one item; criteria are integers 1..5.
+struct RatingRow {
+    std::string rater;
+    std::string item_id;
+    std::string model;
+    int relevance = 0;
+    int coherence = 0;
+    int fluency = 0;
+    int completeness = 0;
+    std::string notes;
+    std::string rated_at;  // set by the store on every upsert
+};
+
+struct CriterionSummary {
+    std::string criterion;  // "relevance", "coherence", "fluency", "completeness"
+    int64_t n = 0;          // ratings
+    double mean = 0;
+    double ci_lo = 0;  // Student-t 95% interval of the mean (equal to mean when n < 2)
+    double ci_hi = 0;
+};
+
+struct ModelRatingSummary {
+    std::string model;
+    std::vector<CriterionSummary> criteria;  // in the order above
+};
+
+struct AgreementSummary {
+    std::string criterion;
+    std::optional<double> alpha_interval;  // nullopt when undefined (no pairable values or
+    std::optional<double> alpha_ordinal;   // no disagreement expected by chance)
+    int64_t pairable_units = 0;            // (item, model) units rated by >= 2 raters
+};
+
+struct RatingsSummary {
+    std::vector<ModelRatingSummary> models;   // sorted by model
+    std::vector<AgreementSummary> agreement;  // one per criterion; units are (item, model)
+};
+
+// Krippendorff's alpha (Krippendorff 2011, "Computing Krippendorff's Alpha-Reliability").
+// `units[u]` holds the values given to unit u (missing values simply absent); units with fewer
+// than two values are not pairable and are ignored. alpha = 1 - D_o / D_e with the coincidence
+// matrix o_ck = sum_u sum_{i != j} [v_ui = c][v_uj = k] / (m_u - 1).
+enum class AlphaMetric { Nominal, Ordinal, Interval };
+std::optional<double> krippendorff_alpha(const std::vector<std::vector<double>>& units,
+                                         AlphaMetric metric);
+
+// Two-sided Student-t quantile t_{p, df} (p in (0, 1), df >= 1), for the rating intervals.
+double student_t_quantile(double p, double df);
+
+class Store {
+  public:
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Opens (creating when absent) the database and migrates it to kSchemaVersion. Error when
+    // the file is not a database, is newer than this build, or a migration fails (the file is
+    // left at its previous version).
+    static Result<std::unique_ptr<Store>> open(const std::string& path);
+
+    const std::string& path() const { return path_; }
+    int schema_version() const;
+
+    // --- runs ----------------------------------------------------------------------------
+    Result<int64_t> add_run(const RunRecord& run);
+    // Sets status and, for anything but "running", finished_at = now.
+    Status finish_run(int64_t run_id, const std::string& status);
+    Result<std::optional<RunRecord>> get_run(int64_t run_id) const;
+    Result<std::vector<RunRecord>> list_runs(const std::string& kind = "") const;
+
+    // --- training ------------------------------------------------------------------------
+    // All rows in one transaction (loggers batch rows and flush every N steps).
+    Status append_training_log(const std::vector<TrainingLogRow>& rows);
+    Result<std::vector<TrainingLogRow>> training_log(int64_t run_id) const;
+
+    // --- evaluation ----------------------------------------------------------------------
+    // A batch of generations in one transaction; a row for an existing (eval_id, model,
+    // item_id) replaces it.
+    Status add_generations(const std::vector<GenerationRow>& rows);
+    Status add_generation(const GenerationRow& row) { return add_generations({row}); }
+    // Sorted by model, then item_id in insertion order (rowid).
+    Result<std::vector<GenerationRow>> generations(int64_t eval_id,
+                                                   const std::string& model = "") const;
+    Result<std::vector<std::string>> generated_item_ids(int64_t eval_id,
+                                                        const std::string& model) const;
+
+    // Per-item values (upsert on (eval_id, model, metric, item_id)).
+    Status add_metric_items(const std::vector<MetricItemRow>& rows);
+    Result<std::vector<MetricItemRow>> metric_items(int64_t eval_id) const;
+    // Replaces every aggregate of the eval id by `rows` in one transaction (so a rescoring
+    // never leaves a mix of old and new numbers).
+    Status replace_metric_aggregates(int64_t eval_id, const std::vector<MetricAggregateRow>& rows);
+    Result<std::vector<MetricAggregateRow>> metric_aggregates(int64_t eval_id) const;
+
+    // --- benchmarks ----------------------------------------------------------------------
+    Result<int64_t> add_benchmark(const BenchmarkRow& row);
+    Result<std::vector<BenchmarkRow>> benchmarks() const;
+
+    // --- human ratings -------------------------------------------------------------------
+    // Insert or update on (rater, item_id, model). Error when a criterion is outside 1..5
+    // (checked here with the field name; the table's CHECK constraint backs it up).
+    Status upsert_rating(const RatingRow& row);
+    Result<std::vector<RatingRow>> list_ratings(const std::string& model = "") const;
+    Result<RatingsSummary> ratings_summary() const;
+
+    // --- exports -------------------------------------------------------------------------
+    // <results_dir>/evaluation/eval_<id>_<model-slug>.json, one per model (the study's
+    // layout): metrics with CI and p-value vs base, per-category breakdown, generations with
+    // their per-item metric values. Returns the files written.
+    Result<std::vector<std::string>> export_evaluation_json(int64_t eval_id,
+                                                            const std::string& results_dir) const;
+    // <results_dir>/benchmarks/<engine>_<id>.json, one per benchmark row.
+    Result<std::vector<std::string>> export_benchmarks_json(const std::string& results_dir) const;
+    // One table as RFC 4180 CSV (header row, CRLF, quoting as needed). Tables: runs,
+    // training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings.
+    Status export_csv(const std::string& table, const std::string& csv_path) const;
+
+    // Low-level access for tests and tools (PRAGMA checks).
+    sqlite3* handle() const { return db_; }
+
+  private:
+    Store() = default;
+    sqlite3* db_ = nullptr;
+    std::string path_;
+};
+
+// RFC 4180 field: quoted (with doubled quotes) when it contains ',', '"', CR or LF.
+std::string csv_field(const std::string& s);
+
+}  // namespace tb::store

@@ -1,0 +1,487 @@
+// Experiment store: schema and migrations from every earlier version, crash safety of a killed
+// writer, ratings upsert and summary statistics, Krippendorff's alpha, exports.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "core/common/file_io.h"
+#include "core/store/store.h"
+#include "tests/test_paths.h"
+
+namespace fs = std::filesystem;
+using namespace tb::store;
+
+namespace {
+
+// The v1 schema written out by hand (as released), independent of the store's migration text.
+const char* kV1Ddl = R"sql(
+CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('train','eval','bench')),
+  name TEXT NOT NULL DEFAULT '', config_yaml TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'running',
+  started_at TEXT NOT NULL, finished_at TEXT, output_dir TEXT NOT NULL DEFAULT '');
+CREATE TABLE training_log (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step INTEGER NOT NULL,
+  loss REAL NOT NULL, learning_rate REAL NOT NULL, grad_norm REAL NOT NULL, tokens_per_s REAL NOT NULL,
+  memory_bytes INTEGER NOT NULL, eval_loss REAL, elapsed_s REAL NOT NULL, PRIMARY KEY (run_id, step));
+CREATE TABLE generations (eval_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, model TEXT NOT NULL,
+  item_id TEXT NOT NULL, prompt TEXT NOT NULL, output TEXT NOT NULL, reference TEXT NOT NULL,
+  category TEXT NOT NULL DEFAULT '', tokens INTEGER NOT NULL, seconds REAL NOT NULL, UNIQUE (eval_id, model, item_id));
+CREATE TABLE metrics_item (eval_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, model TEXT NOT NULL,
+  metric TEXT NOT NULL, item_id TEXT NOT NULL, value REAL NOT NULL, UNIQUE (eval_id, model, metric, item_id));
+CREATE TABLE metrics_aggregate (eval_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, model TEXT NOT NULL,
+  metric TEXT NOT NULL, category TEXT, value REAL NOT NULL, ci_lo REAL NOT NULL, ci_hi REAL NOT NULL, p_value REAL);
+CREATE TABLE benchmarks (id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+  engine TEXT NOT NULL, model TEXT NOT NULL, latency_s REAL NOT NULL, tokens_per_s REAL NOT NULL,
+  memory_bytes INTEGER NOT NULL, load_time_s REAL NOT NULL, config_json TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL);
+CREATE TABLE ratings (rater TEXT NOT NULL, item_id TEXT NOT NULL, model TEXT NOT NULL,
+  relevance INTEGER NOT NULL CHECK (relevance BETWEEN 1 AND 5), coherence INTEGER NOT NULL CHECK (coherence BETWEEN 1 AND 5),
+  fluency INTEGER NOT NULL CHECK (fluency BETWEEN 1 AND 5), completeness INTEGER NOT NULL CHECK (completeness BETWEEN 1 AND 5),
+  rated_at TEXT NOT NULL, UNIQUE (rater, item_id, model));
+PRAGMA user_version = 1;
+)sql";
+
+void raw_exec(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << msg;
+}
+
+std::string query_text(sqlite3* db, const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+std::unique_ptr<Store> open_store(const std::string& path) {
+    auto s = Store::open(path);
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+    return s.ok() ? std::move(s.value()) : nullptr;
+}
+
+}  // namespace
+
+TEST(Store, FreshDatabaseHasCurrentSchemaAndPragmas) {
+    auto dir = tbtest::scratch_dir("store_fresh");
+    auto s = open_store(dir + "/ws/tunebench.sqlite");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    EXPECT_EQ(query_text(s->handle(), "PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(query_text(s->handle(), "PRAGMA foreign_keys"), "1");
+    EXPECT_EQ(query_text(s->handle(), "PRAGMA synchronous"), "2");  // FULL
+    // v2 objects exist.
+    EXPECT_EQ(query_text(s->handle(),
+                         "SELECT count(*) FROM pragma_table_info('ratings') "
+                         "WHERE name = 'notes'"),
+              "1");
+    EXPECT_EQ(query_text(s->handle(),
+                         "SELECT count(*) FROM sqlite_master WHERE name = "
+                         "'idx_generations_eval_model'"),
+              "1");
+    // Reopening is a no-op.
+    s.reset();
+    s = open_store(dir + "/ws/tunebench.sqlite");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+}
+
+TEST(Store, MigratesFromVersion0EmptyFile) {
+    auto dir = tbtest::scratch_dir("store_v0");
+    const std::string path = dir + "/db.sqlite";
+    raw_exec(path, "PRAGMA user_version = 0");  // an existing, empty database
+    auto s = open_store(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+}
+
+TEST(Store, MigratesFromVersion1KeepingData) {
+    auto dir = tbtest::scratch_dir("store_v1");
+    const std::string path = dir + "/db.sqlite";
+    raw_exec(path, kV1Ddl);
+    raw_exec(
+        path,
+        "INSERT INTO runs (id, kind, name, started_at) VALUES (7, 'eval', 'old', '2024-01-01');"
+        "INSERT INTO ratings VALUES ('ann', 'i1', 'base', 4, 3, 5, 2, '2024-01-02');"
+        "INSERT INTO metrics_aggregate VALUES (7, 'base', 'bleu', NULL, 4.3, 4.0, 4.6, NULL);"
+        "INSERT INTO generations VALUES (7, 'base', 'i1', 'p', 'o', 'r', 'qa', 3, 0.5);");
+    auto s = open_store(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), 2);
+    auto run = s->get_run(7);
+    ASSERT_TRUE(run.ok() && run->has_value());
+    EXPECT_EQ((*run)->name, "old");
+    auto ratings = s->list_ratings();
+    ASSERT_TRUE(ratings.ok());
+    ASSERT_EQ(ratings->size(), 1u);
+    EXPECT_EQ((*ratings)[0].fluency, 5);
+    EXPECT_EQ((*ratings)[0].notes, "");  // new column, default
+    auto aggs = s->metric_aggregates(7);
+    ASSERT_TRUE(aggs.ok());
+    ASSERT_EQ(aggs->size(), 1u);
+    EXPECT_DOUBLE_EQ((*aggs)[0].value, 4.3);
+    EXPECT_EQ((*aggs)[0].n_items, 0);
+    EXPECT_FALSE((*aggs)[0].category.has_value());
+    auto gens = s->generations(7);
+    ASSERT_TRUE(gens.ok());
+    ASSERT_EQ(gens->size(), 1u);
+    EXPECT_EQ((*gens)[0].category, "qa");
+    // New v2 functionality works on the migrated file.
+    RatingRow r{"bob", "i1", "base", 2, 2, 2, 2, "short", ""};
+    ASSERT_TRUE(s->upsert_rating(r).ok());
+}
+
+TEST(Store, RejectsNewerSchemaAndNonDatabase) {
+    auto dir = tbtest::scratch_dir("store_bad");
+    raw_exec(dir + "/new.sqlite", "PRAGMA user_version = 99");
+    auto s = Store::open(dir + "/new.sqlite");
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().message.find("new.sqlite"), std::string::npos);
+    EXPECT_NE(s.error().message.find("newer"), std::string::npos);
+    ASSERT_TRUE(tb::write_file_atomic(dir + "/junk.sqlite", std::string(4096, 'x')).ok());
+    auto j = Store::open(dir + "/junk.sqlite");
+    ASSERT_FALSE(j.ok());
+    EXPECT_NE(j.error().message.find("junk.sqlite"), std::string::npos);
+}
+
+TEST(Store, ErrorsNameFileAndStatement) {
+    auto dir = tbtest::scratch_dir("store_err");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    // Foreign key: a training log row for a run that does not exist.
+    TrainingLogRow row;
+    row.run_id = 12345;
+    auto st = s->append_training_log({row});
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("db.sqlite"), std::string::npos);
+    EXPECT_NE(st.error().message.find("INSERT OR REPLACE INTO training_log"), std::string::npos);
+    EXPECT_NE(st.error().message.find("FOREIGN KEY"), std::string::npos) << st.error().message;
+}
+
+TEST(Store, RunsTrainingLogGenerationsMetricsRoundTrip) {
+    auto dir = tbtest::scratch_dir("store_rt");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    RunRecord run;
+    run.kind = "train";
+    run.config_yaml = "model:\n  name: x\n";
+    run.output_dir = "outputs/reference/1";
+    auto id = s->add_run(run);
+    ASSERT_TRUE(id.ok());
+    std::vector<TrainingLogRow> rows;
+    for (int i = 1; i <= 5; ++i) {
+        TrainingLogRow r;
+        r.run_id = *id;
+        r.step = i * 10;
+        r.loss = 3.0 / i;
+        r.learning_rate = 2e-4;
+        r.grad_norm = 0.5;
+        r.tokens_per_s = 100;
+        r.memory_bytes = 1 << 20;
+        if (i == 5) r.eval_loss = 1.25;
+        r.elapsed_s = i;
+        rows.push_back(r);
+    }
+    ASSERT_TRUE(s->append_training_log(rows).ok());
+    auto log = s->training_log(*id);
+    ASSERT_TRUE(log.ok());
+    ASSERT_EQ(log->size(), 5u);
+    EXPECT_DOUBLE_EQ((*log)[2].loss, 1.0);
+    EXPECT_FALSE((*log)[0].eval_loss.has_value());
+    EXPECT_DOUBLE_EQ(*(*log)[4].eval_loss, 1.25);
+    ASSERT_TRUE(s->finish_run(*id, "completed").ok());
+    auto got = s->get_run(*id);
+    ASSERT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->status, "completed");
+    EXPECT_FALSE((*got)->finished_at.empty());
+    EXPECT_FALSE(s->finish_run(999, "completed").ok());
+
+    // Generation upsert replaces the row for the same (eval, model, item).
+    auto eval = s->add_run({0, "eval", "e", "", "", "", "", ""});
+    ASSERT_TRUE(eval.ok());
+    GenerationRow g{*eval, "base", "3", "p", "first", "ref", "qa", 4, 0.1};
+    ASSERT_TRUE(s->add_generation(g).ok());
+    g.output = "second";
+    ASSERT_TRUE(s->add_generation(g).ok());
+    auto gens = s->generations(*eval, "base");
+    ASSERT_TRUE(gens.ok());
+    ASSERT_EQ(gens->size(), 1u);
+    EXPECT_EQ((*gens)[0].output, "second");
+
+    // Deleting a run cascades.
+    raw_exec(dir + "/db.sqlite",
+             "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id = " + std::to_string(*id));
+    log = s->training_log(*id);
+    ASSERT_TRUE(log.ok());
+    EXPECT_TRUE(log->empty());
+}
+
+// A child process commits one batch, then starts a second, large transaction and is SIGKILLed
+// in the middle of it. The parent must find an intact database with exactly the first batch.
+TEST(Store, KilledWriterLosesOnlyTheBatchInFlight) {
+    auto dir = tbtest::scratch_dir("store_crash");
+    const std::string path = dir + "/db.sqlite";
+    int64_t run_id = 0;
+    {
+        auto s = open_store(path);
+        ASSERT_TRUE(s);
+        auto id = s->add_run({0, "train", "", "", "", "", "", ""});
+        ASSERT_TRUE(id.ok());
+        run_id = *id;
+    }
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        auto s = Store::open(path);
+        if (!s.ok()) _exit(3);
+        std::vector<TrainingLogRow> batch(1000);
+        for (size_t i = 0; i < batch.size(); ++i) {
+            batch[i].run_id = run_id;
+            batch[i].step = static_cast<int64_t>(i);
+        }
+        if (!(*s)->append_training_log(batch).ok()) _exit(4);
+        char one = '1';
+        if (write(fds[1], &one, 1) != 1) _exit(5);
+        // Second batch: big enough to take seconds and to spill pages into the WAL.
+        std::vector<TrainingLogRow> big(3000000);
+        for (size_t i = 0; i < big.size(); ++i) {
+            big[i].run_id = run_id;
+            big[i].step = static_cast<int64_t>(1000 + i);
+            big[i].loss = 1.0;
+        }
+        (void)(*s)->append_training_log(big);
+        _exit(0);
+    }
+    close(fds[1]);
+    char c = 0;
+    ASSERT_EQ(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    // Wait until the uncommitted transaction has written pages to the WAL, then kill.
+    const std::string wal = path + "-wal";
+    std::error_code ec;
+    const auto committed_size = fs::file_size(wal, ec);
+    bool spilled = false;
+    for (int i = 0; i < 2000 && !spilled; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        spilled = fs::file_size(wal, ec) > committed_size + 4 * 1024 * 1024;
+    }
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int wstatus = 0;
+    waitpid(pid, &wstatus, 0);
+    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child finished before it was killed";
+    EXPECT_TRUE(spilled);
+
+    auto s = open_store(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(query_text(s->handle(), "PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(query_text(s->handle(), "PRAGMA foreign_key_check"), "");
+    auto log = s->training_log(run_id);
+    ASSERT_TRUE(log.ok());
+    ASSERT_EQ(log->size(), 1000u);
+    EXPECT_EQ(log->back().step, 999);
+    // And the database accepts writes again.
+    ASSERT_TRUE(s->append_training_log({TrainingLogRow{run_id, 5000, 1, 1, 1, 1, 1, {}, 1}}).ok());
+}
+
+TEST(Store, RatingsUpsertValidationAndSummary) {
+    auto dir = tbtest::scratch_dir("store_ratings");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    // Invalid value: error names the criterion.
+    auto bad = s->upsert_rating({"ann", "1", "base", 0, 3, 3, 3, "", ""});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("relevance"), std::string::npos);
+    EXPECT_FALSE(s->upsert_rating({"ann", "1", "base", 3, 3, 6, 3, "", ""}).ok());
+    // The CHECK constraint backs the validation up for direct writes.
+    sqlite3* db = s->handle();
+    EXPECT_NE(sqlite3_exec(db,
+                           "INSERT INTO ratings (rater,item_id,model,relevance,coherence,fluency,"
+                           "completeness,rated_at) VALUES ('x','1','m',9,1,1,1,'t')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+
+    ASSERT_TRUE(s->upsert_rating({"ann", "1", "base", 1, 1, 1, 1, "first", ""}).ok());
+    ASSERT_TRUE(s->upsert_rating({"ann", "1", "base", 4, 3, 5, 2, "changed", ""}).ok());  // upsert
+    ASSERT_TRUE(s->upsert_rating({"bob", "1", "base", 5, 3, 4, 2, "", ""}).ok());
+    ASSERT_TRUE(s->upsert_rating({"ann", "2", "base", 3, 4, 4, 3, "", ""}).ok());
+    ASSERT_TRUE(s->upsert_rating({"bob", "2", "base", 2, 4, 5, 4, "", ""}).ok());
+    ASSERT_TRUE(s->upsert_rating({"ann", "1", "ft", 2, 2, 2, 2, "", ""}).ok());
+    auto all = s->list_ratings("base");
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 4u);
+    EXPECT_EQ((*all)[0].rater, "ann");
+    EXPECT_EQ((*all)[0].relevance, 4);
+    EXPECT_EQ((*all)[0].notes, "changed");
+
+    auto sum = s->ratings_summary();
+    ASSERT_TRUE(sum.ok());
+    ASSERT_EQ(sum->models.size(), 2u);
+    const auto& base = sum->models[0];
+    EXPECT_EQ(base.model, "base");
+    // relevance of base: 4, 5, 3, 2 -> mean 3.5, sd = sqrt(5/3), t_{0.975,3} = 3.182446305
+    const auto& rel = base.criteria[0];
+    EXPECT_EQ(rel.criterion, "relevance");
+    EXPECT_EQ(rel.n, 4);
+    EXPECT_DOUBLE_EQ(rel.mean, 3.5);
+    const double half = 3.182446305284263 * std::sqrt(5.0 / 3.0) / 2.0;
+    EXPECT_NEAR(rel.ci_lo, 3.5 - half, 1e-9);
+    EXPECT_NEAR(rel.ci_hi, 3.5 + half, 1e-9);
+    // One rating: interval collapses to the mean.
+    EXPECT_EQ(sum->models[1].criteria[0].n, 1);
+    EXPECT_DOUBLE_EQ(sum->models[1].criteria[0].ci_lo, 2.0);
+    // Agreement on coherence: units (1,base) = {3,3}, (2,base) = {4,4}, (1,ft) = {2}: perfect.
+    ASSERT_EQ(sum->agreement.size(), 4u);
+    EXPECT_EQ(sum->agreement[1].criterion, "coherence");
+    EXPECT_EQ(sum->agreement[1].pairable_units, 2);
+    ASSERT_TRUE(sum->agreement[1].alpha_interval.has_value());
+    EXPECT_DOUBLE_EQ(*sum->agreement[1].alpha_interval, 1.0);
+    // Relevance: units {4,5}, {3,2}. Values 2,3,4,5 each once; n = 4.
+    // o: (4,5),(5,4),(3,2),(2,3) = 1 each. Interval: D_o sum = 4 * 1 = 4;
+    // sum_c sum_k n_c n_k (c-k)^2 = 2 * (1+4+9+1+4+1) = 40; alpha = 1 - 3 * 4 / 40 = 0.7.
+    EXPECT_NEAR(*sum->agreement[0].alpha_interval, 0.7, 1e-12);
+    // Ordinal: delta(c,k) = (sum_{g=c..k} n_g - (n_c+n_k)/2)^2 with all n_g = 1: adjacent 1,
+    // distance 2 -> 4, distance 3 -> 9: the same numbers as interval here.
+    EXPECT_NEAR(*sum->agreement[0].alpha_ordinal, 0.7, 1e-12);
+}
+
+TEST(Store, StudentTQuantileKnownValues) {
+    EXPECT_NEAR(student_t_quantile(0.975, 1), 12.706204736174707, 1e-8);
+    EXPECT_NEAR(student_t_quantile(0.975, 3), 3.182446305284263, 1e-9);
+    EXPECT_NEAR(student_t_quantile(0.975, 30), 2.0422724563012373, 1e-9);
+    EXPECT_NEAR(student_t_quantile(0.025, 10), -2.2281388519649385, 1e-9);
+}
+
+// Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: four observers,
+// twelve units, values 1..5 with missing data. Published: nominal 0.743, ordinal 0.815,
+// interval 0.849.
+TEST(Store, KrippendorffAlphaTextbookExample) {
+    const double M = NAN;
+    const double data[4][12] = {{1, 2, 3, 3, 2, 1, 4, 1, 2, M, M, M},
+                                {1, 2, 3, 3, 2, 2, 4, 1, 2, 5, M, 3},
+                                {M, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, M},
+                                {1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, M}};
+    std::vector<std::vector<double>> units(12);
+    for (int u = 0; u < 12; ++u)
+        for (int o = 0; o < 4; ++o)
+            if (!std::isnan(data[o][u])) units[u].push_back(data[o][u]);
+    EXPECT_NEAR(*krippendorff_alpha(units, AlphaMetric::Nominal), 0.743, 5e-4);
+    EXPECT_NEAR(*krippendorff_alpha(units, AlphaMetric::Ordinal), 0.815, 5e-4);
+    EXPECT_NEAR(*krippendorff_alpha(units, AlphaMetric::Interval), 0.849, 5e-4);
+    // No pairable unit: undefined.
+    EXPECT_FALSE(krippendorff_alpha({{1}, {2}}, AlphaMetric::Interval).has_value());
+}
+
+namespace {
+// Minimal RFC 4180 reader for the round trip.
+std::vector<std::vector<std::string>> parse_csv(const std::string& s) {
+    std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
+    bool quoted = false;
+    for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < s.size() && s[i + 1] == '"') {
+                rows.back().back() += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                rows.back().back() += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            rows.back().emplace_back();
+        } else if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
+            ++i;
+            rows.emplace_back(1);
+        } else {
+            rows.back().back() += c;
+        }
+    }
+    if (rows.back().size() == 1 && rows.back()[0].empty()) rows.pop_back();
+    return rows;
+}
+}  // namespace
+
+TEST(Store, ExportsParse) {
+    auto dir = tbtest::scratch_dir("store_export");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    auto eval = s->add_run({0, "eval", "study", "", "", "", "", ""});
+    ASSERT_TRUE(eval.ok());
+    const std::string tricky = "line1\nhe said \"hi\", then left";
+    ASSERT_TRUE(s->add_generations({{*eval, "base", "0", "p0", tricky, "r0", "qa", 3, 0.1},
+                                    {*eval, "/runs/a/adapter", "0", "p0", "o", "r0", "qa", 2, 0.2}})
+                    .ok());
+    ASSERT_TRUE(s->add_metric_items({{*eval, "base", "bleu", "0", 12.5}}).ok());
+    ASSERT_TRUE(
+        s->replace_metric_aggregates(
+             *eval, {{*eval, "base", "bleu", std::nullopt, 12.5, 10, 15, std::nullopt, 1},
+                     {*eval, "/runs/a/adapter", "bleu", std::nullopt, 14, 11, 16, 0.03, 1},
+                     {*eval, "base", "bleu", std::string("qa"), 12.5, 10, 15, std::nullopt, 1}})
+            .ok());
+    BenchmarkRow b;
+    b.engine = "tunebench";
+    b.model = "tiny";
+    b.latency_s = 0.5;
+    b.tokens_per_s = 200;
+    b.config_json = R"({"batch":1})";
+    ASSERT_TRUE(s->add_benchmark(b).ok());
+
+    auto files = s->export_evaluation_json(*eval, dir + "/results");
+    ASSERT_TRUE(files.ok()) << files.error().message;
+    ASSERT_EQ(files->size(), 2u);
+    auto text =
+        tb::read_file(dir + "/results/evaluation/eval_" + std::to_string(*eval) + "_base.json");
+    ASSERT_TRUE(text.ok());
+    auto j = nlohmann::json::parse(*text);
+    EXPECT_DOUBLE_EQ(j["metrics"]["bleu"]["value"].get<double>(), 12.5);
+    EXPECT_TRUE(j["metrics"]["bleu"]["p_value_vs_base"].is_null());
+    EXPECT_DOUBLE_EQ(j["by_category"]["qa"]["bleu"]["ci95"][1].get<double>(), 15);
+    EXPECT_EQ(j["samples"][0]["output"], tricky);
+    EXPECT_DOUBLE_EQ(j["samples"][0]["metrics"]["bleu"].get<double>(), 12.5);
+    auto t2 =
+        tb::read_file(dir + "/results/evaluation/eval_" + std::to_string(*eval) + "_adapter.json");
+    ASSERT_TRUE(t2.ok());
+    EXPECT_DOUBLE_EQ(nlohmann::json::parse(*t2)["metrics"]["bleu"]["p_value_vs_base"].get<double>(),
+                     0.03);
+
+    auto bfiles = s->export_benchmarks_json(dir + "/results");
+    ASSERT_TRUE(bfiles.ok());
+    ASSERT_EQ(bfiles->size(), 1u);
+    auto bj = nlohmann::json::parse(*tb::read_file((*bfiles)[0]));
+    EXPECT_EQ(bj["config"]["batch"], 1);
+    EXPECT_DOUBLE_EQ(bj["tokens_per_s"].get<double>(), 200);
+
+    ASSERT_TRUE(s->export_csv("generations", dir + "/gen.csv").ok());
+    auto csv = tb::read_file(dir + "/gen.csv");
+    ASSERT_TRUE(csv.ok());
+    auto rows = parse_csv(*csv);
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0][0], "eval_id");
+    EXPECT_EQ(rows[0].size(), rows[1].size());
+    EXPECT_EQ(rows[1][4], tricky);
+    EXPECT_EQ(rows[2][1], "/runs/a/adapter");
+    EXPECT_FALSE(s->export_csv("sqlite_master", dir + "/x.csv").ok());
+    EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+    EXPECT_EQ(csv_field("plain"), "plain");
+    EXPECT_EQ(csv_field("q\""), "\"q\"\"\"");
+}

@@ -1,0 +1,860 @@
+<?xml version='1.0' encoding='utf-8'?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="en">
+<context>
+    <name>main</name>
+    <message>
+        <source>Open the demo workspace.</source>
+        <translation>Open the demo workspace.</translation>
+    </message>
+    <message>
+        <source>Tab to show first.</source>
+        <translation>Tab to show first.</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::AboutPanel</name>
+    <message>
+        <source>tunebench version:</source>
+        <translation>tunebench version:</translation>
+    </message>
+    <message>
+        <source>libtorch:</source>
+        <translation>libtorch:</translation>
+    </message>
+    <message>
+        <source>CUDA kernels:</source>
+        <translation>CUDA kernels:</translation>
+    </message>
+    <message>
+        <source>built in</source>
+        <translation>built in</translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation>CPU only</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ComparePanel</name>
+    <message>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>Type a prompt, or pick a test-split row below</source>
+        <translation>Type a prompt, or pick a test-split row below</translation>
+    </message>
+    <message>
+        <source>Row of the test split (load a dataset first)</source>
+        <translation>Row of the test split (load a dataset first)</translation>
+    </message>
+    <message>
+        <source>Use test row</source>
+        <translation>Use test row</translation>
+    </message>
+    <message>
+        <source>Test row:</source>
+        <translation>Test row:</translation>
+    </message>
+    <message>
+        <source>Reference answer of the chosen row</source>
+        <translation>Reference answer of the chosen row</translation>
+    </message>
+    <message>
+        <source>Adapters</source>
+        <translation>Adapters</translation>
+    </message>
+    <message>
+        <source>The base model is always the first column</source>
+        <translation>The base model is always the first column</translation>
+    </message>
+    <message>
+        <source>Add adapter…</source>
+        <translation>Add adapter…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Remove</translation>
+    </message>
+    <message>
+        <source>Sampling (same for every column)</source>
+        <translation>Sampling (same for every column)</translation>
+    </message>
+    <message>
+        <source>Greedy</source>
+        <translation>Greedy</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>off</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>Temperature:</translation>
+    </message>
+    <message>
+        <source>Top-k:</source>
+        <translation>Top-k:</translation>
+    </message>
+    <message>
+        <source>Top-p:</source>
+        <translation>Top-p:</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>Seed:</translation>
+    </message>
+    <message>
+        <source>Max new tokens:</source>
+        <translation>Max new tokens:</translation>
+    </message>
+    <message>
+        <source>Highlight word differences from the base</source>
+        <translation>Highlight word differences from the base</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>&amp;Generate</translation>
+    </message>
+    <message>
+        <source>Generate with every model (Ctrl+Enter)</source>
+        <translation>Generate with every model (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>S&amp;top</translation>
+    </message>
+    <message>
+        <source>Adapter folder</source>
+        <translation>Adapter folder</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>Failed: %1</translation>
+    </message>
+    <message>
+        <source>Base model</source>
+        <translation>Base model</translation>
+    </message>
+    <message>
+        <source>Choose a workspace with a model first.</source>
+        <translation>Choose a workspace with a model first.</translation>
+    </message>
+    <message>
+        <source>%1 tokens in %2 s · %3 tokens/s · %4</source>
+        <translation>%1 tokens in %2 s · %3 tokens/s · %4</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ConfigDiffModel</name>
+    <message>
+        <source>Field</source>
+        <translation>Field</translation>
+    </message>
+    <message>
+        <source>Default</source>
+        <translation>Default</translation>
+    </message>
+    <message>
+        <source>Current</source>
+        <translation>Current</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::DatasetPanel</name>
+    <message>
+        <source>All splits</source>
+        <translation>All splits</translation>
+    </message>
+    <message>
+        <source>Search instruction, context and response…</source>
+        <translation>Search instruction, context and response…</translation>
+    </message>
+    <message>
+        <source>Export table…</source>
+        <translation>Export table…</translation>
+    </message>
+    <message>
+        <source>Category:</source>
+        <translation>Category:</translation>
+    </message>
+    <message>
+        <source>Split:</source>
+        <translation>Split:</translation>
+    </message>
+    <message>
+        <source>No dataset loaded. Choose a workspace first.</source>
+        <translation>No dataset loaded. Choose a workspace first.</translation>
+    </message>
+    <message>
+        <source>Row</source>
+        <translation>Row</translation>
+    </message>
+    <message>
+        <source>Length histogram</source>
+        <translation>Length histogram</translation>
+    </message>
+    <message>
+        <source>Categories</source>
+        <translation>Categories</translation>
+    </message>
+    <message>
+        <source>Bad rows</source>
+        <translation>Bad rows</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>Loading %1…</translation>
+    </message>
+    <message>
+        <source>All categories</source>
+        <translation>All categories</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(none)</translation>
+    </message>
+    <message>
+        <source>%1: %2 rows (train %3, validation %4, test %5), %6 bad rows skipped</source>
+        <translation>%1: %2 rows (train %3, validation %4, test %5), %6 bad rows skipped</translation>
+    </message>
+    <message>
+        <source>Warning: %1</source>
+        <translation>Warning: %1</translation>
+    </message>
+    <message>
+        <source>Instruction</source>
+        <translation>Instruction</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Context</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>Response</translation>
+    </message>
+    <message>
+        <source>Category: %1 · line %2</source>
+        <translation>Category: %1 · line %2</translation>
+    </message>
+    <message>
+        <source>prompt + response length (%1)</source>
+        <translation>prompt + response length (%1)</translation>
+    </message>
+    <message>
+        <source>rows</source>
+        <translation>rows</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::DatasetTableModel</name>
+    <message>
+        <source>train</source>
+        <translation>train</translation>
+    </message>
+    <message>
+        <source>validation</source>
+        <translation>validation</translation>
+    </message>
+    <message>
+        <source>test</source>
+        <translation>test</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>Split</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>Category</translation>
+    </message>
+    <message>
+        <source>Instruction</source>
+        <translation>Instruction</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Context</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>Response</translation>
+    </message>
+    <message>
+        <source>Line</source>
+        <translation>Line</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::Export</name>
+    <message>
+        <source>no chart</source>
+        <translation>no chart</translation>
+    </message>
+    <message>
+        <source>could not write %1</source>
+        <translation>could not write %1</translation>
+    </message>
+    <message>
+        <source>unknown chart format '%1' (use .png, .pdf or .svg)</source>
+        <translation>unknown chart format '%1' (use .png, .pdf or .svg)</translation>
+    </message>
+    <message>
+        <source>could not open %1</source>
+        <translation>could not open %1</translation>
+    </message>
+    <message>
+        <source>unknown table format '%1' (use .csv, .json or .md)</source>
+        <translation>unknown table format '%1' (use .csv, .json or .md)</translation>
+    </message>
+    <message>
+        <source>Export chart</source>
+        <translation>Export chart</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;PDF document (*.pdf);;SVG image (*.svg)</source>
+        <translation>PNG image (*.png);;PDF document (*.pdf);;SVG image (*.svg)</translation>
+    </message>
+    <message>
+        <source>Export table</source>
+        <translation>Export table</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv);;JSON (*.json);;Markdown (*.md)</source>
+        <translation>CSV (*.csv);;JSON (*.json);;Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>Export chart…</source>
+        <translation>Export chart…</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::HyperparamPanel</name>
+    <message>
+        <source>Defaults</source>
+        <translation>Defaults</translation>
+    </message>
+    <message>
+        <source>Study: TinyLlama QLoRA on Dolly</source>
+        <translation>Study: TinyLlama QLoRA on Dolly</translation>
+    </message>
+    <message>
+        <source>Demo workspace</source>
+        <translation>Demo workspace</translation>
+    </message>
+    <message>
+        <source>Apply preset</source>
+        <translation>Apply preset</translation>
+    </message>
+    <message>
+        <source>&amp;Load YAML…</source>
+        <translation>&amp;Load YAML…</translation>
+    </message>
+    <message>
+        <source>&amp;Save YAML…</source>
+        <translation>&amp;Save YAML…</translation>
+    </message>
+    <message>
+        <source>Preset:</source>
+        <translation>Preset:</translation>
+    </message>
+    <message>
+        <source>Export diff…</source>
+        <translation>Export diff…</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Validation&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Validation&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Estimate before launching&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Estimate before launching&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Changed from the defaults&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Changed from the defaults&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Allowed: %1</source>
+        <translation>Allowed: %1</translation>
+    </message>
+    <message>
+        <source>Default: %1</source>
+        <translation>Default: %1</translation>
+    </message>
+    <message>
+        <source>The configuration is valid.</source>
+        <translation>The configuration is valid.</translation>
+    </message>
+    <message>
+        <source>No estimate: the model folder's config.json is not readable (%1).</source>
+        <translation>No estimate: the model folder's config.json is not readable (%1).</translation>
+    </message>
+    <message>
+        <source>Base parameters: %1 M; LoRA parameters: %2 M&lt;br&gt;Memory (rough): %3 GiB = weights %4 + LoRA training state %5 + activations %6</source>
+        <translation>Base parameters: %1 M; LoRA parameters: %2 M&lt;br&gt;Memory (rough): %3 GiB = weights %4 + LoRA training state %5 + activations %6</translation>
+    </message>
+    <message>
+        <source>Time (rough, %1 optimizer steps at an assumed %2 GFLOP/s): %3 h</source>
+        <translation>Time (rough, %1 optimizer steps at an assumed %2 GFLOP/s): %3 h</translation>
+    </message>
+    <message>
+        <source>Time: load the dataset to estimate the number of steps.</source>
+        <translation>Time: load the dataset to estimate the number of steps.</translation>
+    </message>
+    <message>
+        <source>Load configuration</source>
+        <translation>Load configuration</translation>
+    </message>
+    <message>
+        <source>YAML (*.yaml *.yml)</source>
+        <translation>YAML (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>Save configuration</source>
+        <translation>Save configuration</translation>
+    </message>
+    <message>
+        <source>Could not write %1</source>
+        <translation>Could not write %1</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::JobQueue</name>
+    <message>
+        <source>Create demo workspace</source>
+        <translation>Create demo workspace</translation>
+    </message>
+    <message>
+        <source>Load dataset</source>
+        <translation>Load dataset</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>Training</translation>
+    </message>
+    <message>
+        <source>Compare generations</source>
+        <translation>Compare generations</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::MainWindow</name>
+    <message>
+        <source>tunebench</source>
+        <translation>tunebench</translation>
+    </message>
+    <message>
+        <source>&amp;Workspace</source>
+        <translation>&amp;Workspace</translation>
+    </message>
+    <message>
+        <source>&amp;Dataset</source>
+        <translation>&amp;Dataset</translation>
+    </message>
+    <message>
+        <source>&amp;Hyperparameters</source>
+        <translation>&amp;Hyperparameters</translation>
+    </message>
+    <message>
+        <source>&amp;Training</source>
+        <translation>&amp;Training</translation>
+    </message>
+    <message>
+        <source>&amp;Compare</source>
+        <translation>&amp;Compare</translation>
+    </message>
+    <message>
+        <source>&amp;About</source>
+        <translation>&amp;About</translation>
+    </message>
+    <message>
+        <source>Error: %1</source>
+        <translation>Error: %1</translation>
+    </message>
+    <message>
+        <source>Workspace: %1</source>
+        <translation>Workspace: %1</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;File</translation>
+    </message>
+    <message>
+        <source>Open &amp;demo workspace</source>
+        <translation>Open &amp;demo workspace</translation>
+    </message>
+    <message>
+        <source>&amp;Load configuration…</source>
+        <translation>&amp;Load configuration…</translation>
+    </message>
+    <message>
+        <source>&amp;Save configuration…</source>
+        <translation>&amp;Save configuration…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Quit</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;View</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>&amp;Language</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>System default</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <source>The language changes the next time tunebench starts.</source>
+        <translation>The language changes the next time tunebench starts.</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Help</translation>
+    </message>
+    <message>
+        <source>&amp;About tunebench</source>
+        <translation>&amp;About tunebench</translation>
+    </message>
+    <message>
+        <source>Closing…</source>
+        <translation>Closing…</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>Idle</translation>
+    </message>
+    <message>
+        <source>Running: %1</source>
+        <translation>Running: %1</translation>
+    </message>
+    <message>
+        <source>Queued: %1</source>
+        <translation>Queued: %1</translation>
+    </message>
+    <message>
+        <source>Stopping the running job before closing…</source>
+        <translation>Stopping the running job before closing…</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RecentWorkspacesModel</name>
+    <message>
+        <source>%1 (demo)</source>
+        <translation>%1 (demo)</translation>
+    </message>
+    <message>
+        <source>Model: %1
+Dataset: %2</source>
+        <translation>Model: %1
+Dataset: %2</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::TrainingPanel</name>
+    <message>
+        <source>&amp;Start training</source>
+        <translation>&amp;Start training</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pause</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>&amp;Cancel</translation>
+    </message>
+    <message>
+        <source>Overlay earlier run…</source>
+        <translation>Overlay earlier run…</translation>
+    </message>
+    <message>
+        <source>&amp;Log scale</source>
+        <translation>&amp;Log scale</translation>
+    </message>
+    <message>
+        <source>Train with the Hyperparameters tab's settings (Ctrl+R)</source>
+        <translation>Train with the Hyperparameters tab's settings (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>Draw the losses of an earlier run's training_log.jsonl in grey</source>
+        <translation>Draw the losses of an earlier run's training_log.jsonl in grey</translation>
+    </message>
+    <message>
+        <source>step %v / %m</source>
+        <translation>step %v / %m</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>Idle</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>Loss</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Learning rate</translation>
+    </message>
+    <message>
+        <source>Gradient norm</source>
+        <translation>Gradient norm</translation>
+    </message>
+    <message>
+        <source>Tokens per second</source>
+        <translation>Tokens per second</translation>
+    </message>
+    <message>
+        <source>Memory (MiB)</source>
+        <translation>Memory (MiB)</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>step</translation>
+    </message>
+    <message>
+        <source>train loss</source>
+        <translation>train loss</translation>
+    </message>
+    <message>
+        <source>smoothed</source>
+        <translation>smoothed</translation>
+    </message>
+    <message>
+        <source>eval loss</source>
+        <translation>eval loss</translation>
+    </message>
+    <message>
+        <source>earlier run</source>
+        <translation>earlier run</translation>
+    </message>
+    <message>
+        <source>Earlier run</source>
+        <translation>Earlier run</translation>
+    </message>
+    <message>
+        <source>Training log (training_log.jsonl)</source>
+        <translation>Training log (training_log.jsonl)</translation>
+    </message>
+    <message>
+        <source>Not started: %1</source>
+        <translation>Not started: %1</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Queued</translation>
+    </message>
+    <message>
+        <source>Training %1 on %2</source>
+        <translation>Training %1 on %2</translation>
+    </message>
+    <message>
+        <source>Resumed</source>
+        <translation>Resumed</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>&amp;Resume</translation>
+    </message>
+    <message>
+        <source>Pausing after the current step</source>
+        <translation>Pausing after the current step</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current step (a checkpoint is written)…</source>
+        <translation>Cancelling after the current step (a checkpoint is written)…</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>ETA %1</translation>
+    </message>
+    <message>
+        <source>step %1: eval loss %2, perplexity %3</source>
+        <translation>step %1: eval loss %2, perplexity %3</translation>
+    </message>
+    <message>
+        <source>step %1/%2: loss %3, lr %4, grad norm %5, %6 tokens/s</source>
+        <translation>step %1/%2: loss %3, lr %4, grad norm %5, %6 tokens/s</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <source>Finished</source>
+        <translation>Finished</translation>
+    </message>
+    <message>
+        <source>Cancelled at step %1; checkpoint: %2</source>
+        <translation>Cancelled at step %1; checkpoint: %2</translation>
+    </message>
+    <message>
+        <source>Finished %1 steps in %2 s; adapter: %3</source>
+        <translation>Finished %1 steps in %2 s; adapter: %3</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Failed</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>Failed: %1</translation>
+    </message>
+    <message>
+        <source>cannot open %1</source>
+        <translation>cannot open %1</translation>
+    </message>
+    <message>
+        <source>%1:%2: %3</source>
+        <translation>%1:%2: %3</translation>
+    </message>
+    <message>
+        <source>%1 has no loss records</source>
+        <translation>%1 has no loss records</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::Worker</name>
+    <message>
+        <source>Internal error: %1</source>
+        <translation>Internal error: %1</translation>
+    </message>
+    <message>
+        <source>Internal error (unknown exception)</source>
+        <translation>Internal error (unknown exception)</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::WorkspacePanel</name>
+    <message>
+        <source>Workspace</source>
+        <translation>Workspace</translation>
+    </message>
+    <message>
+        <source>Hugging Face model folder (config.json, safetensors)</source>
+        <translation>Hugging Face model folder (config.json, safetensors)</translation>
+    </message>
+    <message>
+        <source>Dolly/Alpaca/chat JSONL or CSV file</source>
+        <translation>Dolly/Alpaca/chat JSONL or CSV file</translation>
+    </message>
+    <message>
+        <source>Folder for runs and results</source>
+        <translation>Folder for runs and results</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <source>&amp;Model folder:</source>
+        <translation>&amp;Model folder:</translation>
+    </message>
+    <message>
+        <source>&amp;Dataset file:</source>
+        <translation>&amp;Dataset file:</translation>
+    </message>
+    <message>
+        <source>&amp;Workspace folder:</source>
+        <translation>&amp;Workspace folder:</translation>
+    </message>
+    <message>
+        <source>&amp;Use this workspace</source>
+        <translation>&amp;Use this workspace</translation>
+    </message>
+    <message>
+        <source>Demo</source>
+        <translation>Demo</translation>
+    </message>
+    <message>
+        <source>The demo workspace holds a tiny Llama model and a Dolly-format dataset written by tunebench itself; training it takes minutes on a laptop CPU.</source>
+        <translation>The demo workspace holds a tiny Llama model and a Dolly-format dataset written by tunebench itself; training it takes minutes on a laptop CPU.</translation>
+    </message>
+    <message>
+        <source>Open &amp;demo workspace</source>
+        <translation>Open &amp;demo workspace</translation>
+    </message>
+    <message>
+        <source>Recent workspaces</source>
+        <translation>Recent workspaces</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>Model folder</translation>
+    </message>
+    <message>
+        <source>Dataset file</source>
+        <translation>Dataset file</translation>
+    </message>
+    <message>
+        <source>Datasets (*.jsonl *.json *.csv);;All files (*)</source>
+        <translation>Datasets (*.jsonl *.json *.csv);;All files (*)</translation>
+    </message>
+    <message>
+        <source>Workspace folder</source>
+        <translation>Workspace folder</translation>
+    </message>
+    <message>
+        <source>Demo workspace failed: %1</source>
+        <translation>Demo workspace failed: %1</translation>
+    </message>
+    <message>
+        <source>no config.json in the model folder</source>
+        <translation>no config.json in the model folder</translation>
+    </message>
+    <message>
+        <source>the dataset file does not exist</source>
+        <translation>the dataset file does not exist</translation>
+    </message>
+    <message>
+        <source>no workspace folder</source>
+        <translation>no workspace folder</translation>
+    </message>
+    <message>
+        <source>Not usable: %1</source>
+        <translation>Not usable: %1</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>; </translation>
+    </message>
+    <message>
+        <source>Workspace in use.</source>
+        <translation>Workspace in use.</translation>
+    </message>
+    <message>
+        <source>Demo workspace: %1</source>
+        <translation>Demo workspace: %1</translation>
+    </message>
+    <message>
+        <source>Creating the demo workspace (about two minutes)…</source>
+        <translation>Creating the demo workspace (about two minutes)…</translation>
+    </message>
+    <message>
+        <source>Pretraining the tiny model: step %1/%2, loss %3</source>
+        <translation>Pretraining the tiny model: step %1/%2, loss %3</translation>
+    </message>
+    <message>
+        <source>Demo stage: %1</source>
+        <translation>Demo stage: %1</translation>
+    </message>
+    <message>
+        <source>Demo workspace created in %1 s: %2 records, loss %3 → %4</source>
+        <translation>Demo workspace created in %1 s: %2 records, loss %3 → %4</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,860 @@
+<?xml version='1.0' encoding='utf-8'?>
+<!DOCTYPE TS>
+<TS version="2.1" language="es" sourcelanguage="en">
+<context>
+    <name>main</name>
+    <message>
+        <source>Open the demo workspace.</source>
+        <translation>Abrir el espacio de trabajo de demostración.</translation>
+    </message>
+    <message>
+        <source>Tab to show first.</source>
+        <translation>Pestaña que se muestra primero.</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::AboutPanel</name>
+    <message>
+        <source>tunebench version:</source>
+        <translation>Versión de tunebench:</translation>
+    </message>
+    <message>
+        <source>libtorch:</source>
+        <translation>libtorch:</translation>
+    </message>
+    <message>
+        <source>CUDA kernels:</source>
+        <translation>Núcleos CUDA:</translation>
+    </message>
+    <message>
+        <source>built in</source>
+        <translation>incluidos</translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation>solo CPU</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ComparePanel</name>
+    <message>
+        <source>Prompt</source>
+        <translation>Instrucción</translation>
+    </message>
+    <message>
+        <source>Type a prompt, or pick a test-split row below</source>
+        <translation>Escribe una instrucción o elige abajo una fila del conjunto de prueba</translation>
+    </message>
+    <message>
+        <source>Row of the test split (load a dataset first)</source>
+        <translation>Fila del conjunto de prueba (carga antes un conjunto de datos)</translation>
+    </message>
+    <message>
+        <source>Use test row</source>
+        <translation>Usar fila de prueba</translation>
+    </message>
+    <message>
+        <source>Test row:</source>
+        <translation>Fila de prueba:</translation>
+    </message>
+    <message>
+        <source>Reference answer of the chosen row</source>
+        <translation>Respuesta de referencia de la fila elegida</translation>
+    </message>
+    <message>
+        <source>Adapters</source>
+        <translation>Adaptadores</translation>
+    </message>
+    <message>
+        <source>The base model is always the first column</source>
+        <translation>El modelo base es siempre la primera columna</translation>
+    </message>
+    <message>
+        <source>Add adapter…</source>
+        <translation>Añadir adaptador…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Quitar</translation>
+    </message>
+    <message>
+        <source>Sampling (same for every column)</source>
+        <translation>Muestreo (igual para todas las columnas)</translation>
+    </message>
+    <message>
+        <source>Greedy</source>
+        <translation>Voraz</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>desactivado</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>Temperatura:</translation>
+    </message>
+    <message>
+        <source>Top-k:</source>
+        <translation>Top-k:</translation>
+    </message>
+    <message>
+        <source>Top-p:</source>
+        <translation>Top-p:</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>Semilla:</translation>
+    </message>
+    <message>
+        <source>Max new tokens:</source>
+        <translation>Máx. de tokens nuevos:</translation>
+    </message>
+    <message>
+        <source>Highlight word differences from the base</source>
+        <translation>Resaltar las palabras que difieren del modelo base</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>&amp;Generar</translation>
+    </message>
+    <message>
+        <source>Generate with every model (Ctrl+Enter)</source>
+        <translation>Generar con todos los modelos (Ctrl+Intro)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>&amp;Detener</translation>
+    </message>
+    <message>
+        <source>Adapter folder</source>
+        <translation>Carpeta del adaptador</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>Error: %1</translation>
+    </message>
+    <message>
+        <source>Base model</source>
+        <translation>Modelo base</translation>
+    </message>
+    <message>
+        <source>Choose a workspace with a model first.</source>
+        <translation>Elige antes un espacio de trabajo con un modelo.</translation>
+    </message>
+    <message>
+        <source>%1 tokens in %2 s · %3 tokens/s · %4</source>
+        <translation>%1 tokens en %2 s · %3 tokens/s · %4</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ConfigDiffModel</name>
+    <message>
+        <source>Field</source>
+        <translation>Campo</translation>
+    </message>
+    <message>
+        <source>Default</source>
+        <translation>Predeterminado</translation>
+    </message>
+    <message>
+        <source>Current</source>
+        <translation>Actual</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::DatasetPanel</name>
+    <message>
+        <source>All splits</source>
+        <translation>Todas las particiones</translation>
+    </message>
+    <message>
+        <source>Search instruction, context and response…</source>
+        <translation>Buscar en instrucción, contexto y respuesta…</translation>
+    </message>
+    <message>
+        <source>Export table…</source>
+        <translation>Exportar tabla…</translation>
+    </message>
+    <message>
+        <source>Category:</source>
+        <translation>Categoría:</translation>
+    </message>
+    <message>
+        <source>Split:</source>
+        <translation>Partición:</translation>
+    </message>
+    <message>
+        <source>No dataset loaded. Choose a workspace first.</source>
+        <translation>No hay datos cargados. Elige antes un espacio de trabajo.</translation>
+    </message>
+    <message>
+        <source>Row</source>
+        <translation>Fila</translation>
+    </message>
+    <message>
+        <source>Length histogram</source>
+        <translation>Histograma de longitudes</translation>
+    </message>
+    <message>
+        <source>Categories</source>
+        <translation>Categorías</translation>
+    </message>
+    <message>
+        <source>Bad rows</source>
+        <translation>Filas erróneas</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>Cargando %1…</translation>
+    </message>
+    <message>
+        <source>All categories</source>
+        <translation>Todas las categorías</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(ninguna)</translation>
+    </message>
+    <message>
+        <source>%1: %2 rows (train %3, validation %4, test %5), %6 bad rows skipped</source>
+        <translation>%1: %2 filas (entrenamiento %3, validación %4, prueba %5), %6 filas erróneas omitidas</translation>
+    </message>
+    <message>
+        <source>Warning: %1</source>
+        <translation>Aviso: %1</translation>
+    </message>
+    <message>
+        <source>Instruction</source>
+        <translation>Instrucción</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Contexto</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>Respuesta</translation>
+    </message>
+    <message>
+        <source>Category: %1 · line %2</source>
+        <translation>Categoría: %1 · línea %2</translation>
+    </message>
+    <message>
+        <source>prompt + response length (%1)</source>
+        <translation>longitud de instrucción + respuesta (%1)</translation>
+    </message>
+    <message>
+        <source>rows</source>
+        <translation>filas</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::DatasetTableModel</name>
+    <message>
+        <source>train</source>
+        <translation>entrenamiento</translation>
+    </message>
+    <message>
+        <source>validation</source>
+        <translation>validación</translation>
+    </message>
+    <message>
+        <source>test</source>
+        <translation>prueba</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>n.º</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>Partición</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>Categoría</translation>
+    </message>
+    <message>
+        <source>Instruction</source>
+        <translation>Instrucción</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Contexto</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>Respuesta</translation>
+    </message>
+    <message>
+        <source>Line</source>
+        <translation>Línea</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::Export</name>
+    <message>
+        <source>no chart</source>
+        <translation>no hay gráfico</translation>
+    </message>
+    <message>
+        <source>could not write %1</source>
+        <translation>no se pudo escribir %1</translation>
+    </message>
+    <message>
+        <source>unknown chart format '%1' (use .png, .pdf or .svg)</source>
+        <translation>formato de gráfico desconocido «%1» (usa .png, .pdf o .svg)</translation>
+    </message>
+    <message>
+        <source>could not open %1</source>
+        <translation>no se pudo abrir %1</translation>
+    </message>
+    <message>
+        <source>unknown table format '%1' (use .csv, .json or .md)</source>
+        <translation>formato de tabla desconocido «%1» (usa .csv, .json o .md)</translation>
+    </message>
+    <message>
+        <source>Export chart</source>
+        <translation>Exportar gráfico</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;PDF document (*.pdf);;SVG image (*.svg)</source>
+        <translation>Imagen PNG (*.png);;Documento PDF (*.pdf);;Imagen SVG (*.svg)</translation>
+    </message>
+    <message>
+        <source>Export table</source>
+        <translation>Exportar tabla</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv);;JSON (*.json);;Markdown (*.md)</source>
+        <translation>CSV (*.csv);;JSON (*.json);;Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>Export chart…</source>
+        <translation>Exportar gráfico…</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::HyperparamPanel</name>
+    <message>
+        <source>Defaults</source>
+        <translation>Valores predeterminados</translation>
+    </message>
+    <message>
+        <source>Study: TinyLlama QLoRA on Dolly</source>
+        <translation>Estudio: TinyLlama QLoRA con Dolly</translation>
+    </message>
+    <message>
+        <source>Demo workspace</source>
+        <translation>Espacio de demostración</translation>
+    </message>
+    <message>
+        <source>Apply preset</source>
+        <translation>Aplicar preajuste</translation>
+    </message>
+    <message>
+        <source>&amp;Load YAML…</source>
+        <translation>&amp;Cargar YAML…</translation>
+    </message>
+    <message>
+        <source>&amp;Save YAML…</source>
+        <translation>&amp;Guardar YAML…</translation>
+    </message>
+    <message>
+        <source>Preset:</source>
+        <translation>Preajuste:</translation>
+    </message>
+    <message>
+        <source>Export diff…</source>
+        <translation>Exportar diferencias…</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Validation&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Validación&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Estimate before launching&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Estimación antes de lanzar&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Changed from the defaults&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Cambios respecto a los valores predeterminados&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Allowed: %1</source>
+        <translation>Permitido: %1</translation>
+    </message>
+    <message>
+        <source>Default: %1</source>
+        <translation>Predeterminado: %1</translation>
+    </message>
+    <message>
+        <source>The configuration is valid.</source>
+        <translation>La configuración es válida.</translation>
+    </message>
+    <message>
+        <source>No estimate: the model folder's config.json is not readable (%1).</source>
+        <translation>Sin estimación: no se puede leer el config.json de la carpeta del modelo (%1).</translation>
+    </message>
+    <message>
+        <source>Base parameters: %1 M; LoRA parameters: %2 M&lt;br&gt;Memory (rough): %3 GiB = weights %4 + LoRA training state %5 + activations %6</source>
+        <translation>Parámetros base: %1 M; parámetros LoRA: %2 M&lt;br&gt;Memoria (aprox.): %3 GiB = pesos %4 + estado de entrenamiento LoRA %5 + activaciones %6</translation>
+    </message>
+    <message>
+        <source>Time (rough, %1 optimizer steps at an assumed %2 GFLOP/s): %3 h</source>
+        <translation>Tiempo (aprox., %1 pasos del optimizador a unos supuestos %2 GFLOP/s): %3 h</translation>
+    </message>
+    <message>
+        <source>Time: load the dataset to estimate the number of steps.</source>
+        <translation>Tiempo: carga el conjunto de datos para estimar el número de pasos.</translation>
+    </message>
+    <message>
+        <source>Load configuration</source>
+        <translation>Cargar configuración</translation>
+    </message>
+    <message>
+        <source>YAML (*.yaml *.yml)</source>
+        <translation>YAML (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>Save configuration</source>
+        <translation>Guardar configuración</translation>
+    </message>
+    <message>
+        <source>Could not write %1</source>
+        <translation>No se pudo escribir %1</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::JobQueue</name>
+    <message>
+        <source>Create demo workspace</source>
+        <translation>Crear espacio de demostración</translation>
+    </message>
+    <message>
+        <source>Load dataset</source>
+        <translation>Cargar conjunto de datos</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>Entrenamiento</translation>
+    </message>
+    <message>
+        <source>Compare generations</source>
+        <translation>Comparar generaciones</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::MainWindow</name>
+    <message>
+        <source>tunebench</source>
+        <translation>tunebench</translation>
+    </message>
+    <message>
+        <source>&amp;Workspace</source>
+        <translation>Espacio de &amp;trabajo</translation>
+    </message>
+    <message>
+        <source>&amp;Dataset</source>
+        <translation>&amp;Datos</translation>
+    </message>
+    <message>
+        <source>&amp;Hyperparameters</source>
+        <translation>&amp;Hiperparámetros</translation>
+    </message>
+    <message>
+        <source>&amp;Training</source>
+        <translation>&amp;Entrenamiento</translation>
+    </message>
+    <message>
+        <source>&amp;Compare</source>
+        <translation>&amp;Comparar</translation>
+    </message>
+    <message>
+        <source>&amp;About</source>
+        <translation>&amp;Acerca de</translation>
+    </message>
+    <message>
+        <source>Error: %1</source>
+        <translation>Error: %1</translation>
+    </message>
+    <message>
+        <source>Workspace: %1</source>
+        <translation>Espacio de trabajo: %1</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Archivo</translation>
+    </message>
+    <message>
+        <source>Open &amp;demo workspace</source>
+        <translation>Abrir espacio de &amp;demostración</translation>
+    </message>
+    <message>
+        <source>&amp;Load configuration…</source>
+        <translation>&amp;Cargar configuración…</translation>
+    </message>
+    <message>
+        <source>&amp;Save configuration…</source>
+        <translation>&amp;Guardar configuración…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Salir</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Ver</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>&amp;Idioma</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>Idioma del sistema</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Idioma</translation>
+    </message>
+    <message>
+        <source>The language changes the next time tunebench starts.</source>
+        <translation>El idioma cambiará la próxima vez que se inicie tunebench.</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>Ay&amp;uda</translation>
+    </message>
+    <message>
+        <source>&amp;About tunebench</source>
+        <translation>&amp;Acerca de tunebench</translation>
+    </message>
+    <message>
+        <source>Closing…</source>
+        <translation>Cerrando…</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>En espera</translation>
+    </message>
+    <message>
+        <source>Running: %1</source>
+        <translation>En curso: %1</translation>
+    </message>
+    <message>
+        <source>Queued: %1</source>
+        <translation>En cola: %1</translation>
+    </message>
+    <message>
+        <source>Stopping the running job before closing…</source>
+        <translation>Deteniendo la tarea en curso antes de cerrar…</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RecentWorkspacesModel</name>
+    <message>
+        <source>%1 (demo)</source>
+        <translation>%1 (demostración)</translation>
+    </message>
+    <message>
+        <source>Model: %1
+Dataset: %2</source>
+        <translation>Modelo: %1
+Datos: %2</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::TrainingPanel</name>
+    <message>
+        <source>&amp;Start training</source>
+        <translation>&amp;Iniciar entrenamiento</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pausar</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>&amp;Cancelar</translation>
+    </message>
+    <message>
+        <source>Overlay earlier run…</source>
+        <translation>Superponer ejecución anterior…</translation>
+    </message>
+    <message>
+        <source>&amp;Log scale</source>
+        <translation>Escala &amp;logarítmica</translation>
+    </message>
+    <message>
+        <source>Train with the Hyperparameters tab's settings (Ctrl+R)</source>
+        <translation>Entrenar con los ajustes de la pestaña Hiperparámetros (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>Draw the losses of an earlier run's training_log.jsonl in grey</source>
+        <translation>Dibujar en gris las pérdidas del training_log.jsonl de una ejecución anterior</translation>
+    </message>
+    <message>
+        <source>step %v / %m</source>
+        <translation>paso %v / %m</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>En espera</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>Pérdida</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>Gradient norm</source>
+        <translation>Norma del gradiente</translation>
+    </message>
+    <message>
+        <source>Tokens per second</source>
+        <translation>Tokens por segundo</translation>
+    </message>
+    <message>
+        <source>Memory (MiB)</source>
+        <translation>Memoria (MiB)</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>paso</translation>
+    </message>
+    <message>
+        <source>train loss</source>
+        <translation>pérdida de entrenamiento</translation>
+    </message>
+    <message>
+        <source>smoothed</source>
+        <translation>suavizada</translation>
+    </message>
+    <message>
+        <source>eval loss</source>
+        <translation>pérdida de evaluación</translation>
+    </message>
+    <message>
+        <source>earlier run</source>
+        <translation>ejecución anterior</translation>
+    </message>
+    <message>
+        <source>Earlier run</source>
+        <translation>Ejecución anterior</translation>
+    </message>
+    <message>
+        <source>Training log (training_log.jsonl)</source>
+        <translation>Registro de entrenamiento (training_log.jsonl)</translation>
+    </message>
+    <message>
+        <source>Not started: %1</source>
+        <translation>No iniciado: %1</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>En cola</translation>
+    </message>
+    <message>
+        <source>Training %1 on %2</source>
+        <translation>Entrenando %1 con %2</translation>
+    </message>
+    <message>
+        <source>Resumed</source>
+        <translation>Reanudado</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>&amp;Reanudar</translation>
+    </message>
+    <message>
+        <source>Pausing after the current step</source>
+        <translation>Pausando tras el paso actual</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current step (a checkpoint is written)…</source>
+        <translation>Cancelando tras el paso actual (se guarda un punto de control)…</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>Tiempo restante %1</translation>
+    </message>
+    <message>
+        <source>step %1: eval loss %2, perplexity %3</source>
+        <translation>paso %1: pérdida de evaluación %2, perplejidad %3</translation>
+    </message>
+    <message>
+        <source>step %1/%2: loss %3, lr %4, grad norm %5, %6 tokens/s</source>
+        <translation>paso %1/%2: pérdida %3, tasa %4, norma del gradiente %5, %6 tokens/s</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Cancelado</translation>
+    </message>
+    <message>
+        <source>Finished</source>
+        <translation>Terminado</translation>
+    </message>
+    <message>
+        <source>Cancelled at step %1; checkpoint: %2</source>
+        <translation>Cancelado en el paso %1; punto de control: %2</translation>
+    </message>
+    <message>
+        <source>Finished %1 steps in %2 s; adapter: %3</source>
+        <translation>%1 pasos terminados en %2 s; adaptador: %3</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fallido</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>Error: %1</translation>
+    </message>
+    <message>
+        <source>cannot open %1</source>
+        <translation>no se puede abrir %1</translation>
+    </message>
+    <message>
+        <source>%1:%2: %3</source>
+        <translation>%1:%2: %3</translation>
+    </message>
+    <message>
+        <source>%1 has no loss records</source>
+        <translation>%1 no tiene registros de pérdida</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::Worker</name>
+    <message>
+        <source>Internal error: %1</source>
+        <translation>Error interno: %1</translation>
+    </message>
+    <message>
+        <source>Internal error (unknown exception)</source>
+        <translation>Error interno (excepción desconocida)</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::WorkspacePanel</name>
+    <message>
+        <source>Workspace</source>
+        <translation>Espacio de trabajo</translation>
+    </message>
+    <message>
+        <source>Hugging Face model folder (config.json, safetensors)</source>
+        <translation>Carpeta de modelo de Hugging Face (config.json, safetensors)</translation>
+    </message>
+    <message>
+        <source>Dolly/Alpaca/chat JSONL or CSV file</source>
+        <translation>Archivo JSONL (Dolly/Alpaca/chat) o CSV</translation>
+    </message>
+    <message>
+        <source>Folder for runs and results</source>
+        <translation>Carpeta para ejecuciones y resultados</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Examinar…</translation>
+    </message>
+    <message>
+        <source>&amp;Model folder:</source>
+        <translation>Carpeta del &amp;modelo:</translation>
+    </message>
+    <message>
+        <source>&amp;Dataset file:</source>
+        <translation>Archivo de &amp;datos:</translation>
+    </message>
+    <message>
+        <source>&amp;Workspace folder:</source>
+        <translation>Carpeta del espacio de &amp;trabajo:</translation>
+    </message>
+    <message>
+        <source>&amp;Use this workspace</source>
+        <translation>&amp;Usar este espacio de trabajo</translation>
+    </message>
+    <message>
+        <source>Demo</source>
+        <translation>Demostración</translation>
+    </message>
+    <message>
+        <source>The demo workspace holds a tiny Llama model and a Dolly-format dataset written by tunebench itself; training it takes minutes on a laptop CPU.</source>
+        <translation>El espacio de demostración contiene un modelo Llama diminuto y un conjunto de datos en formato Dolly creados por el propio tunebench; entrenarlo lleva minutos en la CPU de un portátil.</translation>
+    </message>
+    <message>
+        <source>Open &amp;demo workspace</source>
+        <translation>Abrir espacio de &amp;demostración</translation>
+    </message>
+    <message>
+        <source>Recent workspaces</source>
+        <translation>Espacios de trabajo recientes</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>Carpeta del modelo</translation>
+    </message>
+    <message>
+        <source>Dataset file</source>
+        <translation>Archivo de datos</translation>
+    </message>
+    <message>
+        <source>Datasets (*.jsonl *.json *.csv);;All files (*)</source>
+        <translation>Conjuntos de datos (*.jsonl *.json *.csv);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>Workspace folder</source>
+        <translation>Carpeta del espacio de trabajo</translation>
+    </message>
+    <message>
+        <source>Demo workspace failed: %1</source>
+        <translation>Falló el espacio de demostración: %1</translation>
+    </message>
+    <message>
+        <source>no config.json in the model folder</source>
+        <translation>no hay config.json en la carpeta del modelo</translation>
+    </message>
+    <message>
+        <source>the dataset file does not exist</source>
+        <translation>el archivo de datos no existe</translation>
+    </message>
+    <message>
+        <source>no workspace folder</source>
+        <translation>no hay carpeta de espacio de trabajo</translation>
+    </message>
+    <message>
+        <source>Not usable: %1</source>
+        <translation>No utilizable: %1</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>; </translation>
+    </message>
+    <message>
+        <source>Workspace in use.</source>
+        <translation>Espacio de trabajo en uso.</translation>
+    </message>
+    <message>
+        <source>Demo workspace: %1</source>
+        <translation>Espacio de demostración: %1</translation>
+    </message>
+    <message>
+        <source>Creating the demo workspace (about two minutes)…</source>
+        <translation>Creando el espacio de demostración (unos dos minutos)…</translation>
+    </message>
+    <message>
+        <source>Pretraining the tiny model: step %1/%2, loss %3</source>
+        <translation>Preentrenando el modelo diminuto: paso %1/%2, pérdida %3</translation>
+    </message>
+    <message>
+        <source>Demo stage: %1</source>
+        <translation>Etapa de la demostración: %1</translation>
+    </message>
+    <message>
+        <source>Demo workspace created in %1 s: %2 records, loss %3 → %4</source>
+        <translation>Espacio de demostración creado en %1 s: %2 registros, pérdida %3 → %4</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,88 @@
+// Compare panel: one prompt (typed, or a dataset row with its reference answer) sent to the
+// base model and to each chosen adapter, streamed side by side by the worker with the same
+// sampling settings and seed; tokens/s under each column; optional word-level diff against the
+// base column.
+#pragma once
+
+#include <QStringList>
+#include <QVector>
+#include <QWidget>
+#include <memory>
+
+#include "widgets/worker_types.h"
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QHBoxLayout;
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTextBrowser;
+class QTimer;
+
+namespace tbui {
+
+class JobQueue;
+
+// Word-level diff: for each word of `other`, true when it is not part of a longest common
+// subsequence with `base` (i.e. inserted or changed).
+QVector<bool> changedWords(const QStringList& base, const QStringList& other);
+// `other` as HTML with changed words highlighted (whitespace split, newlines kept).
+QString diffHtml(const QString& base, const QString& other);
+
+class ComparePanel : public QWidget {
+    Q_OBJECT
+  public:
+    explicit ComparePanel(JobQueue* jobs, QWidget* parent = nullptr);
+
+    QStringList adapters() const;
+    QStringList outputs() const { return texts_; }
+    QString prompt() const;
+    QString reference() const { return reference_; }
+    bool running() const { return running_; }
+
+  public Q_SLOTS:
+    void setModelDir(const QString& dir) { modelDir_ = dir; }
+    void setDataset(std::shared_ptr<const tbui::DatasetBundle> bundle);
+    void addAdapter(const QString& dir);
+    void useDatasetItem(int testIndex);  // index into the test split
+    void run();
+    void stop();
+
+  private:
+    void onChunk(const tbui::GenChunk& c);
+    void onColumnDone(const tbui::GenColumnDone& d);
+    void rebuildColumns();
+    void refreshTexts();
+
+    JobQueue* jobs_;
+    QString modelDir_;
+    std::shared_ptr<const DatasetBundle> bundle_;
+    std::shared_ptr<tb::CancelToken> cancel_;
+    bool running_ = false;
+    bool dirty_ = false;
+    QString reference_;
+    QStringList titles_;
+    QStringList texts_;
+    QPlainTextEdit* prompt_;
+    QSpinBox* itemSpin_;
+    QTextBrowser* referenceView_;
+    QListWidget* adapterList_;
+    QCheckBox* greedy_;
+    QDoubleSpinBox* temperature_;
+    QSpinBox* topK_;
+    QDoubleSpinBox* topP_;
+    QSpinBox* seed_;
+    QSpinBox* maxTokens_;
+    QCheckBox* diff_;
+    QPushButton* runButton_;
+    QPushButton* stopButton_;
+    QHBoxLayout* columnsLayout_;
+    QVector<QTextBrowser*> columnViews_;
+    QVector<QLabel*> columnStats_;
+    QTimer* timer_;
+};
+
+}  // namespace tbui

@@ -1,0 +1,331 @@
+#include "widgets/dataset_panel.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include "widgets/export.h"
+#include "widgets/qcp.h"
+#include "widgets/worker.h"
+
+namespace tbui {
+
+DatasetTableModel::DatasetTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+QString DatasetTableModel::splitName(int split) {
+    switch (split) {
+        case 0:
+            return tr("train");
+        case 1:
+            return tr("validation");
+        case 2:
+            return tr("test");
+    }
+    return {};
+}
+
+void DatasetTableModel::setBundle(std::shared_ptr<const DatasetBundle> bundle) {
+    beginResetModel();
+    bundle_ = std::move(bundle);
+    rows_.clear();
+    if (bundle_) {
+        const auto& ex = bundle_->dataset.examples;
+        rows_.reserve(static_cast<int>(ex.size()));
+        for (size_t i = 0; i < ex.size(); ++i) {
+            Row r;
+            r.instruction = QString::fromStdString(ex[i].instruction);
+            r.context = QString::fromStdString(ex[i].context);
+            r.response = QString::fromStdString(ex[i].response);
+            r.category = QString::fromStdString(ex[i].category);
+            r.split = i < bundle_->split_of_row.size() ? bundle_->split_of_row[i] : 0;
+            r.line = static_cast<int>(ex[i].source_line);
+            rows_.append(std::move(r));
+        }
+    }
+    endResetModel();
+}
+
+int DatasetTableModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : rows_.size();
+}
+
+int DatasetTableModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColCount;
+}
+
+QVariant DatasetTableModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= rows_.size()) return {};
+    const Row& r = rows_[index.row()];
+    if (role == SplitRole) return r.split;
+    if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
+        // The table shows one line per field; the detail view shows the full text.
+        auto oneLine = [role](const QString& s) {
+            if (role == Qt::ToolTipRole) return s.left(2000);
+            QString t = s.left(200);
+            t.replace('\n', ' ');
+            return t;
+        };
+        switch (index.column()) {
+            case ColIndex:
+                return index.row() + 1;
+            case ColSplit:
+                return splitName(r.split);
+            case ColCategory:
+                return r.category;
+            case ColInstruction:
+                return oneLine(r.instruction);
+            case ColContext:
+                return oneLine(r.context);
+            case ColResponse:
+                return oneLine(r.response);
+            case ColLine:
+                return r.line;
+        }
+    }
+    return {};
+}
+
+QVariant DatasetTableModel::headerData(int section, Qt::Orientation o, int role) const {
+    if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    switch (section) {
+        case ColIndex:
+            return tr("#");
+        case ColSplit:
+            return tr("Split");
+        case ColCategory:
+            return tr("Category");
+        case ColInstruction:
+            return tr("Instruction");
+        case ColContext:
+            return tr("Context");
+        case ColResponse:
+            return tr("Response");
+        case ColLine:
+            return tr("Line");
+    }
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void DatasetFilterProxy::setCategory(const QString& category) {
+    anyCategory_ = category.isNull();
+    category_ = category;
+    invalidateRowsFilter();
+}
+
+void DatasetFilterProxy::setSplit(int split) {
+    split_ = split;
+    invalidateRowsFilter();
+}
+
+void DatasetFilterProxy::setSearch(const QString& text) {
+    search_ = text.trimmed();
+    invalidateRowsFilter();
+}
+
+bool DatasetFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex&) const {
+    const auto* m = static_cast<const DatasetTableModel*>(sourceModel());
+    const QModelIndex idx = m->index(sourceRow, 0);
+    if (split_ >= 0 && m->data(idx, DatasetTableModel::SplitRole).toInt() != split_) return false;
+    if (!anyCategory_ &&
+        m->data(m->index(sourceRow, DatasetTableModel::ColCategory)).toString() != category_)
+        return false;
+    if (search_.isEmpty()) return true;
+    const auto& ex = m->bundle()->dataset.examples[sourceRow];
+    for (const std::string* s : {&ex.instruction, &ex.context, &ex.response}) {
+        if (QString::fromStdString(*s).contains(search_, Qt::CaseInsensitive)) return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+    model_ = new DatasetTableModel(this);
+    proxy_ = new DatasetFilterProxy(this);
+    proxy_->setSourceModel(model_);
+    proxy_->setSortRole(Qt::DisplayRole);
+
+    auto* layout = new QVBoxLayout(this);
+    auto* filters = new QHBoxLayout;
+    categoryCombo_ = new QComboBox(this);
+    splitCombo_ = new QComboBox(this);
+    splitCombo_->addItem(tr("All splits"), -1);
+    for (int s = 0; s < 3; ++s) splitCombo_->addItem(DatasetTableModel::splitName(s), s);
+    searchEdit_ = new QLineEdit(this);
+    searchEdit_->setPlaceholderText(tr("Search instruction, context and response…"));
+    searchEdit_->setClearButtonEnabled(true);
+    auto* exportButton = new QPushButton(tr("Export table…"), this);
+    filters->addWidget(new QLabel(tr("Category:"), this));
+    filters->addWidget(categoryCombo_);
+    filters->addWidget(new QLabel(tr("Split:"), this));
+    filters->addWidget(splitCombo_);
+    filters->addWidget(searchEdit_, 1);
+    filters->addWidget(exportButton);
+    layout->addLayout(filters);
+    summary_ = new QLabel(tr("No dataset loaded. Choose a workspace first."), this);
+    layout->addWidget(summary_);
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    table_ = new QTableView(split);
+    table_->setModel(proxy_);
+    table_->setSortingEnabled(true);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->verticalHeader()->setVisible(false);
+    table_->verticalHeader()->setDefaultSectionSize(22);
+    table_->horizontalHeader()->setStretchLastSection(false);
+    table_->setWordWrap(false);
+    auto* tabs = new QTabWidget(split);
+    detail_ = new QTextBrowser(tabs);
+    tabs->addTab(detail_, tr("Row"));
+    lengthPlot_ = new QCustomPlot(tabs);
+    categoryPlot_ = new QCustomPlot(tabs);
+    tabs->addTab(lengthPlot_, tr("Length histogram"));
+    tabs->addTab(categoryPlot_, tr("Categories"));
+    badRows_ = new QListWidget(tabs);
+    tabs->addTab(badRows_, tr("Bad rows"));
+    split->addWidget(table_);
+    split->addWidget(tabs);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    layout->addWidget(split, 1);
+    installChartExportMenu(lengthPlot_, "length-histogram");
+    installChartExportMenu(categoryPlot_, "categories");
+
+    connect(categoryCombo_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        const QVariant v = categoryCombo_->itemData(i);
+        proxy_->setCategory(v.isValid() ? v.toString() : QString());
+    });
+    connect(splitCombo_, &QComboBox::currentIndexChanged, this,
+            [this](int i) { proxy_->setSplit(splitCombo_->itemData(i).toInt()); });
+    connect(searchEdit_, &QLineEdit::textChanged, proxy_, &DatasetFilterProxy::setSearch);
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& cur) { showDetail(cur); });
+    connect(exportButton, &QPushButton::clicked, this,
+            [this] { exportTableInteractive(this, proxy_, "dataset"); });
+    connect(jobs_->worker(), &Worker::datasetLoaded, this, &DatasetPanel::setBundle);
+}
+
+void DatasetPanel::loadFile(const QString& path) {
+    pendingPath_ = path;
+    summary_->setText(tr("Loading %1…").arg(path));
+    DatasetJob job;
+    job.path = path.toStdString();
+    jobs_->submitDataset(job);
+}
+
+void DatasetPanel::setBundle(std::shared_ptr<DatasetBundle> bundle) {
+    model_->setBundle(bundle);
+    const auto& ds = bundle->dataset;
+    categoryCombo_->blockSignals(true);
+    categoryCombo_->clear();
+    categoryCombo_->addItem(tr("All categories"));
+    for (const auto& c : bundle->stats.categories) {
+        const QString q = QString::fromStdString(c);
+        categoryCombo_->addItem(q.isEmpty() ? tr("(none)") : q, q);
+    }
+    categoryCombo_->blockSignals(false);
+    proxy_->setCategory(QString());
+    summary_->setText(tr("%1: %2 rows (train %3, validation %4, test %5), %6 bad rows skipped")
+                          .arg(QString::fromStdString(ds.path))
+                          .arg(ds.examples.size())
+                          .arg(bundle->split.train.size())
+                          .arg(bundle->split.val.size())
+                          .arg(bundle->split.test.size())
+                          .arg(ds.bad_rows.size()));
+    badRows_->clear();
+    for (const auto& b : ds.bad_rows)
+        badRows_->addItem(QString::fromStdString(tb::format_bad_row(ds.path, b)));
+    for (const auto& w : ds.warnings)
+        badRows_->addItem(tr("Warning: %1").arg(QString::fromStdString(w)));
+    table_->resizeColumnToContents(DatasetTableModel::ColIndex);
+    table_->setColumnWidth(DatasetTableModel::ColInstruction, 320);
+    table_->setColumnWidth(DatasetTableModel::ColContext, 200);
+    table_->setColumnWidth(DatasetTableModel::ColResponse, 320);
+    drawCharts();
+    Q_EMIT datasetReady();
+}
+
+void DatasetPanel::showDetail(const QModelIndex& proxyIndex) {
+    if (!proxyIndex.isValid() || !model_->bundle()) return;
+    const int row = proxy_->mapToSource(proxyIndex).row();
+    const auto& ex = model_->bundle()->dataset.examples[row];
+    auto block = [](const QString& title, const std::string& text) {
+        return QString("<h4>%1</h4><p style='white-space:pre-wrap'>%2</p>")
+            .arg(title.toHtmlEscaped(), QString::fromStdString(text).toHtmlEscaped());
+    };
+    QString html = block(tr("Instruction"), ex.instruction);
+    if (!ex.context.empty()) html += block(tr("Context"), ex.context);
+    html += block(tr("Response"), ex.response);
+    html += QString("<p><i>%1</i></p>")
+                .arg(tr("Category: %1 · line %2")
+                         .arg(QString::fromStdString(ex.category))
+                         .arg(ex.source_line)
+                         .toHtmlEscaped());
+    detail_->setHtml(html);
+}
+
+void DatasetPanel::drawCharts() {
+    const auto& stats = model_->bundle()->stats;
+    // Length histogram: total (prompt + response) length of every row, per split stacked.
+    lengthPlot_->clearPlottables();
+    const QColor colors[3] = {QColor(52, 101, 164), QColor(245, 121, 0), QColor(78, 154, 6)};
+    QCPBars* below = nullptr;
+    for (size_t s = 0; s < stats.splits.size() && s < 3; ++s) {
+        const auto& h = stats.splits[s].total_length;
+        auto* bars = new QCPBars(lengthPlot_->xAxis, lengthPlot_->yAxis);
+        bars->setName(DatasetTableModel::splitName(static_cast<int>(s)));
+        bars->setBrush(colors[s]);
+        bars->setPen(Qt::NoPen);
+        bars->setWidth(static_cast<double>(h.bin_width));
+        QVector<double> x, y;
+        for (size_t i = 0; i < h.counts.size(); ++i) {
+            x << (i + 0.5) * h.bin_width;
+            y << static_cast<double>(h.counts[i]);
+        }
+        bars->setData(x, y);
+        if (below) bars->moveAbove(below);
+        below = bars;
+    }
+    lengthPlot_->xAxis->setLabel(
+        tr("prompt + response length (%1)").arg(QString::fromStdString(stats.length_unit)));
+    lengthPlot_->yAxis->setLabel(tr("rows"));
+    lengthPlot_->legend->setVisible(true);
+    lengthPlot_->rescaleAxes();
+    lengthPlot_->yAxis->setRangeLower(0);
+    lengthPlot_->replot();
+
+    categoryPlot_->clearPlottables();
+    auto* bars = new QCPBars(categoryPlot_->xAxis, categoryPlot_->yAxis);
+    bars->setBrush(QColor(52, 101, 164));
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    QVector<double> x, y;
+    int i = 0;
+    for (const auto& [cat, n] : stats.all.categories) {
+        ++i;
+        x << i;
+        y << static_cast<double>(n);
+        ticker->addTick(i, cat.empty() ? tr("(none)") : QString::fromStdString(cat));
+    }
+    bars->setData(x, y);
+    categoryPlot_->xAxis->setTicker(ticker);
+    categoryPlot_->xAxis->setTickLabelRotation(35);
+    categoryPlot_->yAxis->setLabel(tr("rows"));
+    categoryPlot_->rescaleAxes();
+    categoryPlot_->xAxis->setRange(0.3, i + 0.7);
+    categoryPlot_->yAxis->setRangeLower(0);
+    categoryPlot_->replot();
+}
+
+}  // namespace tbui

@@ -1,0 +1,261 @@
+#include "widgets/worker.h"
+
+#include <QElapsedTimer>
+#include <QMetaObject>
+#include <exception>
+
+#include "core/data/stats.h"
+#include "core/infer/generate.h"
+#include "core/infer/llama_model.h"
+#include "core/infer/peft_adapter.h"
+#include "core/tokenizer/stream_decoder.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace tbui {
+
+namespace {
+// Streaming text is coalesced to this interval on the worker side so that the GUI event queue
+// carries ~25 events per second, not one per token.
+constexpr qint64 kChunkIntervalMs = 30;
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+}  // namespace
+
+void registerWorkerMetaTypes() {
+    qRegisterMetaType<tbui::DemoJob>();
+    qRegisterMetaType<tbui::DatasetJob>();
+    qRegisterMetaType<tbui::TrainJob>();
+    qRegisterMetaType<tbui::CompareJob>();
+    qRegisterMetaType<tbui::GenChunk>();
+    qRegisterMetaType<tbui::GenColumnDone>();
+    qRegisterMetaType<std::shared_ptr<tbui::DatasetBundle>>();
+    qRegisterMetaType<tb::demo::DemoProgress>();
+    qRegisterMetaType<tb::demo::DemoResult>();
+    qRegisterMetaType<tb::TrainProgress>();
+    qRegisterMetaType<tb::TrainResult>();
+}
+
+// Every slot body runs inside this guard: a bug in core must reach the user as a message, not
+// take the process down with an exception escaping the event loop. jobDone is always emitted.
+void Worker::guarded(const std::function<void()>& body) {
+    try {
+        body();
+    } catch (const std::exception& e) {
+        Q_EMIT failed(tr("Internal error: %1").arg(QString::fromUtf8(e.what())));
+    } catch (...) {
+        Q_EMIT failed(tr("Internal error (unknown exception)"));
+    }
+    Q_EMIT jobDone();
+}
+
+void Worker::runDemo(tbui::DemoJob job) {
+    guarded([&] {
+        tb::demo::DemoParams p = job.params;
+        p.cancel = job.cancel.get();
+        p.on_progress = [this](const tb::demo::DemoProgress& pr) { Q_EMIT demoProgress(pr); };
+        auto r = tb::demo::create_demo_workspace(p);
+        if (!r.ok()) {
+            Q_EMIT failed(qs(r.error().message));
+        } else {
+            Q_EMIT demoFinished(r.value());
+        }
+    });
+}
+
+void Worker::runDataset(tbui::DatasetJob job) {
+    guarded([&] {
+        job.read.skip_bad_rows = true;
+        auto ds = tb::load_dataset(job.path, job.read);
+        if (!ds.ok()) {
+            Q_EMIT failed(qs(ds.error().message));
+        } else {
+            auto bundle = std::make_shared<DatasetBundle>();
+            bundle->dataset = std::move(ds.value());
+            auto split = tb::split_dataset(bundle->dataset.examples, job.split);
+            if (!split.ok()) {
+                Q_EMIT failed(qs(split.error().message));
+            } else {
+                bundle->split = std::move(split.value());
+                bundle->split_of_row.assign(bundle->dataset.examples.size(), 0);
+                for (size_t i : bundle->split.val) bundle->split_of_row[i] = 1;
+                for (size_t i : bundle->split.test) bundle->split_of_row[i] = 2;
+                bundle->stats = tb::compute_stats(bundle->dataset.examples, bundle->split);
+                Q_EMIT datasetLoaded(bundle);
+            }
+        }
+    });
+}
+
+void Worker::runTraining(tbui::TrainJob job) {
+    guarded([&] {
+        auto r = tb::run_training(
+            job.params, [this](const tb::TrainProgress& p) { Q_EMIT trainProgress(p); },
+            *job.cancel, job.pause.get());
+        if (!r.ok()) {
+            Q_EMIT failed(qs(r.error().message));
+        } else {
+            Q_EMIT trainFinished(r.value());
+        }
+    });
+}
+
+void Worker::runCompare(tbui::CompareJob job) {
+    guarded([&] {
+        auto tok = tb::Tokenizer::load(job.model_dir);
+        if (!tok.ok()) {
+            Q_EMIT failed(qs(tok.error().message));
+            return;
+        }
+        std::shared_ptr<const tb::Tokenizer> tokenizer = tok.value();
+        std::vector<int64_t> ids;
+        if (!tokenizer->chat_template().empty()) {
+            auto enc = tokenizer->encode_chat({{"user", job.prompt}}, true);
+            if (!enc.ok()) {
+                Q_EMIT failed(qs(enc.error().message));
+                return;
+            }
+            ids = enc.value();
+        } else {
+            ids = tokenizer->encode(job.prompt, true);
+        }
+        const int columns = 1 + static_cast<int>(job.adapter_dirs.size());
+        for (int col = 0; col < columns && !job.cancel->cancelled(); ++col) {
+            // A fresh base model per column: adapters are applied in place and must not stack.
+            auto model = tb::load_llama_model(job.model_dir);
+            if (!model.ok()) {
+                Q_EMIT failed(qs(model.error().message));
+                break;
+            }
+            if (col > 0) {
+                tb::Status st = tb::apply_peft_adapter(model.value(), job.adapter_dirs[col - 1]);
+                if (!st.ok()) {
+                    Q_EMIT failed(qs(st.error().message));
+                    continue;
+                }
+            }
+            tb::StreamDecoder decoder(tokenizer, true);
+            std::string buffered;
+            QElapsedTimer since_emit;
+            since_emit.start();
+            tb::GenerateParams gp;
+            gp.max_new_tokens = job.max_new_tokens;
+            gp.sampling = job.sampling;
+            gp.eos_token_ids = {tokenizer->eos_id()};
+            gp.pad_token_id = tokenizer->pad_id() >= 0 ? tokenizer->pad_id() : tokenizer->eos_id();
+            gp.cancel = job.cancel.get();
+            gp.on_token = [&](int64_t, int64_t token) {
+                buffered += decoder.push(token);
+                if (!buffered.empty() && since_emit.elapsed() >= kChunkIntervalMs) {
+                    Q_EMIT genChunk(GenChunk{col, QString::fromStdString(buffered)});
+                    buffered.clear();
+                    since_emit.restart();
+                }
+            };
+            auto gen = tb::generate(model.value(), {ids}, gp);
+            buffered += decoder.flush();
+            if (!buffered.empty()) Q_EMIT genChunk(GenChunk{col, QString::fromStdString(buffered)});
+            if (!gen.ok()) {
+                Q_EMIT failed(qs(gen.error().message));
+                break;
+            }
+            GenColumnDone done;
+            done.column = col;
+            done.tokens = gen.value().generated_tokens;
+            done.seconds = gen.value().total_seconds;
+            done.finish_reason =
+                qs(gen.value().finish_reason.empty() ? std::string()
+                                                     : gen.value().finish_reason.front());
+            Q_EMIT genColumnDone(done);
+        }
+        Q_EMIT compareFinished();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+JobQueue::JobQueue(QObject* parent) : QObject(parent) {
+    registerWorkerMetaTypes();
+    worker_ = new Worker;
+    worker_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(worker_, &Worker::jobDone, this, [this] {
+        current_.clear();
+        currentKind_ = JobKind::None;
+        startNext();
+    });
+    thread_.setObjectName("tunebench-worker");
+    thread_.start();
+}
+
+JobQueue::~JobQueue() { shutdown(); }
+
+void JobQueue::shutdown() {
+    pending_.clear();
+    if (thread_.isRunning()) {
+        thread_.quit();
+        thread_.wait();
+    }
+}
+
+QStringList JobQueue::pending() const {
+    QStringList names;
+    for (const auto& p : pending_) names << p.name;
+    return names;
+}
+
+void JobQueue::clearPending() {
+    pending_.clear();
+    Q_EMIT queueChanged();
+}
+
+void JobQueue::enqueue(const QString& name, JobKind kind, std::function<void()> start) {
+    pending_.push_back(Pending{name, kind, std::move(start)});
+    if (current_.isEmpty()) {
+        startNext();
+    } else {
+        Q_EMIT queueChanged();
+    }
+}
+
+void JobQueue::startNext() {
+    if (pending_.empty()) {
+        Q_EMIT queueChanged();
+        return;
+    }
+    auto next = std::move(pending_.front());
+    pending_.pop_front();
+    current_ = next.name;
+    currentKind_ = next.kind;
+    next.start();
+    Q_EMIT queueChanged();
+}
+
+void JobQueue::submitDemo(const DemoJob& job) {
+    enqueue(tr("Create demo workspace"), JobKind::Demo, [this, job] {
+        QMetaObject::invokeMethod(worker_, "runDemo", Qt::QueuedConnection,
+                                  Q_ARG(tbui::DemoJob, job));
+    });
+}
+
+void JobQueue::submitDataset(const DatasetJob& job) {
+    enqueue(tr("Load dataset"), JobKind::Dataset, [this, job] {
+        QMetaObject::invokeMethod(worker_, "runDataset", Qt::QueuedConnection,
+                                  Q_ARG(tbui::DatasetJob, job));
+    });
+}
+
+void JobQueue::submitTraining(const TrainJob& job) {
+    enqueue(tr("Training"), JobKind::Training, [this, job] {
+        QMetaObject::invokeMethod(worker_, "runTraining", Qt::QueuedConnection,
+                                  Q_ARG(tbui::TrainJob, job));
+    });
+}
+
+void JobQueue::submitCompare(const CompareJob& job) {
+    enqueue(tr("Compare generations"), JobKind::Compare, [this, job] {
+        QMetaObject::invokeMethod(worker_, "runCompare", Qt::QueuedConnection,
+                                  Q_ARG(tbui::CompareJob, job));
+    });
+}
+
+}  // namespace tbui

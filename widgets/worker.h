@@ -1,0 +1,95 @@
+// Background worker: a thin QObject adapter that runs core jobs on its own QThread.
+//
+// Why this shape: core functions are blocking, callback-driven and Qt-free. The worker turns
+// their callbacks into queued signals carrying plain structs, so the GUI thread never blocks
+// and never touches a tensor. Cancellation and pause go through tb::CancelToken /
+// tb::PauseToken owned by the caller (shared_ptr in the job struct): a queued "cancel" slot
+// would only run after the job it should stop. JobQueue (GUI thread) runs one job at a time
+// and exposes the names of the pending ones for the status bar.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QThread>
+#include <deque>
+#include <functional>
+
+#include "widgets/worker_types.h"
+
+namespace tbui {
+
+class Worker : public QObject {
+    Q_OBJECT
+  public:
+    using QObject::QObject;
+
+  public Q_SLOTS:
+    void runDemo(tbui::DemoJob job);
+    void runDataset(tbui::DatasetJob job);
+    void runTraining(tbui::TrainJob job);
+    void runCompare(tbui::CompareJob job);
+
+  private:
+    void guarded(const std::function<void()>& body);
+
+  Q_SIGNALS:
+    void demoProgress(tb::demo::DemoProgress p);
+    void demoFinished(tb::demo::DemoResult r);
+    void datasetLoaded(std::shared_ptr<tbui::DatasetBundle> bundle);
+    void trainProgress(tb::TrainProgress p);
+    void trainFinished(tb::TrainResult r);
+    void genChunk(tbui::GenChunk c);
+    void genColumnDone(tbui::GenColumnDone d);
+    void compareFinished();
+    void failed(QString message);
+    // Emitted after every job, success or not (JobQueue starts the next one).
+    void jobDone();
+};
+
+enum class JobKind { None, Demo, Dataset, Training, Compare };
+
+// Owns the worker thread; GUI-thread side of the queue.
+class JobQueue : public QObject {
+    Q_OBJECT
+  public:
+    explicit JobQueue(QObject* parent = nullptr);
+    ~JobQueue() override;
+
+    Worker* worker() const { return worker_; }
+
+    void submitDemo(const DemoJob& job);
+    void submitDataset(const DatasetJob& job);
+    void submitTraining(const TrainJob& job);
+    void submitCompare(const CompareJob& job);
+
+    bool busy() const { return !current_.isEmpty(); }
+    QString current() const { return current_; }
+    JobKind currentKind() const { return currentKind_; }
+    QStringList pending() const;
+    // Drops jobs that have not started yet.
+    void clearPending();
+    // Blocks until the running job has returned (used only when the window closes, after the
+    // caller cancelled it), then stops the thread.
+    void shutdown();
+
+  Q_SIGNALS:
+    void queueChanged();  // current job or pending list changed
+
+  private:
+    struct Pending {
+        QString name;
+        JobKind kind;
+        std::function<void()> start;
+    };
+    void enqueue(const QString& name, JobKind kind, std::function<void()> start);
+    void startNext();
+
+    QThread thread_;
+    Worker* worker_ = nullptr;
+    QString current_;
+    JobKind currentKind_ = JobKind::None;
+    std::deque<Pending> pending_;
+};
+
+}  // namespace tbui

@@ -1,0 +1,88 @@
+// Plain structs the worker's queued slots and signals carry (see worker.h), with their
+// metatype declarations. Kept apart from worker.h so that every panel header naming one of
+// these types in a slot sees Q_DECLARE_METATYPE before moc's code instantiates it.
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/common/cancel_token.h"
+#include "core/data/dataset_reader.h"
+#include "core/data/split.h"
+#include "core/data/stats.h"
+#include "core/demo/demo_workspace.h"
+#include "core/infer/sampler.h"
+#include "core/train/trainer.h"
+
+namespace tbui {
+
+// ---- job parameter structs (plain data; tokens are shared with the caller) ----
+
+struct DemoJob {
+    tb::demo::DemoParams params;  // on_progress/cancel are filled in by the worker
+    std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
+};
+
+struct DatasetJob {
+    std::string path;
+    tb::ReadOptions read;  // skip_bad_rows is forced on: the browser lists bad rows
+    tb::SplitOptions split;
+};
+
+// Everything the dataset browser shows, computed off the GUI thread.
+struct DatasetBundle {
+    tb::Dataset dataset;
+    tb::DatasetSplit split;
+    std::vector<int> split_of_row;  // 0 train, 1 val, 2 test, per example
+    tb::DatasetStats stats;
+};
+
+struct TrainJob {
+    tb::TrainParams params;
+    std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
+    std::shared_ptr<tb::PauseToken> pause = std::make_shared<tb::PauseToken>();
+};
+
+// One prompt sent to the base model and to every adapter, one after the other, with the same
+// sampling settings and seed (each column restarts the sampler from `sampling.seed`).
+struct CompareJob {
+    std::string model_dir;
+    std::vector<std::string> adapter_dirs;  // column 0 is the base model, then these
+    std::string prompt;                     // user message (chat template applied if any)
+    int64_t max_new_tokens = 128;
+    tb::SamplingParams sampling;
+    std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
+};
+
+// ---- progress / result structs carried by queued signals ----
+
+struct GenChunk {
+    int column = 0;
+    QString text;  // new text since the previous chunk of this column
+};
+
+struct GenColumnDone {
+    int column = 0;
+    int64_t tokens = 0;
+    double seconds = 0.0;  // decode time including prefill
+    QString finish_reason;
+};
+
+void registerWorkerMetaTypes();
+
+}  // namespace tbui
+
+Q_DECLARE_METATYPE(tbui::DemoJob)
+Q_DECLARE_METATYPE(tbui::DatasetJob)
+Q_DECLARE_METATYPE(tbui::TrainJob)
+Q_DECLARE_METATYPE(tbui::CompareJob)
+Q_DECLARE_METATYPE(tbui::GenChunk)
+Q_DECLARE_METATYPE(tbui::GenColumnDone)
+Q_DECLARE_METATYPE(std::shared_ptr<tbui::DatasetBundle>)
+Q_DECLARE_METATYPE(tb::demo::DemoProgress)
+Q_DECLARE_METATYPE(tb::demo::DemoResult)
+Q_DECLARE_METATYPE(tb::TrainProgress)
+Q_DECLARE_METATYPE(tb::TrainResult)
