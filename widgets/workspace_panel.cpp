@@ -103,9 +103,15 @@ WorkspacePanel::WorkspacePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent
     auto* modelBrowse = new QPushButton(tr("Browse…"), pathsBox);
     auto* dataBrowse = new QPushButton(tr("Browse…"), pathsBox);
     auto* dirBrowse = new QPushButton(tr("Browse…"), pathsBox);
-    form->addRow(tr("&Model folder:"), pathRow(modelEdit_, modelBrowse));
-    form->addRow(tr("&Dataset file:"), pathRow(dataEdit_, dataBrowse));
-    form->addRow(tr("&Workspace folder:"), pathRow(dirEdit_, dirBrowse));
+    // Labels with a buddy so that the &-mnemonic works (and is not shown literally).
+    auto addPathRow = [&](const QString& text, QLineEdit* edit, QPushButton* browse) {
+        auto* label = new QLabel(text, pathsBox);
+        label->setBuddy(edit);
+        form->addRow(label, pathRow(edit, browse));
+    };
+    addPathRow(tr("&Model folder:"), modelEdit_, modelBrowse);
+    addPathRow(tr("&Dataset file:"), dataEdit_, dataBrowse);
+    addPathRow(tr("&Workspace folder:"), dirEdit_, dirBrowse);
     auto* applyButton = new QPushButton(tr("&Use this workspace"), pathsBox);
     form->addRow(QString(), applyButton);
     statusLabel_ = new QLabel(pathsBox);

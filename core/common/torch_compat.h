@@ -26,8 +26,12 @@ namespace tb::compat {
 inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const at::Tensor& additive_mask, double scale, bool use_fused) {
 #if TB_TORCH_AT_LEAST(2, 1)
-    if (use_fused)
-        return at::scaled_dot_product_attention(q, k, v, additive_mask, 0.0, false, scale);
+    if (use_fused) {
+        // An undefined tensor is not "no mask" to SDPA: pass an empty optional instead.
+        std::optional<at::Tensor> mask;
+        if (additive_mask.defined()) mask = additive_mask;
+        return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false, scale);
+    }
 #endif
     (void)use_fused;
     // Eager path, written as HF's eager attention so fp32 numbers match it step by step:

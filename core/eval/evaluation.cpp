@@ -17,6 +17,10 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/batching.h"
 
+#ifdef TB_HAVE_BERTSCORE
+#include "core/bertscore/bertscore.h"
+#endif
+
 namespace tb::eval {
 
 namespace fs = std::filesystem;
@@ -106,10 +110,21 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     const AppConfig& cfg = params.config;
     TB_ASSIGN_OR_RETURN(Selection sel,
                         parse_metrics(params.metrics.empty() ? cfg.eval.metrics : params.metrics));
+#ifndef TB_HAVE_BERTSCORE
     if (sel.bertscore)
         return make_error("metrics",
                           "bertscore is not available in this build (the BERTScore "
-                          "module core/metrics/bertscore.h is not part of it)");
+                          "module core/bertscore was not built in this tree)");
+#endif
+    std::string bert_dir;
+    if (sel.bertscore) {
+        bert_dir = resolve_path(cfg, params.bertscore_model.empty() ? cfg.eval.bertscore_model
+                                                                    : params.bertscore_model);
+        if (!fs::exists(fs::path(bert_dir) / "config.json"))
+            return make_error("bertscore_model", "'" + bert_dir +
+                                                     "' is not a local encoder folder (no "
+                                                     "config.json); pass --bertscore-model DIR");
+    }
     if (params.models.empty()) return make_error("models", "no model given");
     {
         std::set<std::string> seen;
@@ -315,6 +330,19 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
                 ms.additive[m.name] = std::move(m.additive);
             }
         }
+#ifdef TB_HAVE_BERTSCORE
+        if (sel.bertscore) {
+            bertscore::BertScoreOptions bo;
+            bo.model_dir = bert_dir;
+            bo.device = device.str();
+            TB_ASSIGN_OR_RETURN(bertscore::BertScoreResult br,
+                                bertscore::bert_score(preds, refs, bo));
+            for (size_t i = 0; i < items.size(); ++i)
+                item_rows.push_back(
+                    {result.eval_id, label, "bertscore_f1", std::to_string(items[i]), br.f1[i]});
+            ms.additive["bertscore_f1"] = metrics::mean_metric(br.f1);
+        }
+#endif
         if (sel.ppl) {
             const PerplexityResult& pr = ppl.at(label);
             for (size_t i = 0; i < items.size(); ++i)
@@ -327,7 +355,8 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     }
     TB_TRY_STATUS(db->add_metric_items(item_rows));
 
-    for (const char* name : {"bleu", "rouge1", "rouge2", "rougeL", "rougeLsum", "ppl"})
+    for (const char* name :
+         {"bleu", "rouge1", "rouge2", "rougeL", "rougeLsum", "bertscore_f1", "ppl"})
         if (scores.begin()->second.additive.count(name)) result.metrics.push_back(name);
 
     const bool has_base =

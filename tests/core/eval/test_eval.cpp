@@ -333,7 +333,9 @@ TEST(Evaluation, RejectsBadRequests) {
     r = tb::eval::run_evaluation(p);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("meteor"), std::string::npos);
+    // BERTScore without a local encoder folder (or without the module): a clear error.
     p.metrics = {"bertscore"};
+    p.bertscore_model = work + "/no-encoder";
     r = tb::eval::run_evaluation(p);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("bertscore"), std::string::npos);

@@ -25,8 +25,9 @@ const at::Device kDevice(at::kCPU);
 #endif
 constexpr double kFp32Tolerance = 1e-4;
 // bf16 end-to-end vs HF's own bf16 run on the same GPU; measured max |diff| is printed by
-// the test (see README "Numbers"), the bound keeps ~2x headroom over the worst case seen.
-constexpr double kBf16Tolerance = 0.125;
+// the test; on an H200 (torch 2.11) the worst case was 0.031 (tied_llama3_headdim), the
+// bound keeps 2x headroom.
+constexpr double kBf16Tolerance = 0.0625;
 
 std::vector<std::string> cases() {
     std::vector<std::string> out;
