@@ -11,6 +11,18 @@
         <source>Tab to show first.</source>
         <translation>Tab to show first.</translation>
     </message>
+    <message>
+        <source>Model folder.</source>
+        <translation>Model folder.</translation>
+    </message>
+    <message>
+        <source>Dataset file.</source>
+        <translation>Dataset file.</translation>
+    </message>
+    <message>
+        <source>Workspace folder.</source>
+        <translation>Workspace folder.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::AboutPanel</name>

@@ -11,6 +11,18 @@
         <source>Tab to show first.</source>
         <translation>Pestaña que se muestra primero.</translation>
     </message>
+    <message>
+        <source>Model folder.</source>
+        <translation>Carpeta del modelo.</translation>
+    </message>
+    <message>
+        <source>Dataset file.</source>
+        <translation>Archivo de datos.</translation>
+    </message>
+    <message>
+        <source>Workspace folder.</source>
+        <translation>Carpeta del espacio de trabajo.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::AboutPanel</name>

@@ -159,6 +159,7 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     auto* layout = new QVBoxLayout(this);
     auto* filters = new QHBoxLayout;
     categoryCombo_ = new QComboBox(this);
+    categoryCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     splitCombo_ = new QComboBox(this);
     splitCombo_->addItem(tr("All splits"), -1);
     for (int s = 0; s < 3; ++s) splitCombo_->addItem(DatasetTableModel::splitName(s), s);
@@ -180,6 +181,7 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     table_ = new QTableView(split);
     table_->setModel(proxy_);
     table_->setSortingEnabled(true);
+    table_->sortByColumn(DatasetTableModel::ColIndex, Qt::AscendingOrder);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->verticalHeader()->setVisible(false);

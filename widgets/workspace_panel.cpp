@@ -181,10 +181,16 @@ QString WorkspacePanel::demoDir() {
 }
 
 Workspace WorkspacePanel::current() const {
+    // Absolute paths: the run config resolves relative paths against its own folder, not the
+    // working directory the window was started from.
+    auto absolute = [](const QString& p) {
+        const QString t = p.trimmed();
+        return t.isEmpty() ? t : QFileInfo(t).absoluteFilePath();
+    };
     Workspace w;
-    w.dir = dirEdit_->text().trimmed();
-    w.modelDir = modelEdit_->text().trimmed();
-    w.dataPath = dataEdit_->text().trimmed();
+    w.dir = absolute(dirEdit_->text());
+    w.modelDir = absolute(modelEdit_->text());
+    w.dataPath = absolute(dataEdit_->text());
     w.demo = !w.dir.isEmpty() && QDir(w.dir) == QDir(demoDir());
     return w;
 }

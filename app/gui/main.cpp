@@ -1,5 +1,6 @@
 // tunebench: the workbench window.
-//   tunebench [--demo] [--tab N] [--screenshot FILE [--screenshot-delay MS]]
+//   tunebench [--demo | --model DIR --data FILE --workspace DIR] [--tab N]
+//             [--screenshot FILE [--screenshot-delay MS]]
 // --demo opens (creating if needed) the embedded demo workspace; --screenshot grabs the window
 // after it is shown and exits (used to check the layout headlessly under Xvfb/offscreen).
 #include <QApplication>
@@ -38,12 +39,20 @@ int main(int argc, char** argv) {
     shot.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption delay("screenshot-delay", "", "MS", "1500");
     delay.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({demo, tab, shot, delay});
+    QCommandLineOption model("model", QApplication::translate("main", "Model folder."), "DIR");
+    QCommandLineOption data("data", QApplication::translate("main", "Dataset file."), "FILE");
+    QCommandLineOption workspace("workspace", QApplication::translate("main", "Workspace folder."),
+                                 "DIR");
+    parser.addOptions({demo, tab, shot, delay, model, data, workspace});
     parser.process(app);
 
     tbui::MainWindow w;
     if (parser.isSet(tab)) w.tabs()->setCurrentIndex(parser.value(tab).toInt());
     w.show();
+    if (parser.isSet(model) && parser.isSet(data) && parser.isSet(workspace)) {
+        w.workspacePanel()->setWorkspace(
+            {parser.value(workspace), parser.value(model), parser.value(data), false});
+    }
     if (parser.isSet(demo))
         QTimer::singleShot(0, w.workspacePanel(), &tbui::WorkspacePanel::openDemo);
     if (parser.isSet(shot)) {

@@ -1,13 +1,12 @@
 // Dataset browser models over the real Dolly sample (loaded through the worker): every row,
 // split/category/search filters agree with the core's split and statistics; bad rows listed.
-#include "widgets/qcp.h"
-
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include "widgets/dataset_panel.h"
+#include "widgets/qcp.h"
 #include "widgets/worker.h"
 
 class TestDataset : public QObject {

@@ -1,6 +1,4 @@
 // Every chart format is a real file of that format; tables round-trip through CSV/JSON/MD.
-#include "widgets/qcp.h"
-
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,6 +10,7 @@
 #include <QtTest>
 
 #include "widgets/export.h"
+#include "widgets/qcp.h"
 
 class TestExport : public QObject {
     Q_OBJECT
@@ -40,12 +39,16 @@ class TestExport : public QObject {
     void cleanupTestCase() { delete plot_; }
 
     void png() {
-        QCOMPARE(tbui::exportChartByExtension(plot_, dir_.filePath("c.png")), QString());
+        QCOMPARE(tbui::exportChart(plot_, dir_.filePath("c.png"), tbui::ChartFormat::Png, 500, 300),
+                 QString());
         const QByteArray b = read("c.png");
         QVERIFY(b.startsWith("\x89PNG\r\n\x1a\n"));
         QImage img(dir_.filePath("c.png"));
         QVERIFY(!img.isNull());
         QCOMPARE(img.width(), 1000);  // 500 px at scale 2 (high-DPI)
+        // By extension: the widget size, at least 640 px wide.
+        QCOMPARE(tbui::exportChartByExtension(plot_, dir_.filePath("d.png")), QString());
+        QVERIFY(QImage(dir_.filePath("d.png")).width() >= 1280);
     }
 
     void pdf() {
@@ -59,15 +62,21 @@ class TestExport : public QObject {
         QCOMPARE(tbui::exportChartByExtension(plot_, dir_.filePath("c.svg")), QString());
         const QByteArray b = read("c.svg");
         QXmlStreamReader xml(b);
-        bool sawSvg = false, sawPath = false;
+        bool sawSvg = false, sawPath = false, sawLabel = false;
         while (!xml.atEnd()) {
             xml.readNext();
-            if (xml.isStartElement() && xml.name() == QLatin1String("svg")) sawSvg = true;
-            if (xml.isStartElement() && xml.name() == QLatin1String("path")) sawPath = true;
+            if (!xml.isStartElement()) continue;
+            if (xml.name() == QLatin1String("svg")) sawSvg = true;
+            // QSvgGenerator writes the graph and the axes as <polyline>/<path> elements.
+            if (xml.name() == QLatin1String("path") || xml.name() == QLatin1String("polyline"))
+                sawPath = true;
+            if (xml.name() == QLatin1String("text") && xml.readElementText().contains("step"))
+                sawLabel = true;
         }
         QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
         QVERIFY(sawSvg);
         QVERIFY(sawPath);
+        QVERIFY(sawLabel);  // the axis label is real text, not pixels
         QSvgRenderer r(b);
         QVERIFY(r.isValid());
     }

@@ -1,11 +1,10 @@
 // Curves behind the training charts: raw/smoothed loss, eval points, duplicates ignored; the
 // panel draws on its timer; earlier-run overlay parsing.
-#include "widgets/qcp.h"
-
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "widgets/qcp.h"
 #include "widgets/training_panel.h"
 #include "widgets/worker.h"
 

@@ -2,6 +2,8 @@
 // sample: the study's output layout, cancel + resume reproduces the uninterrupted losses bit
 // for bit (CPU), changed settings are refused, interrupted or corrupted checkpoints fall back
 // to the previous usable one.
+#include <thread>
+
 #include "core/train/run_checkpoint.h"
 #include "resume_fixture.h"
 
@@ -75,6 +77,36 @@ TEST_F(Resume, CancelThenResumeIsBitExact) {
     }
     EXPECT_EQ(seen.size(), 8u);
     for (auto& [s, n] : seen) EXPECT_EQ(n, 1) << "step " << s;
+}
+
+TEST_F(Resume, PauseHoldsBetweenStepsWithoutChangingTheRun) {
+    tb::PauseToken pause;
+    tb::CancelToken cancel;
+    std::map<int64_t, double> losses;
+    bool saw_paused = false;
+    std::thread resumer;
+    auto cb = [&](const tb::TrainProgress& p) {
+        if (p.phase == tb::TrainPhase::Paused) saw_paused = true;
+        if (p.phase != tb::TrainPhase::Training) return;
+        losses[p.step] = p.loss;
+        if (p.step == 2) {
+            pause.pause();
+            resumer = std::thread([&] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                // Still at step 2 while paused.
+                EXPECT_EQ(losses.rbegin()->first, 2);
+                pause.resume();
+            });
+        }
+    };
+    auto r = tb::run_training(tbtest::tiny_params(model_dir_, tbtest::scratch("resume_pause")), cb,
+                              cancel, &pause);
+    if (resumer.joinable()) resumer.join();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(saw_paused);
+    EXPECT_EQ(losses, ref_);
+    // Paused time is not training time.
+    EXPECT_LT(r.value().train_seconds, r.value().total_seconds - 0.25);
 }
 
 TEST_F(Resume, ChangedSettingsAreRefused) {

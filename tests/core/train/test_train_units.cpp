@@ -270,6 +270,7 @@ TEST(GradAccumulation, TwoMicroBatchesOfTwoEqualOneBatchOfFour) {
     auto ps = tb::lora_parameters(m);
     // B non-zero so that every gradient path is active.
     {
+        at::manual_seed(12);
         torch::NoGradGuard ng;
         for (auto& p : ps)
             if (p.name.find("lora_B") != std::string::npos) p.tensor.normal_(0, 0.05);
@@ -312,6 +313,7 @@ TEST(GradientCheckpointing, BitIdenticalGradsWithDropoutAndDora) {
         ASSERT_TRUE(tb::inject_lora(m, s, 4).ok());
         auto ps = tb::lora_parameters(m);
         {
+            at::manual_seed(13);
             torch::NoGradGuard ng;
             for (auto& p : ps)
                 if (p.name.find("lora_B") != std::string::npos) p.tensor.normal_(0, 0.05);
