@@ -13,7 +13,7 @@ ws="${TUNEBENCH_DEMO_DIR:-$root/demo-workspace}"
 [ -d "$ws/model" ] || "$cli" demo init --dir "$ws"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$gui" ] && [ -z "${TUNEBENCH_HEADLESS:-}" ]; then
-  exec "$gui" --workspace "$ws"
+  exec "$gui" --workspace "$ws" --model "$ws/model" --data "$ws/data/dolly-demo.jsonl"
 fi
 
 echo "== dataset"

@@ -1,6 +1,29 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
+<context>
+    <name>QObject</name>
+    <message>
+        <source>No store is open.</source>
+        <translation>No store is open.</translation>
+    </message>
+    <message>
+        <source>Enter the rater&apos;s name first.</source>
+        <translation>Enter the rater&apos;s name first.</translation>
+    </message>
+    <message>
+        <source>Evaluation %1 has outputs of %2 model(s); rating needs at least two.</source>
+        <translation>Evaluation %1 has outputs of %2 model(s); rating needs at least two.</translation>
+    </message>
+    <message>
+        <source>No item of evaluation %1 has outputs of every model.</source>
+        <translation>No item of evaluation %1 has outputs of every model.</translation>
+    </message>
+    <message>
+        <source>Scores are 1 to 5.</source>
+        <translation>Scores are 1 to 5.</translation>
+    </message>
+</context>
 <context>
     <name>main</name>
     <message>
@@ -314,16 +337,16 @@
         <translation>could not write %1</translation>
     </message>
     <message>
-        <source>unknown chart format '%1' (use .png, .pdf or .svg)</source>
-        <translation>unknown chart format '%1' (use .png, .pdf or .svg)</translation>
+        <source>unknown chart format &apos;%1&apos; (use .png, .pdf or .svg)</source>
+        <translation>unknown chart format &apos;%1&apos; (use .png, .pdf or .svg)</translation>
     </message>
     <message>
         <source>could not open %1</source>
         <translation>could not open %1</translation>
     </message>
     <message>
-        <source>unknown table format '%1' (use .csv, .json or .md)</source>
-        <translation>unknown table format '%1' (use .csv, .json or .md)</translation>
+        <source>unknown table format &apos;%1&apos; (use .csv, .json or .md)</source>
+        <translation>unknown table format &apos;%1&apos; (use .csv, .json or .md)</translation>
     </message>
     <message>
         <source>Export chart</source>
@@ -405,8 +428,8 @@
         <translation>The configuration is valid.</translation>
     </message>
     <message>
-        <source>No estimate: the model folder's config.json is not readable (%1).</source>
-        <translation>No estimate: the model folder's config.json is not readable (%1).</translation>
+        <source>No estimate: the model folder&apos;s config.json is not readable (%1).</source>
+        <translation>No estimate: the model folder&apos;s config.json is not readable (%1).</translation>
     </message>
     <message>
         <source>Base parameters: %1 M; LoRA parameters: %2 M&lt;br&gt;Memory (rough): %3 GiB = weights %4 + LoRA training state %5 + activations %6</source>
@@ -562,6 +585,173 @@
         <source>Stopping the running job before closing…</source>
         <translation>Stopping the running job before closing…</translation>
     </message>
+    <message>
+        <source>H&amp;uman evaluation</source>
+        <translation>H&amp;uman evaluation</translation>
+    </message>
+    <message>
+        <source>&amp;Results</source>
+        <translation>&amp;Results</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RatingPanel</name>
+    <message>
+        <source>Relevance</source>
+        <translation>Relevance</translation>
+    </message>
+    <message>
+        <source>Coherence</source>
+        <translation>Coherence</translation>
+    </message>
+    <message>
+        <source>Fluency</source>
+        <translation>Fluency</translation>
+    </message>
+    <message>
+        <source>Completeness</source>
+        <translation>Completeness</translation>
+    </message>
+    <message>
+        <source>No store open: choose a workspace.</source>
+        <translation>No store open: choose a workspace.</translation>
+    </message>
+    <message>
+        <source>Evaluation whose generations are rated</source>
+        <translation>Evaluation whose generations are rated</translation>
+    </message>
+    <message>
+        <source>Rater name</source>
+        <translation>Rater name</translation>
+    </message>
+    <message>
+        <source>Seed of the item sample and of the blind order</source>
+        <translation>Seed of the item sample and of the blind order</translation>
+    </message>
+    <message>
+        <source>Number of test items to rate</source>
+        <translation>Number of test items to rate</translation>
+    </message>
+    <message>
+        <source>Blind (A/B)</source>
+        <translation>Blind (A/B)</translation>
+    </message>
+    <message>
+        <source>Show model names</source>
+        <translation>Show model names</translation>
+    </message>
+    <message>
+        <source>&amp;Start rating</source>
+        <translation>&amp;Start rating</translation>
+    </message>
+    <message>
+        <source>Evaluation:</source>
+        <translation>Evaluation:</translation>
+    </message>
+    <message>
+        <source>Rater:</source>
+        <translation>Rater:</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>Seed:</translation>
+    </message>
+    <message>
+        <source>Items:</source>
+        <translation>Items:</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>&amp;Previous</translation>
+    </message>
+    <message>
+        <source>&amp;Next</source>
+        <translation>&amp;Next</translation>
+    </message>
+    <message>
+        <source>Mean score (95% CI)</source>
+        <translation>Mean score (95% CI)</translation>
+    </message>
+    <message>
+        <source>No store in %1 yet: run an evaluation first.</source>
+        <translation>No store in %1 yet: run an evaluation first.</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>Store: %1</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>#%1 %2</translation>
+    </message>
+    <message>
+        <source>Store: %1 (no generations yet: run `tunebench-cli evaluate`)</source>
+        <translation>Store: %1 (no generations yet: run `tunebench-cli evaluate`)</translation>
+    </message>
+    <message>
+        <source>No evaluation with generations selected.</source>
+        <translation>No evaluation with generations selected.</translation>
+    </message>
+    <message>
+        <source>Prompt (%1, %2):
+
+%3</source>
+        <translation>Prompt (%1, %2):
+
+%3</translation>
+    </message>
+    <message>
+        <source>Reference:
+
+%1</source>
+        <translation>Reference:
+
+%1</translation>
+    </message>
+    <message>
+        <source>Output %1</source>
+        <translation>Output %1</translation>
+    </message>
+    <message>
+        <source>–</source>
+        <translation>–</translation>
+    </message>
+    <message>
+        <source>Keys 1-5 set the score, Tab moves on, Enter saves and goes to the next item</source>
+        <translation>Keys 1-5 set the score, Tab moves on, Enter saves and goes to the next item</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>Notes</translation>
+    </message>
+    <message>
+        <source>Not started</source>
+        <translation>Not started</translation>
+    </message>
+    <message>
+        <source>Item %1 of %2 · %3 / %4 rated</source>
+        <translation>Item %1 of %2 · %3 / %4 rated</translation>
+    </message>
+    <message>
+        <source>%1 %2</source>
+        <translation>%1 %2</translation>
+    </message>
+    <message>
+        <source>%1 undefined</source>
+        <translation>%1 undefined</translation>
+    </message>
+    <message>
+        <source>Krippendorff&apos;s alpha (interval, %1 raters): %2</source>
+        <translation>Krippendorff&apos;s alpha (interval, %1 raters): %2</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <source>Inter-rater agreement needs ratings from at least two raters.</source>
+        <translation>Inter-rater agreement needs ratings from at least two raters.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::RecentWorkspacesModel</name>
@@ -574,6 +764,108 @@
 Dataset: %2</source>
         <translation>Model: %1
 Dataset: %2</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ResultsPanel</name>
+    <message>
+        <source>No store open: choose a workspace.</source>
+        <translation>No store open: choose a workspace.</translation>
+    </message>
+    <message>
+        <source>Export ta&amp;ble…</source>
+        <translation>Export ta&amp;ble…</translation>
+    </message>
+    <message>
+        <source>Ex&amp;port chart…</source>
+        <translation>Ex&amp;port chart…</translation>
+    </message>
+    <message>
+        <source>Evaluation:</source>
+        <translation>Evaluation:</translation>
+    </message>
+    <message>
+        <source>Chart metric:</source>
+        <translation>Chart metric:</translation>
+    </message>
+    <message>
+        <source>No store is open.</source>
+        <translation>No store is open.</translation>
+    </message>
+    <message>
+        <source>%1
+
+Run an evaluation to see results here, for example:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+then choose the workspace again (or reopen this tab).</source>
+        <translation>%1
+
+Run an evaluation to see results here, for example:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+then choose the workspace again (or reopen this tab).</translation>
+    </message>
+    <message>
+        <source>No store in %1 yet.</source>
+        <translation>No store in %1 yet.</translation>
+    </message>
+    <message>
+        <source>The workspace has no store yet.</source>
+        <translation>The workspace has no store yet.</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>Store: %1</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>#%1 %2</translation>
+    </message>
+    <message>
+        <source>The store has no evaluation results yet.</source>
+        <translation>The store has no evaluation results yet.</translation>
+    </message>
+    <message>
+        <source>Evaluation %1 has no metric results.</source>
+        <translation>Evaluation %1 has no metric results.</translation>
+    </message>
+    <message>
+        <source>%1 by category (95% CI)</source>
+        <translation>%1 by category (95% CI)</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ResultsTableModel</name>
+    <message>
+        <source>Metric</source>
+        <translation>Metric</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Model</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Value</translation>
+    </message>
+    <message>
+        <source>95% CI low</source>
+        <translation>95% CI low</translation>
+    </message>
+    <message>
+        <source>95% CI high</source>
+        <translation>95% CI high</translation>
+    </message>
+    <message>
+        <source>p vs base</source>
+        <translation>p vs base</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>Items</translation>
     </message>
 </context>
 <context>
@@ -599,12 +891,12 @@ Dataset: %2</translation>
         <translation>&amp;Log scale</translation>
     </message>
     <message>
-        <source>Train with the Hyperparameters tab's settings (Ctrl+R)</source>
-        <translation>Train with the Hyperparameters tab's settings (Ctrl+R)</translation>
+        <source>Train with the Hyperparameters tab&apos;s settings (Ctrl+R)</source>
+        <translation>Train with the Hyperparameters tab&apos;s settings (Ctrl+R)</translation>
     </message>
     <message>
-        <source>Draw the losses of an earlier run's training_log.jsonl in grey</source>
-        <translation>Draw the losses of an earlier run's training_log.jsonl in grey</translation>
+        <source>Draw the losses of an earlier run&apos;s training_log.jsonl in grey</source>
+        <translation>Draw the losses of an earlier run&apos;s training_log.jsonl in grey</translation>
     </message>
     <message>
         <source>step %v / %m</source>

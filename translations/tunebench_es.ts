@@ -1,6 +1,29 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="es" sourcelanguage="en">
+<context>
+    <name>QObject</name>
+    <message>
+        <source>No store is open.</source>
+        <translation>No hay ningún almacén abierto.</translation>
+    </message>
+    <message>
+        <source>Enter the rater&apos;s name first.</source>
+        <translation>Escriba primero el nombre del evaluador.</translation>
+    </message>
+    <message>
+        <source>Evaluation %1 has outputs of %2 model(s); rating needs at least two.</source>
+        <translation>La evaluación %1 tiene salidas de %2 modelo(s); puntuar requiere al menos dos.</translation>
+    </message>
+    <message>
+        <source>No item of evaluation %1 has outputs of every model.</source>
+        <translation>Ningún elemento de la evaluación %1 tiene salidas de todos los modelos.</translation>
+    </message>
+    <message>
+        <source>Scores are 1 to 5.</source>
+        <translation>Las puntuaciones van de 1 a 5.</translation>
+    </message>
+</context>
 <context>
     <name>main</name>
     <message>
@@ -314,7 +337,7 @@
         <translation>no se pudo escribir %1</translation>
     </message>
     <message>
-        <source>unknown chart format '%1' (use .png, .pdf or .svg)</source>
+        <source>unknown chart format &apos;%1&apos; (use .png, .pdf or .svg)</source>
         <translation>formato de gráfico desconocido «%1» (usa .png, .pdf o .svg)</translation>
     </message>
     <message>
@@ -322,7 +345,7 @@
         <translation>no se pudo abrir %1</translation>
     </message>
     <message>
-        <source>unknown table format '%1' (use .csv, .json or .md)</source>
+        <source>unknown table format &apos;%1&apos; (use .csv, .json or .md)</source>
         <translation>formato de tabla desconocido «%1» (usa .csv, .json o .md)</translation>
     </message>
     <message>
@@ -405,7 +428,7 @@
         <translation>La configuración es válida.</translation>
     </message>
     <message>
-        <source>No estimate: the model folder's config.json is not readable (%1).</source>
+        <source>No estimate: the model folder&apos;s config.json is not readable (%1).</source>
         <translation>Sin estimación: no se puede leer el config.json de la carpeta del modelo (%1).</translation>
     </message>
     <message>
@@ -562,6 +585,173 @@
         <source>Stopping the running job before closing…</source>
         <translation>Deteniendo la tarea en curso antes de cerrar…</translation>
     </message>
+    <message>
+        <source>H&amp;uman evaluation</source>
+        <translation>Evaluación &amp;humana</translation>
+    </message>
+    <message>
+        <source>&amp;Results</source>
+        <translation>&amp;Resultados</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RatingPanel</name>
+    <message>
+        <source>Relevance</source>
+        <translation>Relevancia</translation>
+    </message>
+    <message>
+        <source>Coherence</source>
+        <translation>Coherencia</translation>
+    </message>
+    <message>
+        <source>Fluency</source>
+        <translation>Fluidez</translation>
+    </message>
+    <message>
+        <source>Completeness</source>
+        <translation>Completitud</translation>
+    </message>
+    <message>
+        <source>No store open: choose a workspace.</source>
+        <translation>Ningún almacén abierto: elija un espacio de trabajo.</translation>
+    </message>
+    <message>
+        <source>Evaluation whose generations are rated</source>
+        <translation>Evaluación cuyas generaciones se puntúan</translation>
+    </message>
+    <message>
+        <source>Rater name</source>
+        <translation>Nombre del evaluador</translation>
+    </message>
+    <message>
+        <source>Seed of the item sample and of the blind order</source>
+        <translation>Semilla de la muestra de elementos y del orden a ciegas</translation>
+    </message>
+    <message>
+        <source>Number of test items to rate</source>
+        <translation>Número de elementos de prueba a puntuar</translation>
+    </message>
+    <message>
+        <source>Blind (A/B)</source>
+        <translation>A ciegas (A/B)</translation>
+    </message>
+    <message>
+        <source>Show model names</source>
+        <translation>Mostrar nombres de modelos</translation>
+    </message>
+    <message>
+        <source>&amp;Start rating</source>
+        <translation>&amp;Empezar a puntuar</translation>
+    </message>
+    <message>
+        <source>Evaluation:</source>
+        <translation>Evaluación:</translation>
+    </message>
+    <message>
+        <source>Rater:</source>
+        <translation>Evaluador:</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>Semilla:</translation>
+    </message>
+    <message>
+        <source>Items:</source>
+        <translation>Elementos:</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>A&amp;nterior</translation>
+    </message>
+    <message>
+        <source>&amp;Next</source>
+        <translation>Si&amp;guiente</translation>
+    </message>
+    <message>
+        <source>Mean score (95% CI)</source>
+        <translation>Puntuación media (IC 95 %)</translation>
+    </message>
+    <message>
+        <source>No store in %1 yet: run an evaluation first.</source>
+        <translation>Aún no hay almacén en %1: ejecute primero una evaluación.</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>Almacén: %1</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>#%1 %2</translation>
+    </message>
+    <message>
+        <source>Store: %1 (no generations yet: run `tunebench-cli evaluate`)</source>
+        <translation>Almacén: %1 (aún sin generaciones: ejecute `tunebench-cli evaluate`)</translation>
+    </message>
+    <message>
+        <source>No evaluation with generations selected.</source>
+        <translation>No hay ninguna evaluación con generaciones seleccionada.</translation>
+    </message>
+    <message>
+        <source>Prompt (%1, %2):
+
+%3</source>
+        <translation>Instrucción (%1, %2):
+
+%3</translation>
+    </message>
+    <message>
+        <source>Reference:
+
+%1</source>
+        <translation>Referencia:
+
+%1</translation>
+    </message>
+    <message>
+        <source>Output %1</source>
+        <translation>Salida %1</translation>
+    </message>
+    <message>
+        <source>–</source>
+        <translation>–</translation>
+    </message>
+    <message>
+        <source>Keys 1-5 set the score, Tab moves on, Enter saves and goes to the next item</source>
+        <translation>Las teclas 1-5 fijan la puntuación, Tab avanza, Intro guarda y pasa al siguiente elemento</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>Notas</translation>
+    </message>
+    <message>
+        <source>Not started</source>
+        <translation>Sin empezar</translation>
+    </message>
+    <message>
+        <source>Item %1 of %2 · %3 / %4 rated</source>
+        <translation>Elemento %1 de %2 · %3 / %4 puntuados</translation>
+    </message>
+    <message>
+        <source>%1 %2</source>
+        <translation>%1 %2</translation>
+    </message>
+    <message>
+        <source>%1 undefined</source>
+        <translation>%1 indefinido</translation>
+    </message>
+    <message>
+        <source>Krippendorff&apos;s alpha (interval, %1 raters): %2</source>
+        <translation>Alfa de Krippendorff (intervalo, %1 evaluadores): %2</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <source>Inter-rater agreement needs ratings from at least two raters.</source>
+        <translation>El acuerdo entre evaluadores requiere puntuaciones de al menos dos evaluadores.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::RecentWorkspacesModel</name>
@@ -574,6 +764,108 @@
 Dataset: %2</source>
         <translation>Modelo: %1
 Datos: %2</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ResultsPanel</name>
+    <message>
+        <source>No store open: choose a workspace.</source>
+        <translation>Ningún almacén abierto: elija un espacio de trabajo.</translation>
+    </message>
+    <message>
+        <source>Export ta&amp;ble…</source>
+        <translation>Exportar ta&amp;bla…</translation>
+    </message>
+    <message>
+        <source>Ex&amp;port chart…</source>
+        <translation>Ex&amp;portar gráfico…</translation>
+    </message>
+    <message>
+        <source>Evaluation:</source>
+        <translation>Evaluación:</translation>
+    </message>
+    <message>
+        <source>Chart metric:</source>
+        <translation>Métrica del gráfico:</translation>
+    </message>
+    <message>
+        <source>No store is open.</source>
+        <translation>No hay ningún almacén abierto.</translation>
+    </message>
+    <message>
+        <source>%1
+
+Run an evaluation to see results here, for example:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+then choose the workspace again (or reopen this tab).</source>
+        <translation>%1
+
+Ejecute una evaluación para ver aquí los resultados, por ejemplo:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+y luego vuelva a elegir el espacio de trabajo (o reabra esta pestaña).</translation>
+    </message>
+    <message>
+        <source>No store in %1 yet.</source>
+        <translation>Aún no hay almacén en %1.</translation>
+    </message>
+    <message>
+        <source>The workspace has no store yet.</source>
+        <translation>El espacio de trabajo aún no tiene almacén.</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>Almacén: %1</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>#%1 %2</translation>
+    </message>
+    <message>
+        <source>The store has no evaluation results yet.</source>
+        <translation>El almacén aún no tiene resultados de evaluación.</translation>
+    </message>
+    <message>
+        <source>Evaluation %1 has no metric results.</source>
+        <translation>La evaluación %1 no tiene resultados de métricas.</translation>
+    </message>
+    <message>
+        <source>%1 by category (95% CI)</source>
+        <translation>%1 por categoría (IC 95 %)</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ResultsTableModel</name>
+    <message>
+        <source>Metric</source>
+        <translation>Métrica</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modelo</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Valor</translation>
+    </message>
+    <message>
+        <source>95% CI low</source>
+        <translation>IC 95 % inferior</translation>
+    </message>
+    <message>
+        <source>95% CI high</source>
+        <translation>IC 95 % superior</translation>
+    </message>
+    <message>
+        <source>p vs base</source>
+        <translation>p frente a la base</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>Elementos</translation>
     </message>
 </context>
 <context>
@@ -599,11 +891,11 @@ Datos: %2</translation>
         <translation>Escala &amp;logarítmica</translation>
     </message>
     <message>
-        <source>Train with the Hyperparameters tab's settings (Ctrl+R)</source>
+        <source>Train with the Hyperparameters tab&apos;s settings (Ctrl+R)</source>
         <translation>Entrenar con los ajustes de la pestaña Hiperparámetros (Ctrl+R)</translation>
     </message>
     <message>
-        <source>Draw the losses of an earlier run's training_log.jsonl in grey</source>
+        <source>Draw the losses of an earlier run&apos;s training_log.jsonl in grey</source>
         <translation>Dibujar en gris las pérdidas del training_log.jsonl de una ejecución anterior</translation>
     </message>
     <message>

@@ -14,6 +14,8 @@
 #include "widgets/compare_panel.h"
 #include "widgets/dataset_panel.h"
 #include "widgets/hyperparam_panel.h"
+#include "widgets/rating_panel.h"
+#include "widgets/results_panel.h"
 #include "widgets/training_panel.h"
 #include "widgets/worker.h"
 #include "widgets/workspace_panel.h"
@@ -31,11 +33,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     training_ = new TrainingPanel(
         jobs_, [this] { return hyper_->config(); }, tabs_);
     compare_ = new ComparePanel(jobs_, tabs_);
+    rating_ = new RatingPanel(tabs_);
+    results_ = new ResultsPanel(tabs_);
     tabs_->addTab(workspace_, tr("&Workspace"));
     tabs_->addTab(dataset_, tr("&Dataset"));
     tabs_->addTab(hyper_, tr("&Hyperparameters"));
     tabs_->addTab(training_, tr("&Training"));
     tabs_->addTab(compare_, tr("&Compare"));
+    tabs_->addTab(rating_, tr("H&uman evaluation"));
+    tabs_->addTab(results_, tr("&Results"));
     tabs_->addTab(new AboutPanel(tabs_), tr("&About"));
     setCentralWidget(tabs_);
 
@@ -51,6 +57,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         hyper_->setWorkspacePaths(ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
         dataset_->loadFile(ws.dataPath);
+        rating_->setWorkspaceDir(ws.dir);
+        results_->setWorkspaceDir(ws.dir);
         statusBar()->showMessage(tr("Workspace: %1").arg(ws.dir), 5000);
     });
     connect(dataset_, &DatasetPanel::datasetReady, this, [this] {

@@ -15,6 +15,8 @@ class DatasetPanel;
 class HyperparamPanel;
 class TrainingPanel;
 class ComparePanel;
+class RatingPanel;
+class ResultsPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -38,6 +40,8 @@ class MainWindow : public QMainWindow {
     HyperparamPanel* hyper_;
     TrainingPanel* training_;
     ComparePanel* compare_;
+    RatingPanel* rating_;
+    ResultsPanel* results_;
     QLabel* jobLabel_;
     bool closing_ = false;
 };
