@@ -101,7 +101,9 @@ TEST(Config, DemoConfigResolvesWorkspacePaths) {
     EXPECT_EQ(c.model.dtype, "float32");
     EXPECT_EQ(c.model.max_length, 256);
     EXPECT_EQ(c.training.batch_size, 8);
-    EXPECT_DOUBLE_EQ(c.training.learning_rate, 1e-3);
+    EXPECT_DOUBLE_EQ(c.training.learning_rate, 3e-3);
+    EXPECT_EQ(c.lora.r, 16);
+    EXPECT_EQ(c.lora.target_modules.size(), 7u);
     EXPECT_EQ(tb::resolve_path(c, c.data.path), configs_dir() + "/data/dolly-demo.jsonl");
 
     // Copied into a workspace with a model folder: model.name resolves to that folder.
