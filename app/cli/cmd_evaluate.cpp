@@ -21,6 +21,7 @@ struct EvaluateArgs {
     std::string models = "base";
     std::string metrics;
     std::string bertscore_model;
+    int bertscore_layers = -1;
     int64_t limit = -2;
     std::string device;
     std::string dtype;
@@ -56,6 +57,7 @@ int run_evaluate(const EvaluateArgs& a) {
     p.models = split_list(a.models);
     p.metrics = split_list(a.metrics);
     p.bertscore_model = a.bertscore_model;
+    p.bertscore_layers = a.bertscore_layers;
     p.limit = a.limit;
     if (a.limit < -1 && a.limit != -2) return fail("--limit: must be >= 0 or -1 (all)");
     p.device = a.device;
@@ -113,6 +115,8 @@ CommandRegistrar reg("evaluate", [](CLI::App& app) {
     app.add_option("--metrics", a->metrics,
                    "Comma-separated subset of bleu,rouge,bertscore,ppl (default: eval.metrics)");
     app.add_option("--bertscore-model", a->bertscore_model, "BERTScore encoder folder");
+    app.add_option("--bertscore-layers", a->bertscore_layers,
+                   "Hidden layer for BERTScore (default: bert_score's table for the model name)");
     app.add_option("--limit", a->limit, "Test items to evaluate (-1: all; default eval.limit)");
     app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N (default model.device)");
     app.add_option("--dtype", a->dtype, "auto, float32, bfloat16, float16 (default model.dtype)");

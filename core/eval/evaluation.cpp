@@ -334,6 +334,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         if (sel.bertscore) {
             bertscore::BertScoreOptions bo;
             bo.model_dir = bert_dir;
+            bo.num_layers = params.bertscore_layers;
             bo.device = device.str();
             TB_ASSIGN_OR_RETURN(bertscore::BertScoreResult br,
                                 bertscore::bert_score(preds, refs, bo));

@@ -46,11 +46,12 @@ struct EvaluationParams {
     // config.eval.metrics.
     std::vector<std::string> metrics;
     std::string bertscore_model;  // empty: config.eval.bertscore_model
-    int64_t limit = -2;           // test items; -1 all; -2: config.eval.limit
-    std::string device;           // empty: config.model.device ("auto": CUDA when available)
-    std::string dtype;            // empty: config.model.dtype
-    std::string store_path;       // SQLite experiment store (created when absent)
-    int64_t resume_eval_id = 0;   // > 0: continue this evaluation run
+    int bertscore_layers = -1;   // hidden layer for BERTScore; -1: bert_score's table by model name
+    int64_t limit = -2;          // test items; -1 all; -2: config.eval.limit
+    std::string device;          // empty: config.model.device ("auto": CUDA when available)
+    std::string dtype;           // empty: config.model.dtype
+    std::string store_path;      // SQLite experiment store (created when absent)
+    int64_t resume_eval_id = 0;  // > 0: continue this evaluation run
     metrics::BootstrapOptions bootstrap;    // CI and paired test resamples / seed
     std::string paired_test = "bootstrap";  // "bootstrap" | "permutation"
     const CancelToken* cancel = nullptr;
