@@ -1,7 +1,7 @@
 #!/bin/bash
 # The main job on the embedded demo workspace. With a display and the GUI built, opens the
 # workbench on it; otherwise runs the headless pipeline: create the workspace, validate and
-# split the data, fine-tune (LoRA), then compare base and fine-tuned answers.
+# split the data, fine-tune (LoRA), compare base and fine-tuned answers, evaluate both.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${TUNEBENCH_BUILD:-$root/build}"
@@ -26,4 +26,6 @@ if "$cli" train --help >/dev/null 2>&1; then
   out=$("$cli" train --config "$ws/config.yaml" | tail -n 1)
   echo "== fine-tuned model ($out): $question"
   "$cli" generate --model "$ws/model" --adapter "$out/adapter" --prompt "$question" --chat --greedy --max-new-tokens 40
+  echo "== base vs fine-tuned on the test split (95% CIs, paired test)"
+  "$cli" evaluate --config "$ws/config.yaml" --models "base,$out/adapter" --metrics bleu,rouge,ppl --limit 17
 fi
