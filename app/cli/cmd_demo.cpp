@@ -12,7 +12,7 @@ namespace {
 struct DemoArgs {
     std::string dir = "tunebench-demo";
     uint64_t seed = 1234;
-    int64_t steps = 120;
+    int64_t steps = 300;
 };
 
 int run_demo_init(const DemoArgs& a) {

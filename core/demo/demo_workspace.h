@@ -22,7 +22,7 @@ struct DemoProgress {
 struct DemoParams {
     std::string dir = "tunebench-demo";  // workspace folder to create (must not exist or be empty)
     uint64_t seed = 1234;                // data, tokenizer and weights are a function of this
-    int64_t pretrain_steps = 120;        // full-parameter AdamW steps on the prose corpus
+    int64_t pretrain_steps = 300;        // full-parameter AdamW steps on the prose corpus
     int threads = 2;                     // fixed intra-op threads: results don't depend on the machine
     std::function<void(const DemoProgress&)> on_progress;
     const CancelToken* cancel = nullptr;
