@@ -72,40 +72,69 @@ TEST_F(Resume, QloraWith8bitAdamWTrainsMergesAndResumesBitExact) {
     for (const auto& [step, loss] : rec.losses) EXPECT_EQ(loss, ref.losses.at(step)) << step;
 }
 
-// Runs inside the child process of SigkillAtRandomMomentThenResume (skipped otherwise).
+// Runs inside the child process of SigkillAtRandomMomentThenResume (skipped otherwise). Each
+// finished step is appended to TB_TRAIN_KILL_PROGRESS so the parent can aim its kill at the
+// middle of the run on machines of any speed.
 TEST(TrainKillChild, Run) {
     const char* run = std::getenv("TB_TRAIN_KILL_RUN_DIR");
     const char* model = std::getenv("TB_TRAIN_KILL_MODEL_DIR");
-    if (!run || !model) GTEST_SKIP() << "helper process of Resume.SigkillAtRandomMomentThenResume";
+    const char* progress = std::getenv("TB_TRAIN_KILL_PROGRESS");
+    if (!run || !model || !progress)
+        GTEST_SKIP() << "helper process of Resume.SigkillAtRandomMomentThenResume";
     tb::TrainParams p = tbtest::tiny_params(model, run);
     p.save_steps = 1;  // a checkpoint write is in progress much of the time
     if (fs::exists(std::string(run) + "/checkpoints")) p.resume_from = run;
     tb::CancelToken cancel;
-    auto r = tb::run_training(p, nullptr, cancel);
+    auto cb = [&](const tb::TrainProgress& pr) {
+        if (pr.phase != tb::TrainPhase::Training) return;
+        std::FILE* f = std::fopen(progress, "a");
+        if (!f) return;
+        std::fprintf(f, "%lld\n", static_cast<long long>(pr.step));
+        std::fclose(f);
+    };
+    auto r = tb::run_training(p, cb, cancel);
     ASSERT_TRUE(r.ok()) << r.error().message;
+}
+
+// Highest step the child has reported, 0 before the first.
+int64_t reported_step(const std::string& progress) {
+    std::FILE* f = std::fopen(progress.c_str(), "r");
+    if (!f) return 0;
+    long long v = 0, best = 0;
+    while (std::fscanf(f, "%lld", &v) == 1) best = std::max(best, v);
+    std::fclose(f);
+    return best;
 }
 
 TEST_F(Resume, SigkillAtRandomMomentThenResume) {
     const std::string run = tbtest::scratch("resume_sigkill");
+    const std::string progress = run + "_progress.txt";
     std::vector<std::string> env_store;
     for (char** e = environ; *e; ++e) env_store.push_back(*e);
     env_store.push_back("TB_TRAIN_KILL_RUN_DIR=" + run);
     env_store.push_back("TB_TRAIN_KILL_MODEL_DIR=" + model_dir_);
+    env_store.push_back("TB_TRAIN_KILL_PROGRESS=" + progress);
     std::vector<char*> envp;
     for (auto& s : env_store) envp.push_back(s.data());
     envp.push_back(nullptr);
     std::string exe = fs::read_symlink("/proc/self/exe").string();
     std::string filter = "--gtest_filter=TrainKillChild.Run";
-    std::string child_log = run + "/../resume_sigkill_child.log";
+    std::string child_log = run + "_child.log";
     char* argv[] = {exe.data(), filter.data(), nullptr};
 
     std::random_device rd;
     std::mt19937 gen(rd());
-    // Kill somewhere in the ~8 steps (the child also loads and tokenizes before step 1).
-    std::uniform_int_distribution<int> delay_ms(0,
-                                                std::max(1, static_cast<int>(ref_seconds_ * 1000)));
-    int kills = 0;
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    // The kill lands after a random step in 1..5 of 8 plus a random fraction of one step's time,
+    // i.e. during a step, a checkpoint write or an eval. Aiming by reported step rather than by
+    // wall time keeps it inside the run whether the machine is fast or loaded.
+    const int step_ms = std::max(1, static_cast<int>(ref_result_.train_seconds * 1000 / 8));
+    std::uniform_int_distribution<int> after_step(1, 5);
+    std::uniform_int_distribution<int> delay_ms(0, step_ms);
+    bool killed = false;
+    for (int attempt = 0; attempt < 6 && !killed; ++attempt) {
+        // A fresh run each attempt: an attempt that finished before the kill proves nothing.
+        fs::remove_all(run);
+        fs::remove(progress);
         pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
@@ -117,32 +146,30 @@ TEST_F(Resume, SigkillAtRandomMomentThenResume) {
             ::execve(exe.c_str(), argv, envp.data());
             ::_exit(127);
         }
-        // Wait for the first checkpoint so there is something to resume from, then a random
-        // moment later kill it (during a step, a save, an eval, or after it finished).
+        const int k = after_step(gen);
         const auto t0 = std::chrono::steady_clock::now();
         int status = 0;
         bool exited = false;
-        while (!fs::exists(run + "/checkpoints/latest")) {
+        while (reported_step(progress) < k || !fs::exists(run + "/checkpoints/latest")) {
             if (::waitpid(pid, &status, WNOHANG) == pid) {
                 exited = true;
                 break;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
             ASSERT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(120));
         }
-        ASSERT_FALSE(exited) << "child ended before its first checkpoint; see " << child_log;
+        ASSERT_FALSE(exited) << "child ended before step " << k << "; see " << child_log;
         const int d = delay_ms(gen);
         std::this_thread::sleep_for(std::chrono::milliseconds(d));
         ::kill(pid, SIGKILL);
         ::waitpid(pid, &status, 0);
-        const bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-        kills += killed;
+        killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
         auto latest = tb::read_file(run + "/checkpoints/latest");
-        std::printf("attempt %d: SIGKILL after %d ms -> %s, latest %s", attempt, d,
+        std::printf("attempt %d: SIGKILL %d ms after step %d -> %s, latest %s", attempt, d, k,
                     killed ? "killed" : "had already finished",
                     latest.ok() ? latest.value().c_str() : "(none)\n");
     }
-    EXPECT_GE(kills, 1);
+    ASSERT_TRUE(killed) << "six children all finished before the kill";
     // Resume from whatever is on disk; every step after the checkpoint matches the reference.
     tb::TrainParams p = tbtest::tiny_params(model_dir_, "");
     p.resume_from = run;
@@ -151,6 +178,7 @@ TEST_F(Resume, SigkillAtRandomMomentThenResume) {
     auto r = tb::run_training(p, rec.callback(), cancel);
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r.value().steps, 8);
+    ASSERT_FALSE(rec.losses.empty()) << "nothing left to train after the kill";
     for (const auto& [step, loss] : rec.losses) EXPECT_EQ(loss, ref_.at(step)) << "step " << step;
 }
 
