@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -40,6 +41,29 @@ inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::
     if (additive_mask.defined()) w = w + additive_mask;
     w = at::softmax(w, -1, at::kFloat).to(q.scalar_type());
     return at::matmul(w, v);
+}
+
+// Causal attention without an explicit mask (right-padded or unpadded batches: a real query
+// never sees a later padding key). From 2.1 SDPA's is_causal lets it pick the flash kernel,
+// which an explicit mask rules out. The eager path adds the causal mask LlamaModel builds
+// (lowest finite value), so fp32 results equal the masked reference for every real query.
+inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                   double scale, bool use_fused) {
+#if TB_TORCH_AT_LEAST(2, 1)
+    if (use_fused) return at::scaled_dot_product_attention(q, k, v, {}, 0.0, true, scale);
+#endif
+    const int64_t tq = q.size(2), tk = k.size(2);
+    auto opts = at::TensorOptions().dtype(at::kLong).device(q.device());
+    at::Tensor allowed = at::arange(0, tk, opts).view({1, tk}) <=
+                         at::arange(tk - tq, tk, opts).view({tq, 1});  // [Tq, Tk]
+    const auto dt = q.scalar_type();
+    const double lowest = dt == at::kFloat    ? std::numeric_limits<float>::lowest()
+                          : dt == at::kDouble ? std::numeric_limits<double>::lowest()
+                          : dt == at::kHalf   ? -65504.0
+                                              : -3.3895313892515355e38;  // bf16 lowest
+    at::Tensor mask =
+        at::where(allowed, at::zeros({}, q.options()), at::full({}, lowest, q.options()));
+    return attention(q, k, v, mask.view({1, 1, tq, tk}), scale, false);
 }
 
 inline bool cuda_available() { return torch::cuda::is_available(); }

@@ -126,7 +126,11 @@ at::Tensor LlamaModel::layer_forward(int64_t i, const at::Tensor& h, const RopeT
 
     // --- MLP block (SwiGLU)
     at::Tensor y = rms_norm(h1, L.post_norm);
-    at::Tensor g = at::silu(L.gate_proj.forward(y, training)) * L.up_proj.forward(y, training);
+    // gate before up, as PEFT's Python evaluates them: the LoRA dropout masks are drawn in
+    // this order (operands of one C++ expression have no defined order).
+    at::Tensor gate = L.gate_proj.forward(y, training);
+    at::Tensor up = L.up_proj.forward(y, training);
+    at::Tensor g = at::silu(gate) * up;
     return h1 + L.down_proj.forward(g, training);
 }
 

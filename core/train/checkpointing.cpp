@@ -5,6 +5,15 @@
 
 #include <mutex>
 
+#include "core/train/fused_forward.h"
+
+// g++ 13 reports false -Warray-bounds / -Wstringop-overflow inside libstdc++'s vector<bool> as
+// inlined into torch::autograd::Function::apply (torch's header, not this code); see qlora.cpp.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
+
 namespace tb {
 
 namespace {
@@ -66,7 +75,14 @@ struct LayerArgs {
     RopeTables rope;
     at::Tensor mask;
     bool training;
+    bool fused;  // fused backend's layer (fused_forward.h) instead of LlamaModel::layer_forward
 };
+
+at::Tensor run_layer(const LlamaModel& model, int64_t i, const at::Tensor& h,
+                     const RopeTables& rope, const at::Tensor& mask, bool training, bool fused) {
+    return fused ? fused_layer_forward(model, i, h, rope, mask, training)
+                 : model.layer_forward(i, h, rope, mask, nullptr, training);
+}
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
@@ -80,12 +96,13 @@ class LayerCheckpoint : public torch::autograd::Function<LayerCheckpoint> {
         RngSnapshot before = capture_rng(args->model->device);
         // The Function machinery already disables grad here: the layer's activations are
         // freed as soon as this returns.
-        at::Tensor out = args->model->layer_forward(args->layer, h, args->rope, args->mask, nullptr,
-                                                    args->training);
+        at::Tensor out = run_layer(*args->model, args->layer, h, args->rope, args->mask,
+                                   args->training, args->fused);
         ctx->save_for_backward({h});
         ctx->saved_data["model"] = reinterpret_cast<int64_t>(args->model);
         ctx->saved_data["layer"] = args->layer;
         ctx->saved_data["training"] = args->training;
+        ctx->saved_data["fused"] = args->fused;
         ctx->saved_data["cos"] = args->rope.cos;
         ctx->saved_data["sin"] = args->rope.sin;
         ctx->saved_data["has_mask"] = args->mask.defined();
@@ -101,6 +118,7 @@ class LayerCheckpoint : public torch::autograd::Function<LayerCheckpoint> {
         const auto* model = reinterpret_cast<const LlamaModel*>(ctx->saved_data["model"].toInt());
         const int64_t layer = ctx->saved_data["layer"].toInt();
         const bool training = ctx->saved_data["training"].toBool();
+        const bool fused = ctx->saved_data["fused"].toBool();
         RopeTables rope{ctx->saved_data["cos"].toTensor(), ctx->saved_data["sin"].toTensor()};
         at::Tensor mask;
         if (ctx->saved_data["has_mask"].toBool()) mask = ctx->saved_data["mask"].toTensor();
@@ -120,7 +138,7 @@ class LayerCheckpoint : public torch::autograd::Function<LayerCheckpoint> {
         at::Tensor out;
         {
             at::AutoGradMode enable(true);
-            out = model->layer_forward(layer, h, rope, mask, nullptr, training);
+            out = run_layer(*model, layer, h, rope, mask, training, fused);
         }
         restore_rng(now, model->device);
 
@@ -138,9 +156,10 @@ class LayerCheckpoint : public torch::autograd::Function<LayerCheckpoint> {
 }  // namespace
 
 at::Tensor checkpointed_layer(const LlamaModel& model, int64_t i, const at::Tensor& h,
-                              const RopeTables& rope, const at::Tensor& mask, bool training) {
+                              const RopeTables& rope, const at::Tensor& mask, bool training,
+                              bool fused) {
     std::vector<at::Tensor> params = layer_lora_tensors(model, i);
-    LayerArgs args{&model, i, rope, mask, training};
+    LayerArgs args{&model, i, rope, mask, training, fused};
     return LayerCheckpoint::apply(h, at::TensorList(params), &args);
 }
 

@@ -31,9 +31,11 @@ RngSnapshot capture_rng(at::Device device);
 void restore_rng(const RngSnapshot& snap, at::Device device);
 
 // Decoder layer `i` with recomputation in backward (see above). Same result as
-// model.layer_forward(i, h, rope, mask, nullptr, training).
+// model.layer_forward(i, h, rope, mask, nullptr, training), or with `fused` the fused backend's
+// fused_layer_forward(model, i, h, rope, mask, training) (rope then holds fused tables).
 at::Tensor checkpointed_layer(const LlamaModel& model, int64_t i, const at::Tensor& h,
-                              const RopeTables& rope, const at::Tensor& mask, bool training);
+                              const RopeTables& rope, const at::Tensor& mask, bool training,
+                              bool fused = false);
 
 // Final-normed hidden states [B, T, H] for training: no KV cache, LoRA dropout when
 // `training`, each layer checkpointed when `checkpointing`.

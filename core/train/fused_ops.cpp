@@ -1,0 +1,538 @@
+#include "core/train/fused_ops.h"
+
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <string>
+#include <vector>
+
+#if defined(TUNEBENCH_WITH_CUDA)
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include "core/train/fused_kernels.h"
+#endif
+
+// g++ 13 reports false -Warray-bounds / -Wstringop-overflow inside libstdc++'s vector<bool> as
+// inlined into torch::autograd::Function::apply (torch's header, not this code); see qlora.cpp.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
+
+namespace tb::fused {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// ---------------------------------------------------------------------------------------
+// CUDA plumbing
+
+#if defined(TUNEBENCH_WITH_CUDA)
+bool use_kernels(const at::Tensor& t) { return t.is_cuda(); }
+
+fusedcuda::DType kernel_dtype(const at::Tensor& t) {
+    switch (t.scalar_type()) {
+        case at::kFloat:
+            return fusedcuda::DType::F32;
+        case at::kBFloat16:
+            return fusedcuda::DType::BF16;
+        case at::kHalf:
+            return fusedcuda::DType::F16;
+        default:
+            TORCH_CHECK(false, "fused kernels: unsupported dtype ", t.scalar_type());
+    }
+}
+
+void* stream_of(const at::Tensor& t) {
+    return c10::cuda::getCurrentCUDAStream(t.device().index()).stream();
+}
+
+void check_launch(const std::string& err) { TORCH_CHECK(err.empty(), "fused kernel: ", err); }
+#else
+bool use_kernels(const at::Tensor&) { return false; }
+#endif
+
+// ---------------------------------------------------------------------------------------
+// Pieces shared by the Functions
+
+// Frozen base projection without autograd (callers are Function forwards).
+at::Tensor base_linear(const LoraLinear& lin, const at::Tensor& x2) {
+    if (lin.is_packed()) return lin.packed->linear(x2, lin.bias);
+    return lin.bias.defined() ? at::linear(x2, lin.weight, lin.bias) : at::linear(x2, lin.weight);
+}
+
+// What a LoRA branch keeps for backward.
+struct LoraState {
+    at::Tensor keep;  // dropout: CUDA bool keep-mask [N, in]; CPU the scaled noise (0 or
+                      // 1/(1-p)) that at::dropout multiplied by; undefined without dropout
+    at::Tensor u;     // [N, r] dropout(x) A^T in the activation dtype
+};
+
+double dropout_scale(const LoraLinear& lin) { return 1.0 / (1.0 - lin.lora.dropout); }
+
+// Applies the dropout mask (recorded in forward) to t [N, in].
+at::Tensor apply_keep(const LoraLinear& lin, const at::Tensor& t, const at::Tensor& keep) {
+    if (!keep.defined()) return t;
+    if (keep.scalar_type() == at::kBool)
+        return at::native_dropout_backward(t, keep, dropout_scale(lin));
+    return t * keep;
+}
+
+// y += scale * (dropout(x2) A^T) B^T; x2: [N, in], y: [N, out]. Draws the dropout mask from the
+// default generator exactly as at::dropout does (LoraLinear::forward), so on CPU the masks -
+// and the losses - equal the reference backend's.
+LoraState lora_forward_into(const LoraLinear& lin, const at::Tensor& x2, bool training,
+                            at::Tensor& y) {
+    const LoraBranch& L = lin.lora;
+    LoraState s;
+    at::Tensor xd = x2;
+    if (training && L.dropout > 0.0) {
+        if (x2.is_cuda()) {
+            auto r = at::native_dropout(x2, L.dropout, true);
+            xd = std::get<0>(r);
+            s.keep = std::get<1>(r);
+        } else {
+            at::Tensor noise = at::empty_like(x2).bernoulli_(1.0 - L.dropout);
+            noise.div_(1.0 - L.dropout);
+            xd = x2 * noise;
+            s.keep = noise;
+        }
+    }
+    const auto cd = x2.scalar_type();
+    s.u = at::linear(xd, L.A.to(cd));
+    y = y + at::linear(s.u, L.B.to(cd)) * L.scale;
+    return s;
+}
+
+// Gradients of a LoRA branch for output gradient dy [N, out]: dA, dB (in the LoRA tensors'
+// dtype) and, when dx is defined, the input gradient added into dx [N, in]. The order of the
+// operations is autograd's for the forward above (dl = dy * scale first).
+void lora_backward(const LoraLinear& lin, const at::Tensor& x2, const LoraState& s,
+                   const at::Tensor& dy, at::Tensor* dx, at::Tensor* dA, at::Tensor* dB) {
+    const LoraBranch& L = lin.lora;
+    const auto cd = dy.scalar_type();
+    at::Tensor dl = dy * L.scale;                                 // [N, out]
+    if (dB) *dB = at::matmul(dl.t(), s.u).to(L.B.scalar_type());  // [out, r]
+    at::Tensor du = at::matmul(dl, L.B.to(cd));                   // [N, r]
+    if (dA) *dA = at::matmul(du.t(), apply_keep(lin, x2, s.keep)).to(L.A.scalar_type());
+    if (dx) dx->add_(apply_keep(lin, at::matmul(du, L.A.to(cd)), s.keep));  // [N, in]
+}
+
+// Input gradient of the frozen base: dy [N, out] -> [N, in] (NF4 weights decoded for the call).
+at::Tensor base_input_grad(const LoraLinear& lin, const at::Tensor& dy) {
+    return at::matmul(dy, lin.base_weight(dy.scalar_type()));
+}
+
+void store_state(AutogradContext* ctx, const std::string& prefix, const LoraState& s) {
+    ctx->saved_data[prefix + "keep"] = s.keep;
+    ctx->saved_data[prefix + "u"] = s.u;
+}
+
+LoraState load_state(AutogradContext* ctx, const std::string& prefix) {
+    return {ctx->saved_data[prefix + "keep"].toTensor(), ctx->saved_data[prefix + "u"].toTensor()};
+}
+
+at::Tensor swiglu(const at::Tensor& g, const at::Tensor& u) {
+#if defined(TUNEBENCH_WITH_CUDA)
+    if (use_kernels(g)) {
+        c10::cuda::CUDAGuard guard(g.device());
+        at::Tensor a = at::empty_like(g);
+        check_launch(fusedcuda::swiglu_forward(g.data_ptr(), u.data_ptr(), a.data_ptr(), g.numel(),
+                                               kernel_dtype(g), stream_of(g)));
+        return a;
+    }
+#endif
+    return at::silu(g) * u;
+}
+
+// ---------------------------------------------------------------------------------------
+// RMSNorm
+
+class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
+  public:
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
+                              double eps) {
+        const int64_t H = x.size(-1);
+        at::Tensor x2 = x.contiguous().view({-1, H});
+        at::Tensor y, rstd;
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (use_kernels(x)) {
+            c10::cuda::CUDAGuard guard(x.device());
+            y = at::empty_like(x2);
+            rstd = at::empty({x2.size(0)}, x2.options().dtype(at::kFloat));
+            at::Tensor wc = w.to(x.scalar_type()).contiguous();
+            check_launch(fusedcuda::rmsnorm_forward(
+                x2.data_ptr(), wc.data_ptr(), y.data_ptr(), rstd.data_ptr<float>(), x2.size(0), H,
+                static_cast<float>(eps), kernel_dtype(x), stream_of(x)));
+        }
+#endif
+        if (!y.defined()) {
+            // LlamaModel::rms_norm's op sequence (equal bit for bit in fp32).
+            at::Tensor xf = x2.to(at::kFloat);
+            at::Tensor r = at::rsqrt(xf.pow(2).mean(-1, true) + eps);  // [N, 1]
+            y = w * (xf * r).to(x.scalar_type());
+            rstd = r.squeeze(-1);
+        }
+        ctx->save_for_backward({x2, w});
+        ctx->saved_data["rstd"] = rstd;
+        ctx->saved_data["shape"] = x.sizes();
+        return y.view(x.sizes());
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grad) {
+        auto saved = ctx->get_saved_variables();
+        const at::Tensor& x2 = saved[0];
+        const at::Tensor& w = saved[1];
+        at::Tensor rstd = ctx->saved_data["rstd"].toTensor();
+        const auto shape = ctx->saved_data["shape"].toIntVector();
+        if (!ctx->needs_input_grad(0)) return {at::Tensor(), at::Tensor(), at::Tensor()};
+        at::Tensor dy = grad[0].contiguous().view(x2.sizes());
+        at::Tensor dx;
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (use_kernels(x2)) {
+            c10::cuda::CUDAGuard guard(x2.device());
+            dx = at::empty_like(x2);
+            at::Tensor wc = w.to(x2.scalar_type()).contiguous();
+            check_launch(fusedcuda::rmsnorm_backward(
+                dy.data_ptr(), x2.data_ptr(), wc.data_ptr(), rstd.data_ptr<float>(), dx.data_ptr(),
+                x2.size(0), x2.size(1), kernel_dtype(x2), stream_of(x2)));
+        }
+#endif
+        if (!dx.defined()) {
+            at::Tensor r = rstd.unsqueeze(-1);
+            at::Tensor xhat = x2.to(at::kFloat) * r;
+            at::Tensor g = dy.to(at::kFloat) * w.to(at::kFloat);
+            dx = (r * (g - xhat * (g * xhat).mean(-1, true))).to(x2.scalar_type());
+        }
+        return {dx.view(shape), at::Tensor(), at::Tensor()};
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// RoPE
+
+// cat(-x2, x1) over the last dim, and its transpose cat(x2, -x1).
+at::Tensor rotate_half(const at::Tensor& x) {
+    const int64_t h = x.size(-1) / 2;
+    return at::cat({-x.slice(-1, h), x.slice(-1, 0, h)}, -1);
+}
+at::Tensor rotate_half_t(const at::Tensor& x) {
+    const int64_t h = x.size(-1) / 2;
+    return at::cat({x.slice(-1, h), -x.slice(-1, 0, h)}, -1);
+}
+
+class RopeFn : public torch::autograd::Function<RopeFn> {
+  public:
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos,
+                              const at::Tensor& sin) {
+        ctx->saved_data["cos"] = cos;
+        ctx->saved_data["sin"] = sin;
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (use_kernels(x)) {
+            c10::cuda::CUDAGuard guard(x.device());
+            at::Tensor xc = x.contiguous();
+            at::Tensor out = at::empty_like(xc);
+            check_launch(fusedcuda::rope_apply(
+                xc.data_ptr(), cos.data_ptr<float>(), sin.data_ptr<float>(), out.data_ptr(),
+                x.size(0) * x.size(1), x.size(2), x.size(3), 1.0f, kernel_dtype(x), stream_of(x)));
+            return out;
+        }
+#endif
+        return x * cos + rotate_half(x) * sin;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grad) {
+        at::Tensor cos = ctx->saved_data["cos"].toTensor();
+        at::Tensor sin = ctx->saved_data["sin"].toTensor();
+        at::Tensor dy = grad[0];
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (use_kernels(dy)) {
+            c10::cuda::CUDAGuard guard(dy.device());
+            at::Tensor dyc = dy.contiguous();
+            at::Tensor dx = at::empty_like(dyc);
+            check_launch(fusedcuda::rope_apply(dyc.data_ptr(), cos.data_ptr<float>(),
+                                               sin.data_ptr<float>(), dx.data_ptr(),
+                                               dy.size(0) * dy.size(1), dy.size(2), dy.size(3),
+                                               -1.0f, kernel_dtype(dy), stream_of(dy)));
+            return {dx, at::Tensor(), at::Tensor()};
+        }
+#endif
+        return {dy * cos + rotate_half_t(dy * sin), at::Tensor(), at::Tensor()};
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// LoRA linear
+
+class LoraLinearFn : public torch::autograd::Function<LoraLinearFn> {
+  public:
+    // A and B are inputs so that their gradients flow; `lin` carries the frozen base, scale
+    // and dropout.
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& A,
+                              const at::Tensor& B, const LoraLinear* lin, bool training) {
+        (void)A;
+        (void)B;
+        std::vector<int64_t> shape = x.sizes().vec();
+        at::Tensor x2 = x.reshape({-1, shape.back()});
+        at::Tensor y = base_linear(*lin, x2);
+        LoraState s = lora_forward_into(*lin, x2, training, y);
+        ctx->save_for_backward({x2});
+        store_state(ctx, "", s);
+        ctx->saved_data["lin"] = reinterpret_cast<int64_t>(lin);
+        ctx->saved_data["shape"] = x.sizes();
+        shape.back() = y.size(1);
+        return y.view(shape);
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grad) {
+        const auto* lin = reinterpret_cast<const LoraLinear*>(ctx->saved_data["lin"].toInt());
+        const at::Tensor x2 = ctx->get_saved_variables()[0];
+        const LoraState s = load_state(ctx, "");
+        const auto shape = ctx->saved_data["shape"].toIntVector();
+        at::Tensor dy = grad[0].reshape({x2.size(0), -1});
+        at::Tensor dx, dA, dB;
+        if (ctx->needs_input_grad(0)) dx = base_input_grad(*lin, dy);
+        lora_backward(*lin, x2, s, dy, dx.defined() ? &dx : nullptr,
+                      ctx->needs_input_grad(1) ? &dA : nullptr,
+                      ctx->needs_input_grad(2) ? &dB : nullptr);
+        return {dx.defined() ? dx.view(shape) : dx, dA, dB, at::Tensor(), at::Tensor()};
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// SwiGLU MLP
+
+struct MlpArgs {
+    const LoraLinear* gate;
+    const LoraLinear* up;
+    const LoraLinear* down;
+    bool training;
+};
+
+class MlpFn : public torch::autograd::Function<MlpFn> {
+  public:
+    // `params`: the LoRA A, B of gate, up, down (those that have a branch), in that order.
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& y, at::TensorList params,
+                              const MlpArgs* args) {
+        const int64_t H = y.size(-1);
+        at::Tensor y2 = y.reshape({-1, H});
+        const LoraLinear &gate = *args->gate, &up = *args->up, &down = *args->down;
+        at::Tensor g = base_linear(gate, y2);
+        LoraState sg, su, sd;
+        if (gate.lora.defined()) sg = lora_forward_into(gate, y2, args->training, g);
+        at::Tensor u = base_linear(up, y2);
+        if (up.lora.defined()) su = lora_forward_into(up, y2, args->training, u);
+        at::Tensor a = swiglu(g, u);
+        at::Tensor out = base_linear(down, a);
+        if (down.lora.defined()) sd = lora_forward_into(down, a, args->training, out);
+        // The MLP input is needed only for the gate/up LoRA gradients.
+        ctx->saved_data["y2"] = gate.lora.defined() || up.lora.defined() ? y2 : at::Tensor();
+        ctx->saved_data["g"] = g;
+        ctx->saved_data["u"] = u;
+        store_state(ctx, "g_", sg);
+        store_state(ctx, "u_", su);
+        store_state(ctx, "d_", sd);
+        ctx->saved_data["gate"] = reinterpret_cast<int64_t>(args->gate);
+        ctx->saved_data["up"] = reinterpret_cast<int64_t>(args->up);
+        ctx->saved_data["down"] = reinterpret_cast<int64_t>(args->down);
+        ctx->saved_data["shape"] = y.sizes();
+        ctx->saved_data["n_params"] = static_cast<int64_t>(params.size());
+        return out.view(y.sizes());
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grad) {
+        const auto* gate = reinterpret_cast<const LoraLinear*>(ctx->saved_data["gate"].toInt());
+        const auto* up = reinterpret_cast<const LoraLinear*>(ctx->saved_data["up"].toInt());
+        const auto* down = reinterpret_cast<const LoraLinear*>(ctx->saved_data["down"].toInt());
+        at::Tensor y2 = ctx->saved_data["y2"].toTensor();
+        at::Tensor g = ctx->saved_data["g"].toTensor();
+        at::Tensor u = ctx->saved_data["u"].toTensor();
+        const LoraState sg = load_state(ctx, "g_"), su = load_state(ctx, "u_"),
+                        sd = load_state(ctx, "d_");
+        const auto shape = ctx->saved_data["shape"].toIntVector();
+        const int64_t n_params = ctx->saved_data["n_params"].toInt();
+        // The saved tensors go out of the context now: nothing else reads them, and g and u
+        // are overwritten below.
+        ctx->saved_data.clear();
+
+        at::Tensor dout = grad[0].reshape({g.size(0), -1});  // [N, H]
+        std::vector<at::Tensor> pgrads;
+
+        // down projection: input gradient da [N, I], LoRA grads from the recomputed a
+        at::Tensor da = base_input_grad(*down, dout);
+        at::Tensor dA_d, dB_d;
+        if (down->lora.defined()) {
+            at::Tensor a = swiglu(g, u);
+            lora_backward(*down, a, sd, dout, &da, &dA_d, &dB_d);
+        }
+
+        // SwiGLU: dg, du
+        at::Tensor dg, du;
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (use_kernels(g)) {
+            c10::cuda::CUDAGuard guard(g.device());
+            at::Tensor dac = da.contiguous();
+            check_launch(fusedcuda::swiglu_backward(dac.data_ptr(), g.data_ptr(), u.data_ptr(),
+                                                    g.numel(), kernel_dtype(g), stream_of(g)));
+            dg = g;
+            du = u;
+        }
+#endif
+        if (!dg.defined()) {
+            // autograd's order for at::silu(g) * u
+            at::Tensor d_silu = da * u;
+            du = da * at::silu(g);
+            dg = at::silu_backward(d_silu, g);
+        }
+        da = at::Tensor();
+
+        at::Tensor dy2 = base_input_grad(*gate, dg);
+        dy2.add_(base_input_grad(*up, du));
+        at::Tensor dA_g, dB_g, dA_u, dB_u;
+        if (gate->lora.defined()) lora_backward(*gate, y2, sg, dg, &dy2, &dA_g, &dB_g);
+        if (up->lora.defined()) lora_backward(*up, y2, su, du, &dy2, &dA_u, &dB_u);
+
+        variable_list out{dy2.view(shape)};
+        if (gate->lora.defined()) out.insert(out.end(), {dA_g, dB_g});
+        if (up->lora.defined()) out.insert(out.end(), {dA_u, dB_u});
+        if (down->lora.defined()) out.insert(out.end(), {dA_d, dB_d});
+        TORCH_CHECK(static_cast<int64_t>(out.size()) == 1 + n_params,
+                    "swiglu_mlp: LoRA branches changed between forward and backward");
+        out.push_back(at::Tensor());  // args
+        return out;
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// Chunked linear + cross-entropy
+
+int64_t default_chunk_rows(int64_t vocab) {
+    const int64_t budget = int64_t{64} << 20;  // bytes of fp32 logits per chunk
+    return std::max<int64_t>(16, budget / (4 * std::max<int64_t>(1, vocab)));
+}
+
+// Loss sum over labelled rows; with dh non-null also d(loss/divisor)/dh [N, H].
+at::Tensor cross_entropy_pass(const at::Tensor& h, const at::Tensor& W, const at::Tensor& labels,
+                              double divisor, int64_t chunk_rows, at::Tensor* dh) {
+    const int64_t V = W.size(0);
+    if (chunk_rows <= 0) chunk_rows = default_chunk_rows(V);
+    at::Tensor idx = labels.ne(-100).nonzero().squeeze(1);  // labelled rows only
+    const int64_t n = idx.size(0);
+    at::Tensor total = at::zeros({}, h.options().dtype(at::kFloat));
+    if (dh) *dh = at::zeros_like(h);
+    if (n == 0) return total;
+    at::Tensor hv = h.index_select(0, idx);
+    at::Tensor lv = labels.index_select(0, idx);
+    TORCH_CHECK(lv.min().item<int64_t>() >= 0 && lv.max().item<int64_t>() < V,
+                "cross-entropy: a label is outside the vocabulary of ", V);
+    const double grad_scale = 1.0 / divisor;
+    for (int64_t s = 0; s < n; s += chunk_rows) {
+        const int64_t e = std::min(n, s + chunk_rows);
+        at::Tensor hc = hv.slice(0, s, e);
+        at::Tensor lc = lv.slice(0, s, e).contiguous();
+        at::Tensor logits = at::linear(hc, W).contiguous();  // [c, V] activation dtype
+        at::Tensor grad_c;
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (use_kernels(h)) {
+            c10::cuda::CUDAGuard guard(h.device());
+            at::Tensor loss_rows = at::empty({e - s}, h.options().dtype(at::kFloat));
+            check_launch(fusedcuda::cross_entropy_chunk(
+                logits.data_ptr(), lc.data_ptr<int64_t>(), loss_rows.data_ptr<float>(), e - s, V,
+                static_cast<float>(grad_scale), kernel_dtype(logits), stream_of(h)));
+            total.add_(loss_rows.sum());
+            grad_c = logits;  // overwritten with the gradient
+        }
+#endif
+        if (!grad_c.defined()) {
+            at::Tensor lf = logits.to(at::kFloat);
+            at::Tensor lse = at::logsumexp(lf, {-1}, true);  // [c, 1]
+            total.add_((lse.squeeze(1) - lf.gather(1, lc.unsqueeze(1)).squeeze(1)).sum());
+            if (dh) {
+                at::Tensor p = (lf - lse).exp_();
+                p.scatter_add_(1, lc.unsqueeze(1), at::full({e - s, 1}, -1.0, p.options()));
+                grad_c = p.mul_(grad_scale).to(h.scalar_type());
+            }
+        }
+        if (dh) dh->index_copy_(0, idx.slice(0, s, e), at::matmul(grad_c, W));
+    }
+    return total / divisor;
+}
+
+class CrossEntropyFn : public torch::autograd::Function<CrossEntropyFn> {
+  public:
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& h, const at::Tensor& W,
+                              const at::Tensor& labels, double divisor, int64_t chunk_rows) {
+        at::Tensor dh;
+        at::Tensor loss = cross_entropy_pass(h, W, labels, divisor, chunk_rows, &dh);
+        ctx->saved_data["dh"] = dh;
+        return loss;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grad) {
+        at::Tensor dh = ctx->saved_data["dh"].toTensor();
+        ctx->saved_data.clear();
+        return {dh.mul_(grad[0].to(dh.scalar_type())), at::Tensor(), at::Tensor(), at::Tensor(),
+                at::Tensor()};
+    }
+};
+
+}  // namespace
+
+RopeTables rope_tables(const LlamaModel& model, const at::Tensor& position_ids) {
+    if (!use_kernels(model.inv_freq)) {
+        RopeTables t = model.rope(position_ids);  // [B, 1, T, hd]
+        return {t.cos.transpose(1, 2), t.sin.transpose(1, 2)};
+    }
+    at::Tensor freqs = position_ids.to(model.inv_freq.device()).to(at::kFloat).unsqueeze(-1) *
+                       model.inv_freq.to(at::kFloat).view({1, 1, -1});
+    at::Tensor emb = at::cat({freqs, freqs}, -1).reshape({-1, freqs.size(-1) * 2});  // [B*T, hd]
+    at::Tensor cos = emb.cos(), sin = emb.sin();
+    if (model.attention_scaling != 1.0) {
+        cos.mul_(model.attention_scaling);
+        sin.mul_(model.attention_scaling);
+    }
+    return {cos.contiguous(), sin.contiguous()};
+}
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
+    return RmsNormFn::apply(x, w, eps);
+}
+
+at::Tensor rope(const at::Tensor& x, const RopeTables& tables) {
+    TORCH_CHECK(x.dim() == 4, "fused rope expects [B, T, heads, hd]");
+    return RopeFn::apply(x, tables.cos, tables.sin);
+}
+
+at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training) {
+    if (!lin.lora.defined()) return lin.forward(x, false);
+    TORCH_CHECK(!lin.lora.magnitude.defined(), "the fused backend does not support DoRA");
+    return LoraLinearFn::apply(x, lin.lora.A, lin.lora.B, &lin, training);
+}
+
+at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLinear& up,
+                      const LoraLinear& down, bool training) {
+    std::vector<at::Tensor> params;
+    for (const LoraLinear* p : {&gate, &up, &down}) {
+        if (!p->lora.defined()) continue;
+        TORCH_CHECK(!p->lora.magnitude.defined(), "the fused backend does not support DoRA");
+        params.push_back(p->lora.A);
+        params.push_back(p->lora.B);
+    }
+    MlpArgs args{&gate, &up, &down, training};
+    return MlpFn::apply(y, at::TensorList(params), &args);
+}
+
+at::Tensor linear_cross_entropy_sum(const at::Tensor& h, const at::Tensor& lm_head,
+                                    const at::Tensor& labels, double divisor, int64_t chunk_rows) {
+    TORCH_CHECK(h.dim() == 2 && labels.dim() == 1 && h.size(0) == labels.size(0),
+                "linear_cross_entropy_sum: h [N, H] and labels [N] expected");
+    if (!at::GradMode::is_enabled() || !h.requires_grad()) {
+        at::NoGradGuard no_grad;
+        return cross_entropy_pass(h, lm_head, labels, divisor, chunk_rows, nullptr);
+    }
+    return CrossEntropyFn::apply(h, lm_head, labels, divisor, chunk_rows);
+}
+
+}  // namespace tb::fused

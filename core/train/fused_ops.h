@@ -1,0 +1,62 @@
+// The fused backend's operators: Llama training building blocks with hand-written backward
+// passes (torch::autograd::Function), the analogue of Unsloth's kernels.
+//
+// What they save for backward, and why it is less than autograd keeps for the same math:
+//   rms_norm       x and the fp32 rstd per row (autograd: x, the fp32 upcast, the variance,
+//                  the rsqrt and the normalised row)
+//   rope           nothing but the shared cos/sin tables (autograd: rotate_half temporaries)
+//   lora_linear    x (shared by q/k/v: one tensor), the dropout keep-mask (1 byte per value on
+//                  CUDA), and x_drop A^T [N, r]; the dropped-out input is recomputed
+//   swiglu_mlp     the MLP input only when gate/up carry LoRA, and g, u; silu(g) * u is
+//                  recomputed in backward and dg/du overwrite g/u (autograd: g, silu(g), u,
+//                  the product, each [N, I])
+//   linear_cross_entropy_sum  the gradient w.r.t. the final hidden states [N, H], computed
+//                  chunk by chunk in forward; the [N, V] logits are never materialised, only
+//                  one chunk of rows at a time (the lm_head is frozen, so nothing else is
+//                  needed)
+//
+// Numerics: on CPU the forward ops are the reference backend's op sequence (fp32 losses equal
+// bit for bit); the backward is the analytic gradient, equal to autograd's within fp32
+// rounding. On CUDA the elementwise/row parts run as the kernels of fused_kernels.cu and the
+// LoRA matmuls run in the activation dtype (bf16) instead of fp32.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "core/infer/llama_model.h"
+#include "core/infer/lora_linear.h"
+
+namespace tb::fused {
+
+// Rotary tables in the layout the fused rope expects.
+//   CPU:  cos/sin [B, T, 1, hd] in the activation dtype (the reference's tables, transposed to
+//         the [B, T, heads, hd] projection layout)
+//   CUDA: cos/sin [B*T, hd] fp32 (the kernel reads fp32 tables and rounds once)
+RopeTables rope_tables(const LlamaModel& model, const at::Tensor& position_ids);
+
+// HF LlamaRMSNorm over the last dim. x: [..., H]; w: [H] frozen.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps);
+
+// Rotary embedding on x [B, T, heads, hd] (contiguous). Returns the same shape.
+at::Tensor rope(const at::Tensor& x, const RopeTables& tables);
+
+// y = x W^T (+b) + scale * dropout(x) A^T B^T for a projection with a LoRA branch (plain frozen
+// linear when it has none). x: [..., in] -> [..., out]. Dense or packed (NF4) base weight.
+// DoRA branches are not supported (the trainer refuses them for this backend).
+at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training);
+
+// down(silu(gate(y)) * up(y)) with each projection's LoRA branch. y: [..., H] -> [..., H].
+at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLinear& up,
+                      const LoraLinear& down, bool training);
+
+// Sum over rows with label != -100 of the cross-entropy of softmax(h W^T) (fp32), divided by
+// `divisor`. h: [N, H]; lm_head: [V, H] frozen; labels: [N] int64 (already shifted).
+// `chunk_rows` rows of logits exist at a time (0: ~64 MiB of fp32 logits per chunk). Without
+// grad mode (evaluation) only the loss is computed.
+at::Tensor linear_cross_entropy_sum(const at::Tensor& h, const at::Tensor& lm_head,
+                                    const at::Tensor& labels, double divisor,
+                                    int64_t chunk_rows = 0);
+
+}  // namespace tb::fused
