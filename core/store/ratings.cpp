@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "core/store/sql.h"
 #include "core/store/store.h"
@@ -162,23 +163,25 @@ Status Store::upsert_rating(const RatingRow& row) {
     TB_TRY_STATUS(tx.begun());
     Stmt st(db_, path_,
             "INSERT INTO ratings (rater, item_id, model, relevance, coherence, fluency, "
-            "completeness, notes, rated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (rater, item_id, model) DO "
-            "UPDATE SET relevance = excluded.relevance, coherence = excluded.coherence, "
-            "fluency = excluded.fluency, completeness = excluded.completeness, notes = "
-            "excluded.notes, rated_at = excluded.rated_at");
+            "completeness, notes, rated_at, eval_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?9) ON CONFLICT (rater, eval_id, item_id, "
+            "model) DO UPDATE SET relevance = excluded.relevance, coherence = "
+            "excluded.coherence, fluency = excluded.fluency, completeness = "
+            "excluded.completeness, notes = excluded.notes, rated_at = excluded.rated_at");
     st.bind(1, row.rater).bind(2, row.item_id).bind(3, row.model);
     st.bind(4, row.relevance).bind(5, row.coherence).bind(6, row.fluency);
-    st.bind(7, row.completeness).bind(8, row.notes);
+    st.bind(7, row.completeness).bind(8, row.notes).bind(9, row.eval_id);
     TB_TRY_STATUS(st.run());
     return tx.commit();
 }
 
-Result<std::vector<RatingRow>> Store::list_ratings(const std::string& model) const {
+Result<std::vector<RatingRow>> Store::list_ratings(const std::string& model,
+                                                   int64_t eval_id) const {
     Stmt st(db_, path_,
             "SELECT rater, item_id, model, relevance, coherence, fluency, completeness, notes, "
-            "rated_at FROM ratings WHERE ?1 = '' OR model = ?1 ORDER BY model, item_id, rater");
-    st.bind(1, model);
+            "rated_at, eval_id FROM ratings WHERE (?1 = '' OR model = ?1) AND (?2 < 0 OR "
+            "eval_id = ?2) ORDER BY model, eval_id, item_id, rater");
+    st.bind(1, model).bind(2, eval_id);
     std::vector<RatingRow> out;
     while (true) {
         TB_ASSIGN_OR_RETURN(bool row, st.step());
@@ -193,13 +196,14 @@ Result<std::vector<RatingRow>> Store::list_ratings(const std::string& model) con
         r.completeness = static_cast<int>(st.col_int(6));
         r.notes = st.col_text(7);
         r.rated_at = st.col_text(8);
+        r.eval_id = st.col_int(9);
         out.push_back(std::move(r));
     }
     return out;
 }
 
-Result<RatingsSummary> Store::ratings_summary() const {
-    TB_ASSIGN_OR_RETURN(std::vector<RatingRow> rows, list_ratings());
+Result<RatingsSummary> Store::ratings_summary(int64_t eval_id) const {
+    TB_ASSIGN_OR_RETURN(std::vector<RatingRow> rows, list_ratings("", eval_id));
     RatingsSummary out;
     std::map<std::string, std::vector<const RatingRow*>> by_model;
     for (const auto& r : rows) by_model[r.model].push_back(&r);
@@ -227,9 +231,10 @@ Result<RatingsSummary> Store::ratings_summary() const {
         }
         out.models.push_back(std::move(ms));
     }
-    // Agreement: a unit is one (item, model) answer; its values are the raters' scores.
-    std::map<std::pair<std::string, std::string>, std::vector<const RatingRow*>> units;
-    for (const auto& r : rows) units[{r.item_id, r.model}].push_back(&r);
+    // Agreement: a unit is one answer (evaluation, item, model); its values are the raters'
+    // scores.
+    std::map<std::tuple<int64_t, std::string, std::string>, std::vector<const RatingRow*>> units;
+    for (const auto& r : rows) units[{r.eval_id, r.item_id, r.model}].push_back(&r);
     for (int c = 0; c < 4; ++c) {
         std::vector<std::vector<double>> data;
         AgreementSummary a;

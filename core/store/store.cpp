@@ -105,6 +105,40 @@ ALTER TABLE metrics_aggregate ADD COLUMN n_items INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX idx_generations_eval_model ON generations(eval_id, model);
 CREATE INDEX idx_metrics_aggregate_eval ON metrics_aggregate(eval_id, model, metric);
 )sql",
+    // v2 -> v3: a rating belongs to the evaluation whose generations were rated, so eval_id
+    // joins the key (the same item and model can be rated in several evaluations). SQLite
+    // cannot change a UNIQUE constraint in place: the table is rebuilt, columns kept in order
+    // (eval_id last, so CSV exports only gain a column). Earlier ratings get the evaluation
+    // whose generations hold their (item, model) when exactly one does, else 0 (unknown).
+    // Deleting an evaluation run deletes its ratings (eval_id is not a foreign key: 0 is legal).
+    R"sql(
+CREATE TABLE ratings_v3 (
+  rater TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  model TEXT NOT NULL,
+  relevance INTEGER NOT NULL CHECK (relevance BETWEEN 1 AND 5),
+  coherence INTEGER NOT NULL CHECK (coherence BETWEEN 1 AND 5),
+  fluency INTEGER NOT NULL CHECK (fluency BETWEEN 1 AND 5),
+  completeness INTEGER NOT NULL CHECK (completeness BETWEEN 1 AND 5),
+  rated_at TEXT NOT NULL,
+  notes TEXT NOT NULL DEFAULT '',
+  eval_id INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (rater, eval_id, item_id, model)
+);
+INSERT INTO ratings_v3 (rater, item_id, model, relevance, coherence, fluency, completeness,
+                        rated_at, notes, eval_id)
+  SELECT r.rater, r.item_id, r.model, r.relevance, r.coherence, r.fluency, r.completeness,
+         r.rated_at, r.notes,
+         COALESCE((SELECT MIN(g.eval_id) FROM generations g
+                   WHERE g.item_id = r.item_id AND g.model = r.model
+                   HAVING COUNT(DISTINCT g.eval_id) = 1), 0)
+  FROM ratings r ORDER BY r.rowid;
+DROP TABLE ratings;
+ALTER TABLE ratings_v3 RENAME TO ratings;
+CREATE INDEX idx_ratings_eval ON ratings(eval_id, model);
+CREATE TRIGGER runs_delete_ratings AFTER DELETE ON runs
+  BEGIN DELETE FROM ratings WHERE eval_id = OLD.id; END;
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
@@ -255,12 +289,13 @@ Result<std::vector<RunRecord>> Store::list_runs(const std::string& kind) const {
 
 // --- training log ------------------------------------------------------------------------
 
-Status Store::append_training_log(const std::vector<TrainingLogRow>& rows) {
-    if (rows.empty()) return Status::Ok();
-    Transaction tx(db_, path_);
-    TB_TRY_STATUS(tx.begun());
+namespace {
+
+// Inserts (or replaces) training-log rows inside the caller's transaction.
+Status insert_training_rows(sqlite3* db, const std::string& path,
+                            const std::vector<TrainingLogRow>& rows) {
     // A resumed run re-logs the steps after its checkpoint: the later row wins.
-    Stmt st(db_, path_,
+    Stmt st(db, path,
             "INSERT OR REPLACE INTO training_log (run_id, step, loss, learning_rate, grad_norm, "
             "tokens_per_s, memory_bytes, eval_loss, elapsed_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
             "?7, ?8, ?9)");
@@ -270,6 +305,32 @@ Status Store::append_training_log(const std::vector<TrainingLogRow>& rows) {
         st.bind(8, r.eval_loss).bind(9, r.elapsed_s);
         TB_TRY_STATUS(st.run());
     }
+    return Status::Ok();
+}
+
+}  // namespace
+
+Status Store::append_training_log(const std::vector<TrainingLogRow>& rows) {
+    if (rows.empty()) return Status::Ok();
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    TB_TRY_STATUS(insert_training_rows(db_, path_, rows));
+    return tx.commit();
+}
+
+Status Store::replace_training_log(int64_t run_id, const std::vector<TrainingLogRow>& rows) {
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    {
+        Stmt del(db_, path_, "DELETE FROM training_log WHERE run_id = ?1");
+        del.bind(1, run_id);
+        TB_TRY_STATUS(del.run());
+    }
+    for (const auto& r : rows)
+        if (r.run_id != run_id)
+            return Error{path_ + ": training_log: row for run " + std::to_string(r.run_id) +
+                         " passed to replace run " + std::to_string(run_id)};
+    TB_TRY_STATUS(insert_training_rows(db_, path_, rows));
     return tx.commit();
 }
 

@@ -19,6 +19,7 @@
 // Schema versions live in PRAGMA user_version and are applied in order by open():
 //   v1  runs, training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings
 //   v2  ratings.notes, metrics_aggregate.n_items, index generations(eval_id, model)
+//   v3  ratings.eval_id (part of the key: ratings belong to an evaluation's generations)
 // Each migration runs in one transaction together with its user_version bump.
 //
 // Errors name the database file and the failing statement: "<db>: <sql>: <sqlite message>".
@@ -36,7 +37,7 @@ struct sqlite3;
 
 namespace tb::store {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 struct RunRecord {
     int64_t id = 0;           // assigned by add_run
@@ -106,7 +107,8 @@ struct BenchmarkRow {
     std::string created_at;  // set by the store
 };
 
-// Human rating of one model's answer to one item; criteria are integers 1..5.
+// Human rating of one model's answer to one item of one evaluation; criteria are integers
+// 1..5. Unique per (rater, eval_id, item_id, model).
 struct RatingRow {
     std::string rater;
     std::string item_id;
@@ -117,6 +119,8 @@ struct RatingRow {
     int completeness = 0;
     std::string notes;
     std::string rated_at;  // set by the store on every upsert
+    int64_t eval_id = 0;   // runs.id of the evaluation whose generation was rated; 0: unknown
+                           // (ratings given before schema v3 that matched no single evaluation)
 };
 
 struct CriterionSummary {
@@ -180,6 +184,9 @@ class Store {
     // All rows in one transaction (loggers batch rows and flush every N steps).
     Status append_training_log(const std::vector<TrainingLogRow>& rows);
     Result<std::vector<TrainingLogRow>> training_log(int64_t run_id) const;
+    // Replaces every row of `run_id` by `rows` in one transaction (a resumed run re-syncs the
+    // store with its trimmed training_log.jsonl, so rows after the checkpoint disappear).
+    Status replace_training_log(int64_t run_id, const std::vector<TrainingLogRow>& rows);
 
     // --- evaluation ----------------------------------------------------------------------
     // A batch of generations in one transaction; a row for an existing (eval_id, model,
@@ -205,11 +212,15 @@ class Store {
     Result<std::vector<BenchmarkRow>> benchmarks() const;
 
     // --- human ratings -------------------------------------------------------------------
-    // Insert or update on (rater, item_id, model). Error when a criterion is outside 1..5
-    // (checked here with the field name; the table's CHECK constraint backs it up).
+    // Insert or update on (rater, eval_id, item_id, model). Error when a criterion is outside
+    // 1..5 (checked here with the field name; the table's CHECK constraint backs it up).
     Status upsert_rating(const RatingRow& row);
-    Result<std::vector<RatingRow>> list_ratings(const std::string& model = "") const;
-    Result<RatingsSummary> ratings_summary() const;
+    // `eval_id` < 0: ratings of every evaluation.
+    Result<std::vector<RatingRow>> list_ratings(const std::string& model = "",
+                                                int64_t eval_id = -1) const;
+    // Means per model and agreement over the ratings of `eval_id` (< 0: all; agreement units
+    // are then (evaluation, item, model)).
+    Result<RatingsSummary> ratings_summary(int64_t eval_id = -1) const;
 
     // --- exports -------------------------------------------------------------------------
     // <results_dir>/evaluation/eval_<id>_<model-slug>.json, one per model (the study's

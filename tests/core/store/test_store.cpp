@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -122,7 +123,7 @@ TEST(Store, MigratesFromVersion1KeepingData) {
         "INSERT INTO generations VALUES (7, 'base', 'i1', 'p', 'o', 'r', 'qa', 3, 0.5);");
     auto s = open_store(path);
     ASSERT_TRUE(s);
-    EXPECT_EQ(s->schema_version(), 2);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
     auto run = s->get_run(7);
     ASSERT_TRUE(run.ok() && run->has_value());
     EXPECT_EQ((*run)->name, "old");
@@ -144,6 +145,70 @@ TEST(Store, MigratesFromVersion1KeepingData) {
     // New v2 functionality works on the migrated file.
     RatingRow r{"bob", "i1", "base", 2, 2, 2, 2, "short", ""};
     ASSERT_TRUE(s->upsert_rating(r).ok());
+}
+
+TEST(Store, MigratesFromVersion2TyingRatingsToEvaluations) {
+    auto dir = tbtest::scratch_dir("store_v2");
+    const std::string path = dir + "/db.sqlite";
+    // v2 as released: v1 plus its migration, written out by hand.
+    raw_exec(path, kV1Ddl);
+    raw_exec(path,
+             "ALTER TABLE ratings ADD COLUMN notes TEXT NOT NULL DEFAULT '';"
+             "ALTER TABLE metrics_aggregate ADD COLUMN n_items INTEGER NOT NULL DEFAULT 0;"
+             "CREATE INDEX idx_generations_eval_model ON generations(eval_id, model);"
+             "CREATE INDEX idx_metrics_aggregate_eval ON metrics_aggregate(eval_id, model, "
+             "metric);"
+             "PRAGMA user_version = 2;");
+    raw_exec(path,
+             "INSERT INTO runs (id, kind, started_at) VALUES (3, 'eval', '2024-01-01');"
+             "INSERT INTO runs (id, kind, started_at) VALUES (4, 'eval', '2024-01-02');"
+             // i1/base only in eval 3; i2/base in evals 3 and 4 (ambiguous); i9 in none.
+             "INSERT INTO generations VALUES (3, 'base', 'i1', 'p', 'o', 'r', 'qa', 3, 0.5);"
+             "INSERT INTO generations VALUES (3, 'base', 'i2', 'p', 'o', 'r', 'qa', 3, 0.5);"
+             "INSERT INTO generations VALUES (4, 'base', 'i2', 'p', 'o', 'r', 'qa', 3, 0.5);"
+             "INSERT INTO ratings VALUES ('ann', 'i1', 'base', 4, 3, 5, 2, '2024-01-03', 'n1');"
+             "INSERT INTO ratings VALUES ('ann', 'i2', 'base', 1, 2, 3, 4, '2024-01-03', '');"
+             "INSERT INTO ratings VALUES ('ann', 'i9', 'base', 5, 5, 5, 5, '2024-01-03', '');");
+    auto s = open_store(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), 3);
+    auto all = s->list_ratings();
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 3u);
+    std::map<std::string, RatingRow> by_item;
+    for (const auto& r : all.value()) by_item[r.item_id] = r;
+    EXPECT_EQ(by_item["i1"].eval_id, 3);  // the one evaluation with that output
+    EXPECT_EQ(by_item["i2"].eval_id, 0);  // ambiguous: unknown
+    EXPECT_EQ(by_item["i9"].eval_id, 0);
+    EXPECT_EQ(by_item["i1"].notes, "n1");
+    EXPECT_EQ(by_item["i1"].fluency, 5);
+    EXPECT_EQ(by_item["i1"].rated_at, "2024-01-03");
+    // The CSV column order only gained eval_id at the end.
+    EXPECT_EQ(
+        query_text(s->handle(), "SELECT group_concat(name, ',') FROM pragma_table_info('ratings')"),
+        "rater,item_id,model,relevance,coherence,fluency,completeness,rated_at,notes,"
+        "eval_id");
+    // The same item and model rated in another evaluation is another rating.
+    RatingRow r{"ann", "i1", "base", 1, 1, 1, 1, "", "", 4};
+    ASSERT_TRUE(s->upsert_rating(r).ok());
+    r.relevance = 2;
+    ASSERT_TRUE(s->upsert_rating(r).ok());  // upsert within eval 4
+    auto e4 = s->list_ratings("", 4);
+    ASSERT_TRUE(e4.ok());
+    ASSERT_EQ(e4->size(), 1u);
+    EXPECT_EQ((*e4)[0].relevance, 2);
+    auto e3 = s->list_ratings("base", 3);
+    ASSERT_EQ(e3->size(), 1u);
+    EXPECT_EQ((*e3)[0].relevance, 4);
+    auto sum = s->ratings_summary(3);
+    ASSERT_TRUE(sum.ok());
+    ASSERT_EQ(sum->models.size(), 1u);
+    EXPECT_EQ(sum->models[0].criteria[0].n, 1);
+    EXPECT_EQ(s->ratings_summary()->models[0].criteria[0].n, 4);
+    // Deleting an evaluation run takes its ratings with it.
+    raw_exec(path, "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id = 4;");
+    EXPECT_EQ(s->list_ratings("", 4)->size(), 0u);
+    EXPECT_EQ(s->list_ratings()->size(), 3u);
 }
 
 TEST(Store, RejectsNewerSchemaAndNonDatabase) {
