@@ -20,7 +20,9 @@
 #include "core/quant/qlora.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/checkpointing.h"
+#include "core/train/fused_forward.h"
 #include "core/train/run_checkpoint.h"
+#include "core/train/train_store.h"
 
 namespace tb {
 
@@ -118,11 +120,12 @@ Result<TrainParams> train_params_from_config(const AppConfig& cfg) {
 namespace {
 
 Status validate_params(const TrainParams& p) {
-    if (p.backend == "fused")
+    if (p.backend != "reference" && p.backend != "fused")
         return make_error("training.backend",
-                          "the fused backend is not built yet; use backend: reference");
-    if (p.backend != "reference")
-        return make_error("training.backend", "unknown backend '" + p.backend + "'");
+                          "unknown backend '" + p.backend + "' (expected reference or fused)");
+    if (p.backend == "fused" && p.lora.use_dora)
+        return make_error("lora.use_dora",
+                          "DoRA is not supported by the fused backend; use backend: reference");
     if (p.optimizer != "adamw" && p.optimizer != "adamw_8bit" && p.optimizer != "paged_adamw_8bit")
         return make_error("training.optimizer", "unknown optimizer '" + p.optimizer +
                                                     "' (expected adamw, adamw_8bit or "
@@ -349,8 +352,17 @@ struct EvalResult {
     int64_t tokens = 0;
 };
 
+// The micro-batch loss of the configured backend (same function, different kernels).
+at::Tensor backend_loss(bool fused, const LlamaModel& model, const Batch& b, double divisor,
+                        bool training, bool checkpointing) {
+    return fused ? fused_micro_batch_loss(model, b.input_ids, b.position_ids, b.attention_mask,
+                                          b.labels, divisor, training, checkpointing)
+                 : micro_batch_loss(model, b.input_ids, b.position_ids, b.attention_mask,
+                                    b.labels, divisor, training, checkpointing);
+}
+
 EvalResult evaluate(const LlamaModel& model, const std::vector<TokenizedRow>& rows,
-                    int64_t batch_size, int64_t pad_id) {
+                    int64_t batch_size, int64_t pad_id, bool fused) {
     torch::NoGradGuard no_grad;
     double sum = 0.0;
     int64_t tokens = 0;
@@ -360,9 +372,8 @@ EvalResult evaluate(const LlamaModel& model, const std::vector<TokenizedRow>& ro
     for (int64_t b = 0; b < n_batches; ++b) {
         Batch batch = collate(micro_batch_rows(rows, order, batch_size, b), pad_id, model.device);
         if (batch.loss_tokens == 0) continue;
-        at::Tensor s = micro_batch_loss(model, batch.input_ids, batch.position_ids,
-                                        batch.attention_mask, batch.labels, 1.0,
-                                        /*training=*/false, /*checkpointing=*/false);
+        at::Tensor s = backend_loss(fused, model, batch, 1.0, /*training=*/false,
+                                    /*checkpointing=*/false);
         sum += s.item<double>();
         tokens += batch.loss_tokens;
     }
@@ -419,6 +430,8 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
                                  const CancelToken& cancel, const PauseToken* pause) {
     const auto t_start = Clock::now();
     TB_TRY_STATUS(validate_params(params));
+    TrainStoreLog store_log;  // marks the run failed if we return with an error
+    TB_TRY_STATUS(store_log.open(params.store_path));
     TrainProgress prog;
     auto report = [&](TrainPhase phase, const std::string& message) {
         prog.phase = phase;
@@ -558,9 +571,11 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     }
     std::ofstream log(log_path, std::ios::app);
     if (!log) return make_error(log_path, "cannot open for appending");
+    TB_TRY_STATUS(store_log.begin(params, run_dir, log_path, !resume_dir.empty()));
     auto write_record = [&](const json& j) {
         log << j.dump() << "\n";
         log.flush();
+        store_log.record(j);
     };
 
     TrainResult result;
@@ -578,7 +593,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     auto run_eval = [&](int64_t step) {
         if (val_set.rows.empty()) return;
         report(TrainPhase::Evaluating, "validation split");
-        EvalResult e = evaluate(model, val_set.rows, eval_bs, pad_id);
+        EvalResult e = evaluate(model, val_set.rows, eval_bs, pad_id, params.backend == "fused");
         last_eval_loss = e.loss;
         last_eval_ppl = e.ppl;
         prog.eval_loss = e.loss;
@@ -671,9 +686,9 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         int64_t step_tokens = 0, step_rows = 0;
         for (const auto& rows : groups) {
             Batch b = collate(rows, pad_id, device);
-            at::Tensor loss = micro_batch_loss(model, b.input_ids, b.position_ids, b.attention_mask,
-                                               b.labels, static_cast<double>(step_loss_tokens),
-                                               /*training=*/true, params.gradient_checkpointing);
+            at::Tensor loss = backend_loss(params.backend == "fused", model, b,
+                                           static_cast<double>(step_loss_tokens),
+                                           /*training=*/true, params.gradient_checkpointing);
             loss.backward();
             step_loss += loss.item<double>();
             step_tokens += b.tokens;
@@ -732,6 +747,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
                               {"elapsed_s", prog.elapsed_s}});
         if (do_eval) run_eval(done);
         report(TrainPhase::Training, "");
+        TB_TRY_STATUS(store_log.status());
         if (do_save) TB_TRY_STATUS(save_checkpoint(done));
     }
     if (cancel.cancelled() && result.steps < total_steps) cancelled = true;
@@ -744,6 +760,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         if (last_saved_step != result.steps) TB_TRY_STATUS(save_checkpoint(result.steps));
         result.cancelled = true;
         result.total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+        TB_TRY_STATUS(store_log.finish("cancelled"));
         report(TrainPhase::Cancelled, result.last_checkpoint);
         return result;
     }
@@ -813,6 +830,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     };
     result.stats_path = (fs::path(run_dir) / "training_stats.json").string();
     TB_TRY_STATUS(write_file_atomic(result.stats_path, stats.dump(2) + "\n"));
+    TB_TRY_STATUS(store_log.finish("completed"));
     report(TrainPhase::Finished, run_dir);
     return result;
 }

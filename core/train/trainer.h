@@ -1,5 +1,7 @@
-// LoRA fine-tuning loop, `reference` backend: plain libtorch autograd through LlamaModel, the
-// analogue of Transformers' Trainer + PEFT.
+// LoRA fine-tuning loop. Backends: `reference` (plain libtorch autograd through LlamaModel,
+// the analogue of Transformers' Trainer + PEFT) and `fused` (fused_forward.h: hand-written
+// backward, chunked cross-entropy, CUDA kernels; the Unsloth analogue). Everything but the
+// micro-batch forward/backward is shared.
 //
 //   data      dataset file -> seeded split (core/data) -> tokenized rows (batching.h)
 //   model     HF folder -> LlamaModel, LoRA branches injected (PEFT init) or, on resume, loaded
@@ -81,7 +83,7 @@ struct TrainParams {
     int64_t max_steps = -1;  // > 0: stop after this many optimizer steps
 
     // --- execution
-    std::string backend = "reference";  // "fused" is refused: not built yet
+    std::string backend = "reference";  // reference | fused (no DoRA)
     std::string device = "auto";        // auto|cpu|cuda|cuda:N
     std::string dtype = "auto";         // auto|float32|bfloat16|float16 (auto: bf16 on
                                         // CUDA, fp32 on CPU)
@@ -101,6 +103,7 @@ struct TrainParams {
     std::string resume_from;             // checkpoint dir or run dir; empty: fresh run
     bool save_merged_model = true;       // merged_model/ (full HF folder) at the end
     std::string config_yaml;             // the run config, stored in training_stats.json
+    std::string store_path;              // workspace SQLite store (run + log rows); empty: none
 };
 
 // Resolves an AppConfig (paths against its folder) into TrainParams.

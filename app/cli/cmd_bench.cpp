@@ -1,0 +1,295 @@
+// tunebench-cli bench train: training throughput and peak memory of tunebench's backends set
+// beside Transformers + PEFT doing the same steps on the same machine in the same run
+// (resources/bench/peft_train_bench.py, run with the python that has torch/peft), printed as
+// ratios. See core/train/train_bench.h for what a step is and how the peak is measured.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "app/cli/cli_common.h"
+#include "app/cli/command_registry.h"
+#include "core/train/train_bench.h"
+
+namespace tbcli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct BenchTrainArgs {
+    std::string shape = "tinyllama";
+    std::string model;
+    std::string backends = "reference,fused";
+    int64_t batch = 4;
+    int64_t seq = 512;
+    int64_t steps = 10;
+    int64_t warmup = 3;
+    int64_t lora_r = 16;
+    double lora_alpha = 32;
+    double lora_dropout = 0.05;
+    std::string targets = "q_proj,k_proj,v_proj,o_proj";
+    bool checkpointing = false;
+    bool load_in_4bit = false;
+    std::string optimizer = "adamw";
+    std::string device = "auto";
+    std::string dtype = "auto";
+    std::string peft = "auto";  // auto | off | path to peft_train_bench.py
+    std::string python = "python3";
+    bool json_out = false;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    std::string item;
+    while (std::getline(in, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+// A small shape for CPU runs and tests: 4 layers, hidden 256, GQA 8/2, vocab 32000.
+tb::LlamaConfig tiny_shape() {
+    tb::LlamaConfig c = tb::tinyllama_shape();
+    c.hidden_size = 256;
+    c.intermediate_size = 704;
+    c.num_hidden_layers = 4;
+    c.num_attention_heads = 8;
+    c.num_key_value_heads = 2;
+    c.head_dim = 32;
+    return c;
+}
+
+std::string find_peft_script() {
+    std::vector<fs::path> candidates;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+        candidates.push_back(exe.parent_path() / "../share/tunebench/bench/peft_train_bench.py");
+#ifdef TB_SOURCE_RESOURCES
+    candidates.push_back(fs::path(TB_SOURCE_RESOURCES) / "bench/peft_train_bench.py");
+#endif
+    for (const auto& c : candidates)
+        if (fs::exists(c, ec)) return fs::weakly_canonical(c, ec).string();
+    return "";
+}
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// Runs the PEFT script; returns its JSON (or {"error": ...}).
+json run_peft(const BenchTrainArgs& a, const tb::LlamaConfig& shape, const std::string& script) {
+    std::ostringstream cmd;
+    cmd << shell_quote(a.python) << ' ' << shell_quote(script) << " --vocab " << shape.vocab_size
+        << " --hidden " << shape.hidden_size << " --intermediate " << shape.intermediate_size
+        << " --layers " << shape.num_hidden_layers << " --heads " << shape.num_attention_heads
+        << " --kv-heads " << shape.num_key_value_heads << " --batch " << a.batch << " --seq "
+        << a.seq << " --warmup " << a.warmup << " --steps " << a.steps << " --r " << a.lora_r
+        << " --alpha " << a.lora_alpha << " --dropout " << a.lora_dropout << " --targets "
+        << shell_quote(a.targets) << " --device " << shell_quote(a.device);
+    if (a.checkpointing) cmd << " --checkpointing";
+    if (a.load_in_4bit) cmd << " --load-in-4bit";
+    std::FILE* f = ::popen(cmd.str().c_str(), "r");
+    if (!f) return {{"error", "cannot start " + a.python}};
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    const int rc = ::pclose(f);
+    // The JSON is the last non-empty line (libraries may print before it).
+    std::string last;
+    std::stringstream in(out);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) last = line;
+    try {
+        json j = json::parse(last);
+        if (rc != 0 && !j.contains("error")) j["error"] = "exit status " + std::to_string(rc);
+        return j;
+    } catch (const std::exception&) {
+        return {{"error",
+                 script + " exited with status " + std::to_string(rc) + " without a JSON result"}};
+    }
+}
+
+std::string gb(int64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(bytes) / 1e9);
+    return buf;
+}
+
+int run_bench_train(const BenchTrainArgs& a) {
+    tb::TrainBenchParams base;
+    if (a.shape == "tinyllama")
+        base.shape = tb::tinyllama_shape();
+    else if (a.shape == "tiny")
+        base.shape = tiny_shape();
+    else
+        return fail("--shape: expected tinyllama or tiny, got '" + a.shape + "'");
+    base.model_dir = a.model;
+    base.batch_size = a.batch;
+    base.seq_len = a.seq;
+    base.steps = a.steps;
+    base.warmup_steps = a.warmup;
+    base.lora.r = a.lora_r;
+    base.lora.alpha = a.lora_alpha;
+    base.lora.dropout = a.lora_dropout;
+    base.lora.target_modules = split_list(a.targets);
+    base.gradient_checkpointing = a.checkpointing;
+    base.load_in_4bit = a.load_in_4bit;
+    base.optimizer = a.optimizer;
+    base.device = a.device;
+    base.dtype = a.dtype;
+    const std::vector<std::string> backends = split_list(a.backends);
+    if (backends.empty()) return fail("--backends: empty list");
+
+    tb::CancelToken& cancel = interrupt_token();
+    std::vector<tb::TrainBenchResult> ours;
+    for (const std::string& b : backends) {
+        tb::TrainBenchParams p = base;
+        p.backend = b;
+        std::cerr << "bench train: tunebench " << b << " ..." << std::endl;
+        auto r = tb::run_train_bench(p, cancel);
+        if (!r) return fail(r.error());
+        ours.push_back(r.value());
+        if (cancel.cancelled()) return 130;
+    }
+
+    json peft = nullptr;
+    if (a.peft != "off" && a.model.empty()) {
+        const std::string script = a.peft == "auto" ? find_peft_script() : a.peft;
+        if (script.empty()) {
+            peft = {{"error", "peft_train_bench.py not found (pass --peft PATH)"}};
+        } else {
+            std::cerr << "bench train: transformers+peft (" << script << ") ..." << std::endl;
+            peft = run_peft(a, base.shape, script);
+        }
+    } else if (!a.model.empty() && a.peft != "off") {
+        peft = {{"error", "the PEFT side runs random-weight shapes only (no --model)"}};
+    }
+    const bool have_peft =
+        peft.is_object() && !peft.contains("error") && peft.value("tokens_per_s", 0.0) > 0;
+
+    const tb::TrainBenchResult& f = ours.front();
+    json out;
+    out["config"] = {{"shape", a.model.empty() ? a.shape : a.model},
+                     {"params", f.params},
+                     {"batch", a.batch},
+                     {"seq", a.seq},
+                     {"steps", a.steps},
+                     {"warmup", a.warmup},
+                     {"lora_r", a.lora_r},
+                     {"lora_alpha", a.lora_alpha},
+                     {"lora_dropout", a.lora_dropout},
+                     {"targets", a.targets},
+                     {"gradient_checkpointing", a.checkpointing},
+                     {"load_in_4bit", a.load_in_4bit},
+                     {"device", f.device},
+                     {"dtype", f.dtype}};
+    out["peft"] = peft;
+    out["results"] = json::array();
+    for (const auto& r : ours) {
+        json j = {{"engine", "tunebench " + r.backend},
+                  {"tokens_per_s", r.tokens_per_s},
+                  {"step_ms", r.step_ms},
+                  {"peak_bytes", r.peak_bytes},
+                  {"peak_kind", r.peak_kind},
+                  {"weight_bytes", r.weight_bytes},
+                  {"trainable_params", r.trainable_params},
+                  {"first_loss", r.first_loss},
+                  {"last_loss", r.last_loss}};
+        if (have_peft) {
+            j["speed_vs_peft"] = r.tokens_per_s / peft["tokens_per_s"].get<double>();
+            if (peft["peak_bytes"].is_number() && r.peak_kind == peft.value("peak_kind", ""))
+                j["memory_vs_peft"] =
+                    static_cast<double>(r.peak_bytes) / peft["peak_bytes"].get<double>();
+        }
+        out["results"].push_back(j);
+    }
+    if (a.json_out) {
+        std::cout << out.dump(2) << std::endl;
+        return kExitOk;
+    }
+
+    std::printf("bench train: %s (%.3f B params), batch %lld x %lld, LoRA r%lld on %s%s%s, %s %s\n",
+                a.model.empty() ? (a.shape + " shape, random weights").c_str() : a.model.c_str(),
+                static_cast<double>(f.params) / 1e9, static_cast<long long>(a.batch),
+                static_cast<long long>(a.seq), static_cast<long long>(a.lora_r), a.targets.c_str(),
+                a.checkpointing ? ", gradient checkpointing" : "",
+                a.load_in_4bit ? ", NF4 base" : "", f.device.c_str(), f.dtype.c_str());
+    std::printf("%-22s %12s %10s %10s %14s %15s %10s\n", "engine", "tokens/s", "step ms", "peak GB",
+                "speed vs PEFT", "memory vs PEFT", "loss");
+    if (have_peft) {
+        std::printf(
+            "%-22s %12.1f %10.1f %10s %14s %15s %10.4f\n", "transformers+peft",
+            peft["tokens_per_s"].get<double>(), peft["step_ms"].get<double>(),
+            peft["peak_bytes"].is_number() ? gb(peft["peak_bytes"].get<int64_t>()).c_str() : "-",
+            "1.00x", "1.00x", peft.value("last_loss", 0.0));
+    }
+    for (const auto& j : out["results"]) {
+        char speed[32] = "-", mem[32] = "-";
+        if (j.contains("speed_vs_peft"))
+            std::snprintf(speed, sizeof speed, "%.2fx", j["speed_vs_peft"].get<double>());
+        if (j.contains("memory_vs_peft"))
+            std::snprintf(mem, sizeof mem, "%.2fx", j["memory_vs_peft"].get<double>());
+        std::printf("%-22s %12.1f %10.1f %10s %14s %15s %10.4f\n",
+                    j["engine"].get<std::string>().c_str(), j["tokens_per_s"].get<double>(),
+                    j["step_ms"].get<double>(), gb(j["peak_bytes"].get<int64_t>()).c_str(), speed,
+                    mem, j["last_loss"].get<double>());
+    }
+    std::printf("peak: %s\n", f.peak_kind == "cuda_max_allocated"
+                                  ? "torch.cuda.max_memory_allocated over the timed steps"
+                                  : "process peak RSS over the timed steps (no PEFT memory ratio)");
+    if (!have_peft && !peft.is_null())
+        std::printf("PEFT: not measured: %s\n", peft.value("error", std::string("?")).c_str());
+    return kExitOk;
+}
+
+CommandRegistrar reg("bench", [](CLI::App& app) {
+    app.description("Benchmarks, side by side with the reference Python tools");
+    app.require_subcommand(1);
+    auto* train = app.add_subcommand(
+        "train", "LoRA training tokens/s and peak memory of tunebench's backends vs PEFT");
+    auto a = std::make_shared<BenchTrainArgs>();
+    train->add_option("--shape", a->shape, "Random-weight model shape: tinyllama (1.1B) or tiny")
+        ->capture_default_str();
+    train->add_option("--model", a->model, "A real HF model folder instead of a random shape");
+    train->add_option("--backends", a->backends, "Comma list of tunebench backends to run")
+        ->capture_default_str();
+    train->add_option("--batch", a->batch, "Rows per step")->capture_default_str();
+    train->add_option("--seq", a->seq, "Tokens per row")->capture_default_str();
+    train->add_option("--steps", a->steps, "Timed steps")->capture_default_str();
+    train->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str();
+    train->add_option("--lora-r", a->lora_r, "LoRA rank")->capture_default_str();
+    train->add_option("--lora-alpha", a->lora_alpha, "LoRA alpha")->capture_default_str();
+    train->add_option("--lora-dropout", a->lora_dropout, "LoRA dropout")->capture_default_str();
+    train->add_option("--targets", a->targets, "LoRA target projections")->capture_default_str();
+    train->add_flag("--checkpointing", a->checkpointing, "Per-layer gradient checkpointing");
+    train->add_flag("--4bit", a->load_in_4bit, "QLoRA: NF4 base weights (double quantisation)");
+    train->add_option("--optimizer", a->optimizer, "adamw | adamw_8bit | paged_adamw_8bit")
+        ->capture_default_str();
+    train->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    train->add_option("--dtype", a->dtype, "auto | float32 | bfloat16 | float16")
+        ->capture_default_str();
+    train
+        ->add_option("--peft", a->peft,
+                     "PEFT side: auto (find peft_train_bench.py), off, or the script's path")
+        ->capture_default_str();
+    train->add_option("--python", a->python, "Python with torch, transformers and peft")
+        ->capture_default_str();
+    train->add_flag("--json", a->json_out, "Print one JSON object");
+    return [a, train]() -> int {
+        if (train->parsed()) return run_bench_train(*a);
+        return fail("bench: expected a subcommand (train)");
+    };
+});
+
+}  // namespace
+}  // namespace tbcli
