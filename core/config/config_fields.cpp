@@ -281,7 +281,8 @@ std::vector<FieldDef> build_table() {
     d.push_back(choice_field("data.loss_on", TB_REF(data.loss_on), {"response", "all"})
                     .desc("Tokens that contribute to the loss: the response only, or all"));
     d.push_back(bool_field("data.packing", TB_REF(data.packing))
-                    .desc("Pack several short rows into one max_length sequence"));
+                    .desc("Pack several short rows into one max_length sequence (each attends only "
+                          "to itself; positions restart per row)"));
     d.push_back(bool_field("data.skip_bad_rows", TB_REF(data.skip_bad_rows))
                     .desc("Skip malformed rows and report them instead of stopping"));
     // --- eval

@@ -101,9 +101,17 @@ std::vector<TokenizedRow> pack_rows(const std::vector<TokenizedRow>& rows, int64
             out.push_back(std::move(cur));
             cur = TokenizedRow{};
         }
-        if (cur.ids.empty()) cur.source = r.source;
+        if (cur.ids.empty()) {
+            cur.source = r.source;
+        } else {
+            // A later example: its first label would be predicted from the previous
+            // example's last token.
+            cur.segment_starts.push_back(static_cast<int64_t>(cur.ids.size()));
+        }
+        const size_t at = cur.labels.size();
         cur.ids.insert(cur.ids.end(), r.ids.begin(), r.ids.end());
         cur.labels.insert(cur.labels.end(), r.labels.begin(), r.labels.end());
+        if (at > 0) cur.labels[at] = kIgnoreIndex;
         cur.truncated = cur.truncated || r.truncated;
     }
     if (!cur.ids.empty()) out.push_back(std::move(cur));
@@ -132,6 +140,27 @@ Batch collate(const std::vector<const TokenizedRow*>& rows, int64_t pad_id, at::
         b.loss_tokens += loss_tokens(r);
     }
     b.position_ids = at::arange(T, at::kLong).unsqueeze(0).expand({b.rows, T}).contiguous();
+    bool packed = false;
+    for (const auto* r : rows) packed = packed || !r->segment_starts.empty();
+    if (packed) {
+        at::Tensor seg = at::full({b.rows, T}, -1, at::kLong);
+        auto seg_a = seg.accessor<int64_t, 2>();
+        auto pos_a = b.position_ids.accessor<int64_t, 2>();
+        for (int64_t i = 0; i < b.rows; ++i) {
+            const TokenizedRow& r = *rows[static_cast<size_t>(i)];
+            int64_t s = 0, begin = 0;
+            for (int64_t t = 0; t < static_cast<int64_t>(r.ids.size()); ++t) {
+                if (s < static_cast<int64_t>(r.segment_starts.size()) &&
+                    t == r.segment_starts[static_cast<size_t>(s)]) {
+                    ++s;
+                    begin = t;
+                }
+                seg_a[i][t] = s;
+                pos_a[i][t] = t - begin;
+            }
+        }
+        b.segment_ids = seg.to(device);
+    }
     b.input_ids = ids.to(device);
     b.attention_mask = mask.to(device);
     b.labels = labels.to(device);

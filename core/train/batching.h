@@ -19,9 +19,12 @@
 // loss tokens is the count of labels[:, 1:] != -100.
 //
 // Packing (optional): rows are concatenated in order, each keeping its own bos/eos, into
-// sequences of at most max_length tokens; a row never straddles two sequences. Packed rows
-// attend to the rows before them in the same sequence (classic TRL ConstantLengthDataset
-// packing; no block-diagonal mask), positions run on across the sequence.
+// sequences of at most max_length tokens; a row never straddles two sequences. Every packed
+// example is isolated as if it were alone in its row (like transformers'
+// DataCollatorWithFlattening): position ids restart at 0 at each example, attention is
+// block-diagonal causal (Batch::segment_ids feeds training_attention_mask), and the label of
+// each example's first token is -100 so that no position is trained to predict the next
+// example's bos. A packed example's loss therefore equals its unpacked loss.
 //
 // Shuffling: every epoch visits the rows in a permutation drawn from SplitMix64 seeded by
 // (seed, epoch) with our own Fisher-Yates (core/data/split.h), so the order is the same on
@@ -58,6 +61,9 @@ struct TokenizedRow {
     std::vector<int64_t> labels;  // same length as ids
     bool truncated = false;
     size_t source = 0;  // index of the example it came from (first one when packed)
+    // Packed rows: the offset in ids where each example after the first begins (ascending);
+    // empty for an unpacked row.
+    std::vector<int64_t> segment_starts;
 };
 
 // Tokenizes one example. Errors: chat template missing or failing (named), a template whose
@@ -88,7 +94,10 @@ struct Batch {
     at::Tensor input_ids;       // [B, T] int64
     at::Tensor attention_mask;  // [B, T] int64, 1 = real token
     at::Tensor labels;          // [B, T] int64, -100 = no loss
-    at::Tensor position_ids;    // [B, T] int64
+    at::Tensor position_ids;    // [B, T] int64 (restart at 0 per packed example)
+    // [B, T] int64 example index within the row (0, 1, ...; padding -1) when a row of the
+    // batch is packed; undefined otherwise (plain causal + padding mask).
+    at::Tensor segment_ids;
     int64_t rows = 0;
     int64_t tokens = 0;       // real tokens
     int64_t loss_tokens = 0;  // tokens carrying loss (after the shift)

@@ -163,13 +163,26 @@ at::Tensor checkpointed_layer(const LlamaModel& model, int64_t i, const at::Tens
     return LayerCheckpoint::apply(h, at::TensorList(params), &args);
 }
 
+at::Tensor training_attention_mask(const LlamaModel& model, const at::Tensor& key_mask,
+                                   const at::Tensor& segment_ids, int64_t t) {
+    at::Tensor mask = model.attention_mask(key_mask, 0, t);
+    if (!segment_ids.defined() || !mask.defined()) return mask;  // undefined: one token
+    at::Tensor seg = segment_ids.to(model.device);
+    at::Tensor same = seg.unsqueeze(2).eq(seg.unsqueeze(1)).unsqueeze(1);  // [B, 1, T, T]
+    // The causal/padding mask already holds 0 or the lowest value; a key of another example
+    // gets the lowest value too.
+    at::Tensor lowest = mask.min();
+    return at::where(same, mask, lowest);
+}
+
 at::Tensor training_hidden_states(const LlamaModel& model, const at::Tensor& input_ids,
                                   const at::Tensor& position_ids, const at::Tensor& key_mask,
-                                  bool training, bool checkpointing) {
+                                  bool training, bool checkpointing,
+                                  const at::Tensor& segment_ids) {
     const int64_t T = input_ids.size(1);
     at::Tensor h = model.embed(input_ids);
     RopeTables tables = model.rope(position_ids);
-    at::Tensor mask = model.attention_mask(key_mask, 0, T);
+    at::Tensor mask = training_attention_mask(model, key_mask, segment_ids, T);
     for (int64_t i = 0; i < static_cast<int64_t>(model.layers.size()); ++i)
         h = checkpointing ? checkpointed_layer(model, i, h, tables, mask, training)
                           : model.layer_forward(i, h, tables, mask, nullptr, training);
@@ -187,9 +200,9 @@ at::Tensor causal_lm_loss_sum(const at::Tensor& logits, const at::Tensor& labels
 at::Tensor micro_batch_loss(const LlamaModel& model, const at::Tensor& input_ids,
                             const at::Tensor& position_ids, const at::Tensor& key_mask,
                             const at::Tensor& labels, double loss_divisor, bool training,
-                            bool checkpointing) {
-    at::Tensor h =
-        training_hidden_states(model, input_ids, position_ids, key_mask, training, checkpointing);
+                            bool checkpointing, const at::Tensor& segment_ids) {
+    at::Tensor h = training_hidden_states(model, input_ids, position_ids, key_mask, training,
+                                          checkpointing, segment_ids);
     at::Tensor logits = at::linear(h, model.lm_head);
     return causal_lm_loss_sum(logits, labels) / loss_divisor;
 }

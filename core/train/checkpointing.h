@@ -37,11 +37,18 @@ at::Tensor checkpointed_layer(const LlamaModel& model, int64_t i, const at::Tens
                               const RopeTables& rope, const at::Tensor& mask, bool training,
                               bool fused = false);
 
+// Additive attention mask [B, 1, T, T] for a training batch: causal and key padding
+// (LlamaModel::attention_mask) and, when segment_ids [B, T] is defined (packed rows),
+// block-diagonal: a query sees only keys of its own example.
+at::Tensor training_attention_mask(const LlamaModel& model, const at::Tensor& key_mask,
+                                   const at::Tensor& segment_ids, int64_t t);
+
 // Final-normed hidden states [B, T, H] for training: no KV cache, LoRA dropout when
-// `training`, each layer checkpointed when `checkpointing`.
+// `training`, each layer checkpointed when `checkpointing`; segment_ids as above.
 at::Tensor training_hidden_states(const LlamaModel& model, const at::Tensor& input_ids,
                                   const at::Tensor& position_ids, const at::Tensor& key_mask,
-                                  bool training, bool checkpointing);
+                                  bool training, bool checkpointing,
+                                  const at::Tensor& segment_ids = at::Tensor());
 
 // HF's ForCausalLMLoss with reduction "sum": logits (any float dtype) are upcast to fp32,
 // labels are padded with -100 on the right and shifted left by one, and the cross-entropy is
@@ -55,6 +62,6 @@ at::Tensor causal_lm_loss_sum(const at::Tensor& logits, const at::Tensor& labels
 at::Tensor micro_batch_loss(const LlamaModel& model, const at::Tensor& input_ids,
                             const at::Tensor& position_ids, const at::Tensor& key_mask,
                             const at::Tensor& labels, double loss_divisor, bool training,
-                            bool checkpointing);
+                            bool checkpointing, const at::Tensor& segment_ids = at::Tensor());
 
 }  // namespace tb

@@ -55,12 +55,13 @@ at::Tensor fused_layer_forward(const LlamaModel& model, int64_t i, const at::Ten
 at::Tensor fused_micro_batch_loss(const LlamaModel& model, const at::Tensor& input_ids,
                                   const at::Tensor& position_ids, const at::Tensor& key_mask,
                                   const at::Tensor& labels, double loss_divisor, bool training,
-                                  bool checkpointing) {
+                                  bool checkpointing, const at::Tensor& segment_ids) {
     const int64_t T = input_ids.size(1);
     at::Tensor h = model.embed(input_ids);
     RopeTables tables = fused::rope_tables(model, position_ids);
     at::Tensor mask;
-    if (!right_padded(key_mask)) mask = model.attention_mask(key_mask, 0, T);
+    if (segment_ids.defined() || !right_padded(key_mask))
+        mask = training_attention_mask(model, key_mask, segment_ids, T);
     for (int64_t i = 0; i < static_cast<int64_t>(model.layers.size()); ++i)
         h = checkpointing ? checkpointed_layer(model, i, h, tables, mask, training, true)
                           : fused_layer_forward(model, i, h, tables, mask, training);

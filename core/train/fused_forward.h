@@ -5,7 +5,8 @@
 // Same function as the reference backend (checkpointing.h) for the batches the trainer makes:
 // rows are right-padded, so causal masking alone keeps every real query off the padding keys
 // and the key-padding mask is not needed; batches that are not right-padded fall back to the
-// explicit mask. Losses agree with the reference within the tolerance test_fused_backend
+// explicit mask, and so do packed batches (segment_ids: block-diagonal mask, see
+// training_attention_mask). Losses agree with the reference within the tolerance test_fused_backend
 // measures (bit for bit on CPU fp32 with libtorch 1.13).
 #pragma once
 
@@ -27,6 +28,6 @@ at::Tensor fused_layer_forward(const LlamaModel& model, int64_t i, const at::Ten
 at::Tensor fused_micro_batch_loss(const LlamaModel& model, const at::Tensor& input_ids,
                                   const at::Tensor& position_ids, const at::Tensor& key_mask,
                                   const at::Tensor& labels, double loss_divisor, bool training,
-                                  bool checkpointing);
+                                  bool checkpointing, const at::Tensor& segment_ids = at::Tensor());
 
 }  // namespace tb

@@ -356,9 +356,9 @@ struct EvalResult {
 at::Tensor backend_loss(bool fused, const LlamaModel& model, const Batch& b, double divisor,
                         bool training, bool checkpointing) {
     return fused ? fused_micro_batch_loss(model, b.input_ids, b.position_ids, b.attention_mask,
-                                          b.labels, divisor, training, checkpointing)
-                 : micro_batch_loss(model, b.input_ids, b.position_ids, b.attention_mask,
-                                    b.labels, divisor, training, checkpointing);
+                                          b.labels, divisor, training, checkpointing, b.segment_ids)
+                 : micro_batch_loss(model, b.input_ids, b.position_ids, b.attention_mask, b.labels,
+                                    divisor, training, checkpointing, b.segment_ids);
 }
 
 EvalResult evaluate(const LlamaModel& model, const std::vector<TokenizedRow>& rows,

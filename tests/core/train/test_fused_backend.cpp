@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/infer/llama_io.h"
+#include "core/train/batching.h"
 #include "core/train/checkpointing.h"
 #include "core/train/fused_forward.h"
 #include "core/train/fused_ops.h"
@@ -234,6 +235,56 @@ TEST(FusedModel, LossAndLoraGradientsMatchReferenceBackend) {
 TEST(FusedModel, LeftPaddedBatchFallsBackToTheExplicitMask) {
     ModelCase mc = make_case(2);
     compare_backends(mc, false, 1e-4);
+}
+
+// Packing isolates examples: a packed row's loss is the sum of its examples' own losses, in
+// both backends (positions restart, attention is block-diagonal, the boundary label is
+// ignored).
+TEST(Packing, PackedRowLossEqualsSumOfSeparateLosses) {
+    ModelCase mc = make_case(0);
+    torch::manual_seed(40);
+    std::vector<tb::TokenizedRow> rows(3);
+    const int64_t lens[3] = {7, 4, 9};
+    for (int i = 0; i < 3; ++i) {
+        at::Tensor ids = at::randint(3, 97, {lens[i]}, at::kLong);
+        rows[i].ids.assign(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + lens[i]);
+        rows[i].ids[0] = 1;  // bos
+        rows[i].labels = rows[i].ids;
+        rows[i].labels[0] = -100;
+        rows[i].labels[1] = -100;  // a one-token "prompt"
+    }
+    auto packed = tb::pack_rows(rows, 32);
+    ASSERT_EQ(packed.size(), 1u);
+    EXPECT_EQ(packed[0].segment_starts, (std::vector<int64_t>{7, 11}));
+    tb::Batch pb = tb::collate({&packed[0]}, 0, at::kCPU);
+    ASSERT_TRUE(pb.segment_ids.defined());
+    EXPECT_EQ(pb.position_ids[0][7].item<int64_t>(), 0);
+    EXPECT_EQ(pb.position_ids[0][12].item<int64_t>(), 1);
+    EXPECT_EQ(pb.segment_ids[0][11].item<int64_t>(), 2);
+    int64_t separate_tokens = 0;
+    for (const auto& r : rows) separate_tokens += tb::loss_tokens(r);
+    EXPECT_EQ(pb.loss_tokens, separate_tokens);
+    at::NoGradGuard no_grad;
+    for (bool fused : {false, true}) {
+        auto loss = [&](const tb::Batch& b) {
+            return (fused ? tb::fused_micro_batch_loss(mc.model, b.input_ids, b.position_ids,
+                                                       b.attention_mask, b.labels, 1.0, false,
+                                                       false, b.segment_ids)
+                          : tb::micro_batch_loss(mc.model, b.input_ids, b.position_ids,
+                                                 b.attention_mask, b.labels, 1.0, false, false,
+                                                 b.segment_ids))
+                .item<double>();
+        };
+        double sum = 0;
+        for (const auto& r : rows) sum += loss(tb::collate({&r}, 0, at::kCPU));
+        const double p = loss(pb);
+        EXPECT_NEAR(p, sum, 1e-5 * sum) << (fused ? "fused" : "reference");
+        // Without the isolation (plain causal mask, running positions) the loss differs.
+        tb::Batch leaky = pb;
+        leaky.segment_ids = at::Tensor();
+        leaky.position_ids = at::arange(pb.input_ids.size(1)).unsqueeze(0);
+        EXPECT_GT(std::abs(loss(leaky) - sum), 1e-3) << "the test would not see a leak";
+    }
 }
 
 TEST(FusedTraining, RunMatchesReferenceRunAndRefusesDora) {
