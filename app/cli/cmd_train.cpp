@@ -2,10 +2,14 @@
 // stderr. Ctrl-C (SIGINT/SIGTERM) cancels between steps: the current step finishes, a
 // checkpoint is written and the command exits with 130, printing how to resume; a second
 // Ctrl-C exits at once. On success the run folder is printed on stdout.
+//
+// The run and its per-step log are recorded in the workspace's experiment store, like
+// `evaluate` does: <config folder>/tunebench.sqlite unless --store FILE or --no-store.
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -22,6 +26,8 @@ struct TrainArgs {
     std::string backend;
     std::string resume;
     std::string device;
+    std::string store;
+    bool no_store = false;
     int64_t max_steps = 0;
 };
 
@@ -109,6 +115,12 @@ int run_train(const TrainArgs& a) {
     auto params = tb::train_params_from_config(*cfg);
     if (!params) return fail(params.error());
     params->resume_from = a.resume;
+    if (!a.no_store) {
+        const std::string workspace = cfg->base_dir.empty() ? "." : cfg->base_dir;
+        params->store_path = a.store.empty()
+                                 ? (std::filesystem::path(workspace) / "tunebench.sqlite").string()
+                                 : a.store;
+    }
 
     tb::CancelToken& token = interrupt_token();  // installs the default handlers first
     g_token = &token;
@@ -145,6 +157,11 @@ CommandRegistrar reg("train", [](CLI::App& app) {
                    "Resume from a checkpoint folder or a run folder (its latest checkpoint)");
     app.add_option("--max-steps", args->max_steps, "Override training.max_steps");
     app.add_option("--device", args->device, "Override model.device (cpu, cuda, cuda:N)");
+    auto* store = app.add_option("--store", args->store,
+                                 "Experiment store to record the run in (default: "
+                                 "<config folder>/tunebench.sqlite)");
+    app.add_flag("--no-store", args->no_store, "Do not record the run in an experiment store")
+        ->excludes(store);
     return [args] { return run_train(*args); };
 });
 

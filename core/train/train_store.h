@@ -1,0 +1,73 @@
+// A training run as seen by the workspace's experiment store (core/store): the run record
+// (kind "train", config, status, times, run folder) and one training_log row per logged step,
+// built from the same records the trainer appends to training_log.jsonl.
+//
+//   open     the store is opened before any work starts, so a bad store path fails the run at
+//            once with the store's message; an empty path disables recording (no-op calls)
+//   begin    registers the run once its folder exists. A resumed run reuses the record with the
+//            same run folder (or adds one if the store has none) and replaces its rows with the
+//            records of the trimmed training_log.jsonl: the rows after the checkpoint vanish,
+//            rows lost with a killed process come back, and nothing is duplicated
+//   record   a JSONL record: a train record becomes a row, an eval record sets the eval_loss of
+//            its step's row (an eval before the first step has no row to carry it: skipped).
+//            Rows are written in batches (every kBatchRows rows or kBatchSeconds), never per step
+//   finish   flushes and sets the final status ("completed" | "cancelled")
+//   ~        a run that was begun and never finished (an error return) is marked "failed"
+//
+// A failed store write is remembered and returned by status() (the trainer stops with it);
+// later calls do nothing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/store/store.h"
+
+namespace tb {
+
+struct TrainParams;
+
+class TrainStoreLog {
+  public:
+    static constexpr size_t kBatchRows = 50;
+    static constexpr double kBatchSeconds = 5.0;
+
+    TrainStoreLog() = default;
+    ~TrainStoreLog();
+    TrainStoreLog(const TrainStoreLog&) = delete;
+    TrainStoreLog& operator=(const TrainStoreLog&) = delete;
+
+    // Empty path: recording off.
+    Status open(const std::string& store_path);
+    bool enabled() const { return store_ != nullptr; }
+
+    // `log_path` is the run's training_log.jsonl (already trimmed when `resumed`).
+    Status begin(const TrainParams& params, const std::string& run_dir, const std::string& log_path,
+                 bool resumed);
+    void record(const nlohmann::json& j);
+    Status flush();
+    Status finish(const std::string& status);
+    Status status() const { return error_; }
+    int64_t run_id() const { return run_id_; }
+
+    // A training_log.jsonl record as a store row (false: not a train record, or not storable).
+    static bool row_from_record(const nlohmann::json& j, store::TrainingLogRow& row);
+
+  private:
+    void fail(const Status& s);
+
+    std::unique_ptr<store::Store> store_;
+    int64_t run_id_ = 0;
+    bool finished_ = false;
+    Status error_ = Status::Ok();
+    std::vector<store::TrainingLogRow> pending_;
+    store::TrainingLogRow last_flushed_;  // step 0 = none
+    std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace tb
