@@ -8,17 +8,18 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/crash_report.h"
 #include "core/core_info.h"
 
 int main(int argc, char** argv) {
+    tbcli::install_crash_report(argc > 1 ? argv[1] : "");
     CLI::App app{"tunebench-cli: fine-tune once, serve anywhere (command-line engine)"};
     app.require_subcommand(1);
     bool show_version = false;
     app.add_flag("--version", show_version, "Print version and build facts");
 
     auto& reg = tbcli::command_registry();
-    std::sort(reg.begin(), reg.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
+    std::sort(reg.begin(), reg.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     std::map<CLI::App*, std::function<int()>> runners;
     for (auto& entry : reg) {
         CLI::App* sub = app.add_subcommand(entry.name);
