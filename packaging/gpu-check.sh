@@ -1,0 +1,45 @@
+#!/bin/bash
+# The GPU machine's checks in as few device runs as possible. Run from the project root on the
+# GPU machine after `../shared/tools/device-deps.sh` here (carry .devdeps and .devshared, the
+# latter holding copies of ../shared/data/{dolly-sample.jsonl,llama2-tokenizer.model}):
+#   bash packaging/gpu-check.sh build test        # build (GUI off) + ctest gpu and cpu labels
+#   bash packaging/gpu-check.sh demo bench        # demo init, bench train (3 configurations)
+# Logs go to $OUT (the device tool's output folder) or /tmp/gpu-check.
+set -uo pipefail
+OUT="${OUT:-/tmp/gpu-check}"
+mkdir -p "$OUT"
+source .devdeps/env.sh
+mkdir -p /tmp/tb-shared/data
+cp -f .devshared/* /tmp/tb-shared/data/ 2>/dev/null
+export TB_SHARED_DIR=/tmp/tb-shared
+B=build-gpu
+CLI=$B/app/cli/tunebench-cli
+rc=0
+for stage in "$@"; do
+  case "$stage" in
+    build)
+      { cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DTUNEBENCH_GUI=OFF &&
+        cmake --build $B -j"$(nproc)"; } >"$OUT/build.log" 2>&1 || rc=1
+      grep -E "warning:|error:" "$OUT/build.log" | head -40
+      tail -3 "$OUT/build.log" ;;
+    test)
+      (cd $B && ctest --output-on-failure -L gpu --timeout 500) >"$OUT/ctest-gpu.log" 2>&1 || rc=1
+      (cd $B && ctest --output-on-failure -LE 'gpu|gui|slow' -j8 --timeout 300) \
+        >"$OUT/ctest-cpu.log" 2>&1 || rc=1
+      grep -hE "tests passed|Failed|\*\*\*|parity|rel diff|vs reference|step [0-9]:" \
+        "$OUT"/ctest-*.log | head -60 ;;
+    demo)
+      rm -rf /tmp/tb-demo
+      /usr/bin/time -v $CLI demo init --dir /tmp/tb-demo >"$OUT/demo.log" 2>&1 || rc=1
+      tail -25 "$OUT/demo.log" ;;
+    bench)
+      for args in "--backends reference,fused" "--backends reference,fused --checkpointing" \
+                  "--backends fused --checkpointing --4bit"; do
+        echo "== bench train $args"
+        $CLI bench train $args 2>>"$OUT/bench.err" | tee -a "$OUT/bench.log" || rc=1
+      done
+      tail -5 "$OUT/bench.err" ;;
+    *) echo "unknown stage $stage"; rc=2 ;;
+  esac
+done
+exit $rc
