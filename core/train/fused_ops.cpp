@@ -102,17 +102,40 @@ LoraState lora_forward_into(const LoraLinear& lin, const at::Tensor& x2, bool tr
     }
     const auto cd = x2.scalar_type();
     s.u = at::linear(xd, L.A.to(cd));
-    y = y + at::linear(s.u, L.B.to(cd)) * L.scale;
+    if (x2.is_cuda()) {
+        // One GEMM accumulating into the base output: no [N, out] temporaries.
+        y.addmm_(s.u, L.B.to(cd).t(), 1.0, L.scale);
+    } else {
+        y = y + at::linear(s.u, L.B.to(cd)) * L.scale;  // LoraLinear::forward's rounding
+    }
     return s;
 }
 
 // Gradients of a LoRA branch for output gradient dy [N, out]: dA, dB (in the LoRA tensors'
-// dtype) and, when dx is defined, the input gradient added into dx [N, in]. The order of the
-// operations is autograd's for the forward above (dl = dy * scale first).
+// dtype) and, when dx is defined, the input gradient added into dx [N, in]. On CPU the order of
+// the operations is autograd's for the forward above (dl = dy * scale first).
 void lora_backward(const LoraLinear& lin, const at::Tensor& x2, const LoraState& s,
                    const at::Tensor& dy, at::Tensor* dx, at::Tensor* dA, at::Tensor* dB) {
     const LoraBranch& L = lin.lora;
     const auto cd = dy.scalar_type();
+    if (dy.is_cuda()) {
+        // Scale the small [N, r] / [out, r] products instead of dy, and accumulate dx with
+        // addmm: the only [N, in] temporary is the dropped-out input for dA.
+        at::Tensor A = L.A.to(cd), B = L.B.to(cd);
+        if (dB) *dB = at::mm(dy.t(), s.u).mul_(L.scale).to(L.B.scalar_type());  // [out, r]
+        at::Tensor du = at::mm(dy, B).mul_(L.scale);                            // [N, r]
+        if (dA) *dA = at::mm(du.t(), apply_keep(lin, x2, s.keep)).to(L.A.scalar_type());
+        if (dx) {
+            if (!s.keep.defined()) {
+                dx->addmm_(du, A);
+            } else {
+                at::Tensor t = at::mm(du, A);  // [N, in]
+                t.mul_(s.keep);
+                dx->add_(t, dropout_scale(lin));
+            }
+        }
+        return;
+    }
     at::Tensor dl = dy * L.scale;                                 // [N, out]
     if (dB) *dB = at::matmul(dl.t(), s.u).to(L.B.scalar_type());  // [out, r]
     at::Tensor du = at::matmul(dl, L.B.to(cd));                   // [N, r]
