@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -362,7 +363,11 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
 
     const bool has_base =
         std::find(params.models.begin(), params.models.end(), "base") != params.models.end();
-    auto paired = [&](const metrics::AdditiveMetric& a, const metrics::AdditiveMetric& b) {
+    // Perplexity is tested on its log (log_perplexity_metric says why).
+    auto paired = [&](const std::string& metric, const metrics::AdditiveMetric& a0,
+                      const metrics::AdditiveMetric& b0) {
+        const metrics::AdditiveMetric a = metric == "ppl" ? log_perplexity_metric(a0) : a0;
+        const metrics::AdditiveMetric b = metric == "ppl" ? log_perplexity_metric(b0) : b0;
         return params.paired_test == "permutation"
                    ? metrics::paired_permutation_test(a, b, params.bootstrap)
                    : metrics::paired_bootstrap_test(a, b, params.bootstrap);
@@ -401,7 +406,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
                 row.ci_hi = ci.upper;
                 row.n_items = static_cast<int64_t>(mm.n_items());
                 if (bb) {
-                    TB_ASSIGN_OR_RETURN(metrics::PairedTestResult pt, paired(mm, *bb));
+                    TB_ASSIGN_OR_RETURN(metrics::PairedTestResult pt, paired(metric, mm, *bb));
                     row.p_value = pt.p_value;
                 }
                 return row;

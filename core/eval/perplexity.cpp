@@ -89,4 +89,11 @@ metrics::AdditiveMetric perplexity_metric(const PerplexityResult& r) {
     return m;
 }
 
+metrics::AdditiveMetric log_perplexity_metric(metrics::AdditiveMetric m) {
+    m.finalize = [](const double* sums, size_t) {
+        return sums[1] > 0 ? sums[0] / sums[1] : std::numeric_limits<double>::quiet_NaN();
+    };
+    return m;
+}
+
 }  // namespace tb::eval

@@ -156,6 +156,42 @@ TEST(Perplexity, EqualsExpOfTokenMeanNllFromIndependentReference) {
     EXPECT_EQ(c->loss_tokens, 0);
 }
 
+// A planted perplexity drop over a small sample, with the per-item NLL spread a base model
+// shows: the paired test on the log scale finds it; on the ppl scale the exp skew hides it.
+TEST(Perplexity, PairedTestOnLogScaleDetectsPlantedDrop) {
+    tb::eval::PerplexityResult base, tuned;
+    uint64_t s = 12345;
+    auto uniform = [&] {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<double>(s >> 11) / 9007199254740992.0;
+    };
+    for (int i = 0; i < 17; ++i) {
+        const int64_t tokens = 20 + static_cast<int64_t>(uniform() * 60);
+        const double nll_base = 5.5 + 4.0 * uniform();   // per-token NLL 5.5..9.5 (ppl ~1800)
+        const double nll_tuned = 1.6 + 1.2 * uniform();  // 1.6..2.8 (ppl ~9)
+        base.item_nll.push_back(nll_base * static_cast<double>(tokens));
+        base.item_tokens.push_back(tokens);
+        tuned.item_nll.push_back(nll_tuned * static_cast<double>(tokens));
+        tuned.item_tokens.push_back(tokens);
+    }
+    tb::metrics::BootstrapOptions bo;
+    bo.resamples = 2000;
+    auto mb = tb::eval::perplexity_metric(base), mt = tb::eval::perplexity_metric(tuned);
+    auto on_ppl = tb::metrics::paired_bootstrap_test(mt, mb, bo);
+    auto on_log = tb::metrics::paired_bootstrap_test(tb::eval::log_perplexity_metric(mt),
+                                                     tb::eval::log_perplexity_metric(mb), bo);
+    ASSERT_TRUE(on_ppl.ok() && on_log.ok());
+    std::printf("planted ppl drop: p on ppl scale %.4f, on log scale %.4f\n", on_ppl->p_value,
+                on_log->p_value);
+    EXPECT_LT(on_log->p_value, 0.01);
+    EXPECT_LT(on_log->p_value, on_ppl->p_value);
+    // Identical systems: nothing to find on either scale.
+    auto same = tb::metrics::paired_bootstrap_test(tb::eval::log_perplexity_metric(mb),
+                                                   tb::eval::log_perplexity_metric(mb), bo);
+    ASSERT_TRUE(same.ok());
+    EXPECT_GT(same->p_value, 0.9);
+}
+
 TEST(Perplexity, AdapterChangesPerplexity) {
     const std::string dir = make_tiny_model_dir("ppl_adapter_model");
     const std::string adapter = make_adapter_dir(dir, "ppl_adapter");
