@@ -85,7 +85,7 @@ int run_evaluate(const EvaluateArgs& a) {
     }
     std::printf("evaluation %lld: %zu test items, store %s\n", static_cast<long long>(r->eval_id),
                 r->items, p.store_path.c_str());
-    std::printf("%-10s %-28s %10s  %-21s %8s\n", "metric", "model", "value", "95% CI", "p vs base");
+    std::printf("%-12s %-28s %10s  %-21s %9s\n", "metric", "model", "value", "95% CI", "p vs base");
     for (const auto& row : r->aggregates) {
         if (row.category) continue;
         std::string model =
@@ -93,7 +93,7 @@ int run_evaluate(const EvaluateArgs& a) {
         std::string ci = "[" + fmt(row.ci_lo, row.metric) + ", " + fmt(row.ci_hi, row.metric) + "]";
         char pv[16] = "-";
         if (row.p_value) std::snprintf(pv, sizeof pv, "%.4f", *row.p_value);
-        std::printf("%-10s %-28s %10s  %-21s %8s\n", row.metric.c_str(), model.c_str(),
+        std::printf("%-12s %-28s %10s  %-21s %9s\n", row.metric.c_str(), model.c_str(),
                     fmt(row.value, row.metric).c_str(), ci.c_str(), pv);
     }
     auto store = tb::store::Store::open(p.store_path);
