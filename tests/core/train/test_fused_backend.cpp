@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/infer/llama_io.h"
+#include "core/quant/qlora.h"
 #include "core/train/batching.h"
 #include "core/train/checkpointing.h"
 #include "core/train/fused_forward.h"
@@ -228,6 +229,16 @@ void compare_backends(ModelCase& mc, bool checkpointing, double grad_tol) {
 
 TEST(FusedModel, LossAndLoraGradientsMatchReferenceBackend) {
     ModelCase mc = make_case(0);
+    compare_backends(mc, false, 1e-4);
+    compare_backends(mc, true, 1e-4);
+}
+
+TEST(FusedModel, QloraBaseMatchesReferenceBackend) {
+    ModelCase mc = make_case(0);
+    tb::QuantOptions qo;
+    auto rep = tb::quantize_model_base(mc.model, qo);
+    ASSERT_TRUE(rep.ok()) << rep.error().message;
+    ASSERT_TRUE(mc.model.layers[0].q_proj.is_packed());
     compare_backends(mc, false, 1e-4);
     compare_backends(mc, true, 1e-4);
 }
