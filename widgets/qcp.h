@@ -14,3 +14,19 @@
 #else
 #include <qcustomplot.h>
 #endif
+
+namespace tbui {
+
+// Moves the legend out of the axis rect into a row of its own under the plot (entries side by
+// side), so that it never covers bars or points whatever the data.
+inline void placeLegendBelow(QCustomPlot* plot) {
+    auto* row = new QCPLayoutGrid;
+    plot->plotLayout()->addElement(plot->plotLayout()->rowCount(), 0, row);
+    row->setMargins(QMargins(5, 0, 5, 5));
+    row->addElement(0, 0, plot->legend);
+    plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    plot->legend->setVisible(true);
+    plot->plotLayout()->setRowStretchFactor(plot->plotLayout()->rowCount() - 1, 0.001);
+}
+
+}  // namespace tbui

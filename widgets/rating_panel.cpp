@@ -82,6 +82,7 @@ QVector<int> RatingSession::blindOrder(quint32 seed, const QString& itemId, int 
 QString RatingSession::load(tb::store::Store* store, qint64 evalId, const QString& rater,
                             quint32 seed, int sampleSize, bool blind) {
     store_ = store;
+    evalId_ = evalId;
     rater_ = rater.trimmed();
     blind_ = blind;
     items_.clear();
@@ -126,8 +127,9 @@ QString RatingSession::load(tb::store::Store* store, qint64 evalId, const QStrin
     if (sampleSize > 0 && sampleSize < all.size()) all.resize(sampleSize);
     items_ = all;
 
-    QMap<QPair<QString, QString>, Entry> previous;  // (item, model) -> this rater's scores
-    auto rows = store_->list_ratings();
+    // (item, model) -> this rater's scores for this evaluation's outputs.
+    QMap<QPair<QString, QString>, Entry> previous;
+    auto rows = store_->list_ratings("", evalId);
     if (!rows.ok()) return q(rows.error().message);
     for (const auto& r : rows.value()) {
         if (q(r.rater) != rater_) continue;
@@ -208,6 +210,7 @@ QString RatingSession::save(int i, int pos) {
     row.fluency = e.scores[2];
     row.completeness = e.scores[3];
     row.notes = e.notes.toStdString();
+    row.eval_id = evalId_;
     tb::Status st = store_->upsert_rating(row);
     return st.ok() ? QString() : q(st.error().message);
 }
@@ -221,6 +224,8 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     storeLabel_ = new QLabel(tr("No store open: choose a workspace."), this);
     evalCombo_ = new QComboBox(this);
     evalCombo_->setToolTip(tr("Evaluation whose generations are rated"));
+    evalCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    evalCombo_->setMinimumContentsLength(12);
     raterEdit_ = new QLineEdit(this);
     raterEdit_->setPlaceholderText(tr("Rater name"));
     seedSpin_ = new QSpinBox(this);
@@ -275,7 +280,7 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     summaryLayout->setContentsMargins(0, 0, 0, 0);
     chart_ = new QCustomPlot(summaryBox);
     chart_->setMinimumHeight(180);
-    chart_->legend->setVisible(true);
+    placeLegendBelow(chart_);
     chart_->yAxis->setRange(0, 5.5);
     chart_->yAxis->setLabel(tr("Mean score (95% CI)"));
     installChartExportMenu(chart_, "ratings_summary");
@@ -286,6 +291,8 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     top->addWidget(split, 1);
 
     connect(startButton, &QPushButton::clicked, this, [this] { showError(start()); });
+    // The summary follows the chosen evaluation.
+    connect(evalCombo_, &QComboBox::currentIndexChanged, this, [this] { refreshSummary(); });
     connect(prev, &QPushButton::clicked, this, [this] {
         if (current_ > 0) showItem(current_ - 1);
     });
@@ -529,8 +536,10 @@ void RatingPanel::refreshSummary() {
         chart_->replot();
         return;
     }
-    auto sum = store_->ratings_summary();
-    auto rows = store_->list_ratings();
+    const qint64 evalId =
+        evalCombo_->currentIndex() >= 0 ? evalCombo_->currentData().value<qint64>() : -1;
+    auto sum = store_->ratings_summary(evalId);
+    auto rows = store_->list_ratings("", evalId);
     if (!sum.ok() || !rows.ok()) {
         showError(q(!sum.ok() ? sum.error().message : rows.error().message));
         chart_->replot();

@@ -1,7 +1,9 @@
 // Human evaluation panel: a rater scores the outputs of two or more models for a seeded sample
 // of the items of one evaluation (generations in the workspace store) on relevance, coherence,
 // fluency and completeness (1-5) plus notes. Blind mode shows the outputs as A, B, ... in a
-// per-item order derived from the seed; the store always receives the true model ids.
+// per-item order derived from the seed; the store always receives the true model ids and the
+// evaluation id (a rating belongs to that evaluation's outputs; the summary chart and the
+// agreement show the chosen evaluation's ratings).
 //
 // Every rating is written with Store::upsert_rating the moment its four criteria are set (and
 // again on every later change), never batched: the store commits each upsert, so killing the
@@ -73,6 +75,7 @@ class RatingSession {
     bool itemComplete(int i) const;
     int ratedItems() const;
     QString rater() const { return rater_; }
+    qint64 evalId() const { return evalId_; }
 
     static QString permutationKey(quint32 seed, const QString& itemId);
     // Deterministic permutation of 0..n-1 for (seed, itemId), independent of the platform.
@@ -88,6 +91,7 @@ class RatingSession {
     const Entry& entry(int i, int pos) const { return entries_[i][orders_[i][pos]]; }
 
     tb::store::Store* store_ = nullptr;
+    qint64 evalId_ = 0;
     QString rater_;
     bool blind_ = true;
     QVector<RatingItem> items_;

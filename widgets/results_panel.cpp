@@ -1,11 +1,15 @@
 #include "widgets/results_panel.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableView>
@@ -14,6 +18,7 @@
 
 #include "widgets/export.h"
 #include "widgets/qcp.h"
+#include "widgets/worker.h"
 
 namespace tbui {
 
@@ -88,14 +93,53 @@ QVariant ResultsTableModel::headerData(int section, Qt::Orientation o, int role)
 
 // --- ResultsPanel ------------------------------------------------------------------------------
 
-ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
+ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
+    : QWidget(parent), jobs_(jobs), configSource_(std::move(config)) {
     auto* top = new QVBoxLayout(this);
     storeLabel_ = new QLabel(tr("No store open: choose a workspace."), this);
     top->addWidget(storeLabel_);
 
+    auto* run = new QHBoxLayout;
+    modelsEdit_ = new QLineEdit(this);
+    modelsEdit_->setPlaceholderText(tr("base,<adapter folder>,…"));
+    modelsEdit_->setToolTip(
+        tr("Models to evaluate, comma-separated: \"base\" (the configured model) and adapter "
+           "folders; p-values are computed against base"));
+    metricsEdit_ = new QLineEdit(QStringLiteral("bleu,rouge,ppl"), this);
+    metricsEdit_->setToolTip(tr("Metrics, comma-separated: bleu, rouge, ppl, bertscore"));
+    metricsEdit_->setMaximumWidth(180);
+    limitSpin_ = new QSpinBox(this);
+    limitSpin_->setRange(0, 1000000);
+    limitSpin_->setValue(20);
+    limitSpin_->setSpecialValueText(tr("all"));
+    limitSpin_->setToolTip(tr("Test items to evaluate (all: the whole test split)"));
+    runButton_ = new QPushButton(tr("Run e&valuation"), this);
+    runButton_->setToolTip(
+        tr("Generate test-split answers for each model with the Hyperparameters tab's config, "
+           "score them and store the results in the workspace"));
+    cancelButton_ = new QPushButton(tr("Cancel"), this);
+    evalProgress_ = new QProgressBar(this);
+    evalProgress_->setMaximumWidth(200);
+    evalStatus_ = new QLabel(this);
+    run->addWidget(new QLabel(tr("Models:"), this));
+    run->addWidget(modelsEdit_, 2);
+    run->addWidget(new QLabel(tr("Metrics:"), this));
+    run->addWidget(metricsEdit_, 1);
+    run->addWidget(new QLabel(tr("Items:"), this));
+    run->addWidget(limitSpin_);
+    run->addWidget(runButton_);
+    run->addWidget(cancelButton_);
+    run->addWidget(evalProgress_);
+    run->addWidget(evalStatus_, 1);
+    top->addLayout(run);
+
     auto* bar = new QHBoxLayout;
     evalCombo_ = new QComboBox(this);
+    // Entries are "#id name" with long names (models compared): the box grows to show them.
+    evalCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    evalCombo_->setMinimumContentsLength(16);
     metricCombo_ = new QComboBox(this);
+    metricCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     auto* exportTable = new QPushButton(tr("Export ta&ble…"), this);
     auto* exportChart = new QPushButton(tr("Ex&port chart…"), this);
     bar->addWidget(new QLabel(tr("Evaluation:"), this));
@@ -120,7 +164,7 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     chart_ = new QCustomPlot(split);
     chart_->setMinimumHeight(220);
-    chart_->legend->setVisible(true);
+    placeLegendBelow(chart_);
     installChartExportMenu(chart_, "results_by_category");
     stack_->addWidget(help_);
     stack_->addWidget(split);
@@ -133,7 +177,107 @@ ResultsPanel::ResultsPanel(QWidget* parent) : QWidget(parent) {
             [this] { exportTableInteractive(this, table_, "results"); });
     connect(exportChart, &QPushButton::clicked, this,
             [this] { exportChartInteractive(this, chart_, "results_by_category"); });
+    connect(runButton_, &QPushButton::clicked, this, [this] {
+        const QString err = runEvaluation();
+        if (!err.isEmpty()) evalStatus_->setText(err);
+    });
+    connect(cancelButton_, &QPushButton::clicked, this, &ResultsPanel::cancelEvaluation);
+    if (jobs_) {
+        connect(jobs_->worker(), &Worker::evalProgress, this, &ResultsPanel::onEvalProgress);
+        connect(jobs_->worker(), &Worker::evalFinished, this, &ResultsPanel::onEvalFinished);
+        connect(jobs_->worker(), &Worker::failed, this, &ResultsPanel::onFailed);
+    }
+    setEvaluating(false);
     showHelp(tr("No store is open."));
+}
+
+void ResultsPanel::setEvaluating(bool on) {
+    evaluating_ = on;
+    runButton_->setEnabled(!on && jobs_ && configSource_);
+    cancelButton_->setEnabled(on);
+    evalProgress_->setVisible(on);
+}
+
+void ResultsPanel::setEvaluationModels(const QString& models) { modelsEdit_->setText(models); }
+QString ResultsPanel::evaluationModels() const { return modelsEdit_->text(); }
+void ResultsPanel::setEvaluationMetrics(const QString& metrics) { metricsEdit_->setText(metrics); }
+void ResultsPanel::setEvaluationLimit(int items) { limitSpin_->setValue(items); }
+
+// "base" plus the adapter of the newest completed training run of the store.
+QString ResultsPanel::defaultModels() const {
+    QString models = QStringLiteral("base");
+    if (!store_) return models;
+    auto runs = store_->list_runs("train");
+    if (!runs.ok()) return models;
+    for (auto it = runs.value().rbegin(); it != runs.value().rend(); ++it) {
+        const QString adapter = QString::fromStdString(it->output_dir) + "/adapter";
+        if (it->status == "completed" && QFileInfo::exists(adapter + "/adapter_config.json"))
+            return models + "," + adapter;
+    }
+    return models;
+}
+
+QString ResultsPanel::runEvaluation() {
+    if (!jobs_ || !configSource_) return tr("This window cannot run evaluations.");
+    if (evaluating_) return tr("An evaluation is already running.");
+    if (storePath_.isEmpty()) return tr("Choose a workspace first: results go to its store.");
+    tb::eval::EvaluationParams p;
+    p.config = configSource_();
+    auto split = [](const QString& s) {
+        std::vector<std::string> out;
+        for (const QString& part : s.split(',', Qt::SkipEmptyParts))
+            if (!part.trimmed().isEmpty()) out.push_back(part.trimmed().toStdString());
+        return out;
+    };
+    p.models = split(modelsEdit_->text());
+    if (p.models.empty()) return tr("Enter at least one model (\"base\" or an adapter folder).");
+    p.metrics = split(metricsEdit_->text());
+    p.limit = limitSpin_->value() == 0 ? -1 : limitSpin_->value();
+    p.store_path = storePath_.toStdString();
+    EvalJob job;
+    job.params = p;
+    evalCancel_ = job.cancel;
+    setEvaluating(true);
+    evalProgress_->setRange(0, 0);
+    evalStatus_->setText(tr("Queued"));
+    jobs_->submitEvaluation(job);
+    return {};
+}
+
+void ResultsPanel::cancelEvaluation() {
+    if (!evaluating_ || !evalCancel_) return;
+    evalCancel_->cancel();
+    evalStatus_->setText(tr("Cancelling after the current batch…"));
+}
+
+void ResultsPanel::onEvalProgress(const tb::eval::EvalProgress& p) {
+    if (!evaluating_) return;
+    evalProgress_->setRange(0, static_cast<int>(std::max<int64_t>(p.total, 1)));
+    evalProgress_->setValue(static_cast<int>(p.done));
+    const QString stage = p.stage == "generate"     ? tr("generating")
+                          : p.stage == "perplexity" ? tr("perplexity")
+                                                    : tr("scoring");
+    evalStatus_->setText(
+        tr("%1 %2: %3/%4").arg(stage, QString::fromStdString(p.model)).arg(p.done).arg(p.total));
+}
+
+void ResultsPanel::onEvalFinished(const tb::eval::EvaluationResult& r) {
+    if (!evaluating_) return;
+    setEvaluating(false);
+    evalStatus_->setText(
+        r.cancelled ? tr("Evaluation #%1 cancelled; run it again to resume.").arg(r.eval_id)
+                    : tr("Evaluation #%1 finished.").arg(r.eval_id));
+    // Reopen: the worker wrote through its own connection.
+    const QString err = openStore(storePath_);
+    if (err.isEmpty() && !r.cancelled) showEvaluation(r.eval_id);
+    Q_EMIT evaluationDone(r.eval_id);
+}
+
+void ResultsPanel::onFailed(const QString& message) {
+    if (!evaluating_ || !jobs_ || jobs_->currentKind() != JobKind::Evaluation) return;
+    setEvaluating(false);
+    evalStatus_->setText(tr("Evaluation failed: %1").arg(message));
+    Q_EMIT evaluationDone(0);
 }
 
 ResultsPanel::~ResultsPanel() = default;
@@ -147,20 +291,24 @@ void ResultsPanel::showHelp(const QString& reason) {
     categories_.clear();
     chart_->clearPlottables();
     chart_->replot();
-    help_->setText(tr("%1\n\nRun an evaluation to see results here, for example:\n\n"
-                      "  tunebench-cli evaluate --config <workspace>/config.yaml --models "
-                      "base,<workspace>/outputs/<adapter> --store <workspace>/tunebench.sqlite\n\n"
-                      "then choose the workspace again (or reopen this tab).")
-                       .arg(reason));
+    help_->setText(
+        tr("%1\n\nRun an evaluation to see results here (\"Run evaluation\" above), or:\n\n"
+           "  tunebench-cli evaluate --config <workspace>/config.yaml --models "
+           "base,<workspace>/outputs/<adapter> --store <workspace>/tunebench.sqlite\n\n"
+           "then choose the workspace again (or reopen this tab).")
+            .arg(reason));
     stack_->setCurrentWidget(help_);
 }
 
 void ResultsPanel::setWorkspaceDir(const QString& dir) {
     const QString path = dir + "/tunebench.sqlite";
+    storePath_ = path;
     if (QFileInfo::exists(path)) {
         const QString err = openStore(path);
         if (!err.isEmpty()) showHelp(err);
+        modelsEdit_->setText(defaultModels());
     } else {
+        modelsEdit_->setText(QStringLiteral("base"));
         store_.reset();
         evalCombo_->clear();
         storeLabel_->setText(tr("No store in %1 yet.").arg(dir));
@@ -170,6 +318,7 @@ void ResultsPanel::setWorkspaceDir(const QString& dir) {
 
 QString ResultsPanel::openStore(const QString& path) {
     evalCombo_->clear();
+    storePath_ = path;
     auto st = tb::store::Store::open(path.toStdString());
     if (!st.ok()) {
         store_.reset();

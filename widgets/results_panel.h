@@ -2,24 +2,35 @@
 // (Store::metric_aggregates): a metric x model table with the 95% CI and the paired p-value
 // against the base model, and a per-category bar chart of one metric. Tables export as
 // CSV/JSON/Markdown, the chart as PNG/PDF/SVG (widgets/export). Numbers only ever come from the
-// store: without an evaluation the panel says how to run one.
+// store: without an evaluation the panel says how to run one, and "Run evaluation" runs
+// core/eval's run_evaluation on the worker (progress, cancel) with the Hyperparameters tab's
+// config, recording into the workspace's store, then shows the new evaluation.
 #pragma once
 
 #include <QAbstractTableModel>
 #include <QVector>
 #include <QWidget>
+#include <functional>
 #include <memory>
 #include <vector>
 
+#include "core/config/app_config.h"
+#include "core/eval/evaluation.h"
 #include "core/store/store.h"
 
 class QComboBox;
 class QCustomPlot;
 class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
 class QStackedWidget;
 class QTableView;
 
 namespace tbui {
+
+class JobQueue;
 
 // Whole-test-set aggregates (category = none), one row per (metric, model).
 class ResultsTableModel : public QAbstractTableModel {
@@ -43,11 +54,25 @@ class ResultsTableModel : public QAbstractTableModel {
 class ResultsPanel : public QWidget {
     Q_OBJECT
   public:
-    explicit ResultsPanel(QWidget* parent = nullptr);
+    using ConfigSource = std::function<tb::AppConfig()>;
+    // Without a job queue (tests of the views) the panel cannot run evaluations.
+    explicit ResultsPanel(JobQueue* jobs = nullptr, ConfigSource config = {},
+                          QWidget* parent = nullptr);
     ~ResultsPanel() override;
 
-    // Opens <dir>/tunebench.sqlite when it exists.
+    // Opens <dir>/tunebench.sqlite when it exists (evaluations run here are recorded there).
     void setWorkspaceDir(const QString& dir);
+    // The models an evaluation compares ("base" and adapter folders, comma-separated); filled
+    // with base + the newest completed training run's adapter when a workspace opens.
+    void setEvaluationModels(const QString& models);
+    QString evaluationModels() const;
+    void setEvaluationMetrics(const QString& metrics);
+    void setEvaluationLimit(int items);  // 0: the whole test split
+    // Queues an evaluation with the current settings. Returns an error message or "".
+    QString runEvaluation();
+    void cancelEvaluation();
+    bool evaluating() const { return evaluating_; }
+    QComboBox* evaluationCombo() const { return evalCombo_; }
     QString openStore(const QString& path);
     QList<qint64> evaluations() const;
     // Shows `evalId` (one of evaluations()). Returns an error message or "".
@@ -61,16 +86,37 @@ class ResultsPanel : public QWidget {
     // The categories and bar values of the current chart, per model (for tests).
     QStringList chartCategories() const { return categories_; }
 
+  Q_SIGNALS:
+    // A run of "Run evaluation" ended (finished, cancelled or failed); ratings can use it.
+    void evaluationDone(qint64 evalId);
+
   private:
     void refreshChart();
     void showHelp(const QString& reason);
+    void setEvaluating(bool on);
+    void onEvalProgress(const tb::eval::EvalProgress& p);
+    void onEvalFinished(const tb::eval::EvaluationResult& r);
+    void onFailed(const QString& message);
+    QString defaultModels() const;
 
+    JobQueue* jobs_;
+    ConfigSource configSource_;
+    QString storePath_;
+    bool evaluating_ = false;
+    std::shared_ptr<tb::CancelToken> evalCancel_;
     std::unique_ptr<tb::store::Store> store_;
     std::vector<tb::store::MetricAggregateRow> all_;
     QStringList categories_;
     QLabel* storeLabel_;
     QComboBox* evalCombo_;
     QComboBox* metricCombo_;
+    QLineEdit* modelsEdit_;
+    QLineEdit* metricsEdit_;
+    QSpinBox* limitSpin_;
+    QPushButton* runButton_;
+    QPushButton* cancelButton_;
+    QProgressBar* evalProgress_;
+    QLabel* evalStatus_;
     QStackedWidget* stack_;
     QLabel* help_;
     QTableView* view_;

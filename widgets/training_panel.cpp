@@ -1,12 +1,12 @@
 #include "widgets/training_panel.h"
 
 #include <QCheckBox>
-#include <QFile>
+#include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -65,16 +65,31 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     startButton_ = new QPushButton(tr("&Start training"), this);
     pauseButton_ = new QPushButton(tr("&Pause"), this);
     cancelButton_ = new QPushButton(tr("&Cancel"), this);
-    auto* overlayButton = new QPushButton(tr("Overlay earlier run…"), this);
     logScale_ = new QCheckBox(tr("&Log scale"), this);
     startButton_->setShortcut(QKeySequence("Ctrl+R"));
     startButton_->setToolTip(tr("Train with the Hyperparameters tab's settings (Ctrl+R)"));
-    overlayButton->setToolTip(tr("Draw the losses of an earlier run's training_log.jsonl in grey"));
+    runCombo_ = new QComboBox(this);
+    runCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    runCombo_->setMinimumContentsLength(24);
+    runCombo_->setToolTip(
+        tr("Training runs recorded in the workspace's store; the selected one is drawn in grey"));
+    exportAdapterButton_ = new QPushButton(tr("Export &adapter…"), this);
+    exportAdapterButton_->setToolTip(
+        tr("Copy the selected run's LoRA adapter (PEFT format) into a folder"));
+    exportMergedButton_ = new QPushButton(tr("Export &merged model…"), this);
+    exportMergedButton_->setToolTip(
+        tr("Write the selected run's merged model (full Hugging Face folder) into a folder"));
     controls->addWidget(startButton_);
     controls->addWidget(pauseButton_);
     controls->addWidget(cancelButton_);
-    controls->addWidget(overlayButton);
     controls->addWidget(logScale_);
+    controls->addSpacing(16);
+    auto* runLabel = new QLabel(tr("&Earlier run:"), this);
+    runLabel->setBuddy(runCombo_);
+    controls->addWidget(runLabel);
+    controls->addWidget(runCombo_);
+    controls->addWidget(exportAdapterButton_);
+    controls->addWidget(exportMergedButton_);
     controls->addStretch(1);
     layout->addLayout(controls);
     auto* status = new QHBoxLayout;
@@ -145,17 +160,148 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
         }
         dirty_ = true;
     });
-    connect(overlayButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Earlier run"), QString(),
-                                                          tr("Training log (training_log.jsonl)"));
-        if (path.isEmpty()) return;
-        const QString err = loadOverlay(path);
-        if (!err.isEmpty()) QMessageBox::warning(this, tr("Earlier run"), err);
+    connect(runCombo_, &QComboBox::activated, this, [this](int k) {
+        const QString err = loadOverlay(runCombo_->itemData(k).value<qint64>());
+        if (!err.isEmpty()) log(err);
     });
+    connect(exportAdapterButton_, &QPushButton::clicked, this,
+            [this] { exportInteractive(false); });
+    connect(exportMergedButton_, &QPushButton::clicked, this, [this] { exportInteractive(true); });
     connect(jobs_->worker(), &Worker::trainProgress, this, &TrainingPanel::onProgress);
     connect(jobs_->worker(), &Worker::trainFinished, this, &TrainingPanel::onFinished);
     connect(jobs_->worker(), &Worker::failed, this, &TrainingPanel::onFailed);
+    connect(jobs_->worker(), &Worker::exportProgress, this, [this](const QString& stage) {
+        if (exporting_) log(tr("Export: %1").arg(stage));
+    });
+    connect(jobs_->worker(), &Worker::exportFinished, this, [this](const ExportResult& r) {
+        exporting_ = false;
+        log(r.merged ? (r.computed ? tr("Merged model computed and exported to %1").arg(r.dest)
+                                   : tr("Merged model exported to %1").arg(r.dest))
+                     : tr("Adapter exported to %1").arg(r.dest));
+        Q_EMIT exportFinished(r.dest);
+    });
     setRunning(false);
+    refreshRuns();
+}
+
+TrainingPanel::~TrainingPanel() = default;
+
+void TrainingPanel::setWorkspaceDir(const QString& dir) {
+    storePath_ = dir.isEmpty() ? QString() : QDir(dir).filePath("tunebench.sqlite");
+    store_.reset();
+    plots_[0]->graph(3)->data()->clear();
+    dirty_ = true;
+    const QString err = refreshRuns();
+    if (!err.isEmpty()) log(err);
+}
+
+QString TrainingPanel::refreshRuns() {
+    const qint64 keep = runCombo_->currentData().value<qint64>();
+    runCombo_->clear();
+    runCombo_->addItem(tr("(none)"), QVariant::fromValue<qint64>(0));
+    if (!store_ && !storePath_.isEmpty() && QFileInfo::exists(storePath_)) {
+        auto st = tb::store::Store::open(storePath_.toStdString());
+        if (!st.ok()) return QString::fromStdString(st.error().message);
+        store_ = std::move(st.value());
+    }
+    if (!store_) return {};
+    auto runs = store_->list_runs("train");
+    if (!runs.ok()) return QString::fromStdString(runs.error().message);
+    for (auto it = runs.value().rbegin(); it != runs.value().rend(); ++it) {
+        runCombo_->addItem(
+            tr("#%1 %2 (%3)")
+                .arg(it->id)
+                .arg(QString::fromStdString(it->name), QString::fromStdString(it->status)),
+            QVariant::fromValue<qint64>(it->id));
+    }
+    const int k = runCombo_->findData(QVariant::fromValue<qint64>(keep));
+    runCombo_->setCurrentIndex(k >= 0 ? k : 0);
+    return {};
+}
+
+QList<qint64> TrainingPanel::earlierRuns() const {
+    QList<qint64> ids;
+    for (int k = 1; k < runCombo_->count(); ++k) ids << runCombo_->itemData(k).value<qint64>();
+    return ids;
+}
+
+std::optional<tb::store::RunRecord> TrainingPanel::runRecord(qint64 runId, QString& error) {
+    if (!store_) {
+        error = tr("No store is open: choose a workspace.");
+        return std::nullopt;
+    }
+    auto run = store_->get_run(runId);
+    if (!run.ok()) {
+        error = QString::fromStdString(run.error().message);
+        return std::nullopt;
+    }
+    if (!run.value() || run.value()->kind != "train") {
+        error = tr("The store has no training run #%1.").arg(runId);
+        return std::nullopt;
+    }
+    return run.value();
+}
+
+QString TrainingPanel::loadOverlay(qint64 runId) {
+    plots_[0]->graph(3)->data()->clear();
+    dirty_ = true;
+    if (runId == 0) return {};
+    QString error;
+    auto run = runRecord(runId, error);
+    if (!run) return error;
+    auto rows = store_->training_log(runId);
+    if (!rows.ok()) return QString::fromStdString(rows.error().message);
+    QVector<double> x, y;
+    for (const auto& r : rows.value()) {
+        x << static_cast<double>(r.step);
+        y << r.loss;
+    }
+    if (x.isEmpty()) return tr("Run #%1 has no logged steps.").arg(runId);
+    plots_[0]->graph(3)->setData(x, y, true);
+    plots_[0]->graph(3)->setName(tr("run #%1").arg(runId));
+    const int k = runCombo_->findData(QVariant::fromValue<qint64>(runId));
+    if (k >= 0) runCombo_->setCurrentIndex(k);
+    return {};
+}
+
+QString TrainingPanel::exportRun(qint64 runId, const QString& dest, bool merged) {
+    if (exporting_) return tr("An export is already queued or running.");
+    QString error;
+    auto run = runRecord(runId, error);
+    if (!run) return error;
+    const QString dir = QString::fromStdString(run->output_dir);
+    if (run->status != "completed" || !QFileInfo::exists(dir + "/adapter/adapter_config.json"))
+        return tr("Run #%1 has no final adapter (status: %2); export a completed run.")
+            .arg(runId)
+            .arg(QString::fromStdString(run->status));
+    if (dest.isEmpty()) return tr("Choose a destination folder.");
+    const QDir d(dest);
+    if (d.exists() && !d.isEmpty()) return tr("The destination folder %1 is not empty.").arg(dest);
+    ExportJob job;
+    job.run_dir = dir.toStdString();
+    job.dest_dir = dest.toStdString();
+    job.merged = merged;
+    const tb::AppConfig cfg = configSource_();
+    job.base_model_dir = tb::resolve_model_path(cfg);
+    exporting_ = true;
+    log(merged ? tr("Exporting the merged model of run #%1 to %2").arg(runId).arg(dest)
+               : tr("Exporting the adapter of run #%1 to %2").arg(runId).arg(dest));
+    jobs_->submitExport(job);
+    return {};
+}
+
+void TrainingPanel::exportInteractive(bool merged) {
+    const qint64 runId = runCombo_->currentData().value<qint64>();
+    if (runId == 0) {
+        QMessageBox::information(this, tr("Export"),
+                                 tr("Choose a finished run in the earlier-run list first."));
+        return;
+    }
+    const QString dest = QFileDialog::getExistingDirectory(
+        this, merged ? tr("Folder for the merged model") : tr("Folder for the adapter"));
+    if (dest.isEmpty()) return;
+    const QString err = exportRun(runId, dest, merged);
+    if (!err.isEmpty()) QMessageBox::warning(this, tr("Export"), err);
 }
 
 void TrainingPanel::setRunning(bool running) {
@@ -184,6 +330,7 @@ void TrainingPanel::start() {
         return;
     }
     params.value().config_yaml = tb::app_config_to_yaml(cfg);
+    params.value().store_path = storePath_.toStdString();
     TrainJob job;
     job.params = params.value();
     cancel_ = job.cancel;
@@ -253,6 +400,8 @@ void TrainingPanel::onProgress(const tb::TrainProgress& p) {
 void TrainingPanel::onFinished(const tb::TrainResult& r) {
     setRunning(false);
     dirty_ = true;
+    const QString err = refreshRuns();
+    if (!err.isEmpty()) log(err);
     phase_->setText(r.cancelled ? tr("Cancelled") : tr("Finished"));
     eta_->clear();
     if (r.cancelled) {
@@ -269,35 +418,17 @@ void TrainingPanel::onFinished(const tb::TrainResult& r) {
 }
 
 void TrainingPanel::onFailed(const QString& message) {
+    if (exporting_ && jobs_->currentKind() == JobKind::Export) {
+        exporting_ = false;
+        log(tr("Export failed: %1").arg(message));
+        Q_EMIT exportFailed(message);
+        return;
+    }
     if (!running_ || jobs_->currentKind() != JobKind::Training) return;
+    refreshRuns();
     setRunning(false);
     phase_->setText(tr("Failed"));
     log(tr("Failed: %1").arg(message));
-}
-
-QString TrainingPanel::loadOverlay(const QString& logPath) {
-    QFile f(logPath);
-    if (!f.open(QIODevice::ReadOnly)) return tr("cannot open %1").arg(logPath);
-    QVector<double> x, y;
-    int lineNo = 0;
-    while (!f.atEnd()) {
-        const QByteArray line = f.readLine().trimmed();
-        ++lineNo;
-        if (line.isEmpty()) continue;
-        QJsonParseError err;
-        const QJsonDocument doc = QJsonDocument::fromJson(line, &err);
-        if (err.error != QJsonParseError::NoError)
-            return tr("%1:%2: %3").arg(logPath).arg(lineNo).arg(err.errorString());
-        const QJsonObject o = doc.object();
-        if (o.contains("loss") && o.contains("step")) {
-            x << o.value("step").toDouble();
-            y << o.value("loss").toDouble();
-        }
-    }
-    if (x.isEmpty()) return tr("%1 has no loss records").arg(logPath);
-    plots_[0]->graph(3)->setData(x, y, true);
-    dirty_ = true;
-    return {};
 }
 
 void TrainingPanel::redraw() {

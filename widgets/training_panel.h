@@ -1,20 +1,26 @@
 // Training panel: start/pause/resume/cancel a tb::run_training job on the worker; progress bar
 // and ETA; live charts (loss raw + smoothed + eval, lr, grad norm, tokens/s, memory) redrawn by
-// a 40 ms timer only when new points arrived, so 100k-point runs stay smooth; log view;
-// overlay of an earlier run's training_log.jsonl.
+// a 40 ms timer only when new points arrived, so 100k-point runs stay smooth; log view.
+// Runs are recorded in the workspace's experiment store (<workspace>/tunebench.sqlite, written
+// by the trainer); the earlier runs listed here come from that store: one is drawn as a grey
+// overlay, and a finished one can be exported (PEFT adapter folder, or the merged model, merged
+// on the worker when the run has no merged_model/).
 #pragma once
 
 #include <QVector>
 #include <QWidget>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "core/config/app_config.h"
+#include "core/store/store.h"
 #include "core/train/trainer.h"
 #include "widgets/worker_types.h"
 
 class QCustomPlot;
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -47,8 +53,20 @@ class TrainingPanel : public QWidget {
     bool running() const { return running_; }
     QCustomPlot* lossChart() const { return plots_[0]; }
     QVector<QCustomPlot*> charts() const { return plots_; }
-    // Loads step/loss/eval_loss from a run's training_log.jsonl as a grey overlay.
-    QString loadOverlay(const QString& logPath);
+    ~TrainingPanel() override;
+
+    // New runs are recorded in <dir>/tunebench.sqlite; earlier runs are listed from it.
+    void setWorkspaceDir(const QString& dir);
+    QString storePath() const { return storePath_; }
+    // Re-reads the train runs of the store into the earlier-run list. Returns an error or "".
+    QString refreshRuns();
+    QList<qint64> earlierRuns() const;
+    // Draws the losses of store run `runId` as the grey overlay (0 clears it). Error or "".
+    QString loadOverlay(qint64 runId);
+    // Queues the export of finished run `runId` into `dest` (absent or empty folder): the
+    // adapter, or the merged model. Returns an error message or "" (the job reports the rest).
+    QString exportRun(qint64 runId, const QString& dest, bool merged);
+    bool exporting() const { return exporting_; }
 
   public Q_SLOTS:
     void start();
@@ -63,11 +81,15 @@ class TrainingPanel : public QWidget {
 
   Q_SIGNALS:
     void runFinished(const QString& adapterDir);
+    void exportFinished(const QString& dest);
+    void exportFailed(const QString& message);
 
   private:
     void redraw();
     void setRunning(bool running);
     void log(const QString& line);
+    void exportInteractive(bool merged);
+    std::optional<tb::store::RunRecord> runRecord(qint64 runId, QString& error);
 
     JobQueue* jobs_;
     ConfigSource configSource_;
@@ -75,12 +97,18 @@ class TrainingPanel : public QWidget {
     std::shared_ptr<tb::CancelToken> cancel_;
     std::shared_ptr<tb::PauseToken> pause_;
     bool running_ = false;
+    bool exporting_ = false;
+    QString storePath_;
+    std::unique_ptr<tb::store::Store> store_;  // opened once the file exists
     bool dirty_ = false;
     QVector<QCustomPlot*> plots_;
     QPushButton* startButton_;
     QPushButton* pauseButton_;
     QPushButton* cancelButton_;
     QCheckBox* logScale_;
+    QComboBox* runCombo_;
+    QPushButton* exportAdapterButton_;
+    QPushButton* exportMergedButton_;
     QProgressBar* progress_;
     QLabel* eta_;
     QLabel* phase_;

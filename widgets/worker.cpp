@@ -3,10 +3,14 @@
 #include <QElapsedTimer>
 #include <QMetaObject>
 #include <exception>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "core/common/file_io.h"
 #include "core/data/stats.h"
 #include "core/infer/generate.h"
 #include "core/infer/llama_model.h"
+#include "core/infer/model_export.h"
 #include "core/infer/peft_adapter.h"
 #include "core/tokenizer/stream_decoder.h"
 #include "core/tokenizer/tokenizer.h"
@@ -33,6 +37,11 @@ void registerWorkerMetaTypes() {
     qRegisterMetaType<tb::demo::DemoResult>();
     qRegisterMetaType<tb::TrainProgress>();
     qRegisterMetaType<tb::TrainResult>();
+    qRegisterMetaType<tbui::ExportJob>();
+    qRegisterMetaType<tbui::EvalJob>();
+    qRegisterMetaType<tbui::ExportResult>();
+    qRegisterMetaType<tb::eval::EvalProgress>();
+    qRegisterMetaType<tb::eval::EvaluationResult>();
 }
 
 // Every slot body runs inside this guard: a bug in core must reach the user as a message, not
@@ -171,6 +180,65 @@ void Worker::runCompare(tbui::CompareJob job) {
     });
 }
 
+void Worker::runExport(tbui::ExportJob job) {
+    guarded([&] {
+        namespace fs = std::filesystem;
+        const fs::path run(job.run_dir);
+        ExportResult result;
+        result.dest = qs(job.dest_dir);
+        result.merged = job.merged;
+        tb::Status st;
+        std::error_code ec;
+        if (!job.merged) {
+            Q_EMIT exportProgress(tr("copying the adapter"));
+            st = tb::copy_model_folder((run / "adapter").string(), job.dest_dir);
+        } else if (fs::exists(run / "merged_model" / "config.json", ec)) {
+            Q_EMIT exportProgress(tr("copying the merged model"));
+            st = tb::copy_model_folder((run / "merged_model").string(), job.dest_dir);
+        } else {
+            // The base model the run was trained on, as training_stats.json records it.
+            std::string base = job.base_model_dir;
+            auto stats = tb::read_file((run / "training_stats.json").string());
+            if (stats.ok()) {
+                auto j = nlohmann::json::parse(stats.value(), nullptr, false);
+                if (j.is_object() && j.value("model", std::string()) != "" &&
+                    fs::is_directory(j.value("model", std::string()), ec))
+                    base = j.value("model", std::string());
+            }
+            if (base.empty()) {
+                Q_EMIT failed(tr("%1: no base model to merge the adapter into").arg(qs(run)));
+                return;
+            }
+            result.computed = true;
+            st = tb::merge_adapter_into_folder(
+                base, (run / "adapter").string(), job.dest_dir, [this](const std::string& s) {
+                    if (s == "loading") Q_EMIT exportProgress(tr("loading the base model"));
+                    if (s == "merging") Q_EMIT exportProgress(tr("merging the adapter"));
+                    if (s == "saving") Q_EMIT exportProgress(tr("saving the merged model"));
+                });
+        }
+        if (!st.ok()) {
+            Q_EMIT failed(qs(st.error().message));
+        } else {
+            Q_EMIT exportFinished(result);
+        }
+    });
+}
+
+void Worker::runEvaluation(tbui::EvalJob job) {
+    guarded([&] {
+        tb::eval::EvaluationParams p = job.params;
+        p.cancel = job.cancel.get();
+        p.on_progress = [this](const tb::eval::EvalProgress& e) { Q_EMIT evalProgress(e); };
+        auto r = tb::eval::run_evaluation(p);
+        if (!r.ok()) {
+            Q_EMIT failed(qs(r.error().message));
+        } else {
+            Q_EMIT evalFinished(r.value());
+        }
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 JobQueue::JobQueue(QObject* parent) : QObject(parent) {
@@ -255,6 +323,21 @@ void JobQueue::submitCompare(const CompareJob& job) {
     enqueue(tr("Compare generations"), JobKind::Compare, [this, job] {
         QMetaObject::invokeMethod(worker_, "runCompare", Qt::QueuedConnection,
                                   Q_ARG(tbui::CompareJob, job));
+    });
+}
+
+void JobQueue::submitExport(const ExportJob& job) {
+    enqueue(job.merged ? tr("Export merged model") : tr("Export adapter"), JobKind::Export,
+            [this, job] {
+                QMetaObject::invokeMethod(worker_, "runExport", Qt::QueuedConnection,
+                                          Q_ARG(tbui::ExportJob, job));
+            });
+}
+
+void JobQueue::submitEvaluation(const EvalJob& job) {
+    enqueue(tr("Evaluation"), JobKind::Evaluation, [this, job] {
+        QMetaObject::invokeMethod(worker_, "runEvaluation", Qt::QueuedConnection,
+                                  Q_ARG(tbui::EvalJob, job));
     });
 }
 

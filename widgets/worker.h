@@ -29,6 +29,8 @@ class Worker : public QObject {
     void runDataset(tbui::DatasetJob job);
     void runTraining(tbui::TrainJob job);
     void runCompare(tbui::CompareJob job);
+    void runExport(tbui::ExportJob job);
+    void runEvaluation(tbui::EvalJob job);
 
   private:
     void guarded(const std::function<void()>& body);
@@ -42,12 +44,16 @@ class Worker : public QObject {
     void genChunk(tbui::GenChunk c);
     void genColumnDone(tbui::GenColumnDone d);
     void compareFinished();
+    void exportProgress(QString stage);
+    void exportFinished(tbui::ExportResult r);
+    void evalProgress(tb::eval::EvalProgress p);
+    void evalFinished(tb::eval::EvaluationResult r);
     void failed(QString message);
     // Emitted after every job, success or not (JobQueue starts the next one).
     void jobDone();
 };
 
-enum class JobKind { None, Demo, Dataset, Training, Compare };
+enum class JobKind { None, Demo, Dataset, Training, Compare, Export, Evaluation };
 
 // Owns the worker thread; GUI-thread side of the queue.
 class JobQueue : public QObject {
@@ -62,6 +68,8 @@ class JobQueue : public QObject {
     void submitDataset(const DatasetJob& job);
     void submitTraining(const TrainJob& job);
     void submitCompare(const CompareJob& job);
+    void submitExport(const ExportJob& job);
+    void submitEvaluation(const EvalJob& job);
 
     bool busy() const { return !current_.isEmpty(); }
     QString current() const { return current_; }

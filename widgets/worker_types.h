@@ -14,6 +14,7 @@
 #include "core/data/split.h"
 #include "core/data/stats.h"
 #include "core/demo/demo_workspace.h"
+#include "core/eval/evaluation.h"
 #include "core/infer/sampler.h"
 #include "core/train/trainer.h"
 
@@ -57,7 +58,29 @@ struct CompareJob {
     std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
 };
 
+// Exports a finished training run into an empty (or new) folder: the PEFT adapter folder, or
+// the merged model, copied from the run's merged_model/ when there is one, else computed from
+// the base model (training_stats.json's "model", else `base_model_dir`) and the adapter.
+struct ExportJob {
+    std::string run_dir;
+    std::string dest_dir;
+    bool merged = false;
+    std::string base_model_dir;
+};
+
+// An evaluation run (core/eval): on_progress and cancel are filled in by the worker.
+struct EvalJob {
+    tb::eval::EvaluationParams params;
+    std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
+};
+
 // ---- progress / result structs carried by queued signals ----
+
+struct ExportResult {
+    QString dest;
+    bool merged = false;
+    bool computed = false;  // the merge was computed (the run had no merged_model/)
+};
 
 struct GenChunk {
     int column = 0;
@@ -79,6 +102,11 @@ Q_DECLARE_METATYPE(tbui::DemoJob)
 Q_DECLARE_METATYPE(tbui::DatasetJob)
 Q_DECLARE_METATYPE(tbui::TrainJob)
 Q_DECLARE_METATYPE(tbui::CompareJob)
+Q_DECLARE_METATYPE(tbui::ExportJob)
+Q_DECLARE_METATYPE(tbui::EvalJob)
+Q_DECLARE_METATYPE(tbui::ExportResult)
+Q_DECLARE_METATYPE(tb::eval::EvalProgress)
+Q_DECLARE_METATYPE(tb::eval::EvaluationResult)
 Q_DECLARE_METATYPE(tbui::GenChunk)
 Q_DECLARE_METATYPE(tbui::GenColumnDone)
 Q_DECLARE_METATYPE(std::shared_ptr<tbui::DatasetBundle>)

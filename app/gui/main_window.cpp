@@ -34,7 +34,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         jobs_, [this] { return hyper_->config(); }, tabs_);
     compare_ = new ComparePanel(jobs_, tabs_);
     rating_ = new RatingPanel(tabs_);
-    results_ = new ResultsPanel(tabs_);
+    results_ = new ResultsPanel(
+        jobs_, [this] { return hyper_->config(); }, tabs_);
     tabs_->addTab(workspace_, tr("&Workspace"));
     tabs_->addTab(dataset_, tr("&Dataset"));
     tabs_->addTab(hyper_, tr("&Hyperparameters"));
@@ -57,8 +58,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         hyper_->setWorkspacePaths(ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
         dataset_->loadFile(ws.dataPath);
+        training_->setWorkspaceDir(ws.dir);
         rating_->setWorkspaceDir(ws.dir);
         results_->setWorkspaceDir(ws.dir);
+        workspaceDir_ = ws.dir;
         statusBar()->showMessage(tr("Workspace: %1").arg(ws.dir), 5000);
     });
     connect(dataset_, &DatasetPanel::datasetReady, this, [this] {
@@ -67,6 +70,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         hyper_->setTrainRows(static_cast<qint64>(bundle->split.train.size()));
     });
     connect(training_, &TrainingPanel::runFinished, compare_, &ComparePanel::addAdapter);
+    // New generations: the rating panel lists the evaluation (re-reads the store).
+    connect(results_, &ResultsPanel::evaluationDone, this, [this](qint64 evalId) {
+        if (workspaceDir_.isEmpty()) return;
+        rating_->setWorkspaceDir(workspaceDir_);
+        if (evalId > 0) rating_->setEvaluation(evalId);
+    });
 
     buildMenus();
     QSettings s;
@@ -141,6 +150,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         jobs_->clearPending();
         training_->cancelForShutdown();
         compare_->stop();
+        results_->cancelEvaluation();
         workspace_->cancelDemo();
         statusBar()->showMessage(tr("Stopping the running job before closing…"));
         event->ignore();

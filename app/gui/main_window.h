@@ -43,6 +43,7 @@ class MainWindow : public QMainWindow {
     RatingPanel* rating_;
     ResultsPanel* results_;
     QLabel* jobLabel_;
+    QString workspaceDir_;
     bool closing_ = false;
 };
 

@@ -1,9 +1,16 @@
 // Curves behind the training charts: raw/smoothed loss, eval points, duplicates ignored; the
-// panel draws on its timer; earlier-run overlay parsing.
+// panel draws on its timer; earlier runs come from the workspace store (overlay of a run's
+// logged losses); a finished run exports its adapter and its merged model (computed on the
+// worker when the run has none), with errors for unfinished runs and non-empty folders.
+#include <QDir>
 #include <QFile>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/infer/llama_model.h"
+#include "core/infer/peft_adapter.h"
+#include "tests/widgets/gui_test_util.h"
 #include "widgets/qcp.h"
 #include "widgets/training_panel.h"
 #include "widgets/worker.h"
@@ -71,24 +78,120 @@ class TestTraining : public QObject {
         QVERIFY(!jobs.busy());
     }
 
-    void overlay() {
-        QTemporaryDir dir;
-        const QString path = dir.filePath("training_log.jsonl");
-        QFile f(path);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(
-            "{\"step\":1,\"loss\":3.0}\n{\"step\":2,\"eval_loss\":2.9}\n{\"step\":3,\"loss\":2.0}"
-            "\n");
-        f.close();
+    // One real 3-step run recorded in a workspace store (no merged_model/), shared below.
+    void initTestCase() {
+        ws_ = QString::fromStdString(tbtest::scratch_dir("training_panel_ws"));
+        modelDir_ = tbtest::scratch_dir("training_panel_model");
+        const std::string err = guitest::make_tiny_model_dir(modelDir_);
+        QVERIFY2(err.empty(), err.c_str());
+        tb::TrainParams p;
+        p.model_dir = modelDir_;
+        p.data_path = guitest::dolly_path();
+        p.max_length = 64;
+        p.lora.r = 4;
+        p.lora.alpha = 8;
+        p.batch_size = 2;
+        p.gradient_accumulation_steps = 1;
+        p.learning_rate = 5e-3;
+        p.max_steps = 3;
+        p.device = "cpu";
+        p.dtype = "float32";
+        p.eval_steps = 0;
+        p.save_steps = 0;
+        p.logging_steps = 1;
+        p.run_dir = (ws_ + "/outputs/reference/run1").toStdString();
+        p.save_merged_model = false;
+        p.store_path = (ws_ + "/tunebench.sqlite").toStdString();
+        tb::CancelToken cancel;
+        auto r = tb::run_training(p, nullptr, cancel);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        runDir_ = QString::fromStdString(r.value().run_dir);
+    }
+
+    void overlayFromStore() {
         tbui::JobQueue jobs;
         tbui::TrainingPanel panel(&jobs, [] { return tb::AppConfig(); });
-        QCOMPARE(panel.loadOverlay(path), QString());
-        QCOMPARE(panel.lossChart()->graph(3)->dataCount(), 2);
-        QVERIFY(f.open(QIODevice::Append));
-        f.write("{not json\n");
-        f.close();
-        QVERIFY(panel.loadOverlay(path).contains(":4:"));
+        QVERIFY(panel.earlierRuns().isEmpty());
+        panel.setWorkspaceDir(ws_);
+        QCOMPARE(panel.storePath(), QDir(ws_).filePath("tunebench.sqlite"));
+        QCOMPARE(panel.earlierRuns().size(), 1);
+        const qint64 id = panel.earlierRuns().first();
+        QCOMPARE(panel.loadOverlay(id), QString());
+        auto* overlay = panel.lossChart()->graph(3);
+        QCOMPARE(overlay->dataCount(), 3);
+        auto st = tb::store::Store::open((ws_ + "/tunebench.sqlite").toStdString());
+        QVERIFY(st.ok());
+        auto rows = st.value()->training_log(id);
+        QVERIFY(rows.ok());
+        for (int k = 0; k < 3; ++k) {
+            QCOMPARE(overlay->data()->at(k)->key, double(rows.value()[size_t(k)].step));
+            QCOMPARE(overlay->data()->at(k)->value, rows.value()[size_t(k)].loss);
+        }
+        QVERIFY(!panel.loadOverlay(9999).isEmpty());  // no such run
+        QCOMPARE(panel.loadOverlay(0), QString());    // clears
+        QCOMPARE(overlay->dataCount(), 0);
+        // A workspace without a store lists nothing (and creates no store).
+        panel.setWorkspaceDir(ws_ + "/elsewhere");
+        QVERIFY(panel.earlierRuns().isEmpty());
+        QVERIFY(!QFile::exists(ws_ + "/elsewhere/tunebench.sqlite"));
     }
+
+    void exportAdapterAndMergedModel() {
+        tbui::JobQueue jobs;
+        tbui::TrainingPanel panel(&jobs, [] { return tb::AppConfig(); });
+        panel.setWorkspaceDir(ws_);
+        const qint64 id = panel.earlierRuns().first();
+        QSignalSpy done(&panel, &tbui::TrainingPanel::exportFinished);
+        QSignalSpy stages(jobs.worker(), &tbui::Worker::exportProgress);
+
+        const QString adapterDest = ws_ + "/export/adapter";
+        QCOMPARE(panel.exportRun(id, adapterDest, false), QString());
+        QVERIFY(panel.exporting());
+        QVERIFY(done.wait(60000));
+        QVERIFY(!panel.exporting());
+        for (const char* f : {"adapter_config.json", "adapter_model.safetensors"}) {
+            QFile a(runDir_ + "/adapter/" + f), b(adapterDest + "/" + f);
+            QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+            QCOMPARE(b.readAll(), a.readAll());
+        }
+        // The run has no merged_model/: merged on the worker from the base model + adapter.
+        QVERIFY(!QFile::exists(runDir_ + "/merged_model"));
+        const QString mergedDest = ws_ + "/export/merged";
+        QCOMPARE(panel.exportRun(id, mergedDest, true), QString());
+        QVERIFY(done.wait(120000));
+        QStringList seen;
+        for (const auto& args : stages) seen << args.at(0).toString();
+        QVERIFY2(seen.contains(tbui::Worker::tr("merging the adapter")),
+                 qPrintable(seen.join("|")));
+        for (const char* f : {"config.json", "model.safetensors", "tokenizer.model"})
+            QVERIFY2(QFile::exists(mergedDest + "/" + f), f);
+        auto merged = tb::load_llama_model(mergedDest.toStdString());
+        QVERIFY2(merged.ok(), merged.ok() ? "" : merged.error().message.c_str());
+        // The merge equals the base model with the adapter applied (same forward).
+        auto base = tb::load_llama_model(modelDir_);
+        QVERIFY(base.ok());
+        QVERIFY(tb::apply_peft_adapter(base.value(), (runDir_ + "/adapter").toStdString()).ok());
+        auto ids = at::tensor({1, 450, 7483, 310, 3444}, at::kLong).unsqueeze(0);
+        auto pos = at::arange(5, at::kLong).unsqueeze(0);
+        at::NoGradGuard ng;
+        auto a = base.value().forward(ids, pos, at::Tensor(), nullptr);
+        auto b = merged.value().forward(ids, pos, at::Tensor(), nullptr);
+        QVERIFY(at::allclose(a, b, 1e-4, 1e-5));
+        auto plain = tb::load_llama_model(modelDir_);
+        QVERIFY(plain.ok());
+        auto c = plain.value().forward(ids, pos, at::Tensor(), nullptr);
+        QVERIFY(!at::allclose(c, b, 1e-4, 1e-5));  // the adapter counts
+
+        // Errors: a non-empty destination, an unknown run.
+        QVERIFY(panel.exportRun(id, mergedDest, true).contains(mergedDest));
+        QVERIFY(!panel.exportRun(4242, ws_ + "/export/x", false).isEmpty());
+        QVERIFY(!panel.exporting());
+    }
+
+  private:
+    QString ws_;
+    QString runDir_;
+    std::string modelDir_;
 };
 
 QTEST_MAIN(TestTraining)
