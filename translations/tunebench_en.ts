@@ -478,6 +478,18 @@
         <source>Compare generations</source>
         <translation>Compare generations</translation>
     </message>
+    <message>
+        <source>Export merged model</source>
+        <translation>Export merged model</translation>
+    </message>
+    <message>
+        <source>Export adapter</source>
+        <translation>Export adapter</translation>
+    </message>
+    <message>
+        <source>Evaluation</source>
+        <translation>Evaluation</translation>
+    </message>
 </context>
 <context>
     <name>tbui::MainWindow</name>
@@ -793,22 +805,6 @@ Dataset: %2</translation>
         <translation>No store is open.</translation>
     </message>
     <message>
-        <source>%1
-
-Run an evaluation to see results here, for example:
-
-  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
-
-then choose the workspace again (or reopen this tab).</source>
-        <translation>%1
-
-Run an evaluation to see results here, for example:
-
-  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
-
-then choose the workspace again (or reopen this tab).</translation>
-    </message>
-    <message>
         <source>No store in %1 yet.</source>
         <translation>No store in %1 yet.</translation>
     </message>
@@ -835,6 +831,118 @@ then choose the workspace again (or reopen this tab).</translation>
     <message>
         <source>%1 by category (95% CI)</source>
         <translation>%1 by category (95% CI)</translation>
+    </message>
+    <message>
+        <source>base,&lt;adapter folder&gt;,…</source>
+        <translation>base,&lt;adapter folder&gt;,…</translation>
+    </message>
+    <message>
+        <source>Models to evaluate, comma-separated: &quot;base&quot; (the configured model) and adapter folders; p-values are computed against base</source>
+        <translation>Models to evaluate, comma-separated: &quot;base&quot; (the configured model) and adapter folders; p-values are computed against base</translation>
+    </message>
+    <message>
+        <source>Metrics, comma-separated: bleu, rouge, ppl, bertscore</source>
+        <translation>Metrics, comma-separated: bleu, rouge, ppl, bertscore</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>all</translation>
+    </message>
+    <message>
+        <source>Test items to evaluate (all: the whole test split)</source>
+        <translation>Test items to evaluate (all: the whole test split)</translation>
+    </message>
+    <message>
+        <source>Run e&amp;valuation</source>
+        <translation>Run e&amp;valuation</translation>
+    </message>
+    <message>
+        <source>Generate test-split answers for each model with the Hyperparameters tab&apos;s config, score them and store the results in the workspace</source>
+        <translation>Generate test-split answers for each model with the Hyperparameters tab&apos;s config, score them and store the results in the workspace</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Models:</source>
+        <translation>Models:</translation>
+    </message>
+    <message>
+        <source>Metrics:</source>
+        <translation>Metrics:</translation>
+    </message>
+    <message>
+        <source>Items:</source>
+        <translation>Items:</translation>
+    </message>
+    <message>
+        <source>This window cannot run evaluations.</source>
+        <translation>This window cannot run evaluations.</translation>
+    </message>
+    <message>
+        <source>An evaluation is already running.</source>
+        <translation>An evaluation is already running.</translation>
+    </message>
+    <message>
+        <source>Choose a workspace first: results go to its store.</source>
+        <translation>Choose a workspace first: results go to its store.</translation>
+    </message>
+    <message>
+        <source>Enter at least one model (&quot;base&quot; or an adapter folder).</source>
+        <translation>Enter at least one model (&quot;base&quot; or an adapter folder).</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Queued</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current batch…</source>
+        <translation>Cancelling after the current batch…</translation>
+    </message>
+    <message>
+        <source>generating</source>
+        <translation>generating</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>perplexity</translation>
+    </message>
+    <message>
+        <source>scoring</source>
+        <translation>scoring</translation>
+    </message>
+    <message>
+        <source>%1 %2: %3/%4</source>
+        <translation>%1 %2: %3/%4</translation>
+    </message>
+    <message>
+        <source>Evaluation #%1 cancelled; run it again to resume.</source>
+        <translation>Evaluation #%1 cancelled; run it again to resume.</translation>
+    </message>
+    <message>
+        <source>Evaluation #%1 finished.</source>
+        <translation>Evaluation #%1 finished.</translation>
+    </message>
+    <message>
+        <source>Evaluation failed: %1</source>
+        <translation>Evaluation failed: %1</translation>
+    </message>
+    <message>
+        <source>%1
+
+Run an evaluation to see results here (&quot;Run evaluation&quot; above), or:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+then choose the workspace again (or reopen this tab).</source>
+        <translation>%1
+
+Run an evaluation to see results here (&quot;Run evaluation&quot; above), or:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+then choose the workspace again (or reopen this tab).</translation>
     </message>
 </context>
 <context>
@@ -883,20 +991,12 @@ then choose the workspace again (or reopen this tab).</translation>
         <translation>&amp;Cancel</translation>
     </message>
     <message>
-        <source>Overlay earlier run…</source>
-        <translation>Overlay earlier run…</translation>
-    </message>
-    <message>
         <source>&amp;Log scale</source>
         <translation>&amp;Log scale</translation>
     </message>
     <message>
         <source>Train with the Hyperparameters tab&apos;s settings (Ctrl+R)</source>
         <translation>Train with the Hyperparameters tab&apos;s settings (Ctrl+R)</translation>
-    </message>
-    <message>
-        <source>Draw the losses of an earlier run&apos;s training_log.jsonl in grey</source>
-        <translation>Draw the losses of an earlier run&apos;s training_log.jsonl in grey</translation>
     </message>
     <message>
         <source>step %v / %m</source>
@@ -945,14 +1045,6 @@ then choose the workspace again (or reopen this tab).</translation>
     <message>
         <source>earlier run</source>
         <translation>earlier run</translation>
-    </message>
-    <message>
-        <source>Earlier run</source>
-        <translation>Earlier run</translation>
-    </message>
-    <message>
-        <source>Training log (training_log.jsonl)</source>
-        <translation>Training log (training_log.jsonl)</translation>
     </message>
     <message>
         <source>Not started: %1</source>
@@ -1019,16 +1111,112 @@ then choose the workspace again (or reopen this tab).</translation>
         <translation>Failed: %1</translation>
     </message>
     <message>
-        <source>cannot open %1</source>
-        <translation>cannot open %1</translation>
+        <source>Training runs recorded in the workspace&apos;s store; the selected one is drawn in grey</source>
+        <translation>Training runs recorded in the workspace&apos;s store; the selected one is drawn in grey</translation>
     </message>
     <message>
-        <source>%1:%2: %3</source>
-        <translation>%1:%2: %3</translation>
+        <source>Export &amp;adapter…</source>
+        <translation>Export &amp;adapter…</translation>
     </message>
     <message>
-        <source>%1 has no loss records</source>
-        <translation>%1 has no loss records</translation>
+        <source>Copy the selected run&apos;s LoRA adapter (PEFT format) into a folder</source>
+        <translation>Copy the selected run&apos;s LoRA adapter (PEFT format) into a folder</translation>
+    </message>
+    <message>
+        <source>Export &amp;merged model…</source>
+        <translation>Export &amp;merged model…</translation>
+    </message>
+    <message>
+        <source>Write the selected run&apos;s merged model (full Hugging Face folder) into a folder</source>
+        <translation>Write the selected run&apos;s merged model (full Hugging Face folder) into a folder</translation>
+    </message>
+    <message>
+        <source>&amp;Earlier run:</source>
+        <translation>&amp;Earlier run:</translation>
+    </message>
+    <message>
+        <source>Export: %1</source>
+        <translation>Export: %1</translation>
+    </message>
+    <message>
+        <source>Merged model computed and exported to %1</source>
+        <translation>Merged model computed and exported to %1</translation>
+    </message>
+    <message>
+        <source>Merged model exported to %1</source>
+        <translation>Merged model exported to %1</translation>
+    </message>
+    <message>
+        <source>Adapter exported to %1</source>
+        <translation>Adapter exported to %1</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(none)</translation>
+    </message>
+    <message>
+        <source>#%1 %2 (%3)</source>
+        <translation>#%1 %2 (%3)</translation>
+    </message>
+    <message>
+        <source>No store is open: choose a workspace.</source>
+        <translation>No store is open: choose a workspace.</translation>
+    </message>
+    <message>
+        <source>The store has no training run #%1.</source>
+        <translation>The store has no training run #%1.</translation>
+    </message>
+    <message>
+        <source>Run #%1 has no logged steps.</source>
+        <translation>Run #%1 has no logged steps.</translation>
+    </message>
+    <message>
+        <source>run #%1</source>
+        <translation>run #%1</translation>
+    </message>
+    <message>
+        <source>An export is already queued or running.</source>
+        <translation>An export is already queued or running.</translation>
+    </message>
+    <message>
+        <source>Run #%1 has no final adapter (status: %2); export a completed run.</source>
+        <translation>Run #%1 has no final adapter (status: %2); export a completed run.</translation>
+    </message>
+    <message>
+        <source>Choose a destination folder.</source>
+        <translation>Choose a destination folder.</translation>
+    </message>
+    <message>
+        <source>The destination folder %1 is not empty.</source>
+        <translation>The destination folder %1 is not empty.</translation>
+    </message>
+    <message>
+        <source>Exporting the merged model of run #%1 to %2</source>
+        <translation>Exporting the merged model of run #%1 to %2</translation>
+    </message>
+    <message>
+        <source>Exporting the adapter of run #%1 to %2</source>
+        <translation>Exporting the adapter of run #%1 to %2</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>Choose a finished run in the earlier-run list first.</source>
+        <translation>Choose a finished run in the earlier-run list first.</translation>
+    </message>
+    <message>
+        <source>Folder for the merged model</source>
+        <translation>Folder for the merged model</translation>
+    </message>
+    <message>
+        <source>Folder for the adapter</source>
+        <translation>Folder for the adapter</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>Export failed: %1</translation>
     </message>
 </context>
 <context>
@@ -1040,6 +1228,30 @@ then choose the workspace again (or reopen this tab).</translation>
     <message>
         <source>Internal error (unknown exception)</source>
         <translation>Internal error (unknown exception)</translation>
+    </message>
+    <message>
+        <source>copying the adapter</source>
+        <translation>copying the adapter</translation>
+    </message>
+    <message>
+        <source>copying the merged model</source>
+        <translation>copying the merged model</translation>
+    </message>
+    <message>
+        <source>%1: no base model to merge the adapter into</source>
+        <translation>%1: no base model to merge the adapter into</translation>
+    </message>
+    <message>
+        <source>loading the base model</source>
+        <translation>loading the base model</translation>
+    </message>
+    <message>
+        <source>merging the adapter</source>
+        <translation>merging the adapter</translation>
+    </message>
+    <message>
+        <source>saving the merged model</source>
+        <translation>saving the merged model</translation>
     </message>
 </context>
 <context>

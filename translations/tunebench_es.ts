@@ -478,6 +478,18 @@
         <source>Compare generations</source>
         <translation>Comparar generaciones</translation>
     </message>
+    <message>
+        <source>Export merged model</source>
+        <translation>Exportar modelo fusionado</translation>
+    </message>
+    <message>
+        <source>Export adapter</source>
+        <translation>Exportar adaptador</translation>
+    </message>
+    <message>
+        <source>Evaluation</source>
+        <translation>Evaluación</translation>
+    </message>
 </context>
 <context>
     <name>tbui::MainWindow</name>
@@ -793,22 +805,6 @@ Datos: %2</translation>
         <translation>No hay ningún almacén abierto.</translation>
     </message>
     <message>
-        <source>%1
-
-Run an evaluation to see results here, for example:
-
-  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
-
-then choose the workspace again (or reopen this tab).</source>
-        <translation>%1
-
-Ejecute una evaluación para ver aquí los resultados, por ejemplo:
-
-  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
-
-y luego vuelva a elegir el espacio de trabajo (o reabra esta pestaña).</translation>
-    </message>
-    <message>
         <source>No store in %1 yet.</source>
         <translation>Aún no hay almacén en %1.</translation>
     </message>
@@ -835,6 +831,118 @@ y luego vuelva a elegir el espacio de trabajo (o reabra esta pestaña).</transla
     <message>
         <source>%1 by category (95% CI)</source>
         <translation>%1 por categoría (IC 95 %)</translation>
+    </message>
+    <message>
+        <source>base,&lt;adapter folder&gt;,…</source>
+        <translation>base,&lt;carpeta del adaptador&gt;,…</translation>
+    </message>
+    <message>
+        <source>Models to evaluate, comma-separated: &quot;base&quot; (the configured model) and adapter folders; p-values are computed against base</source>
+        <translation>Modelos a evaluar, separados por comas: &quot;base&quot; (el modelo configurado) y carpetas de adaptadores; los valores p se calculan frente a base</translation>
+    </message>
+    <message>
+        <source>Metrics, comma-separated: bleu, rouge, ppl, bertscore</source>
+        <translation>Métricas, separadas por comas: bleu, rouge, ppl, bertscore</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>todos</translation>
+    </message>
+    <message>
+        <source>Test items to evaluate (all: the whole test split)</source>
+        <translation>Elementos de prueba a evaluar (todos: toda la partición de prueba)</translation>
+    </message>
+    <message>
+        <source>Run e&amp;valuation</source>
+        <translation>E&amp;jecutar evaluación</translation>
+    </message>
+    <message>
+        <source>Generate test-split answers for each model with the Hyperparameters tab&apos;s config, score them and store the results in the workspace</source>
+        <translation>Genera respuestas de la partición de prueba para cada modelo con la configuración de la pestaña Hiperparámetros, las puntúa y guarda los resultados en el espacio de trabajo</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <source>Models:</source>
+        <translation>Modelos:</translation>
+    </message>
+    <message>
+        <source>Metrics:</source>
+        <translation>Métricas:</translation>
+    </message>
+    <message>
+        <source>Items:</source>
+        <translation>Elementos:</translation>
+    </message>
+    <message>
+        <source>This window cannot run evaluations.</source>
+        <translation>Esta ventana no puede ejecutar evaluaciones.</translation>
+    </message>
+    <message>
+        <source>An evaluation is already running.</source>
+        <translation>Ya hay una evaluación en curso.</translation>
+    </message>
+    <message>
+        <source>Choose a workspace first: results go to its store.</source>
+        <translation>Elija primero un espacio de trabajo: los resultados van a su almacén.</translation>
+    </message>
+    <message>
+        <source>Enter at least one model (&quot;base&quot; or an adapter folder).</source>
+        <translation>Introduzca al menos un modelo (&quot;base&quot; o una carpeta de adaptador).</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>En cola</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current batch…</source>
+        <translation>Cancelando tras el lote actual…</translation>
+    </message>
+    <message>
+        <source>generating</source>
+        <translation>generando</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>perplejidad</translation>
+    </message>
+    <message>
+        <source>scoring</source>
+        <translation>puntuando</translation>
+    </message>
+    <message>
+        <source>%1 %2: %3/%4</source>
+        <translation>%1 %2: %3/%4</translation>
+    </message>
+    <message>
+        <source>Evaluation #%1 cancelled; run it again to resume.</source>
+        <translation>Evaluación n.º %1 cancelada; ejecútela de nuevo para reanudarla.</translation>
+    </message>
+    <message>
+        <source>Evaluation #%1 finished.</source>
+        <translation>Evaluación n.º %1 terminada.</translation>
+    </message>
+    <message>
+        <source>Evaluation failed: %1</source>
+        <translation>La evaluación falló: %1</translation>
+    </message>
+    <message>
+        <source>%1
+
+Run an evaluation to see results here (&quot;Run evaluation&quot; above), or:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+then choose the workspace again (or reopen this tab).</source>
+        <translation>%1
+
+Ejecute una evaluación para ver resultados aquí (&quot;Ejecutar evaluación&quot; arriba), o bien:
+
+  tunebench-cli evaluate --config &lt;workspace&gt;/config.yaml --models base,&lt;workspace&gt;/outputs/&lt;adapter&gt; --store &lt;workspace&gt;/tunebench.sqlite
+
+y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña).</translation>
     </message>
 </context>
 <context>
@@ -883,20 +991,12 @@ y luego vuelva a elegir el espacio de trabajo (o reabra esta pestaña).</transla
         <translation>&amp;Cancelar</translation>
     </message>
     <message>
-        <source>Overlay earlier run…</source>
-        <translation>Superponer ejecución anterior…</translation>
-    </message>
-    <message>
         <source>&amp;Log scale</source>
         <translation>Escala &amp;logarítmica</translation>
     </message>
     <message>
         <source>Train with the Hyperparameters tab&apos;s settings (Ctrl+R)</source>
         <translation>Entrenar con los ajustes de la pestaña Hiperparámetros (Ctrl+R)</translation>
-    </message>
-    <message>
-        <source>Draw the losses of an earlier run&apos;s training_log.jsonl in grey</source>
-        <translation>Dibujar en gris las pérdidas del training_log.jsonl de una ejecución anterior</translation>
     </message>
     <message>
         <source>step %v / %m</source>
@@ -945,14 +1045,6 @@ y luego vuelva a elegir el espacio de trabajo (o reabra esta pestaña).</transla
     <message>
         <source>earlier run</source>
         <translation>ejecución anterior</translation>
-    </message>
-    <message>
-        <source>Earlier run</source>
-        <translation>Ejecución anterior</translation>
-    </message>
-    <message>
-        <source>Training log (training_log.jsonl)</source>
-        <translation>Registro de entrenamiento (training_log.jsonl)</translation>
     </message>
     <message>
         <source>Not started: %1</source>
@@ -1019,16 +1111,112 @@ y luego vuelva a elegir el espacio de trabajo (o reabra esta pestaña).</transla
         <translation>Error: %1</translation>
     </message>
     <message>
-        <source>cannot open %1</source>
-        <translation>no se puede abrir %1</translation>
+        <source>Training runs recorded in the workspace&apos;s store; the selected one is drawn in grey</source>
+        <translation>Entrenamientos registrados en el almacén del espacio de trabajo; el seleccionado se dibuja en gris</translation>
     </message>
     <message>
-        <source>%1:%2: %3</source>
-        <translation>%1:%2: %3</translation>
+        <source>Export &amp;adapter…</source>
+        <translation>Exportar &amp;adaptador…</translation>
     </message>
     <message>
-        <source>%1 has no loss records</source>
-        <translation>%1 no tiene registros de pérdida</translation>
+        <source>Copy the selected run&apos;s LoRA adapter (PEFT format) into a folder</source>
+        <translation>Copia el adaptador LoRA (formato PEFT) del entrenamiento seleccionado en una carpeta</translation>
+    </message>
+    <message>
+        <source>Export &amp;merged model…</source>
+        <translation>Exportar modelo &amp;fusionado…</translation>
+    </message>
+    <message>
+        <source>Write the selected run&apos;s merged model (full Hugging Face folder) into a folder</source>
+        <translation>Escribe el modelo fusionado del entrenamiento seleccionado (carpeta completa de Hugging Face) en una carpeta</translation>
+    </message>
+    <message>
+        <source>&amp;Earlier run:</source>
+        <translation>Entrenamiento &amp;anterior:</translation>
+    </message>
+    <message>
+        <source>Export: %1</source>
+        <translation>Exportación: %1</translation>
+    </message>
+    <message>
+        <source>Merged model computed and exported to %1</source>
+        <translation>Modelo fusionado calculado y exportado a %1</translation>
+    </message>
+    <message>
+        <source>Merged model exported to %1</source>
+        <translation>Modelo fusionado exportado a %1</translation>
+    </message>
+    <message>
+        <source>Adapter exported to %1</source>
+        <translation>Adaptador exportado a %1</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(ninguno)</translation>
+    </message>
+    <message>
+        <source>#%1 %2 (%3)</source>
+        <translation>n.º %1 %2 (%3)</translation>
+    </message>
+    <message>
+        <source>No store is open: choose a workspace.</source>
+        <translation>No hay ningún almacén abierto: elija un espacio de trabajo.</translation>
+    </message>
+    <message>
+        <source>The store has no training run #%1.</source>
+        <translation>El almacén no tiene el entrenamiento n.º %1.</translation>
+    </message>
+    <message>
+        <source>Run #%1 has no logged steps.</source>
+        <translation>El entrenamiento n.º %1 no tiene pasos registrados.</translation>
+    </message>
+    <message>
+        <source>run #%1</source>
+        <translation>entrenamiento n.º %1</translation>
+    </message>
+    <message>
+        <source>An export is already queued or running.</source>
+        <translation>Ya hay una exportación en cola o en curso.</translation>
+    </message>
+    <message>
+        <source>Run #%1 has no final adapter (status: %2); export a completed run.</source>
+        <translation>El entrenamiento n.º %1 no tiene adaptador final (estado: %2); exporte un entrenamiento completado.</translation>
+    </message>
+    <message>
+        <source>Choose a destination folder.</source>
+        <translation>Elija una carpeta de destino.</translation>
+    </message>
+    <message>
+        <source>The destination folder %1 is not empty.</source>
+        <translation>La carpeta de destino %1 no está vacía.</translation>
+    </message>
+    <message>
+        <source>Exporting the merged model of run #%1 to %2</source>
+        <translation>Exportando el modelo fusionado del entrenamiento n.º %1 a %2</translation>
+    </message>
+    <message>
+        <source>Exporting the adapter of run #%1 to %2</source>
+        <translation>Exportando el adaptador del entrenamiento n.º %1 a %2</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exportar</translation>
+    </message>
+    <message>
+        <source>Choose a finished run in the earlier-run list first.</source>
+        <translation>Elija primero un entrenamiento terminado en la lista de entrenamientos anteriores.</translation>
+    </message>
+    <message>
+        <source>Folder for the merged model</source>
+        <translation>Carpeta para el modelo fusionado</translation>
+    </message>
+    <message>
+        <source>Folder for the adapter</source>
+        <translation>Carpeta para el adaptador</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>La exportación falló: %1</translation>
     </message>
 </context>
 <context>
@@ -1040,6 +1228,30 @@ y luego vuelva a elegir el espacio de trabajo (o reabra esta pestaña).</transla
     <message>
         <source>Internal error (unknown exception)</source>
         <translation>Error interno (excepción desconocida)</translation>
+    </message>
+    <message>
+        <source>copying the adapter</source>
+        <translation>copiando el adaptador</translation>
+    </message>
+    <message>
+        <source>copying the merged model</source>
+        <translation>copiando el modelo fusionado</translation>
+    </message>
+    <message>
+        <source>%1: no base model to merge the adapter into</source>
+        <translation>%1: no hay modelo base en el que fusionar el adaptador</translation>
+    </message>
+    <message>
+        <source>loading the base model</source>
+        <translation>cargando el modelo base</translation>
+    </message>
+    <message>
+        <source>merging the adapter</source>
+        <translation>fusionando el adaptador</translation>
+    </message>
+    <message>
+        <source>saving the merged model</source>
+        <translation>guardando el modelo fusionado</translation>
     </message>
 </context>
 <context>
