@@ -125,7 +125,8 @@ class TestRating : public QObject {
         auto rows = ratingsIn(path);
         QCOMPARE(int(rows.size()), 1);
         const RatingRow* r = find(rows, "alice", item0, modelA);
-        QVERIFY(r);  // stored under the true model id, not "A"
+        QVERIFY(r);                // stored under the true model id, not "A"
+        QCOMPARE(r->eval_id, id);  // and tied to the evaluation whose outputs were rated
         QCOMPARE(r->relevance, 4);
         QCOMPARE(r->coherence, 2);
         QCOMPARE(r->fluency, 5);
@@ -257,6 +258,33 @@ class TestRating : public QObject {
         const auto& a0 = expected.value().agreement.front();
         QVERIFY(a0.alpha_interval.has_value());
         QVERIFY2(alpha.contains(QString::number(*a0.alpha_interval, 'f', 3)), qPrintable(alpha));
+    }
+
+    // The same items rated in another evaluation are separate ratings; each evaluation's
+    // session loads back only its own scores.
+    void ratingsBelongToTheirEvaluation() {
+        const QString path = db("two_evals.sqlite");
+        const qint64 first = makeStore(path);
+        const qint64 second = makeStore(path);  // same items and models, another eval run
+        QVERIFY(first > 0 && second > first);
+        auto st = Store::open(path.toStdString());
+        QVERIFY(st.ok());
+        tbui::RatingSession a;
+        QCOMPARE(a.load(st.value().get(), first, "carol", 1, 2, false), QString());
+        for (int c = 0; c < tbui::kCriteria; ++c) QCOMPARE(a.setScore(0, 0, c, 5), QString());
+        tbui::RatingSession b;
+        QCOMPARE(b.load(st.value().get(), second, "carol", 1, 2, false), QString());
+        QCOMPARE(b.item(0).itemId, a.item(0).itemId);
+        QCOMPARE(b.score(0, 0, 0), 0);  // not carried over from the first evaluation
+        for (int c = 0; c < tbui::kCriteria; ++c) QCOMPARE(b.setScore(0, 0, c, 2), QString());
+        auto rows = st.value()->list_ratings();
+        QVERIFY(rows.ok());
+        QCOMPARE(int(rows.value().size()), 2);
+        QCOMPARE(st.value()->list_ratings("", first).value().at(0).relevance, 5);
+        QCOMPARE(st.value()->list_ratings("", second).value().at(0).relevance, 2);
+        tbui::RatingSession again;
+        QCOMPARE(again.load(st.value().get(), first, "carol", 1, 2, false), QString());
+        QCOMPARE(again.score(0, 0, 0), 5);
     }
 };
 

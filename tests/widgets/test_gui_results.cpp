@@ -1,18 +1,24 @@
 // Results panel: help instead of numbers without an evaluation; the table and the per-category
-// chart show exactly the stored aggregates; table and chart exports are valid files.
+// chart show exactly the stored aggregates; table and chart exports are valid files; the legend
+// sits below the plot (never over the bars); the evaluation combo is wide enough for its
+// entries; "Run evaluation" runs core/eval on the worker, then shows the new evaluation.
+#include <QComboBox>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSignalSpy>
 #include <QSvgRenderer>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <map>
 
+#include "tests/widgets/gui_test_util.h"
 #include "tests/widgets/store_fixture.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 #include "widgets/results_panel.h"
+#include "widgets/worker.h"
 
 using tb::store::Store;
 
@@ -138,6 +144,90 @@ class TestResults : public QObject {
         QCOMPARE(tbui::exportChartByExtension(chart, dir_.filePath("c.svg")), QString());
         QSvgRenderer svg(dir_.filePath("c.svg"));
         QVERIFY(svg.isValid());
+    }
+
+    void legendBelowBarsAndComboFitsEntries() {
+        const QString path = dir_.filePath("layout.sqlite");
+        std::string err;
+        const qint64 id = guitest::make_eval_store(path.toStdString(), 9, err);
+        QVERIFY2(id > 0, err.c_str());
+        {
+            auto st = Store::open(path.toStdString());
+            tb::store::RunRecord run;
+            run.kind = "eval";
+            run.name = "base vs outputs/reference/20250101_120000/adapter (bleu, rouge)";
+            auto id2 = st.value()->add_run(run);
+            QVERIFY(id2.ok());
+            auto agg = st.value()->metric_aggregates(id).value();
+            for (auto& r : agg) r.eval_id = id2.value();
+            QVERIFY(st.value()->replace_metric_aggregates(id2.value(), agg).ok());
+        }
+        tbui::ResultsPanel panel;
+        panel.resize(1100, 700);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QCOMPARE(panel.openStore(path), QString());
+        QCOMPARE(panel.showEvaluation(id), QString());
+        QCustomPlot* chart = panel.chart();
+        chart->replot();
+        const QRect legend = chart->legend->outerRect();
+        const QRect plot = chart->axisRect()->outerRect();
+        QVERIFY(chart->legend->visible());
+        QVERIFY(chart->legend->itemCount() >= 2);
+        QVERIFY2(!legend.intersects(plot), "the legend overlaps the plot area");
+        QVERIFY(legend.top() >= plot.bottom());
+        QComboBox* combo = panel.evaluationCombo();
+        QCOMPARE(combo->sizeAdjustPolicy(), QComboBox::AdjustToContents);
+        int widest = 0;
+        for (int k = 0; k < combo->count(); ++k)
+            widest = std::max(widest, combo->fontMetrics().horizontalAdvance(combo->itemText(k)));
+        QVERIFY(widest > 300);
+        QVERIFY2(combo->width() >= widest,
+                 qPrintable(QString("%1 < %2").arg(combo->width()).arg(widest)));
+    }
+
+    void runEvaluationOnTheWorker() {
+        const std::string model = tbtest::scratch_dir("results_eval_model");
+        const std::string merr = guitest::make_tiny_model_dir(model);
+        QVERIFY2(merr.empty(), merr.c_str());
+        tb::AppConfig cfg;
+        cfg.model.name = model;
+        cfg.model.device = "cpu";
+        cfg.model.max_length = 64;
+        cfg.data.path = guitest::dolly_path();
+        cfg.eval.max_new_tokens = 4;
+        cfg.eval.batch_size = 2;
+        tbui::JobQueue jobs;
+        tbui::ResultsPanel panel(&jobs, [cfg] { return cfg; });
+        QVERIFY(!panel.runEvaluation().isEmpty());  // no workspace yet
+        const QString ws = QString::fromStdString(tbtest::scratch_dir("results_eval_ws"));
+        panel.setWorkspaceDir(ws);
+        QCOMPARE(panel.evaluationModels(), QString("base"));
+        panel.setEvaluationMetrics("bleu,rouge");
+        panel.setEvaluationLimit(3);
+        QSignalSpy done(&panel, &tbui::ResultsPanel::evaluationDone);
+        QSignalSpy progress(jobs.worker(), &tbui::Worker::evalProgress);
+        QCOMPARE(panel.runEvaluation(), QString());
+        QVERIFY(panel.evaluating());
+        QVERIFY(!panel.runEvaluation().isEmpty());  // one at a time
+        QVERIFY(done.wait(240000));
+        QVERIFY(!panel.evaluating());
+        const qint64 id = done.first().at(0).value<qint64>();
+        QVERIFY(id > 0);
+        QVERIFY(progress.count() > 0);
+        QCOMPARE(panel.evaluations(), QList<qint64>{id});
+        QVERIFY(!panel.showingHelp());
+        QVERIFY(panel.table()->rowCount() >= 2);  // bleu and rouge of base
+        auto st = Store::open((ws + "/tunebench.sqlite").toStdString());
+        QVERIFY(st.ok());
+        QCOMPARE(st.value()->generations(id).value().size(), size_t(3));
+
+        // Cancel: the token is set before the job starts; it ends cancelled, nothing scored.
+        QCOMPARE(panel.runEvaluation(), QString());
+        panel.cancelEvaluation();
+        QVERIFY(done.wait(240000));
+        QVERIFY(!panel.evaluating());
+        QCOMPARE(panel.evaluations(), QList<qint64>{id});
     }
 };
 
