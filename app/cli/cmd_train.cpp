@@ -110,8 +110,6 @@ int run_train(const TrainArgs& a) {
     if (!a.backend.empty()) cfg->training.backend = a.backend;
     if (a.max_steps > 0) cfg->training.max_steps = a.max_steps;
     if (!a.device.empty()) cfg->model.device = a.device;
-    if (cfg->training.backend == "fused")
-        return fail("--backend fused: the fused backend is not built yet (use reference)");
     auto params = tb::train_params_from_config(*cfg);
     if (!params) return fail(params.error());
     params->resume_from = a.resume;
