@@ -1218,6 +1218,10 @@ then choose the workspace again (or reopen this tab).</translation>
         <source>Export failed: %1</source>
         <translation>Export failed: %1</translation>
     </message>
+    <message>
+        <source>no training running</source>
+        <translation>no training running</translation>
+    </message>
 </context>
 <context>
     <name>tbui::Worker</name>

@@ -1218,6 +1218,10 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
         <source>Export failed: %1</source>
         <translation>La exportación falló: %1</translation>
     </message>
+    <message>
+        <source>no training running</source>
+        <translation>ningún entrenamiento en curso</translation>
+    </message>
 </context>
 <context>
     <name>tbui::Worker</name>

@@ -94,8 +94,11 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     layout->addLayout(controls);
     auto* status = new QHBoxLayout;
     progress_ = new QProgressBar(this);
-    progress_->setFormat(tr("step %v / %m"));
+    // Until a run reports its step count there is no honest "of N": say so instead of
+    // QProgressBar's default 0 / 100.
+    progress_->setRange(0, 1);
     progress_->setValue(0);
+    progress_->setFormat(tr("no training running"));
     phase_ = new QLabel(tr("Idle"), this);
     eta_ = new QLabel(this);
     status->addWidget(progress_, 1);
@@ -373,6 +376,7 @@ bool TrainingPanel::cancelForShutdown() {
 
 void TrainingPanel::onProgress(const tb::TrainProgress& p) {
     if (curves_.add(p)) dirty_ = true;
+    progress_->setFormat(tr("step %v / %m"));
     progress_->setMaximum(static_cast<int>(std::max<int64_t>(p.total_steps, 1)));
     progress_->setValue(static_cast<int>(p.step));
     phase_->setText(QString::fromLatin1(tb::train_phase_name(p.phase)));
