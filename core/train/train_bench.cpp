@@ -1,11 +1,9 @@
 #include "core/train/train_bench.h"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <fstream>
 #include <memory>
 
+#include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
 #include "core/infer/llama_io.h"
 #include "core/infer/llama_model.h"
@@ -20,18 +18,6 @@ namespace tb {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t peak_rss_bytes() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-    return 0;
-}
-
-// Resets the kernel's peak-RSS counter (VmHWM) to the current RSS ("5" > clear_refs,
-// Linux >= 4.0), so the peak covers the timed steps and not model construction.
-void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 const char* dtype_name(at::ScalarType t) {
     return t == at::kBFloat16 ? "bfloat16" : t == at::kHalf ? "float16" : "float32";
@@ -155,7 +141,7 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchParams& p, const Cancel
         compat::cuda_reset_peak(device.has_index() ? device.index() : 0);
         r.peak_kind = "cuda_max_allocated";
     } else {
-        reset_peak_rss();
+        reset_process_peak_rss();
         r.peak_kind = "cpu_peak_rss";
     }
     int64_t done = 0;
@@ -175,7 +161,7 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchParams& p, const Cancel
         if (auto m = compat::cuda_memory(device.has_index() ? device.index() : 0))
             r.peak_bytes = m->peak_allocated;
     } else {
-        r.peak_bytes = peak_rss_bytes();
+        r.peak_bytes = process_peak_rss_bytes();
     }
     return r;
 }

@@ -1,6 +1,5 @@
 #include "core/train/trainer.h"
 
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -19,6 +18,7 @@
 #include "core/model/safetensors.h"
 #include "core/quant/qlora.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/common/process_memory.h"
 #include "core/train/checkpointing.h"
 #include "core/train/fused_forward.h"
 #include "core/train/run_checkpoint.h"
@@ -165,21 +165,6 @@ const char* dtype_name(at::ScalarType t) {
     return t == at::kBFloat16 ? "bfloat16" : t == at::kHalf ? "float16" : "float32";
 }
 
-int64_t cpu_rss_bytes() {
-    std::ifstream f("/proc/self/statm");
-    int64_t size = 0, rss = 0;
-    if (!(f >> size >> rss)) return 0;
-    return rss * static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
-}
-
-int64_t cpu_peak_rss_bytes() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-    return 0;
-}
-
 struct Memory {
     int64_t current = 0, reserved = 0, peak = 0;
 };
@@ -194,8 +179,8 @@ Memory memory_now(at::Device device) {
             return m;
         }
     }
-    m.current = cpu_rss_bytes();
-    m.peak = cpu_peak_rss_bytes();
+    m.current = process_rss_bytes();
+    m.peak = process_peak_rss_bytes();
     return m;
 }
 
