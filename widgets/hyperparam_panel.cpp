@@ -101,10 +101,23 @@ ResourceEstimate estimateResources(const tb::AppConfig& cfg, const tb::LlamaConf
     const double adam = cfg.training.optimizer == "adamw" ? 8.0 : 2.0;
     e.train_state_bytes = e.lora_params * (4.0 + 4.0 + adam);
     const double tokens = static_cast<double>(cfg.training.batch_size * cfg.model.max_length);
-    // Stored activations per token and layer: ~34*H values without checkpointing (attention,
-    // MLP intermediates), ~2*H with it; plus the logits of one micro-batch in fp32.
-    const double perLayer = cfg.training.gradient_checkpointing ? 2.0 * H : 34.0 * H + 2.0 * I;
-    e.activation_bytes = tokens * (L * perLayer * act + V * 4.0);
+    // Stored activations per token and layer. Reference backend (autograd): ~34*H + 2*I values
+    // (attention and MLP intermediates, the fp32 LoRA inputs), plus the logits of the
+    // micro-batch in fp32. Fused backend: what its Functions keep (core/train/fused_ops.h):
+    // the two residuals and the normed input (3*H), q, repeated k/v, the attention output and
+    // its reshaped copy (5*q), gate and up (2*I), one byte per value of each dropout mask on a
+    // LoRA input; the cross-entropy holds one ~64 MiB chunk of logits. With checkpointing
+    // either keeps the layer input (H) plus one layer's worth during recomputation.
+    const bool fused = cfg.training.backend == "fused";
+    double maskBytes = 0;
+    if (fused && cfg.lora.dropout > 0)
+        for (const auto& t : cfg.lora.target_modules) maskBytes += dims(t).first;
+    const double fullLayer =
+        fused ? (3.0 * H + 5.0 * q + 2.0 * I) * act + maskBytes : (34.0 * H + 2.0 * I) * act;
+    const double perLayer =
+        cfg.training.gradient_checkpointing ? H * act + fullLayer / std::max(L, 1.0) : fullLayer;
+    const double logits = fused ? std::min(tokens * V * 4.0, 64.0 * 1024 * 1024) : tokens * V * 4.0;
+    e.activation_bytes = tokens * L * perLayer + logits;
     e.total_bytes = e.weight_bytes + e.train_state_bytes + e.activation_bytes;
     if (trainRows > 0) {
         const double micro = std::ceil(static_cast<double>(trainRows) / cfg.training.batch_size);

@@ -101,6 +101,18 @@ class TestHyperparams : public QObject {
         // 13510 rows / 4 per batch = 3378 micro-batches, / 4 accum = 845 steps * 3 epochs.
         QCOMPARE(e.steps, 2535.0);
         QVERIFY(e.seconds > 0);
+        // The fused backend keeps fewer activations and no full logits; checkpointing less
+        // again, for either backend.
+        cfg.training.backend = "fused";
+        const auto f = tbui::estimateResources(cfg, m, 13510, false);
+        QVERIFY(f.activation_bytes < 0.5 * e.activation_bytes);
+        cfg.training.gradient_checkpointing = true;
+        const auto fc = tbui::estimateResources(cfg, m, 13510, false);
+        QVERIFY(fc.activation_bytes < 0.2 * f.activation_bytes);
+        cfg.training.backend = "reference";
+        const auto rc = tbui::estimateResources(cfg, m, 13510, false);
+        QVERIFY(rc.activation_bytes < 0.2 * e.activation_bytes);
+        cfg.training.gradient_checkpointing = false;
         cfg.quant.load_in_4bit = true;
         const auto q = tbui::estimateResources(cfg, m, 0, true);
         QVERIFY(q.weight_bytes < e.weight_bytes / 7);
