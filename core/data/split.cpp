@@ -152,27 +152,6 @@ std::vector<std::array<size_t, 3>> controlled_rounding(const std::vector<size_t>
     return cell;
 }
 
-uint64_t SplitMix64::next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-uint64_t SplitMix64::below(uint64_t bound) {
-    // Lemire, "Fast Random Integer Generation in an Interval" (2019).
-    unsigned __int128 m = static_cast<unsigned __int128>(next()) * bound;
-    uint64_t low = static_cast<uint64_t>(m);
-    if (low < bound) {
-        const uint64_t threshold = (0 - bound) % bound;
-        while (low < threshold) {
-            m = static_cast<unsigned __int128>(next()) * bound;
-            low = static_cast<uint64_t>(m);
-        }
-    }
-    return static_cast<uint64_t>(m >> 64);
-}
-
 void shuffle_indices(std::vector<size_t>& v, SplitMix64& rng) {
     for (size_t i = v.size(); i > 1; --i) {
         size_t j = static_cast<size_t>(rng.below(i));

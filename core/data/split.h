@@ -11,21 +11,10 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/common/splitmix64.h"
 #include "core/data/example.h"
 
 namespace tb {
-
-// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, full 2^64 period, good statistical quality.
-class SplitMix64 {
-  public:
-    explicit SplitMix64(uint64_t seed) : state_(seed) {}
-    uint64_t next();
-    // Uniform in [0, bound) for bound >= 1, without modulo bias (Lemire's multiply-and-reject).
-    uint64_t below(uint64_t bound);
-
-  private:
-    uint64_t state_;
-};
 
 // Fisher-Yates shuffle driven by `rng` (same sequence on every platform).
 void shuffle_indices(std::vector<size_t>& v, SplitMix64& rng);

@@ -7,23 +7,6 @@
 
 namespace tb::metrics {
 
-uint64_t SplitMix64::next() {
-    state_ += 0x9E3779B97F4A7C15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-uint64_t SplitMix64::below(uint64_t n) {
-    // limit = 2^64 - (2^64 mod n); (0 - n) % n == 2^64 mod n in unsigned arithmetic.
-    const uint64_t rem = (0 - n) % n;
-    while (true) {
-        const uint64_t x = next();
-        if (rem == 0 || x < 0 - rem) return x % n;
-    }
-}
-
 double AdditiveMetric::value_on(const std::vector<size_t>& indices) const {
     std::vector<double> sums(dim, 0.0);
     for (size_t i : indices) {

@@ -20,22 +20,14 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/common/splitmix64.h"
 #include "core/metrics/bleu.h"
 
 namespace tb::metrics {
 
-// SplitMix64 (Steele, Lea, Flood 2014): state += 0x9E3779B97F4A7C15, then the standard mix.
-class SplitMix64 {
-  public:
-    explicit SplitMix64(uint64_t seed) : state_(seed) {}
-    uint64_t next();
-    // Uniform integer in [0, n) for n >= 1 by rejection sampling: draws x = next() until
-    // x < 2^64 - (2^64 mod n), returns x mod n (no modulo bias).
-    uint64_t below(uint64_t n);
-
-  private:
-    uint64_t state_;
-};
+// Resampling draws from tb::SplitMix64 (core/common/splitmix64.h), the generator of the data
+// split, so one seeded generator serves the whole project.
+using tb::SplitMix64;
 
 // A corpus metric as additive per-item rows of `dim` statistics plus a finaliser that turns the
 // column sums into the metric value.

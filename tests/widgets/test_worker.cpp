@@ -56,7 +56,8 @@ class TestWorker : public QObject {
         job.params.pretrain_steps = 3;
         jobs.submitDemo(job);
         QCOMPARE(jobs.current(), jobs.tr("Create demo workspace"));
-        QVERIFY(finished.wait(600000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
+                                 600000);  // not wait(): the worker may emit first
         QCOMPARE(failed.count(), 0);
         bool sawPretrain = false;
         for (const auto& args : progress)
@@ -75,7 +76,8 @@ class TestWorker : public QObject {
         tbui::TrainJob job;
         job.params = tinyParams(modelDir_, tbtest::scratch_dir("worker_run5"), 5);
         jobs.submitTraining(job);
-        QVERIFY(finished.wait(300000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
+                                 300000);  // not wait(): the worker may emit first
         QVERIFY2(failed.isEmpty(),
                  failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
         QList<int64_t> steps;
@@ -111,7 +113,8 @@ class TestWorker : public QObject {
             Qt::DirectConnection);
         QSignalSpy finished(jobs.worker(), &tbui::Worker::trainFinished);
         jobs.submitTraining(job);
-        QVERIFY(finished.wait(300000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
+                                 300000);  // not wait(): the worker may emit first
         const auto r = finished.at(0).at(0).value<tb::TrainResult>();
         QVERIFY(r.cancelled);
         QVERIFY(cancelledAt >= 2);
@@ -146,7 +149,8 @@ class TestWorker : public QObject {
         job.prompt = "What is a llama?";
         job.max_new_tokens = 16;
         jobs.submitCompare(job);
-        QVERIFY(finished.wait(120000));
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
+                                 120000);  // not wait(): the worker may emit first
         QVERIFY2(failed.isEmpty(),
                  failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
         QCOMPARE(done.count(), 2);
