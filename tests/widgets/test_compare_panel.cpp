@@ -3,6 +3,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include "signal_wait.h"
 #include "tests/widgets/gui_test_util.h"
 #include "widgets/compare_panel.h"
 #include "widgets/worker.h"
@@ -58,8 +59,7 @@ class TestCompare : public QObject {
         QSignalSpy failed(jobs.worker(), &tbui::Worker::failed);
         panel.run();
         QVERIFY(panel.running());
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
-                                 120000);  // not wait(): the worker may emit first
+        QVERIFY(guitest::waitForSignal(finished, 120000));
         QCOMPARE(failed.count(), 0);
         QVERIFY(chunks.count() >= 1);
         QCOMPARE(done.count(), 1);
@@ -78,9 +78,8 @@ class TestCompare : public QObject {
         QSignalSpy finished(jobs.worker(), &tbui::Worker::compareFinished);
         panel.run();
         panel.stop();  // the token is shared: the worker sees it without a queued call
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
-                                 120000);  // not wait(): the worker may emit first
-        QCOMPARE(done.count(), 0);         // cancelled before the base column could finish or start
+        QVERIFY(guitest::waitForSignal(finished, 120000));
+        QCOMPARE(done.count(), 0);  // cancelled before the base column could finish or start
     }
 };
 

@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "signal_wait.h"
 #include "widgets/dataset_panel.h"
 #include "widgets/qcp.h"
 #include "widgets/worker.h"
@@ -88,8 +89,7 @@ class TestDataset : public QObject {
         tbui::DatasetPanel panel(&jobs);
         QSignalSpy failed(jobs.worker(), &tbui::Worker::failed);
         panel.loadFile("/nonexistent/file.jsonl");
-        QTRY_VERIFY_WITH_TIMEOUT(failed.count() > 0,
-                                 10000);  // not wait(): the worker may emit first
+        QVERIFY(guitest::waitForSignal(failed, 10000));
         QVERIFY(failed.at(0).at(0).toString().contains("/nonexistent/file.jsonl"));
     }
 };

@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include "signal_wait.h"
 #include "tests/widgets/gui_test_util.h"
 #include "widgets/worker.h"
 
@@ -56,8 +57,7 @@ class TestWorker : public QObject {
         job.params.pretrain_steps = 3;
         jobs.submitDemo(job);
         QCOMPARE(jobs.current(), jobs.tr("Create demo workspace"));
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
-                                 600000);  // not wait(): the worker may emit first
+        QVERIFY(guitest::waitForSignal(finished, 600000));
         QCOMPARE(failed.count(), 0);
         bool sawPretrain = false;
         for (const auto& args : progress)
@@ -76,8 +76,7 @@ class TestWorker : public QObject {
         tbui::TrainJob job;
         job.params = tinyParams(modelDir_, tbtest::scratch_dir("worker_run5"), 5);
         jobs.submitTraining(job);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
-                                 300000);  // not wait(): the worker may emit first
+        QVERIFY(guitest::waitForSignal(finished, 300000));
         QVERIFY2(failed.isEmpty(),
                  failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
         QList<int64_t> steps;
@@ -113,8 +112,7 @@ class TestWorker : public QObject {
             Qt::DirectConnection);
         QSignalSpy finished(jobs.worker(), &tbui::Worker::trainFinished);
         jobs.submitTraining(job);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
-                                 300000);  // not wait(): the worker may emit first
+        QVERIFY(guitest::waitForSignal(finished, 300000));
         const auto r = finished.at(0).at(0).value<tb::TrainResult>();
         QVERIFY(r.cancelled);
         QVERIFY(cancelledAt >= 2);
@@ -149,8 +147,7 @@ class TestWorker : public QObject {
         job.prompt = "What is a llama?";
         job.max_new_tokens = 16;
         jobs.submitCompare(job);
-        QTRY_VERIFY_WITH_TIMEOUT(finished.count() > 0,
-                                 120000);  // not wait(): the worker may emit first
+        QVERIFY(guitest::waitForSignal(finished, 120000));
         QVERIFY2(failed.isEmpty(),
                  failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
         QCOMPARE(done.count(), 2);
