@@ -14,6 +14,7 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "core/store/store.h"
 #include "core/train/train_bench.h"
 
 namespace tbcli {
@@ -41,6 +42,7 @@ struct BenchTrainArgs {
     std::string dtype = "auto";
     std::string peft = "auto";  // auto | off | path to peft_train_bench.py
     std::string python = "python3";
+    std::string store;  // experiment store to record the results in (empty: none)
     bool json_out = false;
 };
 
@@ -213,6 +215,35 @@ int run_bench_train(const BenchTrainArgs& a) {
         }
         out["results"].push_back(j);
     }
+    if (!a.store.empty()) {
+        // One benchmark row per engine; config_json carries the settings and "kind": "train"
+        // (the table also holds inference benchmarks).
+        auto st = tb::store::Store::open(a.store);
+        if (!st) return fail(st.error());
+        std::vector<json> rows(out["results"].begin(), out["results"].end());
+        if (have_peft) {
+            json p = peft;
+            p["engine"] = "transformers+peft";
+            rows.insert(rows.begin(), p);
+        }
+        for (const json& r : rows) {
+            tb::store::BenchmarkRow row;
+            row.engine = r.value("engine", std::string("?"));
+            row.model = out["config"]["shape"].get<std::string>();
+            row.tokens_per_s = r.value("tokens_per_s", 0.0);
+            row.latency_s = r.value("step_ms", 0.0) / 1000.0;
+            row.memory_bytes = r.contains("peak_bytes") && r["peak_bytes"].is_number()
+                                   ? r["peak_bytes"].get<int64_t>()
+                                   : 0;
+            json cfg = out["config"];
+            cfg["kind"] = "train";
+            cfg["peak_kind"] = r.value("peak_kind", std::string());
+            row.config_json = cfg.dump();
+            auto id = (*st)->add_benchmark(row);
+            if (!id) return fail(id.error());
+        }
+        std::cerr << "bench train: " << rows.size() << " rows recorded in " << a.store << std::endl;
+    }
     if (a.json_out) {
         std::cout << out.dump(2) << std::endl;
         return kExitOk;
@@ -284,6 +315,8 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
         ->capture_default_str();
     train->add_option("--python", a->python, "Python with torch, transformers and peft")
         ->capture_default_str();
+    train->add_option("--store", a->store,
+                      "Record the results as benchmark rows in this experiment store");
     train->add_flag("--json", a->json_out, "Print one JSON object");
     return [a, train]() -> int {
         if (train->parsed()) return run_bench_train(*a);
