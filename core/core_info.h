@@ -6,9 +6,9 @@
 namespace tb {
 
 struct CoreInfo {
-    std::string version;        // project version
-    std::string torch_version;  // libtorch the core was compiled against
-    bool cuda_compiled = false; // built with TUNEBENCH_WITH_CUDA
+    std::string version;         // project version
+    std::string torch_version;   // libtorch the core was compiled against
+    bool cuda_compiled = false;  // built with TUNEBENCH_WITH_CUDA
 };
 
 CoreInfo core_info();

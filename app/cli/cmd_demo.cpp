@@ -25,20 +25,24 @@ int run_demo_init(const DemoArgs& a) {
         if (pr.stage == "pretrain") {
             if (pr.step % 10 == 0 || pr.step == pr.total)
                 std::fprintf(stderr, "\rpretraining demo model: step %lld/%lld  loss %.3f   ",
-                             static_cast<long long>(pr.step), static_cast<long long>(pr.total), pr.loss);
+                             static_cast<long long>(pr.step), static_cast<long long>(pr.total),
+                             pr.loss);
             if (pr.step == pr.total) std::fprintf(stderr, "\n");
         } else {
-            std::fprintf(stderr, "%s...\n", pr.stage == "data" ? "writing dataset"
-                                            : pr.stage == "tokenizer" ? "training tokenizer"
-                                                                      : "writing model");
+            std::fprintf(stderr, "%s...\n",
+                         pr.stage == "data"        ? "writing dataset"
+                         : pr.stage == "tokenizer" ? "training tokenizer"
+                                                   : "writing model");
         }
     };
     auto r = tb::demo::create_demo_workspace(p);
     if (!r) return fail(r.error());
-    std::printf("demo workspace: %s\n  model:   %s\n  dataset: %s (%lld records)\n  config:  %s\n"
-                "  pretraining loss %.3f -> %.3f in %.1f s\n",
-                r->dir.c_str(), r->model_dir.c_str(), r->data_path.c_str(),
-                static_cast<long long>(r->records), r->config_path.c_str(), r->initial_loss, r->final_loss, r->seconds);
+    std::printf(
+        "demo workspace: %s\n  model:   %s\n  dataset: %s (%lld records)\n  config:  %s\n"
+        "  pretraining loss %.3f -> %.3f in %.1f s\n",
+        r->dir.c_str(), r->model_dir.c_str(), r->data_path.c_str(),
+        static_cast<long long>(r->records), r->config_path.c_str(), r->initial_loss, r->final_loss,
+        r->seconds);
     return kExitOk;
 }
 
@@ -48,7 +52,8 @@ CommandRegistrar reg("demo", [](CLI::App& app) {
     auto args = std::make_shared<DemoArgs>();
     CLI::App* init = app.add_subcommand("init", "Write the demo workspace");
     init->add_option("--dir", args->dir, "Folder to create")->capture_default_str();
-    init->add_option("--seed", args->seed, "Seed for data, tokenizer and weights")->capture_default_str();
+    init->add_option("--seed", args->seed, "Seed for data, tokenizer and weights")
+        ->capture_default_str();
     init->add_option("--pretrain-steps", args->steps, "Pretraining steps")->capture_default_str();
     return [args, init] {
         if (init->parsed()) return run_demo_init(*args);

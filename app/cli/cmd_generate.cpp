@@ -1,10 +1,9 @@
 // tunebench-cli generate: streamed generation from a prompt (optionally chat-templated) or
 // from raw ids, greedy or sampled, with the HF generation semantics of core/infer.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
@@ -47,7 +46,8 @@ int run_generate(GenerateArgs& a) {
     if (a.max_new_tokens < 1) return fail("--max-new-tokens: must be >= 1");
     if (a.min_new_tokens < 0 || a.min_new_tokens > a.max_new_tokens)
         return fail("--min-new-tokens: must be in [0, --max-new-tokens]");
-    const bool sampling_flags = a.temperature_opt->count() || a.top_k_opt->count() || a.top_p_opt->count();
+    const bool sampling_flags =
+        a.temperature_opt->count() || a.top_k_opt->count() || a.top_p_opt->count();
     if (a.greedy && sampling_flags)
         return fail("generate: --greedy excludes --temperature/--top-k/--top-p");
     if (a.temperature <= 0) return fail("--temperature: must be > 0 (use --greedy for argmax)");
@@ -89,15 +89,17 @@ int run_generate(GenerateArgs& a) {
     // HF: sample only when asked (flags here, or do_sample in generation_config.json).
     const bool sample = !a.greedy && (sampling_flags || gen_defaults->do_sample.value_or(false));
     p.sampling.greedy = !sample;
-    p.sampling.temperature = a.temperature_opt->count() ? a.temperature : gen_defaults->temperature.value_or(1.0);
+    p.sampling.temperature =
+        a.temperature_opt->count() ? a.temperature : gen_defaults->temperature.value_or(1.0);
     p.sampling.top_k = a.top_k_opt->count() ? a.top_k : gen_defaults->top_k.value_or(50);
     p.sampling.top_p = a.top_p_opt->count() ? a.top_p : gen_defaults->top_p.value_or(1.0);
     p.sampling.repetition_penalty = a.repetition_penalty;
     p.sampling.seed = a.seed;
     p.eos_token_ids = !gen_defaults->eos_token_ids.empty() ? gen_defaults->eos_token_ids
-                                                            : model->config.eos_token_ids;
+                                                           : model->config.eos_token_ids;
     if (p.eos_token_ids.empty() && tok && tok->eos_id() >= 0) p.eos_token_ids = {tok->eos_id()};
-    p.pad_token_id = tok && tok->pad_id() >= 0 ? tok->pad_id() : model->config.pad_token_id.value_or(0);
+    p.pad_token_id =
+        tok && tok->pad_id() >= 0 ? tok->pad_id() : model->config.pad_token_id.value_or(0);
     p.cancel = &interrupt_token();
     p.stop_strings = a.stop;
     if (!a.stop.empty()) {
@@ -115,20 +117,25 @@ int run_generate(GenerateArgs& a) {
             }
         };
     } else if (!a.json) {
-        p.on_token = [](int64_t, int64_t id) { std::printf("%lld ", static_cast<long long>(id)); std::fflush(stdout); };
+        p.on_token = [](int64_t, int64_t id) {
+            std::printf("%lld ", static_cast<long long>(id));
+            std::fflush(stdout);
+        };
     }
 
     auto r = tb::generate(*model, {prompt_ids}, p);
     if (!r) return fail(r.error());
     const auto& ids = r->new_ids[0];
-    const double tps = r->total_seconds > 0 ? static_cast<double>(ids.size()) / r->total_seconds : 0.0;
+    const double tps =
+        r->total_seconds > 0 ? static_cast<double>(ids.size()) / r->total_seconds : 0.0;
     if (a.json) {
-        nlohmann::json out = {{"ids", ids},
-                              {"text", tok ? nlohmann::json(tok->decode(ids, true)) : nlohmann::json(nullptr)},
-                              {"tokens_per_s", tps},
-                              {"prompt_tokens", prompt_ids.size()},
-                              {"finish_reason", r->finish_reason[0]},
-                              {"time_to_first_token_s", r->prefill_seconds}};
+        nlohmann::json out = {
+            {"ids", ids},
+            {"text", tok ? nlohmann::json(tok->decode(ids, true)) : nlohmann::json(nullptr)},
+            {"tokens_per_s", tps},
+            {"prompt_tokens", prompt_ids.size()},
+            {"finish_reason", r->finish_reason[0]},
+            {"time_to_first_token_s", r->prefill_seconds}};
         std::cout << out.dump() << "\n";
     } else {
         if (stream) {
@@ -136,8 +143,8 @@ int run_generate(GenerateArgs& a) {
             std::fwrite(rest.data(), 1, rest.size(), stdout);
         }
         std::printf("\n");
-        std::fprintf(stderr, "[%zu tokens, %.1f tokens/s, first token %.3f s, %s]\n", ids.size(), tps,
-                     r->prefill_seconds, r->finish_reason[0].c_str());
+        std::fprintf(stderr, "[%zu tokens, %.1f tokens/s, first token %.3f s, %s]\n", ids.size(),
+                     tps, r->prefill_seconds, r->finish_reason[0].c_str());
     }
     return r->finish_reason[0] == "cancelled" ? kExitUserError : kExitOk;
 }
@@ -148,15 +155,19 @@ CommandRegistrar reg("generate", [](CLI::App& app) {
     a->model.add_to(app);
     a->prompt_opt = app.add_option("--prompt", a->prompt, "Prompt text");
     a->ids_opt = app.add_option("--ids", a->ids, "Prompt as comma-separated token ids");
-    app.add_flag("--chat", a->chat, "Render the prompt as one user message through the chat template");
-    app.add_option("--max-new-tokens", a->max_new_tokens, "Maximum new tokens")->capture_default_str();
-    app.add_option("--min-new-tokens", a->min_new_tokens, "EOS is forbidden before this many new tokens")
+    app.add_flag("--chat", a->chat,
+                 "Render the prompt as one user message through the chat template");
+    app.add_option("--max-new-tokens", a->max_new_tokens, "Maximum new tokens")
+        ->capture_default_str();
+    app.add_option("--min-new-tokens", a->min_new_tokens,
+                   "EOS is forbidden before this many new tokens")
         ->capture_default_str();
     app.add_flag("--greedy", a->greedy, "Argmax decoding");
     a->temperature_opt = app.add_option("--temperature", a->temperature, "Sampling temperature");
     a->top_k_opt = app.add_option("--top-k", a->top_k, "Top-k filter (0 = off)");
     a->top_p_opt = app.add_option("--top-p", a->top_p, "Nucleus filter");
-    app.add_option("--repetition-penalty", a->repetition_penalty, "HF repetition penalty (1 = off)");
+    app.add_option("--repetition-penalty", a->repetition_penalty,
+                   "HF repetition penalty (1 = off)");
     app.add_option("--seed", a->seed, "Sampling seed")->capture_default_str();
     app.add_option("--stop", a->stop, "Stop string (repeatable)");
     app.add_flag("--json", a->json, "Print {ids, text, tokens_per_s} instead of streaming");

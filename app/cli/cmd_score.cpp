@@ -1,8 +1,7 @@
 // tunebench-cli score: teacher-forced top-k logits and log-sum-exp at every position.
-#include <nlohmann/json.hpp>
-
 #include <iomanip>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
@@ -51,7 +50,8 @@ CommandRegistrar reg("score", [](CLI::App& app) {
     auto args = std::make_shared<ScoreArgs>();
     args->model.add_to(app);
     app.add_option("--ids", args->ids, "Comma-separated token ids")->required();
-    app.add_option("--top-k", args->top_k, "How many top logits per position")->capture_default_str();
+    app.add_option("--top-k", args->top_k, "How many top logits per position")
+        ->capture_default_str();
     app.add_flag("--json", args->json, "Machine-readable output");
     return [args] { return run_score(*args); };
 });

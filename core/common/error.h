@@ -25,7 +25,7 @@ inline Error make_error(const std::string& where, const std::string& what) {
 // Result<T>: either a value or an Error. Deliberately tiny (no monadic helpers).
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::move(value)) {}
     Result(Error e) : v_(std::move(e)) {}
 
@@ -42,13 +42,13 @@ public:
 
     const Error& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 // Status: success or an Error.
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;
     Status(Error e) : err_(std::move(e)) {}
     static Status Ok() { return Status(); }
@@ -57,16 +57,16 @@ public:
     explicit operator bool() const { return ok(); }
     const Error& error() const { return *err_; }
 
-private:
+  private:
     std::optional<Error> err_;
 };
 
 }  // namespace tb
 
 // Propagate an error from an expression returning Status or Result<T>.
-#define TB_TRY_STATUS(expr)                         \
-    do {                                            \
-        auto _tb_s = (expr);                        \
+#define TB_TRY_STATUS(expr)                                 \
+    do {                                                    \
+        auto _tb_s = (expr);                                \
         if (!_tb_s.ok()) return ::tb::Error(_tb_s.error()); \
     } while (0)
 
@@ -75,7 +75,7 @@ private:
 // TB_ASSIGN_OR_RETURN(auto x, f());
 #define TB_ASSIGN_OR_RETURN(lhs, expr) \
     TB_ASSIGN_OR_RETURN_IMPL(TB_CONCAT(_tb_r_, __LINE__), lhs, expr)
-#define TB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)       \
-    auto tmp = (expr);                                 \
-    if (!tmp.ok()) return ::tb::Error(tmp.error());    \
+#define TB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)    \
+    auto tmp = (expr);                              \
+    if (!tmp.ok()) return ::tb::Error(tmp.error()); \
     lhs = std::move(tmp).value()

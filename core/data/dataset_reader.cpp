@@ -1,4 +1,5 @@
 #include "core/data/dataset_reader.h"
+
 #include <cstdint>
 
 #include "core/common/file_io.h"

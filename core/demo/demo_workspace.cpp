@@ -1,16 +1,15 @@
 #include "core/demo/demo_workspace.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
-
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "core/common/file_io.h"
 #include "core/config/app_config.h"
@@ -51,8 +50,8 @@ Status train_tokenizer(const DemoData& data, const fs::path& model_dir, const fs
     TB_TRY_STATUS(write_file_atomic(input.string(), text));
     // Llama-2's trainer settings where they matter (BPE, byte fallback, split digits, identity
     // normalisation, dummy prefix, whitespace kept), scaled down to a 1k vocabulary.
-    const std::string args = "--input=" + input.string() + " --model_prefix=" +
-                             (model_dir / "tokenizer").string() +
+    const std::string args = "--input=" + input.string() +
+                             " --model_prefix=" + (model_dir / "tokenizer").string() +
                              " --vocab_size=1024 --model_type=bpe --character_coverage=1.0"
                              " --byte_fallback=true --split_digits=true --unk_id=0 --bos_id=1"
                              " --eos_id=2 --pad_id=-1 --normalization_rule_name=identity"
@@ -77,10 +76,12 @@ Status train_tokenizer(const DemoData& data, const fs::path& model_dir, const fs
         {"padding_side", "right"},
         {"tokenizer_class", "LlamaTokenizer"},
     };
-    TB_TRY_STATUS(write_file_atomic((model_dir / "tokenizer_config.json").string(), cfg.dump(2) + "\n"));
-    nlohmann::json special = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"},
-                              {"pad_token", "</s>"}};
-    return write_file_atomic((model_dir / "special_tokens_map.json").string(), special.dump(2) + "\n");
+    TB_TRY_STATUS(
+        write_file_atomic((model_dir / "tokenizer_config.json").string(), cfg.dump(2) + "\n"));
+    nlohmann::json special = {
+        {"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"pad_token", "</s>"}};
+    return write_file_atomic((model_dir / "special_tokens_map.json").string(),
+                             special.dump(2) + "\n");
 }
 
 LlamaConfig demo_model_config(int64_t vocab) {
@@ -111,9 +112,9 @@ Result<std::pair<double, double>> pretrain(LlamaModel& model, const std::vector<
     if (n <= T + 1) return make_error("demo", "pretraining corpus too small");
     std::vector<at::Tensor> params{model.embed_tokens, model.lm_head, model.final_norm};
     for (auto& L : model.layers)
-        for (at::Tensor* t : {&L.input_norm, &L.post_norm, &L.q_proj.weight, &L.k_proj.weight,
-                              &L.v_proj.weight, &L.o_proj.weight, &L.gate_proj.weight,
-                              &L.up_proj.weight, &L.down_proj.weight})
+        for (at::Tensor* t :
+             {&L.input_norm, &L.post_norm, &L.q_proj.weight, &L.k_proj.weight, &L.v_proj.weight,
+              &L.o_proj.weight, &L.gate_proj.weight, &L.up_proj.weight, &L.down_proj.weight})
             params.push_back(*t);
     for (auto& t : params) t.requires_grad_(true);
     const double peak_lr = 3e-3;
@@ -125,15 +126,19 @@ Result<std::pair<double, double>> pretrain(LlamaModel& model, const std::vector<
     const int64_t warmup = std::max<int64_t>(1, p.pretrain_steps / 20);
     for (int64_t step = 0; step < p.pretrain_steps; ++step) {
         if (p.cancel && p.cancel->cancelled()) return make_error("demo", "cancelled");
-        double lr = step < warmup ? peak_lr * (step + 1) / warmup
-                                  : peak_lr * 0.5 * (1 + std::cos(M_PI * (step - warmup) / double(p.pretrain_steps - warmup)));
+        double lr =
+            step < warmup
+                ? peak_lr * (step + 1) / warmup
+                : peak_lr * 0.5 *
+                      (1 + std::cos(M_PI * (step - warmup) / double(p.pretrain_steps - warmup)));
         static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[0].options()).lr(lr);
         at::Tensor starts = at::randint(0, n - T - 1, {B}, gen, at::kLong);
         at::Tensor idx = starts.view({B, 1}) + at::arange(T + 1, at::kLong).view({1, T + 1});
         at::Tensor win = data.index_select(0, idx.view(-1)).view({B, T + 1});
         at::Tensor x = win.narrow(1, 0, T), y = win.narrow(1, 1, T);
         at::Tensor logits = model.forward(x, pos, at::Tensor(), nullptr, true);
-        at::Tensor loss = torch::nn::functional::cross_entropy(logits.reshape({B * T, -1}), y.reshape({-1}));
+        at::Tensor loss =
+            torch::nn::functional::cross_entropy(logits.reshape({B * T, -1}), y.reshape({-1}));
         opt.zero_grad();
         loss.backward();
         opt.step();
@@ -155,7 +160,8 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
     if (fs::exists(root) && !(fs::is_directory(root) && fs::is_empty(root)))
         return make_error(root.string(), "already exists and is not empty (choose another --dir)");
     if (p.pretrain_steps < 1) return make_error("pretrain_steps", "must be >= 1");
-    const fs::path stage = root.parent_path() / (root.filename().string() + ".partial-" + std::to_string(::getpid()));
+    const fs::path stage =
+        root.parent_path() / (root.filename().string() + ".partial-" + std::to_string(::getpid()));
     std::error_code ec;
     // Sweep staging folders of earlier runs that were killed (their pid is gone).
     const std::string prefix = root.filename().string() + ".partial-";
@@ -163,7 +169,8 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
         const std::string name = e.path().filename().string();
         if (name.rfind(prefix, 0) != 0) continue;
         const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+            fs::remove_all(e.path(), ec);
     }
     ec.clear();
     fs::remove_all(stage, ec);
@@ -188,7 +195,8 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
 
     if (p.on_progress) p.on_progress({"data", 0, 1, 0});
     DemoData data = make_demo_data(p.seed);
-    TB_TRY_STATUS(write_file_atomic((stage / "data" / "dolly-demo.jsonl").string(), to_dolly_jsonl(data.records)));
+    TB_TRY_STATUS(write_file_atomic((stage / "data" / "dolly-demo.jsonl").string(),
+                                    to_dolly_jsonl(data.records)));
     std::string prose;
     for (const auto& d : data.corpus) prose += d + "\n";
     TB_TRY_STATUS(write_file_atomic((stage / "data" / "pretrain-corpus.txt").string(), prose));
@@ -210,7 +218,8 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
     std::vector<int64_t> stream;
     for (int rep = 0; rep < 4; ++rep)
         for (size_t i : order) {
-            std::vector<int64_t> ids = tok->encode(data.corpus[(i + rep * 7) % data.corpus.size()], false);
+            std::vector<int64_t> ids =
+                tok->encode(data.corpus[(i + rep * 7) % data.corpus.size()], false);
             stream.push_back(tok->bos_id());
             stream.insert(stream.end(), ids.begin(), ids.end());
             stream.push_back(tok->eos_id());

@@ -16,25 +16,25 @@ struct DemoProgress {
     std::string stage;  // "data", "tokenizer", "pretrain", "write"
     int64_t step = 0;   // within the stage
     int64_t total = 0;
-    double loss = 0;    // pretraining loss (stage "pretrain")
+    double loss = 0;  // pretraining loss (stage "pretrain")
 };
 
 struct DemoParams {
     std::string dir = "tunebench-demo";  // workspace folder to create (must not exist or be empty)
     uint64_t seed = 1234;                // data, tokenizer and weights are a function of this
     int64_t pretrain_steps = 300;        // full-parameter AdamW steps on the prose corpus
-    int threads = 2;                     // fixed intra-op threads: results don't depend on the machine
+    int threads = 2;  // fixed intra-op threads: results don't depend on the machine
     std::function<void(const DemoProgress&)> on_progress;
     const CancelToken* cancel = nullptr;
 };
 
 struct DemoResult {
-    std::string dir;         // workspace root
-    std::string model_dir;   // <dir>/model (HF folder with tokenizer)
-    std::string data_path;   // <dir>/data/dolly-demo.jsonl
-    std::string config_path; // <dir>/config.yaml (configs/demo.yaml)
+    std::string dir;          // workspace root
+    std::string model_dir;    // <dir>/model (HF folder with tokenizer)
+    std::string data_path;    // <dir>/data/dolly-demo.jsonl
+    std::string config_path;  // <dir>/config.yaml (configs/demo.yaml)
     int64_t records = 0;
-    double initial_loss = 0; // pretraining loss at step 0 and at the end
+    double initial_loss = 0;  // pretraining loss at step 0 and at the end
     double final_loss = 0;
     double seconds = 0;
 };

@@ -20,9 +20,9 @@ Result<GenerateResult> generate(const LlamaModel& model,
         if (prompts[i].empty()) return make_error("prompt " + std::to_string(i), "is empty");
         for (int64_t id : prompts[i])
             if (id < 0 || id >= vocab)
-                return make_error("prompt " + std::to_string(i),
-                                  "token id " + std::to_string(id) + " outside vocabulary [0, " +
-                                      std::to_string(vocab) + ")");
+                return make_error("prompt " + std::to_string(i), "token id " + std::to_string(id) +
+                                                                     " outside vocabulary [0, " +
+                                                                     std::to_string(vocab) + ")");
         max_len = std::max(max_len, prompts[i].size());
     }
     const int64_t B = static_cast<int64_t>(prompts.size());
@@ -66,7 +66,8 @@ Result<GenerateResult> generate(const LlamaModel& model,
     for (int64_t step = 0; step < params.max_new_tokens && alive > 0; ++step) {
         if (params.cancel && params.cancel->cancelled()) {
             for (int64_t b = 0; b < B; ++b)
-                if (running[static_cast<size_t>(b)]) res.finish_reason[static_cast<size_t>(b)] = "cancelled";
+                if (running[static_cast<size_t>(b)])
+                    res.finish_reason[static_cast<size_t>(b)] = "cancelled";
             break;
         }
         const int64_t t = step_ids.size(1);
@@ -117,7 +118,8 @@ Result<GenerateResult> generate(const LlamaModel& model,
         step_ids = next.unsqueeze(1).to(model.device);
     }
     compat::cuda_synchronize();
-    res.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.total_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return res;
 }
 

@@ -15,17 +15,17 @@
 namespace tb {
 
 struct GenerateParams {
-    int64_t max_new_tokens = 128;          // hard cap on new tokens per sequence
-    int64_t min_new_tokens = 0;            // HF meaning: EOS cannot be chosen before this many
-    SamplingParams sampling;               // greedy by default
-    std::vector<int64_t> eos_token_ids;    // any of these ends a sequence (it is kept in ids)
-    int64_t pad_token_id = 0;              // fills left padding and finished rows
-    std::vector<std::string> stop_strings; // end a sequence when its decoded text contains one
+    int64_t max_new_tokens = 128;           // hard cap on new tokens per sequence
+    int64_t min_new_tokens = 0;             // HF meaning: EOS cannot be chosen before this many
+    SamplingParams sampling;                // greedy by default
+    std::vector<int64_t> eos_token_ids;     // any of these ends a sequence (it is kept in ids)
+    int64_t pad_token_id = 0;               // fills left padding and finished rows
+    std::vector<std::string> stop_strings;  // end a sequence when its decoded text contains one
     // Decoder for stop strings (required when stop_strings is non-empty).
     std::function<std::string(const std::vector<int64_t>&)> decode;
     // Called after every step for each still-running row with the new token.
     std::function<void(int64_t row, int64_t token)> on_token;
-    const CancelToken* cancel = nullptr;   // checked between tokens
+    const CancelToken* cancel = nullptr;  // checked between tokens
 };
 
 struct GenerateResult {
@@ -33,7 +33,7 @@ struct GenerateResult {
     std::vector<std::string> finish_reason;     // "eos" | "length" | "stop" | "cancelled"
     double prefill_seconds = 0;                 // time to first token
     double total_seconds = 0;
-    int64_t generated_tokens = 0;               // sum over rows
+    int64_t generated_tokens = 0;  // sum over rows
 };
 
 Result<GenerateResult> generate(const LlamaModel& model,

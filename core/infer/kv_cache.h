@@ -10,12 +10,12 @@
 namespace tb {
 
 class KvCache {
-public:
+  public:
     // batch: B; kv_heads: n_kv; capacity: max total tokens (prompt + new); head_dim: hd.
     KvCache(int64_t layers, int64_t batch, int64_t kv_heads, int64_t capacity, int64_t head_dim,
             at::ScalarType dtype, at::Device device);
 
-    int64_t length() const { return length_; }      // tokens stored so far
+    int64_t length() const { return length_; }  // tokens stored so far
     int64_t capacity() const { return capacity_; }
 
     // Appends k/v ([B, n_kv, T_new, hd]) for `layer` at positions [length, length+T_new) and
@@ -30,7 +30,7 @@ public:
 
     int64_t bytes() const;
 
-private:
+  private:
     std::vector<at::Tensor> k_;  // per layer [B, n_kv, capacity, hd]
     std::vector<at::Tensor> v_;  // per layer [B, n_kv, capacity, hd]
     int64_t capacity_ = 0;

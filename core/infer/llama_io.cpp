@@ -1,9 +1,9 @@
 #include "core/infer/llama_io.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "core/common/file_io.h"
 #include "core/model/model_folder.h"
@@ -55,13 +55,21 @@ LlamaModel init_llama(const LlamaConfig& cfg, uint64_t seed, double std, const L
     return m;
 }
 
-Status save_llama_model(const LlamaModel& model, const std::string& dir, at::ScalarType save_dtype) {
+Status save_llama_model(const LlamaModel& model, const std::string& dir,
+                        at::ScalarType save_dtype) {
     StDType st;
     std::string dtype_name;
-    if (save_dtype == at::kFloat) { st = StDType::F32; dtype_name = "float32"; }
-    else if (save_dtype == at::kBFloat16) { st = StDType::BF16; dtype_name = "bfloat16"; }
-    else if (save_dtype == at::kHalf) { st = StDType::F16; dtype_name = "float16"; }
-    else return make_error(dir, "save dtype must be fp32, bf16 or fp16");
+    if (save_dtype == at::kFloat) {
+        st = StDType::F32;
+        dtype_name = "float32";
+    } else if (save_dtype == at::kBFloat16) {
+        st = StDType::BF16;
+        dtype_name = "bfloat16";
+    } else if (save_dtype == at::kHalf) {
+        st = StDType::F16;
+        dtype_name = "float16";
+    } else
+        return make_error(dir, "save dtype must be fp32, bf16 or fp16");
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return make_error(dir, "cannot create: " + ec.message());
@@ -96,17 +104,21 @@ Status save_llama_model(const LlamaModel& model, const std::string& dir, at::Sca
         lin(p + ".mlp.up_proj", L.up_proj);
         lin(p + ".mlp.down_proj", L.down_proj);
     }
-    TB_TRY_STATUS(write_safetensors((fs::path(dir) / "model.safetensors").string(), out,
-                                    {{"format", "pt"}}));
+    TB_TRY_STATUS(
+        write_safetensors((fs::path(dir) / "model.safetensors").string(), out, {{"format", "pt"}}));
     LlamaConfig cfg = model.config;
     cfg.dtype = dtype_name;
-    TB_TRY_STATUS(write_file_atomic((fs::path(dir) / "config.json").string(), llama_config_to_json(cfg)));
+    TB_TRY_STATUS(
+        write_file_atomic((fs::path(dir) / "config.json").string(), llama_config_to_json(cfg)));
     nlohmann::json gen = nlohmann::json::object();
     if (cfg.bos_token_id) gen["bos_token_id"] = *cfg.bos_token_id;
-    if (cfg.eos_token_ids.size() == 1) gen["eos_token_id"] = cfg.eos_token_ids[0];
-    else if (!cfg.eos_token_ids.empty()) gen["eos_token_id"] = cfg.eos_token_ids;
+    if (cfg.eos_token_ids.size() == 1)
+        gen["eos_token_id"] = cfg.eos_token_ids[0];
+    else if (!cfg.eos_token_ids.empty())
+        gen["eos_token_id"] = cfg.eos_token_ids;
     if (cfg.pad_token_id) gen["pad_token_id"] = *cfg.pad_token_id;
-    return write_file_atomic((fs::path(dir) / "generation_config.json").string(), gen.dump(2) + "\n");
+    return write_file_atomic((fs::path(dir) / "generation_config.json").string(),
+                             gen.dump(2) + "\n");
 }
 
 }  // namespace tb

@@ -22,7 +22,8 @@ LoraLinear* LlamaLayer::projection(const std::string& name) {
 at::Tensor rope_inv_freq(const LlamaConfig& cfg) {
     const int64_t dim = cfg.head_dim;
     // HF: 1 / base ** (arange(0, dim, 2, int64).float() / dim), all in fp32.
-    at::Tensor exponent = at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim);
+    at::Tensor exponent =
+        at::arange(0, dim, 2, at::kLong).to(at::kFloat) / static_cast<double>(dim);
     at::Tensor inv_freq = 1.0 / at::pow(at::Scalar(cfg.rope_theta), exponent);
     if (cfg.rope_scaling.type == "llama3") {
         const auto& s = cfg.rope_scaling;
@@ -31,10 +32,11 @@ at::Tensor rope_inv_freq(const LlamaConfig& cfg) {
         const double high_freq_wavelen = old_ctx / s.high_freq_factor;
         at::Tensor wavelen = 2 * M_PI / inv_freq;
         at::Tensor llama = at::where(wavelen > low_freq_wavelen, inv_freq / s.factor, inv_freq);
-        at::Tensor smooth = (old_ctx / wavelen - s.low_freq_factor) /
-                            (s.high_freq_factor - s.low_freq_factor);
+        at::Tensor smooth =
+            (old_ctx / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
         at::Tensor smoothed = (1 - smooth) * llama / s.factor + smooth * llama;
-        at::Tensor is_medium = (wavelen >= high_freq_wavelen).logical_and(wavelen <= low_freq_wavelen);
+        at::Tensor is_medium =
+            (wavelen >= high_freq_wavelen).logical_and(wavelen <= low_freq_wavelen);
         inv_freq = at::where(is_medium, smoothed, llama);
     }
     return inv_freq;
@@ -62,7 +64,8 @@ at::Tensor LlamaModel::attention_mask(const at::Tensor& key_mask, int64_t past, 
     const int64_t tk = past + t;
     auto bool_opts = at::TensorOptions().dtype(at::kBool).device(device);
     // allowed[i, j] = j <= past + i
-    at::Tensor q_pos = at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(device));
+    at::Tensor q_pos =
+        at::arange(past, past + t, at::TensorOptions().dtype(at::kLong).device(device));
     at::Tensor k_pos = at::arange(0, tk, at::TensorOptions().dtype(at::kLong).device(device));
     at::Tensor allowed = k_pos.view({1, tk}) <= q_pos.view({t, 1});  // [T, Tk]
     allowed = allowed.view({1, 1, t, tk});
@@ -110,8 +113,8 @@ at::Tensor LlamaModel::layer_forward(int64_t i, const at::Tensor& h, const RopeT
     at::Tensor q = L.q_proj.forward(x, training).view({B, T, nh, hd}).transpose(1, 2);
     at::Tensor k = L.k_proj.forward(x, training).view({B, T, nkv, hd}).transpose(1, 2);
     at::Tensor v = L.v_proj.forward(x, training).view({B, T, nkv, hd}).transpose(1, 2);
-    q = q * rope.cos + rotate_half(q) * rope.sin;  // [B, nh, T, hd]
-    k = k * rope.cos + rotate_half(k) * rope.sin;  // [B, nkv, T, hd]
+    q = q * rope.cos + rotate_half(q) * rope.sin;        // [B, nh, T, hd]
+    k = k * rope.cos + rotate_half(k) * rope.sin;        // [B, nkv, T, hd]
     if (cache) std::tie(k, v) = cache->append(i, k, v);  // [B, nkv, past+T, hd]
     if (nkv != nh) {
         // repeat_kv: each KV head serves nh/nkv query heads (HF's expand + reshape).
@@ -159,8 +162,8 @@ int64_t LlamaModel::parameter_bytes() const {
     if (!config.tie_word_embeddings) total += bytes(lm_head);
     for (const auto& L : layers) {
         total += bytes(L.input_norm) + bytes(L.post_norm);
-        for (const LoraLinear* p : {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj,
-                                    &L.up_proj, &L.down_proj})
+        for (const LoraLinear* p :
+             {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj, &L.up_proj, &L.down_proj})
             total += bytes(p->weight) + bytes(p->bias);
     }
     return total;
@@ -171,16 +174,26 @@ int64_t LlamaModel::parameter_bytes() const {
 
 static at::ScalarType to_torch_dtype(StDType t) {
     switch (t) {
-        case StDType::F32: return at::kFloat;
-        case StDType::F16: return at::kHalf;
-        case StDType::BF16: return at::kBFloat16;
-        case StDType::F64: return at::kDouble;
-        case StDType::I64: return at::kLong;
-        case StDType::I32: return at::kInt;
-        case StDType::I16: return at::kShort;
-        case StDType::I8: return at::kChar;
-        case StDType::U8: return at::kByte;
-        case StDType::BOOL: return at::kBool;
+        case StDType::F32:
+            return at::kFloat;
+        case StDType::F16:
+            return at::kHalf;
+        case StDType::BF16:
+            return at::kBFloat16;
+        case StDType::F64:
+            return at::kDouble;
+        case StDType::I64:
+            return at::kLong;
+        case StDType::I32:
+            return at::kInt;
+        case StDType::I16:
+            return at::kShort;
+        case StDType::I8:
+            return at::kChar;
+        case StDType::U8:
+            return at::kByte;
+        case StDType::BOOL:
+            return at::kBool;
     }
     return at::kFloat;
 }
@@ -243,11 +256,12 @@ Result<at::Device> parse_device(const std::string& name) {
     if (name == "cpu") return at::Device(at::kCPU);
     if (name.rfind("cuda", 0) == 0) {
         if (!compat::cuda_available())
-            return make_error("--device", "'" + name + "' requested but no CUDA device is available" +
+            return make_error(
+                "--device", "'" + name + "' requested but no CUDA device is available" +
 #ifdef TUNEBENCH_WITH_CUDA
-                                              std::string()
+                                std::string()
 #else
-                                              std::string(" (this build is CPU-only)")
+                                std::string(" (this build is CPU-only)")
 #endif
             );
         try {

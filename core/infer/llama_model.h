@@ -43,13 +43,13 @@ struct RopeTables {
 };
 
 class LlamaModel {
-public:
+  public:
     LlamaConfig config;
     at::Tensor embed_tokens;  // [V, H]
     std::vector<LlamaLayer> layers;
-    at::Tensor final_norm;    // [H]
-    at::Tensor lm_head;       // [V, H]; same tensor as embed_tokens when tied
-    at::Tensor inv_freq;      // [hd/2] fp32 on device (llama3 scaling already applied)
+    at::Tensor final_norm;           // [H]
+    at::Tensor lm_head;              // [V, H]; same tensor as embed_tokens when tied
+    at::Tensor inv_freq;             // [hd/2] fp32 on device (llama3 scaling already applied)
     double attention_scaling = 1.0;  // rope attention factor (1 for default and llama3)
     at::ScalarType dtype = at::kFloat;
     at::Device device = at::kCPU;

@@ -1,9 +1,8 @@
 #include "core/infer/peft_adapter.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/common/file_io.h"
@@ -14,7 +13,7 @@ namespace tb {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-static const char* kProjections[] = {"q_proj", "k_proj", "v_proj", "o_proj",
+static const char* kProjections[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
                                      "gate_proj", "up_proj", "down_proj"};
 
 static std::string module_path(int64_t layer, const std::string& proj) {
@@ -32,7 +31,8 @@ static bool suffix_match(const std::string& module, const std::string& key) {
 }
 
 double lora_scale(const LoraSettings& s, int64_t r, double alpha) {
-    return s.use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / static_cast<double>(r);
+    return s.use_rslora ? alpha / std::sqrt(static_cast<double>(r))
+                        : alpha / static_cast<double>(r);
 }
 
 Result<LoraSettings> load_adapter_config(const std::string& path) {
@@ -58,10 +58,12 @@ Result<LoraSettings> load_adapter_config(const std::string& path) {
         if (auto* v = field("lora_dropout")) s.dropout = v->get<double>();
         if (auto* v = field("use_rslora")) s.use_rslora = v->get<bool>();
         if (auto* v = field("use_dora")) s.use_dora = v->get<bool>();
-        if (auto* v = field("base_model_name_or_path")) s.base_model_name_or_path = v->get<std::string>();
+        if (auto* v = field("base_model_name_or_path"))
+            s.base_model_name_or_path = v->get<std::string>();
         if (auto* v = field("target_modules")) {
             if (v->is_string())
-                return make_error(path, "target_modules: regex strings are not supported; list the module names");
+                return make_error(
+                    path, "target_modules: regex strings are not supported; list the module names");
             s.target_modules = v->get<std::vector<std::string>>();
         }
         if (auto* v = field("fan_in_fan_out"); v && v->get<bool>())
@@ -85,7 +87,9 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
     if (!fs::exists(cfg_path)) return make_error(cfg_path, "missing (not a PEFT adapter folder?)");
     if (!fs::exists(st_path)) {
         if (fs::exists(fs::path(adapter_dir) / "adapter_model.bin"))
-            return make_error(st_path, "missing; adapter_model.bin (pickle) is not read for safety, re-save with safe_serialization");
+            return make_error(st_path,
+                              "missing; adapter_model.bin (pickle) is not read for safety, re-save "
+                              "with safe_serialization");
         return make_error(st_path, "missing");
     }
     TB_ASSIGN_OR_RETURN(LoraSettings s, load_adapter_config(cfg_path));
@@ -96,12 +100,12 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
         const StTensorView* v = file->find(name);
         if (!v) return at::Tensor();
         used.insert(name);
-        at::ScalarType src = v->dtype == StDType::F32 ? at::kFloat
-                             : v->dtype == StDType::F16 ? at::kHalf
+        at::ScalarType src = v->dtype == StDType::F32    ? at::kFloat
+                             : v->dtype == StDType::F16  ? at::kHalf
                              : v->dtype == StDType::BF16 ? at::kBFloat16
                                                          : at::kDouble;
-        at::Tensor view = at::from_blob(const_cast<uint8_t*>(v->data), v->shape,
-                                        at::TensorOptions().dtype(src));
+        at::Tensor view =
+            at::from_blob(const_cast<uint8_t*>(v->data), v->shape, at::TensorOptions().dtype(src));
         return view.to(at::TensorOptions().dtype(dt).device(model.device), false, true);
     };
     const std::string prefix = "base_model.model.";
@@ -114,13 +118,20 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
             const std::string base = prefix + mod;
             const bool present = file->find(base + ".lora_A.weight") != nullptr;
             if (!targeted && !present) continue;
-            if (!present) return make_error(st_path, base + ".lora_A.weight: missing (module is targeted by adapter_config.json)");
-            if (!targeted) return make_error(st_path, base + ".lora_A.weight: present but " + proj + " is not in target_modules");
+            if (!present)
+                return make_error(
+                    st_path,
+                    base + ".lora_A.weight: missing (module is targeted by adapter_config.json)");
+            if (!targeted)
+                return make_error(st_path, base + ".lora_A.weight: present but " + proj +
+                                               " is not in target_modules");
             LoraLinear* lin = model.layers[static_cast<size_t>(i)].projection(proj);
             int64_t r = s.r;
             double alpha = s.alpha;
-            for (auto& [k, v] : s.rank_pattern) if (suffix_match(mod, k)) r = v;
-            for (auto& [k, v] : s.alpha_pattern) if (suffix_match(mod, k)) alpha = v;
+            for (auto& [k, v] : s.rank_pattern)
+                if (suffix_match(mod, k)) r = v;
+            for (auto& [k, v] : s.alpha_pattern)
+                if (suffix_match(mod, k)) alpha = v;
             // LoRA weights stay fp32 when the model is fp32 and follow it otherwise (PEFT
             // keeps them in the base dtype unless autocast_adapter_dtype upcasts them).
             const at::ScalarType dt = model.dtype;
@@ -129,10 +140,12 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
             if (!B.defined()) return make_error(st_path, base + ".lora_B.weight: missing");
             if (A.dim() != 2 || A.size(0) != r || A.size(1) != lin->in_features())
                 return make_error(st_path, base + ".lora_A.weight: shape mismatch (expected [" +
-                                               std::to_string(r) + ", " + std::to_string(lin->in_features()) + "])");
+                                               std::to_string(r) + ", " +
+                                               std::to_string(lin->in_features()) + "])");
             if (B.dim() != 2 || B.size(0) != lin->out_features() || B.size(1) != r)
                 return make_error(st_path, base + ".lora_B.weight: shape mismatch (expected [" +
-                                               std::to_string(lin->out_features()) + ", " + std::to_string(r) + "])");
+                                               std::to_string(lin->out_features()) + ", " +
+                                               std::to_string(r) + "])");
             lin->lora.A = A;
             lin->lora.B = B;
             lin->lora.scale = lora_scale(s, r, alpha);
@@ -140,8 +153,11 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
             if (s.use_dora) {
                 at::Tensor m = tensor(base + ".lora_magnitude_vector", dt);
                 if (!m.defined()) m = tensor(base + ".lora_magnitude_vector.weight", dt);
-                if (!m.defined()) return make_error(st_path, base + ".lora_magnitude_vector: missing (use_dora is true)");
-                if (m.numel() != lin->out_features()) return make_error(st_path, base + ".lora_magnitude_vector: shape mismatch");
+                if (!m.defined())
+                    return make_error(st_path,
+                                      base + ".lora_magnitude_vector: missing (use_dora is true)");
+                if (m.numel() != lin->out_features())
+                    return make_error(st_path, base + ".lora_magnitude_vector: shape mismatch");
                 lin->lora.magnitude = m.view({-1});
             }
             ++attached;
@@ -149,7 +165,8 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
     }
     for (const auto& [name, view] : file->tensors())
         if (!used.count(name))
-            return make_error(st_path, name + ": unexpected tensor (not a LoRA weight of a Llama projection)");
+            return make_error(
+                st_path, name + ": unexpected tensor (not a LoRA weight of a Llama projection)");
     if (attached == 0) return make_error(st_path, "no LoRA weights matched the model");
     return Status::Ok();
 }
@@ -167,7 +184,8 @@ Status save_peft_adapter(const LlamaModel& model, const LoraSettings& s,
         o.name = name;
         o.dtype = StDType::F32;
         o.shape = c.sizes().vec();
-        o.data.assign(reinterpret_cast<const char*>(c.data_ptr<float>()), c.numel() * sizeof(float));
+        o.data.assign(reinterpret_cast<const char*>(c.data_ptr<float>()),
+                      c.numel() * sizeof(float));
         out.push_back(std::move(o));
     };
     for (int64_t i = 0; i < model.config.num_hidden_layers; ++i) {
@@ -179,7 +197,8 @@ Status save_peft_adapter(const LlamaModel& model, const LoraSettings& s,
             const std::string base = "base_model.model." + module_path(i, proj);
             put(base + ".lora_A.weight", lin->lora.A);
             put(base + ".lora_B.weight", lin->lora.B);
-            if (lin->lora.magnitude.defined()) put(base + ".lora_magnitude_vector", lin->lora.magnitude);
+            if (lin->lora.magnitude.defined())
+                put(base + ".lora_magnitude_vector", lin->lora.magnitude);
         }
     }
     if (out.empty()) return make_error(adapter_dir, "model carries no LoRA weights to save");

@@ -17,14 +17,14 @@
 namespace tb {
 
 struct LoraSettings {
-    int64_t r = 16;                      // rank
-    double alpha = 32;                   // lora_alpha
-    double dropout = 0.05;               // lora_dropout (training only)
+    int64_t r = 16;         // rank
+    double alpha = 32;      // lora_alpha
+    double dropout = 0.05;  // lora_dropout (training only)
     std::vector<std::string> target_modules{"q_proj", "k_proj", "v_proj", "o_proj"};
-    bool use_rslora = false;             // scale = alpha / sqrt(r) instead of alpha / r
-    bool use_dora = false;               // weight-decomposed LoRA (magnitude vector)
-    std::map<std::string, int64_t> rank_pattern;   // module-name suffix -> r
-    std::map<std::string, double> alpha_pattern;   // module-name suffix -> alpha
+    bool use_rslora = false;                      // scale = alpha / sqrt(r) instead of alpha / r
+    bool use_dora = false;                        // weight-decomposed LoRA (magnitude vector)
+    std::map<std::string, int64_t> rank_pattern;  // module-name suffix -> r
+    std::map<std::string, double> alpha_pattern;  // module-name suffix -> alpha
     std::string base_model_name_or_path;
 };
 

@@ -20,7 +20,7 @@ struct SamplingParams {
 };
 
 class Sampler {
-public:
+  public:
     explicit Sampler(const SamplingParams& params);
 
     // logits: [B, V] (any float dtype/device). seen: [B, S] int64 token ids that count for the
@@ -33,7 +33,7 @@ public:
     at::Tensor process(const at::Tensor& logits, const at::Tensor& seen,
                        const std::vector<int64_t>& suppress) const;
 
-private:
+  private:
     SamplingParams p_;
     at::Generator gen_;
 };

@@ -16,7 +16,7 @@ Result<std::vector<PositionScore>> score_sequence(const LlamaModel& model,
     at::Tensor input = at::tensor(ids, at::kLong).view({1, T}).to(model.device);
     at::Tensor pos = at::arange(T, at::kLong).view({1, T}).to(model.device);
     at::Tensor logits = model.forward(input, pos, at::Tensor(), nullptr)[0].to(at::kFloat).cpu();
-    at::Tensor lse = logits.logsumexp(-1);                // [T]
+    at::Tensor lse = logits.logsumexp(-1);               // [T]
     auto top = at::topk(logits, top_k, -1, true, true);  // sorted, best first
     at::Tensor tv = std::get<0>(top).to(at::kDouble), ti = std::get<1>(top);
     std::vector<PositionScore> out(static_cast<size_t>(T));

@@ -12,10 +12,10 @@
 namespace tb {
 
 struct PositionScore {
-    std::vector<int64_t> top_ids;   // k most likely next tokens, best first
-    std::vector<double> top_logits; // their logits (fp32 upcast of the model output)
-    double logsumexp = 0;           // log of the softmax normaliser at this position
-    double next_logprob = 0;        // log p(ids[t+1] | ids[..t]); 0 at the last position
+    std::vector<int64_t> top_ids;    // k most likely next tokens, best first
+    std::vector<double> top_logits;  // their logits (fp32 upcast of the model output)
+    double logsumexp = 0;            // log of the softmax normaliser at this position
+    double next_logprob = 0;         // log p(ids[t+1] | ids[..t]); 0 at the last position
 };
 
 Result<std::vector<PositionScore>> score_sequence(const LlamaModel& model,

@@ -27,9 +27,9 @@ struct SpmVocab {
     int64_t bos_id = -1;
     int64_t eos_id = -1;
     int64_t pad_id = -1;
-    bool add_dummy_prefix = true;     // normalizer_spec.add_dummy_prefix
-    bool byte_fallback = false;       // trainer_spec.byte_fallback
-    int model_type = 0;               // trainer_spec.model_type (1 unigram, 2 bpe, ...)
+    bool add_dummy_prefix = true;  // normalizer_spec.add_dummy_prefix
+    bool byte_fallback = false;    // trainer_spec.byte_fallback
+    int model_type = 0;            // trainer_spec.model_type (1 unigram, 2 bpe, ...)
 };
 
 // Loads tokenizer.model through the sentencepiece library. Errors name the path.

@@ -42,17 +42,26 @@ struct Wire {
                 f(field, wt, varint(), nullptr, nullptr);
             } else if (wt == 2) {
                 uint64_t len = varint();
-                if (len > static_cast<uint64_t>(end - p)) { ok = false; return; }
+                if (len > static_cast<uint64_t>(end - p)) {
+                    ok = false;
+                    return;
+                }
                 f(field, wt, 0, p, p + len);
                 p += len;
             } else if (wt == 5) {
-                if (end - p < 4) { ok = false; return; }
+                if (end - p < 4) {
+                    ok = false;
+                    return;
+                }
                 uint32_t v;
                 std::memcpy(&v, p, 4);
                 p += 4;
                 f(field, wt, v, nullptr, nullptr);
             } else if (wt == 1) {
-                if (end - p < 8) { ok = false; return; }
+                if (end - p < 8) {
+                    ok = false;
+                    return;
+                }
                 p += 8;
             } else {
                 ok = false;
@@ -62,7 +71,8 @@ struct Wire {
 };
 
 bool parse_proto(const std::string& bytes, tb::SpmVocabRaw* out) {
-    Wire w{reinterpret_cast<const uint8_t*>(bytes.data()), reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size()};
+    Wire w{reinterpret_cast<const uint8_t*>(bytes.data()),
+           reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size()};
     bool ok = true;
     w.each([&](uint32_t field, uint32_t wt, uint64_t, const uint8_t* b, const uint8_t* e) {
         if (wt != 2) return;
@@ -73,7 +83,10 @@ bool parse_proto(const std::string& bytes, tb::SpmVocabRaw* out) {
             int type = 1;
             sub.each([&](uint32_t f, uint32_t t, uint64_t v, const uint8_t* sb, const uint8_t* se) {
                 if (f == 1 && t == 2) piece.assign(reinterpret_cast<const char*>(sb), se - sb);
-                if (f == 2 && t == 5) { uint32_t u = static_cast<uint32_t>(v); std::memcpy(&score, &u, 4); }
+                if (f == 2 && t == 5) {
+                    uint32_t u = static_cast<uint32_t>(v);
+                    std::memcpy(&score, &u, 4);
+                }
                 if (f == 3 && t == 0) type = static_cast<int>(v);
             });
             out->pieces.push_back(piece);
@@ -114,7 +127,8 @@ bool load_vocab(const std::string& path, tb::SpmVocabRaw* out, std::string* err)
     return true;
 }
 
-bool encode(const std::string& path, const std::string& text, std::vector<int>* ids, std::string* err) {
+bool encode(const std::string& path, const std::string& text, std::vector<int>* ids,
+            std::string* err) {
     sentencepiece::SentencePieceProcessor sp;
     auto st = sp.Load(path);
     if (st.ok()) st = sp.Encode(text, ids);

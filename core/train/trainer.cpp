@@ -1,6 +1,5 @@
 #include "core/train/trainer.h"
 
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,13 +11,13 @@
 #include <thread>
 
 #include "core/common/file_io.h"
+#include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
 #include "core/data/data_config.h"
 #include "core/infer/llama_io.h"
 #include "core/model/safetensors.h"
 #include "core/quant/qlora.h"
 #include "core/tokenizer/tokenizer.h"
-#include "core/common/process_memory.h"
 #include "core/train/checkpointing.h"
 #include "core/train/fused_forward.h"
 #include "core/train/run_checkpoint.h"

@@ -47,7 +47,8 @@ TEST(LlamaConsistency, KvCacheDecodeEqualsFullForward) {
         EXPECT_TRUE(at::allclose(l, ref.narrow(0, 0, 4), 1e-5, 1e-5));
         for (int64_t t = 4; t < 10; ++t) {
             at::Tensor xt = at::full({1, 1}, ids[t], at::kLong);
-            at::Tensor lt = m.forward(xt, at::full({1, 1}, t, at::kLong), at::Tensor(), &cache)[0][0];
+            at::Tensor lt =
+                m.forward(xt, at::full({1, 1}, t, at::kLong), at::Tensor(), &cache)[0][0];
             EXPECT_LT((lt - ref[t]).abs().max().item<float>(), 1e-5) << "t=" << t << " gqa=" << gqa;
         }
     }
@@ -100,7 +101,8 @@ TEST(LlamaConsistency, LoraZeroBIsIdentityAndMergeMatches) {
     }
     EXPECT_TRUE(at::allclose(full_logits(m, ids), base, 1e-6, 1e-6));
     for (auto& L : m.layers)
-        for (auto* p : {&L.q_proj, &L.v_proj, &L.down_proj}) p->lora.B = at::randn({p->out_features(), 4}) * 0.1;
+        for (auto* p : {&L.q_proj, &L.v_proj, &L.down_proj})
+            p->lora.B = at::randn({p->out_features(), 4}) * 0.1;
     at::Tensor with_lora = full_logits(m, ids);
     EXPECT_GT((with_lora - base).abs().max().item<float>(), 1e-3);
 
@@ -132,8 +134,10 @@ TEST(LlamaConsistency, Llama3RopeMatchesFormula) {
         double base = 1.0 / std::pow(500000.0, (2.0 * j) / 16.0);
         double wl = 2 * M_PI / base;
         double expect;
-        if (wl < 64.0 / 4) expect = base;
-        else if (wl > 64.0 / 1) expect = base / 8;
+        if (wl < 64.0 / 4)
+            expect = base;
+        else if (wl > 64.0 / 1)
+            expect = base / 8;
         else {
             double s = (64.0 / wl - 1) / (4 - 1);
             expect = (1 - s) * base / 8 + s * base;
@@ -169,8 +173,10 @@ TEST(LlamaConsistency, StopStringsAndEos) {
     p.eos_token_ids = {free_run->new_ids[0][3]};
     auto eos_run = tb::generate(m, {{1, 7, 8}}, p);
     ASSERT_TRUE(eos_run.ok());
-    auto first = std::find(free_run->new_ids[0].begin(), free_run->new_ids[0].end(), p.eos_token_ids[0]);
-    EXPECT_EQ(eos_run->new_ids[0].size(), static_cast<size_t>(first - free_run->new_ids[0].begin()) + 1);
+    auto first =
+        std::find(free_run->new_ids[0].begin(), free_run->new_ids[0].end(), p.eos_token_ids[0]);
+    EXPECT_EQ(eos_run->new_ids[0].size(),
+              static_cast<size_t>(first - free_run->new_ids[0].begin()) + 1);
     EXPECT_EQ(eos_run->finish_reason[0], "eos");
     // min_new_tokens forbids that EOS before 8 tokens
     p.min_new_tokens = 8;

@@ -3,10 +3,10 @@
 // the GPU machine. On CPU fp32 (and CUDA fp32 in the gpu build): logits within 1e-4, identical
 // greedy tokens. bf16 on CUDA: logits within a measured tolerance (see kBf16Tolerance).
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/common/torch_compat.h"
 #include "core/infer/generate.h"
@@ -53,7 +53,8 @@ at::Tensor logits_of(const tb::LlamaModel& m, const std::vector<int64_t>& ids) {
 }
 
 // Max |ours - theirs| over HF's top-k entries and the logsumexp, per position.
-double compare_topk(const at::Tensor& ours, const json& ref, bool check_argmax, const std::string& what) {
+double compare_topk(const at::Tensor& ours, const json& ref, bool check_argmax,
+                    const std::string& what) {
     double worst = 0;
     for (size_t t = 0; t < ref.size(); ++t) {
         const auto& r = ref[t];
@@ -61,7 +62,8 @@ double compare_topk(const at::Tensor& ours, const json& ref, bool check_argmax, 
         auto vals = r["top_logits"].get<std::vector<double>>();
         for (size_t j = 0; j < ids.size(); ++j)
             worst = std::max(worst, std::abs(ours[t][ids[j]].item<double>() - vals[j]));
-        worst = std::max(worst, std::abs(ours[t].logsumexp(0).item<double>() - r["logsumexp"].get<double>()));
+        worst = std::max(
+            worst, std::abs(ours[t].logsumexp(0).item<double>() - r["logsumexp"].get<double>()));
         if (check_argmax && vals.size() > 1 && vals[0] - vals[1] > 1e-3) {
             EXPECT_EQ(ours[t].argmax().item<int64_t>(), ids[0]) << what << " position " << t;
         }
@@ -70,13 +72,15 @@ double compare_topk(const at::Tensor& ours, const json& ref, bool check_argmax, 
 }
 
 tb::LlamaModel load(const std::string& c, at::ScalarType dt) {
-    auto m = tb::load_llama_model((fs::path(tbtest::fixtures_dir()) / "llama" / c).string(), {dt, kDevice});
+    auto m = tb::load_llama_model((fs::path(tbtest::fixtures_dir()) / "llama" / c).string(),
+                                  {dt, kDevice});
     if (!m.ok()) throw std::runtime_error(m.error().message);
     return std::move(m).value();
 }
 
-std::vector<int64_t> greedy(const tb::LlamaModel& m, const std::vector<std::vector<int64_t>>& prompts,
-                            int64_t n, size_t row = 0, double rep = 1.0) {
+std::vector<int64_t> greedy(const tb::LlamaModel& m,
+                            const std::vector<std::vector<int64_t>>& prompts, int64_t n,
+                            size_t row = 0, double rep = 1.0) {
     tb::GenerateParams p;
     p.max_new_tokens = n;
     p.min_new_tokens = n;
@@ -88,8 +92,9 @@ std::vector<int64_t> greedy(const tb::LlamaModel& m, const std::vector<std::vect
 }
 
 TEST(LlamaHfParity, FixturesPresent) {
-    ASSERT_GE(cases().size(), 3u) << "missing HF fixtures under " << tbtest::fixtures_dir()
-                                  << "/llama (run tests/fixtures/gen/gen_llama_fixtures.py on the GPU machine)";
+    ASSERT_GE(cases().size(), 3u)
+        << "missing HF fixtures under " << tbtest::fixtures_dir()
+        << "/llama (run tests/fixtures/gen/gen_llama_fixtures.py on the GPU machine)";
 }
 
 TEST(LlamaHfParity, Fp32LogitsAndGreedy) {
@@ -98,9 +103,11 @@ TEST(LlamaHfParity, Fp32LogitsAndGreedy) {
         json e = load_expected(c);
         auto ids = e["input_ids"].get<std::vector<int64_t>>();
         auto m = load(c, at::kFloat);
-        const json& ref = kDevice.is_cuda() && e.contains("cuda_fp32") ? e["cuda_fp32"] : e["cpu_fp32"];
+        const json& ref =
+            kDevice.is_cuda() && e.contains("cuda_fp32") ? e["cuda_fp32"] : e["cpu_fp32"];
         double worst = compare_topk(logits_of(m, ids), ref, true, c);
-        std::printf("[parity] %s fp32 %s max|dlogit| = %.3g\n", c.c_str(), kDevice.str().c_str(), worst);
+        std::printf("[parity] %s fp32 %s max|dlogit| = %.3g\n", c.c_str(), kDevice.str().c_str(),
+                    worst);
         EXPECT_LT(worst, kFp32Tolerance);
         // also against the CPU reference when on CUDA: same bound
         if (kDevice.is_cuda()) {
@@ -111,7 +118,8 @@ TEST(LlamaHfParity, Fp32LogitsAndGreedy) {
         auto batch = e["batch_greedy12"].get<std::vector<std::vector<int64_t>>>();
         for (size_t r = 0; r < prompts.size(); ++r)
             EXPECT_EQ(greedy(m, prompts, 12, r), batch[r]) << "batch row " << r;
-        EXPECT_EQ(greedy(m, {ids}, 16, 0, 1.3), e["greedy16_reppen1.3"].get<std::vector<int64_t>>());
+        EXPECT_EQ(greedy(m, {ids}, 16, 0, 1.3),
+                  e["greedy16_reppen1.3"].get<std::vector<int64_t>>());
     }
 }
 
@@ -124,7 +132,8 @@ TEST(LlamaHfParity, PeftAdapterAndMerge) {
         SCOPED_TRACE(c);
         auto ids = e["input_ids"].get<std::vector<int64_t>>();
         auto m = load(c, at::kFloat);
-        auto st = tb::apply_peft_adapter(m, (fs::path(tbtest::fixtures_dir()) / "llama" / (c + "_adapter")).string());
+        auto st = tb::apply_peft_adapter(
+            m, (fs::path(tbtest::fixtures_dir()) / "llama" / (c + "_adapter")).string());
         ASSERT_TRUE(st.ok()) << st.error().message;
         double worst = compare_topk(logits_of(m, ids), e["adapter_cpu_fp32"], true, c);
         std::printf("[parity] %s adapter fp32 max|dlogit| = %.3g\n", c.c_str(), worst);
@@ -155,7 +164,8 @@ TEST(LlamaHfParity, CudaBf16WithinMeasuredTolerance) {
         auto hf = e["cuda_bf16_greedy32"].get<std::vector<int64_t>>();
         size_t same = 0;
         while (same < g.size() && same < hf.size() && g[same] == hf[same]) ++same;
-        std::printf("[parity] %s bf16 greedy: first %zu/32 tokens equal HF bf16\n", c.c_str(), same);
+        std::printf("[parity] %s bf16 greedy: first %zu/32 tokens equal HF bf16\n", c.c_str(),
+                    same);
     }
 }
 #endif
