@@ -605,6 +605,14 @@
         <source>&amp;Results</source>
         <translation>&amp;Results</translation>
     </message>
+    <message>
+        <source>Export &amp;adapter…</source>
+        <translation>Export &amp;adapter…</translation>
+    </message>
+    <message>
+        <source>Export &amp;merged model…</source>
+        <translation>Export &amp;merged model…</translation>
+    </message>
 </context>
 <context>
     <name>tbui::RatingPanel</name>

@@ -605,6 +605,14 @@
         <source>&amp;Results</source>
         <translation>&amp;Resultados</translation>
     </message>
+    <message>
+        <source>Export &amp;adapter…</source>
+        <translation>Exportar &amp;adaptador…</translation>
+    </message>
+    <message>
+        <source>Export &amp;merged model…</source>
+        <translation>Exportar modelo &amp;fusionado…</translation>
+    </message>
 </context>
 <context>
     <name>tbui::RatingPanel</name>

@@ -78,6 +78,9 @@ class TrainingPanel : public QWidget {
     void onProgress(const tb::TrainProgress& p);
     void onFinished(const tb::TrainResult& r);
     void onFailed(const QString& message);
+    // Asks for a destination and exports the selected earlier run's adapter (merged = false)
+    // or merged model through the worker (the File menu and the tab's buttons).
+    void exportInteractive(bool merged);
 
   Q_SIGNALS:
     void runFinished(const QString& adapterDir);
@@ -88,7 +91,6 @@ class TrainingPanel : public QWidget {
     void redraw();
     void setRunning(bool running);
     void log(const QString& line);
-    void exportInteractive(bool merged);
     std::optional<tb::store::RunRecord> runRecord(qint64 runId, QString& error);
 
     JobQueue* jobs_;

@@ -94,6 +94,16 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Save configuration…"), QKeySequence::Save, hyper_,
                     &HyperparamPanel::saveYaml);
     file->addSeparator();
+    // Export acts on the run chosen in the Training tab's earlier-run list: show that tab.
+    file->addAction(tr("Export &adapter…"), this, [this] {
+        tabs_->setCurrentWidget(training_);
+        training_->exportInteractive(false);
+    });
+    file->addAction(tr("Export &merged model…"), this, [this] {
+        tabs_->setCurrentWidget(training_);
+        training_->exportInteractive(true);
+    });
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
