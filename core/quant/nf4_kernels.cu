@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/common/cuda_float.cuh"
 #include "core/quant/nf4_cuda.h"
 
 namespace tb::nf4cuda {
@@ -79,20 +80,8 @@ __device__ __forceinline__ unsigned nf4_code(float x) {
 }
 #undef TB_SPLIT
 
-template <typename T>
-__device__ __forceinline__ float to_float(T v);
-template <>
-__device__ __forceinline__ float to_float<float>(float v) {
-    return v;
-}
-template <>
-__device__ __forceinline__ float to_float<__nv_bfloat16>(__nv_bfloat16 v) {
-    return __bfloat162float(v);
-}
-template <>
-__device__ __forceinline__ float to_float<__half>(__half v) {
-    return __half2float(v);
-}
+using cudafloat::from_float;
+using cudafloat::to_float;
 
 // TEAM threads own one quantisation block of 2 * PAIRS * TEAM elements; a CUDA block of
 // kThreads threads holds kThreads / TEAM teams.
@@ -143,21 +132,6 @@ __global__ void __launch_bounds__(kThreads)
             packed[e / 2] = static_cast<uint8_t>((hi << 4) | lo);
         }
     }
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) {
-    return v;
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-    return __float2bfloat16_rn(v);
-}
-template <>
-__device__ __forceinline__ __half from_float<__half>(float v) {
-    return __float2half_rn(v);
 }
 
 // Stores 8 consecutive values with 16-byte stores (the caller guarantees the alignment).

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/common/cuda_float.cuh"
 #include "core/train/fused_kernels.h"
 
 namespace tb::fusedcuda {
@@ -39,30 +40,9 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ float to_f(float v) { return v; }
-__device__ __forceinline__ float to_f(__nv_bfloat16 v) { return __bfloat162float(v); }
-__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
-
-template <typename T>
-__device__ __forceinline__ T from_f(float v);
-template <>
-__device__ __forceinline__ float from_f<float>(float v) {
-    return v;
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float v) {
-    return __float2bfloat16_rn(v);
-}
-template <>
-__device__ __forceinline__ __half from_f<__half>(float v) {
-    return __float2half_rn(v);
-}
-
-// Rounds through T (what a cast to the activation dtype and back does).
-template <typename T>
-__device__ __forceinline__ float round_to(float v) {
-    return to_f(from_f<T>(v));
-}
+using cudafloat::from_float;
+using cudafloat::round_to;
+using cudafloat::to_float;
 
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -99,14 +79,14 @@ __global__ void rmsnorm_forward_kernel(const T* __restrict__ x, const T* __restr
     T* yr = y + row * h;
     float ss = 0.0f;
     for (int64_t j = threadIdx.x; j < h; j += blockDim.x) {
-        const float v = to_f(xr[j]);
+        const float v = to_float(xr[j]);
         ss += v * v;
     }
     ss = block_sum(ss);
     const float r = rsqrtf(ss / static_cast<float>(h) + eps);
     if (threadIdx.x == 0) rstd[row] = r;
     for (int64_t j = threadIdx.x; j < h; j += blockDim.x)
-        yr[j] = from_f<T>(to_f(w[j]) * round_to<T>(to_f(xr[j]) * r));
+        yr[j] = from_float<T>(to_float(w[j]) * round_to<T>(to_float(xr[j]) * r));
 }
 
 template <typename T>
@@ -120,14 +100,14 @@ __global__ void rmsnorm_backward_kernel(const T* __restrict__ dy, const T* __res
     const float r = rstd[row];
     float dot = 0.0f;
     for (int64_t j = threadIdx.x; j < h; j += blockDim.x)
-        dot += to_f(dyr[j]) * to_f(w[j]) * (to_f(xr[j]) * r);
+        dot += to_float(dyr[j]) * to_float(w[j]) * (to_float(xr[j]) * r);
     dot = block_sum(dot) / static_cast<float>(h);
     // dx may alias dy: every thread reads dy[j] before writing dx[j] for the same j, and the
     // reduction above finished reading the whole row (block_sum synchronises).
     for (int64_t j = threadIdx.x; j < h; j += blockDim.x) {
-        const float g = to_f(dyr[j]) * to_f(w[j]);
-        const float xhat = to_f(xr[j]) * r;
-        dxr[j] = from_f<T>(r * (g - xhat * dot));
+        const float g = to_float(dyr[j]) * to_float(w[j]);
+        const float xhat = to_float(xr[j]) * r;
+        dxr[j] = from_float<T>(r * (g - xhat * dot));
     }
 }
 
@@ -149,11 +129,11 @@ __global__ void rope_kernel(const T* x, const float* __restrict__ cos,
         const int64_t t = th / heads;
         const T* xr = x + th * hd;
         T* orow = out + th * hd;
-        const float x1 = to_f(xr[j]), x2 = to_f(xr[j + half]);
+        const float x1 = to_float(xr[j]), x2 = to_float(xr[j + half]);
         const float c1 = cos[t * hd + j], c2 = cos[t * hd + j + half];
         const float s1 = sign * sin[t * hd + j], s2 = sign * sin[t * hd + j + half];
-        orow[j] = from_f<T>(x1 * c1 - x2 * s1);
-        orow[j + half] = from_f<T>(x2 * c2 + x1 * s2);
+        orow[j] = from_float<T>(x1 * c1 - x2 * s1);
+        orow[j + half] = from_float<T>(x2 * c2 + x1 * s2);
     }
 }
 
@@ -165,9 +145,9 @@ __global__ void swiglu_forward_kernel(const T* __restrict__ g, const T* __restri
                                       T* __restrict__ a, int64_t n) {
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const float gv = to_f(g[i]);
+        const float gv = to_float(g[i]);
         const float silu = gv / (1.0f + expf(-gv));
-        a[i] = from_f<T>(round_to<T>(silu) * to_f(u[i]));
+        a[i] = from_float<T>(round_to<T>(silu) * to_float(u[i]));
     }
 }
 
@@ -175,12 +155,12 @@ template <typename T>
 __global__ void swiglu_backward_kernel(const T* __restrict__ da, T* g, T* u, int64_t n) {
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const float gv = to_f(g[i]), uv = to_f(u[i]), d = to_f(da[i]);
+        const float gv = to_float(g[i]), uv = to_float(u[i]), d = to_float(da[i]);
         const float sig = 1.0f / (1.0f + expf(-gv));
         const float silu = gv * sig;
         // d silu/dg = sig * (1 + g * (1 - sig))
-        g[i] = from_f<T>(d * uv * sig * (1.0f + gv * (1.0f - sig)));
-        u[i] = from_f<T>(d * round_to<T>(silu));
+        g[i] = from_float<T>(d * uv * sig * (1.0f + gv * (1.0f - sig)));
+        u[i] = from_float<T>(d * round_to<T>(silu));
     }
 }
 
@@ -195,14 +175,14 @@ __global__ void cross_entropy_kernel(T* logits, const int64_t* __restrict__ labe
     const int64_t label = labels[row];
     if (label < 0 || label >= vocab) {  // -100: ignored (out-of-range labels are rejected on
                                         // the host before launch)
-        for (int64_t j = threadIdx.x; j < vocab; j += blockDim.x) lr[j] = from_f<T>(0.0f);
+        for (int64_t j = threadIdx.x; j < vocab; j += blockDim.x) lr[j] = from_float<T>(0.0f);
         if (threadIdx.x == 0) loss[row] = 0.0f;
         return;
     }
     // Online softmax: each thread keeps a running max m and sum s of exp(v - m).
     float m = -INFINITY, s = 0.0f;
     for (int64_t j = threadIdx.x; j < vocab; j += blockDim.x) {
-        const float v = to_f(lr[j]);
+        const float v = to_float(lr[j]);
         if (v > m) {
             s = s * expf(m - v) + 1.0f;
             m = v;
@@ -222,12 +202,12 @@ __global__ void cross_entropy_kernel(T* logits, const int64_t* __restrict__ labe
     const float total = block_sum(scaled);
     const float lse = bm + logf(total);
     __syncthreads();
-    const float target = to_f(lr[label]);
+    const float target = to_float(lr[label]);
     __syncthreads();  // every thread has read the label's logit before anyone overwrites it
     if (threadIdx.x == 0) loss[row] = lse - target;
     for (int64_t j = threadIdx.x; j < vocab; j += blockDim.x) {
-        const float p = expf(to_f(lr[j]) - lse);
-        lr[j] = from_f<T>((p - (j == label ? 1.0f : 0.0f)) * grad_scale);
+        const float p = expf(to_float(lr[j]) - lse);
+        lr[j] = from_float<T>((p - (j == label ? 1.0f : 0.0f)) * grad_scale);
     }
 }
 
