@@ -252,6 +252,10 @@ Result<at::ScalarType> parse_dtype(const std::string& name) {
     return make_error("--dtype", "unknown dtype '" + name + "' (expected fp32, bf16 or fp16)");
 }
 
+const char* dtype_name(at::ScalarType t) {
+    return t == at::kBFloat16 ? "bfloat16" : t == at::kHalf ? "float16" : "float32";
+}
+
 Result<at::Device> parse_device(const std::string& name) {
     if (name == "cpu") return at::Device(at::kCPU);
     if (name.rfind("cuda", 0) == 0) {

@@ -93,6 +93,8 @@ at::Tensor rope_inv_freq(const LlamaConfig& cfg);
 
 // Parses "fp32"/"float32", "bf16"/"bfloat16", "fp16"/"float16".
 Result<at::ScalarType> parse_dtype(const std::string& name);
+// The long name of a compute dtype: "float32", "bfloat16", "float16" (config.json's spelling).
+const char* dtype_name(at::ScalarType t);
 // Parses "cpu", "cuda", "cuda:N"; errors when CUDA is asked for but unavailable.
 Result<at::Device> parse_device(const std::string& name);
 

@@ -19,10 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const char* dtype_name(at::ScalarType t) {
-    return t == at::kBFloat16 ? "bfloat16" : t == at::kHalf ? "float16" : "float32";
-}
-
 int64_t base_params(const LlamaModel& m) {
     const LlamaConfig& c = m.config;
     const int64_t H = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;

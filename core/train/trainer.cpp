@@ -160,10 +160,6 @@ Result<at::ScalarType> resolve_dtype(const std::string& name, at::Device device)
     return d.value();
 }
 
-const char* dtype_name(at::ScalarType t) {
-    return t == at::kBFloat16 ? "bfloat16" : t == at::kHalf ? "float16" : "float32";
-}
-
 struct Memory {
     int64_t current = 0, reserved = 0, peak = 0;
 };
