@@ -43,6 +43,7 @@ struct BenchTrainArgs {
     std::string peft = "auto";  // auto | off | path to peft_train_bench.py
     std::string python = "python3";
     std::string store;  // experiment store to record the results in (empty: none)
+    std::string profile;  // Chrome-trace path prefix (empty: no profile)
     bool json_out = false;
 };
 
@@ -157,6 +158,7 @@ int run_bench_train(const BenchTrainArgs& a) {
     for (const std::string& b : backends) {
         tb::TrainBenchParams p = base;
         p.backend = b;
+        if (!a.profile.empty()) p.profile_path = a.profile + "." + b + ".json";
         std::cerr << "bench train: tunebench " << b << " ..." << std::endl;
         auto r = tb::run_train_bench(p, cancel);
         if (!r) return fail(r.error());
@@ -317,6 +319,9 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
         ->capture_default_str();
     train->add_option("--store", a->store,
                       "Record the results as benchmark rows in this experiment store");
+    train->add_option("--profile", a->profile,
+                      "Record 2 extra steps per backend as a Chrome trace PREFIX.<backend>.json "
+                      "(libtorch 2.x)");
     train->add_flag("--json", a->json_out, "Print one JSON object");
     return [a, train]() -> int {
         if (train->parsed()) return run_bench_train(*a);

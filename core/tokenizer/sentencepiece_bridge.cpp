@@ -54,7 +54,16 @@ const Bridge& bridge() {
                 tried += " " + path;
                 continue;
             }
-            void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+            // DEEPBIND only when another protobuf is already in the global scope (Debian's
+            // libtorch loads libprotobuf 3.21). Without one (PyTorch's pip libtorch) plain
+            // RTLD_LOCAL isolates just as well, and DEEPBIND would do harm: if any object in
+            // the executable was built without -fPIC, std::cerr is copy-relocated into it and
+            // a DEEPBIND library binds to libstdc++'s never-constructed original, so the
+            // trainer's first log line segfaults (seen on the GPU machine in `demo init`).
+            const bool other_protobuf =
+                ::dlsym(RTLD_DEFAULT, "_ZN6google8protobuf8internal13VerifyVersionEiiPKc");
+            void* h = ::dlopen(path.c_str(),
+                               RTLD_NOW | RTLD_LOCAL | (other_protobuf ? RTLD_DEEPBIND : 0));
             if (!h) {
                 b.error = path + ": dlopen failed: " + ::dlerror();
                 return;

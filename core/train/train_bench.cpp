@@ -12,6 +12,7 @@
 #include "core/train/fused_forward.h"
 #include "core/train/lora_injection.h"
 #include "core/train/optimizer.h"
+#include "core/train/torch_profiler.h"
 
 namespace tb {
 
@@ -158,6 +159,19 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchParams& p, const Cancel
             r.peak_bytes = m->peak_allocated;
     } else {
         r.peak_bytes = process_peak_rss_bytes();
+    }
+    if (!p.profile_path.empty() && !cancel.cancelled()) {
+        // After the peak is read: the profiler's own buffers must not count.
+        TB_TRY_STATUS(start_torch_profiler(device.is_cuda()));
+        for (int i = 0; i < 2; ++i) {
+            auto l = step();
+            if (!l.ok()) {
+                (void)stop_torch_profiler(p.profile_path);
+                return l.error();
+            }
+        }
+        if (device.is_cuda()) compat::cuda_synchronize();
+        TB_TRY_STATUS(stop_torch_profiler(p.profile_path));
     }
     return r;
 }

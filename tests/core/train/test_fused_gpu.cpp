@@ -28,7 +28,9 @@ void compare_op(const char* name, std::vector<at::Tensor> inputs, const at::Tens
     std::vector<at::Tensor> cpu, gpu;
     for (auto& t : inputs) {
         // Inputs rounded to dt first, so both sides see the same values.
-        at::Tensor r = t.to(dt).to(at::kFloat);
+        // detach(): with dt == fp32 the casts return t itself, and a clone of a tensor that
+        // requires grad would be a non-leaf whose .grad() stays undefined.
+        at::Tensor r = t.detach().to(dt).to(at::kFloat);
         cpu.push_back(r.clone().requires_grad_(t.requires_grad()));
         gpu.push_back(r.to(kCuda).to(dt).requires_grad_(t.requires_grad()));
     }
