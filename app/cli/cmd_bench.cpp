@@ -42,7 +42,7 @@ struct BenchTrainArgs {
     std::string dtype = "auto";
     std::string peft = "auto";  // auto | off | path to peft_train_bench.py
     std::string python = "python3";
-    std::string store;  // experiment store to record the results in (empty: none)
+    std::string store;    // experiment store to record the results in (empty: none)
     std::string profile;  // Chrome-trace path prefix (empty: no profile)
     bool json_out = false;
 };

@@ -68,6 +68,24 @@ inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, con
 
 inline bool cuda_available() { return torch::cuda::is_available(); }
 
+// Multi-tensor ("foreach") ops: one launch for a whole list on CUDA, the per-tensor loop on
+// CPU, with the per-tensor ops' results. 1.13 lacks these two overloads; loops stand in.
+inline void foreach_lerp_(at::TensorList self, at::TensorList end, double weight) {
+#if TB_TORCH_AT_LEAST(2, 0)
+    at::_foreach_lerp_(self, end, weight);
+#else
+    for (size_t i = 0; i < self.size(); ++i) const_cast<at::Tensor&>(self[i]).lerp_(end[i], weight);
+#endif
+}
+// self[i] *= factor, factor a 0-dim tensor on self's device (no host sync).
+inline void foreach_mul_(at::TensorList self, const at::Tensor& factor) {
+#if TB_TORCH_AT_LEAST(2, 1)
+    at::_foreach_mul_(self, factor);
+#else
+    for (const auto& t : self) const_cast<at::Tensor&>(t).mul_(factor);
+#endif
+}
+
 // Peak/current device memory in bytes; CPU returns nullopt (callers use RSS instead).
 struct DeviceMemory {
     int64_t allocated = 0;

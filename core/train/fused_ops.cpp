@@ -68,6 +68,8 @@ struct LoraState {
     at::Tensor keep;  // dropout: CUDA bool keep-mask [N, in]; CPU the scaled noise (0 or
                       // 1/(1-p)) that at::dropout multiplied by; undefined without dropout
     at::Tensor u;     // [N, r] dropout(x) A^T in the activation dtype
+    at::Tensor A_cd;  // CUDA: A [r, in] and B [out, r] cast to the activation dtype in
+    at::Tensor B_cd;  //   forward, kept so that backward does not cast them again
 };
 
 double dropout_scale(const LoraLinear& lin) { return 1.0 / (1.0 - lin.lora.dropout); }
@@ -101,11 +103,14 @@ LoraState lora_forward_into(const LoraLinear& lin, const at::Tensor& x2, bool tr
         }
     }
     const auto cd = x2.scalar_type();
-    s.u = at::linear(xd, L.A.to(cd));
     if (x2.is_cuda()) {
+        s.A_cd = L.A.to(cd);
+        s.B_cd = L.B.to(cd);
+        s.u = at::mm(xd, s.A_cd.t());
         // One GEMM accumulating into the base output: no [N, out] temporaries.
-        y.addmm_(s.u, L.B.to(cd).t(), 1.0, L.scale);
+        y.addmm_(s.u, s.B_cd.t(), 1.0, L.scale);
     } else {
+        s.u = at::linear(xd, L.A.to(cd));
         y = y + at::linear(s.u, L.B.to(cd)) * L.scale;  // LoraLinear::forward's rounding
     }
     return s;
@@ -121,7 +126,8 @@ void lora_backward(const LoraLinear& lin, const at::Tensor& x2, const LoraState&
     if (dy.is_cuda()) {
         // Scale the small [N, r] / [out, r] products instead of dy, and accumulate dx with
         // addmm: the only [N, in] temporary is the dropped-out input for dA.
-        at::Tensor A = L.A.to(cd), B = L.B.to(cd);
+        const at::Tensor& A = s.A_cd;
+        const at::Tensor& B = s.B_cd;
         if (dB) *dB = at::mm(dy.t(), s.u).mul_(L.scale).to(L.B.scalar_type());  // [out, r]
         at::Tensor du = at::mm(dy, B).mul_(L.scale);                            // [N, r]
         if (dA) *dA = at::mm(du.t(), apply_keep(lin, x2, s.keep)).to(L.A.scalar_type());
@@ -151,10 +157,14 @@ at::Tensor base_input_grad(const LoraLinear& lin, const at::Tensor& dy) {
 void store_state(AutogradContext* ctx, const std::string& prefix, const LoraState& s) {
     ctx->saved_data[prefix + "keep"] = s.keep;
     ctx->saved_data[prefix + "u"] = s.u;
+    ctx->saved_data[prefix + "A_cd"] = s.A_cd;
+    ctx->saved_data[prefix + "B_cd"] = s.B_cd;
 }
 
 LoraState load_state(AutogradContext* ctx, const std::string& prefix) {
-    return {ctx->saved_data[prefix + "keep"].toTensor(), ctx->saved_data[prefix + "u"].toTensor()};
+    return {ctx->saved_data[prefix + "keep"].toTensor(), ctx->saved_data[prefix + "u"].toTensor(),
+            ctx->saved_data[prefix + "A_cd"].toTensor(),
+            ctx->saved_data[prefix + "B_cd"].toTensor()};
 }
 
 at::Tensor swiglu(const at::Tensor& g, const at::Tensor& u) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "core/common/torch_compat.h"
 #include "core/model/safetensors.h"
 #include "core/quant/adamw_8bit.h"
 
@@ -24,6 +25,10 @@ Status AdamW::step(double lr) {
     const double bias_correction2 = 1.0 - std::pow(b2, static_cast<double>(step_));
     const double step_size = lr / bias_correction1;
     const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+    // torch.optim.AdamW's multi-tensor path (its default on CUDA), op for op: one launch per
+    // op for all parameters instead of one per parameter, and the same per-element results as
+    // the single-tensor loop.
+    std::vector<at::Tensor> ps, gs, ms, vs;
     for (size_t i = 0; i < params_.size(); ++i) {
         at::Tensor& p = params_[i].tensor;
         const at::Tensor& g = p.grad();
@@ -32,12 +37,20 @@ Status AdamW::step(double lr) {
             m_[i] = at::zeros_like(p, at::MemoryFormat::Preserve);
             v_[i] = at::zeros_like(p, at::MemoryFormat::Preserve);
         }
-        if (opt_.weight_decay != 0.0) p.mul_(1.0 - lr * opt_.weight_decay);
-        m_[i].lerp_(g, 1.0 - b1);
-        v_[i].mul_(b2).addcmul_(g, g, 1.0 - b2);
-        at::Tensor denom = (v_[i].sqrt() / bias_correction2_sqrt).add_(opt_.eps);
-        p.addcdiv_(m_[i], denom, -step_size);
+        ps.push_back(p);
+        gs.push_back(g);
+        ms.push_back(m_[i]);
+        vs.push_back(v_[i]);
     }
+    if (ps.empty()) return Status::Ok();
+    if (opt_.weight_decay != 0.0) at::_foreach_mul_(ps, 1.0 - lr * opt_.weight_decay);
+    compat::foreach_lerp_(ms, gs, 1.0 - b1);
+    at::_foreach_mul_(vs, b2);
+    at::_foreach_addcmul_(vs, gs, gs, 1.0 - b2);
+    std::vector<at::Tensor> denom = at::_foreach_sqrt(vs);
+    at::_foreach_div_(denom, bias_correction2_sqrt);
+    at::_foreach_add_(denom, opt_.eps);
+    at::_foreach_addcdiv_(ps, ms, denom, -step_size);
     return Status::Ok();
 }
 
@@ -210,16 +223,16 @@ double clip_grad_norm(const std::vector<NamedParameter>& params, double max_norm
     for (const auto& p : params)
         if (p.tensor.grad().defined()) grads.push_back(p.tensor.grad());
     if (grads.empty()) return 0.0;
-    std::vector<at::Tensor> norms;
-    norms.reserve(grads.size());
-    for (const auto& g : grads) norms.push_back(at::linalg_vector_norm(g, 2));
+    // torch.nn.utils.clip_grad_norm_'s foreach path: per-tensor norms in one launch, their
+    // norm, then every gradient scaled by a device-side coefficient (no sync until the
+    // returned value is read).
+    std::vector<at::Tensor> norms = at::_foreach_norm(grads, 2);
     at::Tensor total = at::linalg_vector_norm(at::stack(norms), 2);
     if (max_norm > 0) {
         // Python: clip_coef = max_norm / (total + 1e-6) is Tensor.__rtruediv__ =
         // reciprocal(total + 1e-6) * max_norm, in the gradient dtype.
         at::Tensor coef = (total + 1e-6).reciprocal() * max_norm;
-        at::Tensor clamped = at::clamp_max(coef, 1.0);
-        for (auto& g : grads) const_cast<at::Tensor&>(g).mul_(clamped.to(g.device()));
+        compat::foreach_mul_(grads, at::clamp_max(coef, 1.0));
     }
     return total.item<double>();
 }

@@ -38,7 +38,7 @@ struct TrainBenchParams {
     std::string device = "auto";      // auto | cpu | cuda | cuda:N
     std::string dtype = "auto";       // auto: bf16 on CUDA, fp32 on CPU
     double learning_rate = 2e-4;
-    uint64_t seed = 0;  // weights, LoRA init, batches, dropout
+    uint64_t seed = 0;         // weights, LoRA init, batches, dropout
     std::string profile_path;  // when set: 2 more steps after the timed ones, recorded
                                // as a Chrome trace here (libtorch 2.x with Kineto)
 };
