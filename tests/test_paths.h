@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "core/common/file_io.h"
+
 namespace tbtest {
 
 inline std::string fixtures_dir() {
@@ -19,7 +21,7 @@ inline std::string shared_dir() {
 // A fresh empty directory under the build tree, unique per name.
 inline std::string scratch_dir(const std::string& name) {
     std::filesystem::path p = std::filesystem::path(TB_TEST_TMP_DIR) / name;
-    std::filesystem::remove_all(p);
+    (void)tb::remove_tree(p.string());  // not fs::remove_all: see remove_tree
     std::filesystem::create_directories(p);
     return p.string();
 }

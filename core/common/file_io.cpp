@@ -1,6 +1,7 @@
 #include "core/common/file_io.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,29 @@ Status write_file_atomic(const std::string& path, const std::string& data) {
         ::close(dfd);
     }
     return Status::Ok();
+}
+
+std::error_code remove_tree(const std::string& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0)
+        return errno == ENOENT ? std::error_code()
+                               : std::error_code(errno, std::generic_category());
+    if (!S_ISDIR(st.st_mode)) {
+        if (::unlink(path.c_str()) != 0) return std::error_code(errno, std::generic_category());
+        return {};
+    }
+    // Depth-first (children before their directory), not following symlinks, not crossing
+    // into other mounts' contents through links. nftw keeps at most 64 directory fds open.
+    static thread_local int first_errno;
+    first_errno = 0;
+    auto visit = [](const char* p, const struct stat*, int type, struct FTW*) -> int {
+        const int rc = type == FTW_DP ? ::rmdir(p) : ::unlink(p);
+        if (rc != 0 && errno != ENOENT && first_errno == 0) first_errno = errno;
+        return 0;  // keep going: remove as much as possible
+    };
+    if (::nftw(path.c_str(), visit, 64, FTW_DEPTH | FTW_PHYS) != 0 && first_errno == 0)
+        first_errno = errno;
+    return first_errno ? std::error_code(first_errno, std::generic_category()) : std::error_code();
 }
 
 }  // namespace tb

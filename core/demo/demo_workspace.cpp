@@ -170,10 +170,10 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
         if (name.rfind(prefix, 0) != 0) continue;
         const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
         if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
-            fs::remove_all(e.path(), ec);
+            (void)remove_tree(e.path().string());
     }
     ec.clear();
-    fs::remove_all(stage, ec);
+    (void)remove_tree(stage.string());
     fs::create_directories(stage / "model", ec);
     fs::create_directories(stage / "data", ec);
     if (ec) return make_error(stage.string(), "cannot create: " + ec.message());
@@ -181,8 +181,7 @@ Result<DemoResult> create_demo_workspace(const DemoParams& p) {
         fs::path dir;
         bool keep = false;
         ~Cleanup() {
-            std::error_code e;
-            if (!keep) fs::remove_all(dir, e);
+            if (!keep) (void)remove_tree(dir.string());
         }
     } cleanup{stage};
 

@@ -80,27 +80,26 @@ Result<std::string> write_checkpoint_dir(const std::string& checkpoints_dir, int
          !ec && it != fs::directory_iterator(); it.increment(ec)) {
         const std::string n = it->path().filename().string();
         if (n.rfind(".tmp-", 0) == 0 || n.rfind(".trash-", 0) == 0) {
-            std::error_code ec2;
-            fs::remove_all(it->path(), ec2);
+            (void)remove_tree(it->path().string());
         }
     }
     const std::string name = checkpoint_dir_name(step);
     const fs::path tmp =
         fs::path(checkpoints_dir) / (".tmp-" + name + "-" + std::to_string(::getpid()));
     const fs::path final_dir = fs::path(checkpoints_dir) / name;
-    fs::remove_all(tmp, ec);
+    ec = remove_tree(tmp.string());
     fs::create_directories(tmp, ec);
     if (ec) return make_error(tmp.string(), "cannot create: " + ec.message());
     Status st = fill(tmp.string());
     if (!st.ok()) {
-        fs::remove_all(tmp, ec);
+        (void)remove_tree(tmp.string());
         return st.error();
     }
     fsync_tree(tmp);
     // Re-saving a step (resume, then cancel at the same step): move the old one aside first.
     if (fs::exists(final_dir)) {
         const fs::path trash = fs::path(checkpoints_dir) / (".trash-" + name);
-        fs::remove_all(trash, ec);
+        (void)remove_tree(trash.string());
         fs::rename(final_dir, trash, ec);
         if (ec) return make_error(final_dir.string(), "cannot replace: " + ec.message());
     }
@@ -117,10 +116,10 @@ Result<std::string> write_checkpoint_dir(const std::string& checkpoints_dir, int
         const fs::path trash =
             fs::path(checkpoints_dir) / (".trash-" + fs::path(all[i]).filename().string());
         fs::rename(all[i], trash, ec);
-        if (!ec) fs::remove_all(trash, ec);
+        if (!ec) ec = remove_tree(trash.string());
         --excess;
     }
-    fs::remove_all(fs::path(checkpoints_dir) / (".trash-" + name), ec);
+    (void)remove_tree((fs::path(checkpoints_dir) / (".trash-" + name)).string());
     fsync_directory(checkpoints_dir);
     return final_dir.string();
 }

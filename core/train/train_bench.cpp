@@ -133,8 +133,8 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchParams& p, const Cancel
         if (i == 0) r.first_loss = l;
     }
     if (device.is_cuda()) {
+        // No empty_cache here: the timed steps must find the allocator warm, as in training.
         compat::cuda_synchronize();
-        compat::cuda_empty_cache();
         compat::cuda_reset_peak(device.has_index() ? device.index() : 0);
         r.peak_kind = "cuda_max_allocated";
     } else {

@@ -104,8 +104,7 @@ def main():
         loss = step()
         first = loss if first is None else first
     if is_cuda:
-        torch.cuda.synchronize()
-        torch.cuda.empty_cache()
+        torch.cuda.synchronize()  # no empty_cache: the timed steps find the allocator warm
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     for _ in range(a.steps):

@@ -133,7 +133,7 @@ TEST_F(Resume, SigkillAtRandomMomentThenResume) {
     bool killed = false;
     for (int attempt = 0; attempt < 6 && !killed; ++attempt) {
         // A fresh run each attempt: an attempt that finished before the kill proves nothing.
-        fs::remove_all(run);
+        (void)tb::remove_tree(run);
         fs::remove(progress);
         pid_t pid = ::fork();
         ASSERT_GE(pid, 0);

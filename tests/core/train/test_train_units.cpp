@@ -3,6 +3,7 @@
 // accumulation, gradient checkpointing, and batching with the real Llama-2 tokenizer.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -480,3 +481,31 @@ TEST_F(Batching, CollatePaddingPackingAndEpochOrder) {
 }
 
 }  // namespace
+
+// remove_tree stands in for std::filesystem::remove_all (see core/common/file_io.h): nested
+// folders and files go, a symlink goes without its target, a missing path is success, and an
+// undeletable entry is reported.
+TEST(RemoveTree, NestedTreeSymlinksMissingPathAndErrors) {
+    namespace fs = std::filesystem;
+    const fs::path root = tbtest::scratch("remove_tree");
+    const fs::path outside = tbtest::scratch("remove_tree_target");
+    std::ofstream(outside / "keep.txt") << "target";
+    fs::create_directories(root / "a" / "b" / "c");
+    std::ofstream(root / "a" / "b" / "c" / "f.bin") << "x";
+    std::ofstream(root / "top.txt") << "y";
+    fs::create_directory_symlink(outside, root / "a" / "link");
+    EXPECT_FALSE(tb::remove_tree(root.string()));
+    EXPECT_FALSE(fs::exists(root));
+    EXPECT_TRUE(fs::exists(outside / "keep.txt"));  // the link's target survives
+    EXPECT_FALSE(tb::remove_tree(root.string()));   // already gone: success
+    std::ofstream(outside / "single") << "z";       // a plain file
+    EXPECT_FALSE(tb::remove_tree((outside / "single").string()));
+    EXPECT_FALSE(fs::exists(outside / "single"));
+    if (::geteuid() != 0) {  // root may delete from a read-only folder
+        fs::create_directories(outside / "ro" / "sub");
+        fs::permissions(outside / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+        EXPECT_TRUE(tb::remove_tree((outside / "ro").string()));
+        fs::permissions(outside / "ro", fs::perms::owner_all);
+    }
+    EXPECT_FALSE(tb::remove_tree(outside.string()));
+}
