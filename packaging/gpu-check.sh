@@ -3,7 +3,7 @@
 # GPU machine after `../shared/tools/device-deps.sh` here (carry .devdeps and .devshared, the
 # latter holding copies of ../shared/data/{dolly-sample.jsonl,llama2-tokenizer.model}):
 #   bash packaging/gpu-check.sh build test        # build (GUI off) + ctest gpu and cpu labels
-#   bash packaging/gpu-check.sh demo bench        # demo init, bench train (3 configurations)
+#   bash packaging/gpu-check.sh demo train bench  # demo init + train on it, bench train (3 configs)
 # Logs go to $OUT (the device tool's output folder) or /tmp/gpu-check.
 set -uo pipefail
 OUT="${OUT:-/tmp/gpu-check}"
@@ -47,12 +47,21 @@ for stage in "$@"; do
       echo "demo init: exit $drc after ${SECONDS}s"
       tail -25 "$OUT/demo.log" ;;
     bench)
-      for args in "--backends reference,fused" "--backends reference,fused --checkpointing" \
-                  "--backends fused --checkpointing --4bit"; do
-        echo "== bench train $args"
-        $CLI bench train $args 2>>"$OUT/bench.err" | tee -a "$OUT/bench.log" || rc=1
+      # Timed steps 20 (warm-up 3) per engine; PEFT runs beside the first configuration.
+      for args in "--backends reference,fused,fused+cuda-graphs" \
+                  "--backends fused,fused+cuda-graphs --checkpointing --peft off" \
+                  "--backends fused --checkpointing --4bit --peft off"; do
+        echo "== bench train $args --steps 20"
+        timeout 150 $CLI bench train $args --steps 20 2>>"$OUT/bench.err" | tee -a "$OUT/bench.log" || rc=1
       done
       tail -5 "$OUT/bench.err" ;;
+    train)
+      # The demo's default config on the GPU (needs the demo stage first): checkpoints, store.
+      SECONDS=0
+      timeout 120 $CLI train --config /tmp/tb-demo/config.yaml --backend fused >"$OUT/train.log" 2>&1
+      trc=$?; [ $trc = 0 ] || rc=1
+      echo "demo train (fused): exit $trc after ${SECONDS}s"
+      tail -4 "$OUT/train.log" ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac
 done

@@ -37,6 +37,7 @@ struct BenchTrainArgs {
     std::string targets = "q_proj,k_proj,v_proj,o_proj";
     bool checkpointing = false;
     bool load_in_4bit = false;
+    bool cuda_graphs = false;
     std::string optimizer = "adamw";
     std::string device = "auto";
     std::string dtype = "auto";
@@ -147,6 +148,7 @@ int run_bench_train(const BenchTrainArgs& a) {
     base.lora.target_modules = split_list(a.targets);
     base.gradient_checkpointing = a.checkpointing;
     base.load_in_4bit = a.load_in_4bit;
+    base.cuda_graphs = a.cuda_graphs;
     base.optimizer = a.optimizer;
     base.device = a.device;
     base.dtype = a.dtype;
@@ -158,6 +160,12 @@ int run_bench_train(const BenchTrainArgs& a) {
     for (const std::string& b : backends) {
         tb::TrainBenchParams p = base;
         p.backend = b;
+        // "fused+cuda-graphs" in the list: the fused backend with --cuda-graphs, so that one
+        // run can set both beside PEFT.
+        if (b == "fused+cuda-graphs") {
+            p.backend = "fused";
+            p.cuda_graphs = true;
+        }
         if (!a.profile.empty()) p.profile_path = a.profile + "." + b + ".json";
         std::cerr << "bench train: tunebench " << b << " ..." << std::endl;
         auto r = tb::run_train_bench(p, cancel);
@@ -195,6 +203,7 @@ int run_bench_train(const BenchTrainArgs& a) {
                      {"targets", a.targets},
                      {"gradient_checkpointing", a.checkpointing},
                      {"load_in_4bit", a.load_in_4bit},
+                     {"cuda_graphs", a.cuda_graphs},
                      {"device", f.device},
                      {"dtype", f.dtype}};
     out["peft"] = peft;
@@ -257,11 +266,11 @@ int run_bench_train(const BenchTrainArgs& a) {
                 static_cast<long long>(a.seq), static_cast<long long>(a.lora_r), a.targets.c_str(),
                 a.checkpointing ? ", gradient checkpointing" : "",
                 a.load_in_4bit ? ", NF4 base" : "", f.device.c_str(), f.dtype.c_str());
-    std::printf("%-22s %12s %10s %10s %14s %15s %10s\n", "engine", "tokens/s", "step ms", "peak GB",
+    std::printf("%-30s %12s %10s %10s %14s %15s %10s\n", "engine", "tokens/s", "step ms", "peak GB",
                 "speed vs PEFT", "memory vs PEFT", "loss");
     if (have_peft) {
         std::printf(
-            "%-22s %12.1f %10.1f %10s %14s %15s %10.4f\n", "transformers+peft",
+            "%-30s %12.1f %10.1f %10s %14s %15s %10.4f\n", "transformers+peft",
             peft["tokens_per_s"].get<double>(), peft["step_ms"].get<double>(),
             peft["peak_bytes"].is_number() ? gb(peft["peak_bytes"].get<int64_t>()).c_str() : "-",
             "1.00x", "1.00x", peft.value("last_loss", 0.0));
@@ -272,7 +281,7 @@ int run_bench_train(const BenchTrainArgs& a) {
             std::snprintf(speed, sizeof speed, "%.2fx", j["speed_vs_peft"].get<double>());
         if (j.contains("memory_vs_peft"))
             std::snprintf(mem, sizeof mem, "%.2fx", j["memory_vs_peft"].get<double>());
-        std::printf("%-22s %12.1f %10.1f %10s %14s %15s %10.4f\n",
+        std::printf("%-30s %12.1f %10.1f %10s %14s %15s %10.4f\n",
                     j["engine"].get<std::string>().c_str(), j["tokens_per_s"].get<double>(),
                     j["step_ms"].get<double>(), gb(j["peak_bytes"].get<int64_t>()).c_str(), speed,
                     mem, j["last_loss"].get<double>());
@@ -294,7 +303,10 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
     train->add_option("--shape", a->shape, "Random-weight model shape: tinyllama (1.1B) or tiny")
         ->capture_default_str();
     train->add_option("--model", a->model, "A real HF model folder instead of a random shape");
-    train->add_option("--backends", a->backends, "Comma list of tunebench backends to run")
+    train
+        ->add_option("--backends", a->backends,
+                     "Comma list of tunebench backends to run: reference, fused, "
+                     "fused+cuda-graphs")
         ->capture_default_str();
     train->add_option("--batch", a->batch, "Rows per step")->capture_default_str();
     train->add_option("--seq", a->seq, "Tokens per row")->capture_default_str();
@@ -306,6 +318,8 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
     train->add_option("--targets", a->targets, "LoRA target projections")->capture_default_str();
     train->add_flag("--checkpointing", a->checkpointing, "Per-layer gradient checkpointing");
     train->add_flag("--4bit", a->load_in_4bit, "QLoRA: NF4 base weights (double quantisation)");
+    train->add_flag("--cuda-graphs", a->cuda_graphs,
+                    "fused on CUDA: replay forward + backward as one recorded CUDA graph");
     train->add_option("--optimizer", a->optimizer, "adamw | adamw_8bit | paged_adamw_8bit")
         ->capture_default_str();
     train->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();

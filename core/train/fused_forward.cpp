@@ -55,12 +55,13 @@ at::Tensor fused_layer_forward(const LlamaModel& model, int64_t i, const at::Ten
 at::Tensor fused_micro_batch_loss(const LlamaModel& model, const at::Tensor& input_ids,
                                   const at::Tensor& position_ids, const at::Tensor& key_mask,
                                   const at::Tensor& labels, double loss_divisor, bool training,
-                                  bool checkpointing, const at::Tensor& segment_ids) {
+                                  bool checkpointing, const at::Tensor& segment_ids,
+                                  bool host_sync_free) {
     const int64_t T = input_ids.size(1);
     at::Tensor h = model.embed(input_ids);
     RopeTables tables = fused::rope_tables(model, position_ids);
     at::Tensor mask;
-    if (segment_ids.defined() || !right_padded(key_mask))
+    if (segment_ids.defined() || (!host_sync_free && !right_padded(key_mask)))
         mask = training_attention_mask(model, key_mask, segment_ids, T);
     for (int64_t i = 0; i < static_cast<int64_t>(model.layers.size()); ++i)
         h = checkpointing ? checkpointed_layer(model, i, h, tables, mask, training, true)
@@ -69,7 +70,7 @@ at::Tensor fused_micro_batch_loss(const LlamaModel& model, const at::Tensor& inp
     // HF's shift: the label of position t is the token at t + 1; the last position has none.
     at::Tensor shifted = at::constant_pad_nd(labels, {0, 1}, -100).slice(1, 1).contiguous();
     return fused::linear_cross_entropy_sum(h.reshape({-1, h.size(-1)}), model.lm_head,
-                                           shifted.reshape({-1}), loss_divisor);
+                                           shifted.reshape({-1}), loss_divisor, 0, host_sync_free);
 }
 
 }  // namespace tb

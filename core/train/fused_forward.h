@@ -25,9 +25,14 @@ at::Tensor fused_layer_forward(const LlamaModel& model, int64_t i, const at::Ten
 
 // micro_batch_loss (checkpointing.h) for the fused backend: summed token cross-entropy of the
 // batch divided by `loss_divisor`, with per-layer gradient checkpointing when `checkpointing`.
+//
+// `host_sync_free`: never wait for the device (what CUDA graph capture needs). The caller then
+// vouches that the rows are right-padded (or unpadded) unless segment_ids are given, and the
+// loss runs the lm_head over every row (linear_cross_entropy_sum's all_rows).
 at::Tensor fused_micro_batch_loss(const LlamaModel& model, const at::Tensor& input_ids,
                                   const at::Tensor& position_ids, const at::Tensor& key_mask,
                                   const at::Tensor& labels, double loss_divisor, bool training,
-                                  bool checkpointing, const at::Tensor& segment_ids = at::Tensor());
+                                  bool checkpointing, const at::Tensor& segment_ids = at::Tensor(),
+                                  bool host_sync_free = false);
 
 }  // namespace tb

@@ -446,20 +446,28 @@ int64_t default_chunk_rows(int64_t vocab) {
     return std::max<int64_t>(16, budget / (4 * std::max<int64_t>(1, vocab)));
 }
 
-// Loss sum over labelled rows; with dh non-null also d(loss/divisor)/dh [N, H].
+// Loss sum over labelled rows; with dh non-null also d(loss/divisor)/dh [N, H]. all_rows: see
+// linear_cross_entropy_sum.
 at::Tensor cross_entropy_pass(const at::Tensor& h, const at::Tensor& W, const at::Tensor& labels,
-                              double divisor, int64_t chunk_rows, at::Tensor* dh) {
+                              double divisor, int64_t chunk_rows, at::Tensor* dh, bool all_rows) {
     const int64_t V = W.size(0);
     if (chunk_rows <= 0) chunk_rows = default_chunk_rows(V);
-    at::Tensor idx = labels.ne(-100).nonzero().squeeze(1);  // labelled rows only
-    const int64_t n = idx.size(0);
+    at::Tensor idx, hv, lv;
+    int64_t n = h.size(0);
     at::Tensor total = at::zeros({}, h.options().dtype(at::kFloat));
-    if (dh) *dh = at::zeros_like(h);
-    if (n == 0) return total;
-    at::Tensor hv = h.index_select(0, idx);
-    at::Tensor lv = labels.index_select(0, idx);
-    TORCH_CHECK(lv.min().item<int64_t>() >= 0 && lv.max().item<int64_t>() < V,
-                "cross-entropy: a label is outside the vocabulary of ", V);
+    if (dh) *dh = all_rows ? at::empty_like(h) : at::zeros_like(h);
+    if (all_rows) {
+        hv = h;
+        lv = labels.contiguous();
+    } else {
+        idx = labels.ne(-100).nonzero().squeeze(1);  // labelled rows only
+        n = idx.size(0);
+        if (n == 0) return total;
+        hv = h.index_select(0, idx);
+        lv = labels.index_select(0, idx);
+        TORCH_CHECK(lv.min().item<int64_t>() >= 0 && lv.max().item<int64_t>() < V,
+                    "cross-entropy: a label is outside the vocabulary of ", V);
+    }
     const double grad_scale = 1.0 / divisor;
     for (int64_t s = 0; s < n; s += chunk_rows) {
         const int64_t e = std::min(n, s + chunk_rows);
@@ -481,14 +489,24 @@ at::Tensor cross_entropy_pass(const at::Tensor& h, const at::Tensor& W, const at
         if (!grad_c.defined()) {
             at::Tensor lf = logits.to(at::kFloat);
             at::Tensor lse = at::logsumexp(lf, {-1}, true);  // [c, 1]
-            total.add_((lse.squeeze(1) - lf.gather(1, lc.unsqueeze(1)).squeeze(1)).sum());
+            // all_rows: ignored rows gather id 0 and are masked out of loss and gradient.
+            at::Tensor keep = all_rows ? lc.ne(-100) : at::Tensor();  // [c]
+            at::Tensor li = all_rows ? lc.clamp_min(0).unsqueeze(1) : lc.unsqueeze(1);
+            at::Tensor row_loss = lse.squeeze(1) - lf.gather(1, li).squeeze(1);
+            total.add_((all_rows ? row_loss * keep : row_loss).sum());
             if (dh) {
                 at::Tensor p = (lf - lse).exp_();
-                p.scatter_add_(1, lc.unsqueeze(1), at::full({e - s, 1}, -1.0, p.options()));
+                p.scatter_add_(1, li, at::full({e - s, 1}, -1.0, p.options()));
+                if (all_rows) p.mul_(keep.unsqueeze(1));
                 grad_c = p.mul_(grad_scale).to(h.scalar_type());
             }
         }
-        if (dh) dh->index_copy_(0, idx.slice(0, s, e), at::matmul(grad_c, W));
+        if (dh) {
+            if (all_rows)
+                dh->slice(0, s, e).copy_(at::matmul(grad_c, W));
+            else
+                dh->index_copy_(0, idx.slice(0, s, e), at::matmul(grad_c, W));
+        }
     }
     return total / divisor;
 }
@@ -496,9 +514,10 @@ at::Tensor cross_entropy_pass(const at::Tensor& h, const at::Tensor& W, const at
 class CrossEntropyFn : public torch::autograd::Function<CrossEntropyFn> {
   public:
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& h, const at::Tensor& W,
-                              const at::Tensor& labels, double divisor, int64_t chunk_rows) {
+                              const at::Tensor& labels, double divisor, int64_t chunk_rows,
+                              bool all_rows) {
         at::Tensor dh;
-        at::Tensor loss = cross_entropy_pass(h, W, labels, divisor, chunk_rows, &dh);
+        at::Tensor loss = cross_entropy_pass(h, W, labels, divisor, chunk_rows, &dh, all_rows);
         ctx->saved_data["dh"] = dh;
         return loss;
     }
@@ -506,7 +525,11 @@ class CrossEntropyFn : public torch::autograd::Function<CrossEntropyFn> {
     static variable_list backward(AutogradContext* ctx, variable_list grad) {
         at::Tensor dh = ctx->saved_data["dh"].toTensor();
         ctx->saved_data.clear();
-        return {dh.mul_(grad[0].to(dh.scalar_type())), at::Tensor(), at::Tensor(), at::Tensor(),
+        return {dh.mul_(grad[0].to(dh.scalar_type())),
+                at::Tensor(),
+                at::Tensor(),
+                at::Tensor(),
+                at::Tensor(),
                 at::Tensor()};
     }
 };
@@ -558,14 +581,15 @@ at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLin
 }
 
 at::Tensor linear_cross_entropy_sum(const at::Tensor& h, const at::Tensor& lm_head,
-                                    const at::Tensor& labels, double divisor, int64_t chunk_rows) {
+                                    const at::Tensor& labels, double divisor, int64_t chunk_rows,
+                                    bool all_rows) {
     TORCH_CHECK(h.dim() == 2 && labels.dim() == 1 && h.size(0) == labels.size(0),
                 "linear_cross_entropy_sum: h [N, H] and labels [N] expected");
     if (!at::GradMode::is_enabled() || !h.requires_grad()) {
         at::NoGradGuard no_grad;
-        return cross_entropy_pass(h, lm_head, labels, divisor, chunk_rows, nullptr);
+        return cross_entropy_pass(h, lm_head, labels, divisor, chunk_rows, nullptr, all_rows);
     }
-    return CrossEntropyFn::apply(h, lm_head, labels, divisor, chunk_rows);
+    return CrossEntropyFn::apply(h, lm_head, labels, divisor, chunk_rows, all_rows);
 }
 
 }  // namespace tb::fused

@@ -55,8 +55,13 @@ at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLin
 // `divisor`. h: [N, H]; lm_head: [V, H] frozen; labels: [N] int64 (already shifted).
 // `chunk_rows` rows of logits exist at a time (0: ~64 MiB of fp32 logits per chunk). Without
 // grad mode (evaluation) only the loss is computed.
+//
+// `all_rows`: every row goes through the lm_head, ignored ones (-100) contributing zero, instead
+// of gathering the labelled rows first. That costs the lm_head on unlabelled rows but never
+// synchronises with the host (no nonzero(), no label range check), as CUDA graph capture
+// requires; labels must then be valid ids or -100.
 at::Tensor linear_cross_entropy_sum(const at::Tensor& h, const at::Tensor& lm_head,
                                     const at::Tensor& labels, double divisor,
-                                    int64_t chunk_rows = 0);
+                                    int64_t chunk_rows = 0, bool all_rows = false);
 
 }  // namespace tb::fused

@@ -39,6 +39,10 @@ struct TrainBenchParams {
     std::string dtype = "auto";       // auto: bf16 on CUDA, fp32 on CPU
     double learning_rate = 2e-4;
     uint64_t seed = 0;         // weights, LoRA init, batches, dropout
+    bool cuda_graphs = false;  // fused on CUDA only: forward + backward recorded once as a CUDA
+                               // graph (cuda_graph_step.h) and replayed each step; clipping and
+                               // AdamW stay eager. Peak memory then covers the eager warm-up
+                               // and the capture, where the allocations happen.
     std::string profile_path;  // when set: 2 more steps after the timed ones, recorded
                                // as a Chrome trace here (libtorch 2.x with Kineto)
 };

@@ -8,6 +8,7 @@
 #include "core/quant/qlora.h"
 #include "core/train/batching.h"
 #include "core/train/checkpointing.h"
+#include "core/train/cuda_graph_step.h"
 #include "core/train/fused_forward.h"
 #include "core/train/fused_ops.h"
 #include "core/train/lora_injection.h"
@@ -139,6 +140,24 @@ TEST(FusedOps, ChunkedCrossEntropyEqualsFullLogitsLossAndGradient) {
                 ref.item<double>(), 1e-5 * ref.item<double>());
 }
 
+// all_rows (the host-sync-free form CUDA graphs need) equals the gathered form.
+TEST(FusedOps, AllRowsCrossEntropyEqualsLabelledRowsForm) {
+    torch::manual_seed(6);
+    at::Tensor h = randn({13, 16}, true), W = randn({50, 16});
+    at::Tensor labels = at::randint(0, 50, {13}, at::kLong);
+    labels.slice(0, 3, 6).fill_(-100);
+    labels[12] = -100;
+    for (int64_t chunk : {1, 4, 0}) {
+        at::Tensor a = tb::fused::linear_cross_entropy_sum(h, W, labels, 3.0, chunk, false);
+        at::Tensor b = tb::fused::linear_cross_entropy_sum(h, W, labels, 3.0, chunk, true);
+        EXPECT_NEAR(b.item<double>(), a.item<double>(), 1e-6 * a.item<double>()) << chunk;
+        at::Tensor ga = torch::autograd::grad({a}, {h})[0];
+        at::Tensor gb = torch::autograd::grad({b}, {h})[0];
+        EXPECT_LT(rel_diff(gb, ga), 1e-6) << chunk;
+        EXPECT_TRUE(at::equal(gb[4], at::zeros({16}))) << "ignored row has no gradient";
+    }
+}
+
 TEST(FusedOps, AllLabelsIgnoredGivesZeroLossAndGradient) {
     at::Tensor h = randn({4, 8}, true), W = randn({10, 8});
     at::Tensor labels = at::full({4}, -100, at::kLong);
@@ -232,6 +251,42 @@ TEST(FusedModel, LossAndLoraGradientsMatchReferenceBackend) {
     compare_backends(mc, false, 1e-4);
     compare_backends(mc, true, 1e-4);
 }
+
+// host_sync_free (CUDA graph capture) changes nothing but how the loss rows are chosen.
+TEST(FusedModel, HostSyncFreeLossEqualsDefault) {
+    ModelCase mc = make_case(0);
+    const auto& b = mc.batch;
+    std::vector<double> losses;
+    std::vector<std::vector<at::Tensor>> grads;
+    for (bool sync_free : {false, true}) {
+        torch::manual_seed(31);
+        at::Tensor loss =
+            tb::fused_micro_batch_loss(mc.model, b.input_ids, b.position_ids, b.attention_mask,
+                                       b.labels, 17.0, true, false, at::Tensor(), sync_free);
+        loss.backward();
+        losses.push_back(loss.item<double>());
+        grads.emplace_back();
+        for (auto& p : mc.params) {
+            grads.back().push_back(p.tensor.grad().clone());
+            p.tensor.mutable_grad().zero_();
+        }
+    }
+    EXPECT_NEAR(losses[1], losses[0], 1e-6 * std::abs(losses[0]));
+    for (size_t i = 0; i < grads[0].size(); ++i)
+        EXPECT_LT(rel_diff(grads[1][i], grads[0][i]), 1e-5) << mc.params[i].name;
+}
+
+#if !defined(TUNEBENCH_WITH_CUDA)
+TEST(CudaGraphStep, RefusedWithoutCudaNamingTheCause) {
+    tb::CudaGraphStep g;
+    bool ran = false;
+    tb::Status st = g.capture([&] { ran = true; }, nullptr, 1);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("no CUDA"), std::string::npos) << st.error().message;
+    EXPECT_FALSE(ran);
+    EXPECT_FALSE(g.captured());
+}
+#endif
 
 TEST(FusedModel, QloraBaseMatchesReferenceBackend) {
     ModelCase mc = make_case(0);

@@ -85,6 +85,18 @@ TEST(TrainBench, BadSettingsNameTheFlag) {
     r = tb::run_train_bench(p, cancel);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("--seq"), std::string::npos);
+    p = small();
+    p.cuda_graphs = true;
+    p.backend = "reference";
+    r = tb::run_train_bench(p, cancel);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("needs the fused backend"), std::string::npos);
+    p.backend = "fused";
+    p.device = "cpu";
+    r = tb::run_train_bench(p, cancel);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("--cuda-graphs: needs a CUDA device"), std::string::npos)
+        << r.error().message;
 }
 
 }  // namespace
