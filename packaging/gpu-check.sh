@@ -58,7 +58,7 @@ for stage in "$@"; do
     train)
       # The demo's default config on the GPU (needs the demo stage first): checkpoints, store.
       SECONDS=0
-      timeout 120 $CLI train --config /tmp/tb-demo/config.yaml --backend fused >"$OUT/train.log" 2>&1
+      timeout 120 $CLI train --config /tmp/tb-demo/config.yaml --backend fused --device cuda >"$OUT/train.log" 2>&1
       trc=$?; [ $trc = 0 ] || rc=1
       echo "demo train (fused): exit $trc after ${SECONDS}s"
       tail -4 "$OUT/train.log" ;;
