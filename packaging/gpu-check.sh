@@ -52,7 +52,7 @@ for stage in "$@"; do
                   "--backends fused,fused+cuda-graphs --checkpointing --peft off" \
                   "--backends fused --checkpointing --4bit --peft off"; do
         echo "== bench train $args --steps 20"
-        timeout 150 $CLI bench train $args --steps 20 2>>"$OUT/bench.err" | tee -a "$OUT/bench.log" || rc=1
+        timeout 110 $CLI bench train $args --steps 20 2>>"$OUT/bench.err" | tee -a "$OUT/bench.log" || rc=1
       done
       tail -5 "$OUT/bench.err" ;;
     train)
