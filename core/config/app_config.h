@@ -56,12 +56,14 @@ struct TrainingSection {
     int64_t seed = 42;                        // LoRA init, dropout and data order, >= 0
     std::string backend = "reference";        // reference (plain autograd) | fused (hand-written)
     bool gradient_checkpointing = false;      // recompute decoder layers in backward
-    bool bf16 = false;                        // bf16 autocast (CUDA only; ignored on CPU)
-    int64_t eval_steps = 200;                 // validation loss every N steps; 0: end of epoch
-    int64_t save_steps = 500;                 // checkpoint every N steps; 0: end of epoch
-    int64_t logging_steps = 10;               // log record every N steps, >= 1
-    int64_t max_steps = -1;                   // stop after N optimizer steps; -1: from epochs
-    std::string output_dir = "outputs";       // runs go to <output_dir>/<backend>/<timestamp>/
+    bool cuda_graphs = false;            // fused on CUDA: each micro-batch padded to batch_size x
+                                         // max_length and replayed as one recorded CUDA graph
+    bool bf16 = false;                   // bf16 autocast (CUDA only; ignored on CPU)
+    int64_t eval_steps = 200;            // validation loss every N steps; 0: end of epoch
+    int64_t save_steps = 500;            // checkpoint every N steps; 0: end of epoch
+    int64_t logging_steps = 10;          // log record every N steps, >= 1
+    int64_t max_steps = -1;              // stop after N optimizer steps; -1: from epochs
+    std::string output_dir = "outputs";  // runs go to <output_dir>/<backend>/<timestamp>/
 };
 
 struct DataSection {

@@ -225,6 +225,9 @@ std::vector<FieldDef> build_table() {
     d.push_back(
         bool_field("training.gradient_checkpointing", TB_REF(training.gradient_checkpointing))
             .desc("Recompute decoder layers during backward to save memory"));
+    d.push_back(bool_field("training.cuda_graphs", TB_REF(training.cuda_graphs))
+                    .desc("fused backend on CUDA: record forward + backward once as a CUDA graph "
+                          "and replay it (micro-batches padded to batch_size x max_length)"));
     d.push_back(bool_field("training.bf16", TB_REF(training.bf16))
                     .desc("bf16 autocast on CUDA (ignored on CPU)"));
     d.push_back(int_field("training.eval_steps", TB_REF(training.eval_steps))

@@ -118,14 +118,16 @@ std::vector<TokenizedRow> pack_rows(const std::vector<TokenizedRow>& rows, int64
     return out;
 }
 
-Batch collate(const std::vector<const TokenizedRow*>& rows, int64_t pad_id, at::Device device) {
+Batch collate(const std::vector<const TokenizedRow*>& rows, int64_t pad_id, at::Device device,
+              int64_t min_rows, int64_t min_len) {
     Batch b;
     b.rows = static_cast<int64_t>(rows.size());
-    int64_t T = 0;
+    const int64_t R = std::max(b.rows, min_rows);  // tensor rows (padding rows after the real)
+    int64_t T = min_len;
     for (const auto* r : rows) T = std::max<int64_t>(T, static_cast<int64_t>(r->ids.size()));
-    at::Tensor ids = at::full({b.rows, T}, pad_id, at::kLong);
-    at::Tensor mask = at::zeros({b.rows, T}, at::kLong);
-    at::Tensor labels = at::full({b.rows, T}, kIgnoreIndex, at::kLong);
+    at::Tensor ids = at::full({R, T}, pad_id, at::kLong);
+    at::Tensor mask = at::zeros({R, T}, at::kLong);
+    at::Tensor labels = at::full({R, T}, kIgnoreIndex, at::kLong);
     auto ids_a = ids.accessor<int64_t, 2>();
     auto mask_a = mask.accessor<int64_t, 2>();
     auto lab_a = labels.accessor<int64_t, 2>();
@@ -139,11 +141,11 @@ Batch collate(const std::vector<const TokenizedRow*>& rows, int64_t pad_id, at::
         b.tokens += static_cast<int64_t>(r.ids.size());
         b.loss_tokens += loss_tokens(r);
     }
-    b.position_ids = at::arange(T, at::kLong).unsqueeze(0).expand({b.rows, T}).contiguous();
+    b.position_ids = at::arange(T, at::kLong).unsqueeze(0).expand({R, T}).contiguous();
     bool packed = false;
     for (const auto* r : rows) packed = packed || !r->segment_starts.empty();
     if (packed) {
-        at::Tensor seg = at::full({b.rows, T}, -1, at::kLong);
+        at::Tensor seg = at::full({R, T}, -1, at::kLong);
         auto seg_a = seg.accessor<int64_t, 2>();
         auto pos_a = b.position_ids.accessor<int64_t, 2>();
         for (int64_t i = 0; i < b.rows; ++i) {

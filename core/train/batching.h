@@ -103,8 +103,11 @@ struct Batch {
     int64_t loss_tokens = 0;  // tokens carrying loss (after the shift)
 };
 
-// Right-pads rows to the longest one; tensors are created on `device`.
-Batch collate(const std::vector<const TokenizedRow*>& rows, int64_t pad_id, at::Device device);
+// Right-pads rows to the longest one; tensors are created on `device`. `min_rows` / `min_len`
+// pad further, to at least that many rows (all padding: mask 0, labels -100) and tokens, for a
+// fixed batch shape (CUDA graph replay); Batch::rows/tokens/loss_tokens count real data only.
+Batch collate(const std::vector<const TokenizedRow*>& rows, int64_t pad_id, at::Device device,
+              int64_t min_rows = 0, int64_t min_len = 0);
 
 // The visiting order of `n` rows in `epoch` (0-based) for `seed`.
 std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch);

@@ -19,6 +19,7 @@
 #include "core/quant/qlora.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/checkpointing.h"
+#include "core/train/cuda_graph_step.h"
 #include "core/train/fused_forward.h"
 #include "core/train/run_checkpoint.h"
 #include "core/train/train_store.h"
@@ -101,6 +102,7 @@ Result<TrainParams> train_params_from_config(const AppConfig& cfg) {
     p.max_steps = t.max_steps;
     p.backend = t.backend;
     p.gradient_checkpointing = t.gradient_checkpointing;
+    p.cuda_graphs = t.cuda_graphs;
     p.eval_steps = t.eval_steps;
     p.save_steps = t.save_steps;
     p.logging_steps = t.logging_steps;
@@ -125,6 +127,12 @@ Status validate_params(const TrainParams& p) {
     if (p.backend == "fused" && p.lora.use_dora)
         return make_error("lora.use_dora",
                           "DoRA is not supported by the fused backend; use backend: reference");
+    if (p.cuda_graphs && p.backend != "fused")
+        return make_error("training.cuda_graphs", "needs backend: fused");
+    if (p.cuda_graphs && p.packing)
+        return make_error("training.cuda_graphs",
+                          "does not support data.packing yet (the attention mask is built per "
+                          "batch); turn one of them off");
     if (p.optimizer != "adamw" && p.optimizer != "adamw_8bit" && p.optimizer != "paged_adamw_8bit")
         return make_error("training.optimizer", "unknown optimizer '" + p.optimizer +
                                                     "' (expected adamw, adamw_8bit or "
@@ -267,6 +275,7 @@ json params_json(const TrainParams& p) {
     j["device"] = p.device;
     j["dtype"] = p.dtype;
     j["gradient_checkpointing"] = p.gradient_checkpointing;
+    j["cuda_graphs"] = p.cuda_graphs;
     j["eval_steps"] = p.eval_steps;
     j["save_steps"] = p.save_steps;
     j["logging_steps"] = p.logging_steps;
@@ -423,6 +432,9 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     report(TrainPhase::Loading, "resolving device");
     TB_ASSIGN_OR_RETURN(at::Device device, resolve_device(params.device));
     TB_ASSIGN_OR_RETURN(at::ScalarType dtype, resolve_dtype(params.dtype, device));
+    if (params.cuda_graphs && !device.is_cuda())
+        return make_error("training.cuda_graphs",
+                          "needs a CUDA device (model.device is " + device.str() + ")");
     int64_t result_weight_bytes = 0;
 
     // --- data
@@ -585,6 +597,44 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
                           {"eval_tokens", e.tokens}});
     };
 
+    // --- CUDA graph mode: one recorded forward + backward, replayed per micro-batch. Inputs
+    // live in fixed tensors (refilled in place), gradients in fixed .grad tensors that the
+    // replays accumulate into unscaled; the step's 1/loss-tokens is applied afterwards in
+    // fp32 (the same gradient as dividing every loss, without baking a divisor into the
+    // graph), and the gradients are zeroed, not freed, after the optimizer step.
+    struct GraphMode {
+        CudaGraphStep graph;
+        Batch in;         // [batch_size, max_length] on the device
+        at::Tensor loss;  // the recorded micro-batch's summed loss
+        std::vector<at::Tensor> grads;
+    } gm;
+    auto graph_micro_step = [&](const Batch& b) -> Result<double> {
+        if (!gm.graph.captured()) {
+            gm.in = b;
+            for (auto& np : trainable) {
+                np.tensor.mutable_grad() = at::zeros_like(np.tensor);
+                gm.grads.push_back(np.tensor.grad());
+            }
+            auto body = [&] {
+                at::Tensor loss = fused_micro_batch_loss(
+                    model, gm.in.input_ids, gm.in.position_ids, gm.in.attention_mask, gm.in.labels,
+                    1.0, true, params.gradient_checkpointing, at::Tensor(), true);
+                loss.backward();
+                gm.loss = loss.detach();
+            };
+            Status st = gm.graph.capture(
+                body, [&] { at::_foreach_zero_(gm.grads); }, 3);
+            if (!st.ok()) return make_error("training.cuda_graphs", st.error().message);
+        } else {
+            gm.in.input_ids.copy_(b.input_ids);
+            gm.in.position_ids.copy_(b.position_ids);
+            gm.in.attention_mask.copy_(b.attention_mask);
+            gm.in.labels.copy_(b.labels);
+        }
+        gm.graph.replay();
+        return gm.loss.item<double>();
+    };
+
     int64_t tokens_seen = resume_state.value("tokens_seen", int64_t{0});
     int64_t samples_seen = resume_state.value("samples_seen", int64_t{0});
     double train_seconds = 0.0;  // this process
@@ -665,6 +715,14 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         double step_loss = 0.0;
         int64_t step_tokens = 0, step_rows = 0;
         for (const auto& rows : groups) {
+            if (params.cuda_graphs) {
+                Batch b = collate(rows, pad_id, device, params.batch_size, params.max_length);
+                TB_ASSIGN_OR_RETURN(double sum, graph_micro_step(b));
+                step_loss += sum / static_cast<double>(std::max<int64_t>(step_loss_tokens, 1));
+                step_tokens += b.tokens;
+                step_rows += b.rows;
+                continue;
+            }
             Batch b = collate(rows, pad_id, device);
             at::Tensor loss = backend_loss(params.backend == "fused", model, b,
                                            static_cast<double>(step_loss_tokens),
@@ -674,10 +732,15 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
             step_tokens += b.tokens;
             step_rows += b.rows;
         }
+        if (params.cuda_graphs && step_loss_tokens > 0)
+            at::_foreach_mul_(gm.grads, 1.0 / static_cast<double>(step_loss_tokens));
         const double grad_norm = clip_grad_norm(trainable, params.max_grad_norm);
         const double lr = sched.lr(step);
         TB_TRY_STATUS(optimizer.step(lr));
-        optimizer.zero_grad();
+        if (params.cuda_graphs)
+            at::_foreach_zero_(gm.grads);
+        else
+            optimizer.zero_grad();
         if (device.is_cuda()) compat::cuda_synchronize();
         const double dt = std::chrono::duration<double>(Clock::now() - t_step).count();
 

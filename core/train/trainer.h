@@ -88,6 +88,9 @@ struct TrainParams {
     std::string dtype = "auto";         // auto|float32|bfloat16|float16 (auto: bf16 on
                                         // CUDA, fp32 on CPU)
     bool gradient_checkpointing = false;
+    bool cuda_graphs = false;  // fused + CUDA: micro-batches padded to batch_size x max_length,
+                               // forward + backward replayed from one recorded CUDA graph
+                               // (cuda_graph_step.h); no packing
 
     // --- evaluation, logging, checkpoints
     int64_t eval_steps = 200;     // evaluate every N steps; 0: at the end of every epoch

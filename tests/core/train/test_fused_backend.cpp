@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "core/infer/llama_io.h"
 #include "core/quant/qlora.h"
 #include "core/train/batching.h"
@@ -390,6 +392,64 @@ TEST(FusedTraining, RunMatchesReferenceRunAndRefusesDora) {
     auto r = tb::run_training(p, nullptr, cancel);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("use_dora"), std::string::npos) << r.error().message;
+}
+
+// training.cuda_graphs: refused with the field named where it cannot run (the capture itself
+// is checked on the GPU machine, test_fused_gpu.cpp).
+TEST(FusedTraining, CudaGraphsRefusedWhereTheyCannotRun) {
+    const std::string model = tbtest::make_tiny_model_dir("fused_model");
+    auto run = [&](const std::function<void(tb::TrainParams&)>& edit) {
+        tb::TrainParams p = tbtest::tiny_params(model, tbtest::scratch("fused_graphs"));
+        p.backend = "fused";
+        p.cuda_graphs = true;
+        edit(p);
+        tb::CancelToken cancel;
+        auto r = tb::run_training(p, nullptr, cancel);
+        EXPECT_FALSE(r.ok());
+        return r.ok() ? std::string() : r.error().message;
+    };
+    std::string m = run([](tb::TrainParams& p) { p.backend = "reference"; });
+    EXPECT_NE(m.find("training.cuda_graphs: needs backend: fused"), std::string::npos) << m;
+    m = run([](tb::TrainParams& p) { p.packing = true; });
+    EXPECT_NE(m.find("data.packing"), std::string::npos) << m;
+    m = run([](tb::TrainParams&) {});  // device cpu
+    EXPECT_NE(m.find("training.cuda_graphs: needs a CUDA device"), std::string::npos) << m;
+}
+
+// The fixed [batch_size, max_length] shape of CUDA graph mode (extra padding rows and columns)
+// leaves the loss and every LoRA gradient as they are.
+TEST(FusedTraining, FixedShapeBatchKeepsLossAndGradients) {
+    ModelCase mc = make_case(0);
+    tb::TokenizedRow a, b;
+    a.ids = {5, 9, 14, 20, 33, 41};
+    a.labels = {-100, -100, 14, 20, 33, 41};
+    b.ids = {7, 8, 9};
+    b.labels = {-100, 8, 9};
+    std::vector<const tb::TokenizedRow*> rows{&a, &b};
+    std::vector<double> losses;
+    std::vector<std::vector<at::Tensor>> grads;
+    for (bool fixed : {false, true}) {
+        tb::Batch bt =
+            fixed ? tb::collate(rows, 0, at::kCPU, 4, 16) : tb::collate(rows, 0, at::kCPU);
+        if (fixed) {
+            EXPECT_EQ(bt.input_ids.sizes(), (std::vector<int64_t>{4, 16}));
+            EXPECT_EQ(bt.rows, 2);
+            EXPECT_EQ(bt.tokens, 9);
+        }
+        at::Tensor loss =
+            tb::fused_micro_batch_loss(mc.model, bt.input_ids, bt.position_ids, bt.attention_mask,
+                                       bt.labels, 1.0, false, false, at::Tensor(), fixed);
+        loss.backward();
+        losses.push_back(loss.item<double>());
+        grads.emplace_back();
+        for (auto& p : mc.params) {
+            grads.back().push_back(p.tensor.grad().clone());
+            p.tensor.mutable_grad().zero_();
+        }
+    }
+    EXPECT_NEAR(losses[1], losses[0], 1e-6 * std::abs(losses[0]));
+    for (size_t i = 0; i < grads[0].size(); ++i)
+        EXPECT_LT(rel_diff(grads[1][i], grads[0][i]), 1e-5) << mc.params[i].name;
 }
 
 }  // namespace
