@@ -9,8 +9,8 @@
 #include "core/infer/llama_model.h"
 #include "core/quant/qlora.h"
 #include "core/train/checkpointing.h"
-#include "core/train/cuda_graph_step.h"
 #include "core/train/fused_forward.h"
+#include "core/train/fused_graph_step.h"
 #include "core/train/lora_injection.h"
 #include "core/train/optimizer.h"
 #include "core/train/torch_profiler.h"
@@ -115,38 +115,29 @@ Result<TrainBenchResult> run_train_bench(const TrainBenchParams& p, const Cancel
     const double divisor = static_cast<double>(p.batch_size * (p.seq_len - 1));
     torch::manual_seed(p.seed + 2);  // dropout masks
 
-    // --- CUDA graph mode: the gradients live in fixed tensors that the replays accumulate
-    // into, zeroed (not freed) between steps.
-    CudaGraphStep graph;
-    at::Tensor graph_loss;  // the recorded step's loss, rewritten by every replay
-    std::vector<at::Tensor> grads;
+    // --- CUDA graph mode (fused_graph_step.h), the trainer's training.cuda_graphs path
+    FusedGraphMicroStep graph_step;
+    Batch batch;
+    batch.input_ids = ids;
+    batch.position_ids = pos;
+    batch.attention_mask = key_mask;
+    batch.labels = ids;
     if (p.cuda_graphs) {
         if (p.backend != "fused") return make_error("--cuda-graphs", "needs the fused backend");
         if (!device.is_cuda()) return make_error("--cuda-graphs", "needs a CUDA device");
-        for (auto& np : params) {
-            np.tensor.mutable_grad() = at::zeros_like(np.tensor);
-            grads.push_back(np.tensor.grad());
-        }
         compat::cuda_synchronize();
         compat::cuda_reset_peak(device.has_index() ? device.index() : 0);
-        auto body = [&] {
-            at::Tensor loss = fused_micro_batch_loss(model, ids, pos, key_mask, ids, divisor, true,
-                                                     p.gradient_checkpointing, at::Tensor(), true);
-            loss.backward();
-            graph_loss = loss.detach();
-        };
-        auto zero = [&] { at::_foreach_zero_(grads); };
-        TB_TRY_STATUS(graph.capture(body, zero, 3));
         r.peak_kind = "cuda_max_allocated";
     }
 
     auto step = [&]() -> Result<double> {
         if (p.cuda_graphs) {
-            at::_foreach_zero_(grads);
-            graph.replay();
+            graph_step.zero_grads();
+            TB_ASSIGN_OR_RETURN(
+                double l, graph_step.run(model, batch, divisor, p.gradient_checkpointing, params));
             clip_grad_norm(params, 1.0);
             TB_TRY_STATUS(opt->step(p.learning_rate));
-            return graph_loss.item<double>();
+            return l;
         }
         at::Tensor loss = p.backend == "fused"
                               ? fused_micro_batch_loss(model, ids, pos, key_mask, ids, divisor,

@@ -19,8 +19,8 @@
 #include "core/quant/qlora.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/checkpointing.h"
-#include "core/train/cuda_graph_step.h"
 #include "core/train/fused_forward.h"
+#include "core/train/fused_graph_step.h"
 #include "core/train/run_checkpoint.h"
 #include "core/train/train_store.h"
 
@@ -597,43 +597,10 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
                           {"eval_tokens", e.tokens}});
     };
 
-    // --- CUDA graph mode: one recorded forward + backward, replayed per micro-batch. Inputs
-    // live in fixed tensors (refilled in place), gradients in fixed .grad tensors that the
-    // replays accumulate into unscaled; the step's 1/loss-tokens is applied afterwards in
-    // fp32 (the same gradient as dividing every loss, without baking a divisor into the
-    // graph), and the gradients are zeroed, not freed, after the optimizer step.
-    struct GraphMode {
-        CudaGraphStep graph;
-        Batch in;         // [batch_size, max_length] on the device
-        at::Tensor loss;  // the recorded micro-batch's summed loss
-        std::vector<at::Tensor> grads;
-    } gm;
-    auto graph_micro_step = [&](const Batch& b) -> Result<double> {
-        if (!gm.graph.captured()) {
-            gm.in = b;
-            for (auto& np : trainable) {
-                np.tensor.mutable_grad() = at::zeros_like(np.tensor);
-                gm.grads.push_back(np.tensor.grad());
-            }
-            auto body = [&] {
-                at::Tensor loss = fused_micro_batch_loss(
-                    model, gm.in.input_ids, gm.in.position_ids, gm.in.attention_mask, gm.in.labels,
-                    1.0, true, params.gradient_checkpointing, at::Tensor(), true);
-                loss.backward();
-                gm.loss = loss.detach();
-            };
-            Status st = gm.graph.capture(
-                body, [&] { at::_foreach_zero_(gm.grads); }, 3);
-            if (!st.ok()) return make_error("training.cuda_graphs", st.error().message);
-        } else {
-            gm.in.input_ids.copy_(b.input_ids);
-            gm.in.position_ids.copy_(b.position_ids);
-            gm.in.attention_mask.copy_(b.attention_mask);
-            gm.in.labels.copy_(b.labels);
-        }
-        gm.graph.replay();
-        return gm.loss.item<double>();
-    };
+    // --- CUDA graph mode (fused_graph_step.h): replays accumulate the unscaled summed loss's
+    // gradients; the step's 1/loss-tokens is applied afterwards in fp32 (the same gradient as
+    // dividing every loss, without baking a per-step divisor into the graph).
+    FusedGraphMicroStep graph_step;
 
     int64_t tokens_seen = resume_state.value("tokens_seen", int64_t{0});
     int64_t samples_seen = resume_state.value("samples_seen", int64_t{0});
@@ -717,8 +684,10 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         for (const auto& rows : groups) {
             if (params.cuda_graphs) {
                 Batch b = collate(rows, pad_id, device, params.batch_size, params.max_length);
-                TB_ASSIGN_OR_RETURN(double sum, graph_micro_step(b));
-                step_loss += sum / static_cast<double>(std::max<int64_t>(step_loss_tokens, 1));
+                auto sum = graph_step.run(model, b, 1.0, params.gradient_checkpointing, trainable);
+                if (!sum.ok()) return make_error("training.cuda_graphs", sum.error().message);
+                step_loss +=
+                    sum.value() / static_cast<double>(std::max<int64_t>(step_loss_tokens, 1));
                 step_tokens += b.tokens;
                 step_rows += b.rows;
                 continue;
@@ -733,12 +702,12 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
             step_rows += b.rows;
         }
         if (params.cuda_graphs && step_loss_tokens > 0)
-            at::_foreach_mul_(gm.grads, 1.0 / static_cast<double>(step_loss_tokens));
+            at::_foreach_mul_(graph_step.grads(), 1.0 / static_cast<double>(step_loss_tokens));
         const double grad_norm = clip_grad_norm(trainable, params.max_grad_norm);
         const double lr = sched.lr(step);
         TB_TRY_STATUS(optimizer.step(lr));
         if (params.cuda_graphs)
-            at::_foreach_zero_(gm.grads);
+            graph_step.zero_grads();
         else
             optimizer.zero_grad();
         if (device.is_cuda()) compat::cuda_synchronize();

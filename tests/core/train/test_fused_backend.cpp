@@ -254,17 +254,13 @@ TEST(FusedModel, LossAndLoraGradientsMatchReferenceBackend) {
     compare_backends(mc, true, 1e-4);
 }
 
-// host_sync_free (CUDA graph capture) changes nothing but how the loss rows are chosen.
-TEST(FusedModel, HostSyncFreeLossEqualsDefault) {
-    ModelCase mc = make_case(0);
-    const auto& b = mc.batch;
+// Runs `loss_of(variant)` for variants false and true with backward, and expects the same
+// loss (1e-6 relative) and LoRA gradients (1e-5 relative) from both.
+void expect_same_loss_and_grads(ModelCase& mc, const std::function<at::Tensor(bool)>& loss_of) {
     std::vector<double> losses;
     std::vector<std::vector<at::Tensor>> grads;
-    for (bool sync_free : {false, true}) {
-        torch::manual_seed(31);
-        at::Tensor loss =
-            tb::fused_micro_batch_loss(mc.model, b.input_ids, b.position_ids, b.attention_mask,
-                                       b.labels, 17.0, true, false, at::Tensor(), sync_free);
+    for (bool variant : {false, true}) {
+        at::Tensor loss = loss_of(variant);
         loss.backward();
         losses.push_back(loss.item<double>());
         grads.emplace_back();
@@ -276,6 +272,17 @@ TEST(FusedModel, HostSyncFreeLossEqualsDefault) {
     EXPECT_NEAR(losses[1], losses[0], 1e-6 * std::abs(losses[0]));
     for (size_t i = 0; i < grads[0].size(); ++i)
         EXPECT_LT(rel_diff(grads[1][i], grads[0][i]), 1e-5) << mc.params[i].name;
+}
+
+// host_sync_free (CUDA graph capture) changes nothing but how the loss rows are chosen.
+TEST(FusedModel, HostSyncFreeLossEqualsDefault) {
+    ModelCase mc = make_case(0);
+    const auto& b = mc.batch;
+    expect_same_loss_and_grads(mc, [&](bool sync_free) {
+        torch::manual_seed(31);
+        return tb::fused_micro_batch_loss(mc.model, b.input_ids, b.position_ids, b.attention_mask,
+                                          b.labels, 17.0, true, false, at::Tensor(), sync_free);
+    });
 }
 
 #if !defined(TUNEBENCH_WITH_CUDA)
@@ -426,9 +433,7 @@ TEST(FusedTraining, FixedShapeBatchKeepsLossAndGradients) {
     b.ids = {7, 8, 9};
     b.labels = {-100, 8, 9};
     std::vector<const tb::TokenizedRow*> rows{&a, &b};
-    std::vector<double> losses;
-    std::vector<std::vector<at::Tensor>> grads;
-    for (bool fixed : {false, true}) {
+    expect_same_loss_and_grads(mc, [&](bool fixed) {
         tb::Batch bt =
             fixed ? tb::collate(rows, 0, at::kCPU, 4, 16) : tb::collate(rows, 0, at::kCPU);
         if (fixed) {
@@ -436,20 +441,10 @@ TEST(FusedTraining, FixedShapeBatchKeepsLossAndGradients) {
             EXPECT_EQ(bt.rows, 2);
             EXPECT_EQ(bt.tokens, 9);
         }
-        at::Tensor loss =
-            tb::fused_micro_batch_loss(mc.model, bt.input_ids, bt.position_ids, bt.attention_mask,
-                                       bt.labels, 1.0, false, false, at::Tensor(), fixed);
-        loss.backward();
-        losses.push_back(loss.item<double>());
-        grads.emplace_back();
-        for (auto& p : mc.params) {
-            grads.back().push_back(p.tensor.grad().clone());
-            p.tensor.mutable_grad().zero_();
-        }
-    }
-    EXPECT_NEAR(losses[1], losses[0], 1e-6 * std::abs(losses[0]));
-    for (size_t i = 0; i < grads[0].size(); ++i)
-        EXPECT_LT(rel_diff(grads[1][i], grads[0][i]), 1e-5) << mc.params[i].name;
+        return tb::fused_micro_batch_loss(mc.model, bt.input_ids, bt.position_ids,
+                                          bt.attention_mask, bt.labels, 1.0, false, false,
+                                          at::Tensor(), fixed);
+    });
 }
 
 }  // namespace
