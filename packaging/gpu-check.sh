@@ -48,9 +48,12 @@ for stage in "$@"; do
       tail -25 "$OUT/demo.log" ;;
     bench)
       # Timed steps 20 (warm-up 3) per engine; PEFT runs beside the first configuration.
-      for args in "--backends reference,fused,fused+cuda-graphs" \
-                  "--backends fused,fused+cuda-graphs --checkpointing --peft off" \
-                  "--backends fused --checkpointing --4bit --peft off"; do
+      # GPU_CHECK_BENCH (';'-separated argument lists) replaces the three default configurations.
+      IFS=';' read -r -a configs <<<"${GPU_CHECK_BENCH:-}"
+      [ ${#configs[@]} = 0 ] && configs=("--backends reference,fused,fused+cuda-graphs"
+        "--backends fused,fused+cuda-graphs --checkpointing --peft off"
+        "--backends fused --checkpointing --4bit --peft off")
+      for args in "${configs[@]}"; do
         echo "== bench train $args --steps 20"
         timeout 110 $CLI bench train $args --steps 20 2>>"$OUT/bench.err" | tee -a "$OUT/bench.log" || rc=1
       done
