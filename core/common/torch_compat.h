@@ -66,6 +66,32 @@ inline at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, con
     return attention(q, k, v, mask.view({1, 1, tq, tk}), scale, false);
 }
 
+// Causal attention with k/v of fewer heads than q (GQA: q [B, nh, T, hd], k/v [B, nkv, T, hd],
+// nh a multiple of nkv) without expanding k/v: SDPA's enable_gqa (2.5+), which the flash
+// kernel serves on CUDA in bf16/fp16. Elsewhere (older torch, CPU, fp32, or use_fused off) callers
+// expand k/v themselves and call causal_attention.
+inline bool causal_attention_gqa_supported(const at::Tensor& q, bool use_fused) {
+#if TB_TORCH_AT_LEAST(2, 5)
+    // fp32 has no flash kernel, and the fp32-capable ones reject enable_gqa (math fallback).
+    return use_fused && q.is_cuda() && q.scalar_type() != at::kFloat;
+#else
+    (void)q;
+    (void)use_fused;
+    return false;
+#endif
+}
+inline at::Tensor causal_attention_gqa(const at::Tensor& q, const at::Tensor& k,
+                                       const at::Tensor& v, double scale) {
+#if TB_TORCH_AT_LEAST(2, 5)
+    return at::scaled_dot_product_attention(q, k, v, {}, 0.0, true, scale, /*enable_gqa=*/true);
+#else
+    (void)k;
+    (void)v;
+    (void)scale;
+    TORCH_CHECK(false, "causal_attention_gqa needs libtorch 2.5 or newer (q on ", q.device(), ")");
+#endif
+}
+
 inline bool cuda_available() { return torch::cuda::is_available(); }
 
 // Multi-tensor ("foreach") ops: one launch for a whole list on CUDA, the per-tensor loop on

@@ -1,6 +1,7 @@
 #include "core/train/fused_forward.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/common/torch_compat.h"
 #include "core/train/checkpointing.h"
@@ -28,22 +29,27 @@ at::Tensor fused_layer_forward(const LlamaModel& model, int64_t i, const at::Ten
     const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
 
     // --- attention block
-    at::Tensor x = fused::rms_norm(h, L.input_norm, c.rms_norm_eps);
-    at::Tensor q = fused::lora_linear(x, L.q_proj, training).view({B, T, nh, hd});
-    at::Tensor k = fused::lora_linear(x, L.k_proj, training).view({B, T, nkv, hd});
-    at::Tensor v = fused::lora_linear(x, L.v_proj, training).view({B, T, nkv, hd});
-    q = fused::rope(q, rope).transpose(1, 2);  // [B, nh, T, hd]
-    k = fused::rope(k, rope).transpose(1, 2);  // [B, nkv, T, hd]
-    v = v.transpose(1, 2);
-    if (nkv != nh) {
-        const int64_t rep = nh / nkv;
-        k = k.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
-        v = v.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
-    }
+    std::vector<at::Tensor> qkv =
+        fused::norm_qkv(h, L.input_norm, c.rms_norm_eps, L.q_proj, L.k_proj, L.v_proj, training);
+    at::Tensor q = fused::rope(qkv[0].view({B, T, nh, hd}), rope).transpose(1, 2);   // [B,nh,T,hd]
+    at::Tensor k = fused::rope(qkv[1].view({B, T, nkv, hd}), rope).transpose(1, 2);  // [B,nkv,..]
+    at::Tensor v = qkv[2].view({B, T, nkv, hd}).transpose(1, 2);
+    qkv.clear();
     const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-    at::Tensor a = mask.defined()
-                       ? compat::attention(q, k, v, mask, scale, model.use_fused_attention)
-                       : compat::causal_attention(q, k, v, scale, model.use_fused_attention);
+    // Causal attention reads the nkv heads directly where SDPA can (compat::causal_attention_gqa:
+    // no expanded K/V copies saved for backward); a masked batch expands them first.
+    at::Tensor a;
+    if (!mask.defined() && compat::causal_attention_gqa_supported(q, model.use_fused_attention)) {
+        a = compat::causal_attention_gqa(q, k, v, scale);
+    } else {
+        if (nkv != nh) {
+            const int64_t rep = nh / nkv;
+            k = k.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
+            v = v.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
+        }
+        a = mask.defined() ? compat::attention(q, k, v, mask, scale, model.use_fused_attention)
+                           : compat::causal_attention(q, k, v, scale, model.use_fused_attention);
+    }
     a = a.transpose(1, 2).reshape({B, T, nh * hd});
     at::Tensor h1 = h + fused::lora_linear(a, L.o_proj, training);
 

@@ -20,6 +20,13 @@
  *   overwrites the logits with (softmax - onehot) * scale. With the chunked driver in
  *   fused_ops.cpp the full [tokens, vocab] fp32 logits and their softmax never exist.
  *
+ * seeded_dropout / seeded_dropout_accumulate: the LoRA branches' dropout without a stored
+ *   mask. torch's native_dropout keeps a bool mask [tokens, in] per LoRA projection (4 MiB per
+ *   projection per 4x512 batch at H=2048, 16 MiB per Llama layer with q/k/v/o LoRA) until
+ *   backward; here the keep decision of value i is splitmix64(seed, i), regenerated in
+ *   backward from an 8-byte device-resident seed. Each thread hashes once per pair of values
+ *   (the two 32-bit halves of one 64-bit output).
+ *
  * Arithmetic: reductions accumulate in fp32; rounding to the activation dtype happens where
  * HF's PyTorch code rounds (after the normalised row in RMSNorm, after silu), so bf16 results
  * stay within one bf16 ulp of the torch-op path.
@@ -211,6 +218,38 @@ __global__ void cross_entropy_kernel(T* logits, const int64_t* __restrict__ labe
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Seeded dropout
+
+// The k-th output of splitmix64 seeded with `seed` (Steele, Lea, Flood 2014): a counter-based
+// generator, so any value of the sequence is computed directly.
+__device__ __forceinline__ uint64_t splitmix64_at(uint64_t seed, uint64_t k) {
+    uint64_t z = seed + (k + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// Values 2k and 2k+1 use the high and low halves of output k.
+template <typename T, bool kAccumulate>
+__global__ void seeded_dropout_kernel(const T* in, T* out, int64_t n,  // out may alias in
+                                      const int64_t* __restrict__ seed, uint32_t threshold,
+                                      float scale) {
+    const uint64_t s = static_cast<uint64_t>(*seed);
+    const int64_t pairs = (n + 1) / 2;
+    for (int64_t k = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; k < pairs;
+         k += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const uint64_t z = splitmix64_at(s, static_cast<uint64_t>(k));
+        const uint32_t r[2] = {static_cast<uint32_t>(z >> 32), static_cast<uint32_t>(z)};
+        for (int h = 0; h < 2; ++h) {
+            const int64_t i = 2 * k + h;
+            if (i >= n) break;
+            const float v = r[h] >= threshold ? to_float(in[i]) * scale : 0.0f;
+            out[i] = kAccumulate ? from_float<T>(to_float(out[i]) + v) : from_float<T>(v);
+        }
+    }
+}
+
 unsigned grid_for(int64_t n) {
     const int64_t blocks = (n + kThreads - 1) / kThreads;
     return static_cast<unsigned>(blocks < 65535 * 8 ? (blocks > 0 ? blocks : 1) : 65535 * 8);
@@ -301,7 +340,35 @@ struct CrossEntropy {
     }
 };
 
+template <typename T>
+struct Dropout {
+    static void run(const void* in, void* out, int64_t n, const int64_t* seed, uint32_t threshold,
+                    float scale, bool accumulate, cudaStream_t s) {
+        const unsigned grid = grid_for((n + 1) / 2);
+        if (accumulate)
+            seeded_dropout_kernel<T, true><<<grid, kThreads, 0, s>>>(
+                static_cast<const T*>(in), static_cast<T*>(out), n, seed, threshold, scale);
+        else
+            seeded_dropout_kernel<T, false><<<grid, kThreads, 0, s>>>(
+                static_cast<const T*>(in), static_cast<T*>(out), n, seed, threshold, scale);
+    }
+};
+
 }  // namespace
+
+std::string seeded_dropout(const void* in, void* out, int64_t n, const int64_t* seed,
+                           uint32_t threshold, float scale, DType t, void* stream) {
+    if (n == 0) return "";
+    return dispatch<Dropout>(t, "seeded_dropout", in, out, n, seed, threshold, scale, false,
+                             static_cast<cudaStream_t>(stream));
+}
+
+std::string seeded_dropout_accumulate(const void* in, void* acc, int64_t n, const int64_t* seed,
+                                      uint32_t threshold, float scale, DType t, void* stream) {
+    if (n == 0) return "";
+    return dispatch<Dropout>(t, "seeded_dropout_accumulate", in, acc, n, seed, threshold, scale,
+                             true, static_cast<cudaStream_t>(stream));
+}
 
 std::string rmsnorm_forward(const void* x, const void* w, void* y, float* rstd, int64_t rows,
                             int64_t h, float eps, DType t, void* stream) {

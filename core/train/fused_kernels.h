@@ -48,4 +48,16 @@ std::string swiglu_backward(const void* da, void* g_to_dg, void* u_to_du, int64_
 std::string cross_entropy_chunk(void* logits, const int64_t* labels, float* loss, int64_t rows,
                                 int64_t vocab, float grad_scale, DType t, void* stream);
 
+// Seeded dropout: out[i] = keep(i) ? in[i] * scale : 0 over n values, and its accumulating form
+// acc[i] += keep(i) ? in[i] * scale : 0 (the input-gradient term of a LoRA branch, one rounding
+// like at::add_ with alpha). keep(i) is a pure function of (*seed, i): the i-th value of the
+// splitmix64 sequence started at *seed, kept when its 32-bit half is >= threshold
+// (threshold = round(p * 2^32)). So the mask is never stored: forward and backward regenerate it
+// from the 8-byte seed, which lives on the device (drawn by torch's CUDA generator, so CUDA
+// graph replays and checkpoint recomputation get the same draws as torch's own dropout would).
+std::string seeded_dropout(const void* in, void* out, int64_t n, const int64_t* seed,
+                           uint32_t threshold, float scale, DType t, void* stream);
+std::string seeded_dropout_accumulate(const void* in, void* acc, int64_t n, const int64_t* seed,
+                                      uint32_t threshold, float scale, DType t, void* stream);
+
 }  // namespace tb::fusedcuda

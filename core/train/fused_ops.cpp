@@ -2,7 +2,10 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #if defined(TUNEBENCH_WITH_CUDA)
@@ -65,26 +68,51 @@ at::Tensor base_linear(const LoraLinear& lin, const at::Tensor& x2) {
 
 // What a LoRA branch keeps for backward.
 struct LoraState {
-    at::Tensor keep;  // dropout: CUDA bool keep-mask [N, in]; CPU the scaled noise (0 or
-                      // 1/(1-p)) that at::dropout multiplied by; undefined without dropout
+    at::Tensor keep;  // dropout, undefined without it. CUDA: the [1] int64 device seed of the
+                      // mask (fusedcuda::seeded_dropout regenerates it); CPU: the scaled noise
+                      // [N, in] (0 or 1/(1-p)) that the reference's at::dropout multiplies by
     at::Tensor u;     // [N, r] dropout(x) A^T in the activation dtype
     at::Tensor A_cd;  // CUDA: A [r, in] and B [out, r] cast to the activation dtype in
     at::Tensor B_cd;  //   forward, kept so that backward does not cast them again
 };
 
-double dropout_scale(const LoraLinear& lin) { return 1.0 / (1.0 - lin.lora.dropout); }
+#if defined(TUNEBENCH_WITH_CUDA)
+// p as the kernels' 32-bit keep threshold.
+uint32_t dropout_threshold(double p) {
+    const double t = std::round(p * 4294967296.0);
+    return t >= 4294967295.0 ? 4294967295u : static_cast<uint32_t>(t);
+}
 
-// Applies the dropout mask (recorded in forward) to t [N, in].
+// A fresh mask seed from torch's CUDA generator: graph capture and checkpoint recomputation
+// replay it like any torch random op.
+at::Tensor draw_dropout_seed(const at::Tensor& like) {
+    return at::randint(0, std::numeric_limits<int64_t>::max(), {1},
+                       like.options().dtype(at::kLong));
+}
+
+// acc += dropout(t) under the mask of `seed` (acc and t: [N, in], same dtype).
+void seeded_dropout_add_(at::Tensor& acc, const at::Tensor& t, const at::Tensor& seed, double p) {
+    c10::cuda::CUDAGuard guard(t.device());
+    TORCH_CHECK(
+        acc.is_contiguous() && acc.sizes() == t.sizes() && acc.scalar_type() == t.scalar_type(),
+        "seeded_dropout_add_: acc must be a contiguous tensor shaped like t");
+    at::Tensor tc = t.contiguous();
+    check_launch(fusedcuda::seeded_dropout_accumulate(
+        tc.data_ptr(), acc.data_ptr(), tc.numel(), seed.data_ptr<int64_t>(), dropout_threshold(p),
+        static_cast<float>(1.0 / (1.0 - p)), kernel_dtype(tc), stream_of(tc)));
+}
+#endif
+
+// Applies the dropout mask recorded in forward to t [N, in].
 at::Tensor apply_keep(const LoraLinear& lin, const at::Tensor& t, const at::Tensor& keep) {
     if (!keep.defined()) return t;
-    if (keep.scalar_type() == at::kBool)
-        return at::native_dropout_backward(t, keep, dropout_scale(lin));
+    if (t.is_cuda()) return seeded_dropout(t, keep, lin.lora.dropout);
     return t * keep;
 }
 
-// y += scale * (dropout(x2) A^T) B^T; x2: [N, in], y: [N, out]. Draws the dropout mask from the
-// default generator exactly as at::dropout does (LoraLinear::forward), so on CPU the masks -
-// and the losses - equal the reference backend's.
+// y += scale * (dropout(x2) A^T) B^T; x2: [N, in], y: [N, out]. On CPU the dropout noise comes
+// from the default generator exactly as at::dropout draws it (LoraLinear::forward), so the
+// masks - and the losses - equal the reference backend's. On CUDA the mask is the seeded one.
 LoraState lora_forward_into(const LoraLinear& lin, const at::Tensor& x2, bool training,
                             at::Tensor& y) {
     const LoraBranch& L = lin.lora;
@@ -92,9 +120,10 @@ LoraState lora_forward_into(const LoraLinear& lin, const at::Tensor& x2, bool tr
     at::Tensor xd = x2;
     if (training && L.dropout > 0.0) {
         if (x2.is_cuda()) {
-            auto r = at::native_dropout(x2, L.dropout, true);
-            xd = std::get<0>(r);
-            s.keep = std::get<1>(r);
+#if defined(TUNEBENCH_WITH_CUDA)
+            s.keep = draw_dropout_seed(x2);
+#endif
+            xd = seeded_dropout(x2, s.keep, L.dropout);
         } else {
             at::Tensor noise = at::empty_like(x2).bernoulli_(1.0 - L.dropout);
             noise.div_(1.0 - L.dropout);
@@ -135,9 +164,9 @@ void lora_backward(const LoraLinear& lin, const at::Tensor& x2, const LoraState&
             if (!s.keep.defined()) {
                 dx->addmm_(du, A);
             } else {
-                at::Tensor t = at::mm(du, A);  // [N, in]
-                t.mul_(s.keep);
-                dx->add_(t, dropout_scale(lin));
+#if defined(TUNEBENCH_WITH_CUDA)
+                seeded_dropout_add_(*dx, at::mm(du, A), s.keep, L.dropout);  // [N, in]
+#endif
             }
         }
         return;
@@ -183,31 +212,55 @@ at::Tensor swiglu(const at::Tensor& g, const at::Tensor& u) {
 // ---------------------------------------------------------------------------------------
 // RMSNorm
 
+// y = rms_norm(x2) for rows x2 [N, H] (contiguous), with the fp32 rstd [N] backward needs.
+std::pair<at::Tensor, at::Tensor> rms_norm_rows(const at::Tensor& x2, const at::Tensor& w,
+                                                double eps) {
+#if defined(TUNEBENCH_WITH_CUDA)
+    if (use_kernels(x2)) {
+        c10::cuda::CUDAGuard guard(x2.device());
+        at::Tensor y = at::empty_like(x2);
+        at::Tensor rstd = at::empty({x2.size(0)}, x2.options().dtype(at::kFloat));
+        at::Tensor wc = w.to(x2.scalar_type()).contiguous();
+        check_launch(fusedcuda::rmsnorm_forward(
+            x2.data_ptr(), wc.data_ptr(), y.data_ptr(), rstd.data_ptr<float>(), x2.size(0),
+            x2.size(1), static_cast<float>(eps), kernel_dtype(x2), stream_of(x2)));
+        return {y, rstd};
+    }
+#endif
+    // LlamaModel::rms_norm's op sequence (equal bit for bit in fp32).
+    at::Tensor xf = x2.to(at::kFloat);
+    at::Tensor r = at::rsqrt(xf.pow(2).mean(-1, true) + eps);  // [N, 1]
+    return {w * (xf * r).to(x2.scalar_type()), r.squeeze(-1)};
+}
+
+// Input gradient of rms_norm_rows for dy [N, H].
+at::Tensor rms_norm_rows_backward(const at::Tensor& dy, const at::Tensor& x2, const at::Tensor& w,
+                                  const at::Tensor& rstd) {
+#if defined(TUNEBENCH_WITH_CUDA)
+    if (use_kernels(x2)) {
+        c10::cuda::CUDAGuard guard(x2.device());
+        at::Tensor dyc = dy.contiguous();
+        at::Tensor dx = at::empty_like(x2);
+        at::Tensor wc = w.to(x2.scalar_type()).contiguous();
+        check_launch(fusedcuda::rmsnorm_backward(dyc.data_ptr(), x2.data_ptr(), wc.data_ptr(),
+                                                 rstd.data_ptr<float>(), dx.data_ptr(), x2.size(0),
+                                                 x2.size(1), kernel_dtype(x2), stream_of(x2)));
+        return dx;
+    }
+#endif
+    at::Tensor r = rstd.unsqueeze(-1);
+    at::Tensor xhat = x2.to(at::kFloat) * r;
+    at::Tensor g = dy.to(at::kFloat) * w.to(at::kFloat);
+    return (r * (g - xhat * (g * xhat).mean(-1, true))).to(x2.scalar_type());
+}
+
 class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
   public:
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
                               double eps) {
         const int64_t H = x.size(-1);
         at::Tensor x2 = x.contiguous().view({-1, H});
-        at::Tensor y, rstd;
-#if defined(TUNEBENCH_WITH_CUDA)
-        if (use_kernels(x)) {
-            c10::cuda::CUDAGuard guard(x.device());
-            y = at::empty_like(x2);
-            rstd = at::empty({x2.size(0)}, x2.options().dtype(at::kFloat));
-            at::Tensor wc = w.to(x.scalar_type()).contiguous();
-            check_launch(fusedcuda::rmsnorm_forward(
-                x2.data_ptr(), wc.data_ptr(), y.data_ptr(), rstd.data_ptr<float>(), x2.size(0), H,
-                static_cast<float>(eps), kernel_dtype(x), stream_of(x)));
-        }
-#endif
-        if (!y.defined()) {
-            // LlamaModel::rms_norm's op sequence (equal bit for bit in fp32).
-            at::Tensor xf = x2.to(at::kFloat);
-            at::Tensor r = at::rsqrt(xf.pow(2).mean(-1, true) + eps);  // [N, 1]
-            y = w * (xf * r).to(x.scalar_type());
-            rstd = r.squeeze(-1);
-        }
+        auto [y, rstd] = rms_norm_rows(x2, w, eps);
         ctx->save_for_backward({x2, w});
         ctx->saved_data["rstd"] = rstd;
         ctx->saved_data["shape"] = x.sizes();
@@ -222,23 +275,7 @@ class RmsNormFn : public torch::autograd::Function<RmsNormFn> {
         const auto shape = ctx->saved_data["shape"].toIntVector();
         if (!ctx->needs_input_grad(0)) return {at::Tensor(), at::Tensor(), at::Tensor()};
         at::Tensor dy = grad[0].contiguous().view(x2.sizes());
-        at::Tensor dx;
-#if defined(TUNEBENCH_WITH_CUDA)
-        if (use_kernels(x2)) {
-            c10::cuda::CUDAGuard guard(x2.device());
-            dx = at::empty_like(x2);
-            at::Tensor wc = w.to(x2.scalar_type()).contiguous();
-            check_launch(fusedcuda::rmsnorm_backward(
-                dy.data_ptr(), x2.data_ptr(), wc.data_ptr(), rstd.data_ptr<float>(), dx.data_ptr(),
-                x2.size(0), x2.size(1), kernel_dtype(x2), stream_of(x2)));
-        }
-#endif
-        if (!dx.defined()) {
-            at::Tensor r = rstd.unsqueeze(-1);
-            at::Tensor xhat = x2.to(at::kFloat) * r;
-            at::Tensor g = dy.to(at::kFloat) * w.to(at::kFloat);
-            dx = (r * (g - xhat * (g * xhat).mean(-1, true))).to(x2.scalar_type());
-        }
+        at::Tensor dx = rms_norm_rows_backward(dy, x2, w, rstd);
         return {dx.view(shape), at::Tensor(), at::Tensor()};
     }
 };
@@ -331,6 +368,86 @@ class LoraLinearFn : public torch::autograd::Function<LoraLinearFn> {
                       ctx->needs_input_grad(1) ? &dA : nullptr,
                       ctx->needs_input_grad(2) ? &dB : nullptr);
         return {dx.defined() ? dx.view(shape) : dx, dA, dB, at::Tensor(), at::Tensor()};
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// Input RMSNorm + q/k/v projections
+
+struct NormQkvArgs {
+    const at::Tensor* norm_w;  // [H] frozen
+    double eps;
+    const LoraLinear* proj[3];  // q, k, v
+    bool training;
+};
+
+class NormQkvFn : public torch::autograd::Function<NormQkvFn> {
+  public:
+    // `params`: the LoRA A, B of q, k, v (those that have a branch), in that order.
+    // Returns {q [N, out_q], k [N, out_k], v [N, out_v]} for the rows of h.
+    static variable_list forward(AutogradContext* ctx, const at::Tensor& h, at::TensorList params,
+                                 const NormQkvArgs* args) {
+        const int64_t H = h.size(-1);
+        at::Tensor h2 = h.contiguous().view({-1, H});  // [N, H]
+        at::Tensor x, rstd;
+        std::tie(x, rstd) = rms_norm_rows(h2, *args->norm_w, args->eps);
+        variable_list out;
+        for (int j = 0; j < 3; ++j) {
+            const LoraLinear& lin = *args->proj[j];
+            at::Tensor y = base_linear(lin, x);
+            LoraState st;
+            if (lin.lora.defined()) st = lora_forward_into(lin, x, args->training, y);
+            store_state(ctx, std::to_string(j), st);
+            ctx->saved_data["lin" + std::to_string(j)] = reinterpret_cast<int64_t>(args->proj[j]);
+            out.push_back(y);
+        }
+        // x goes out of scope here: backward recomputes it from h and rstd (one row kernel)
+        // rather than keeping [N, H] per layer alive until backward.
+        ctx->save_for_backward({h2});
+        ctx->saved_data["w"] = *args->norm_w;
+        ctx->saved_data["rstd"] = rstd;
+        ctx->saved_data["eps"] = args->eps;
+        ctx->saved_data["shape"] = h.sizes();
+        ctx->saved_data["n_params"] = static_cast<int64_t>(params.size());
+        return out;
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grad) {
+        const at::Tensor h2 = ctx->get_saved_variables()[0];
+        const at::Tensor w = ctx->saved_data["w"].toTensor();
+        const at::Tensor rstd = ctx->saved_data["rstd"].toTensor();
+        const double eps = ctx->saved_data["eps"].toDouble();
+        const auto shape = ctx->saved_data["shape"].toIntVector();
+        const int64_t n_params = ctx->saved_data["n_params"].toInt();
+        const LoraLinear* lins[3];
+        LoraState st[3];
+        for (int j = 0; j < 3; ++j) {
+            lins[j] = reinterpret_cast<const LoraLinear*>(
+                ctx->saved_data["lin" + std::to_string(j)].toInt());
+            st[j] = load_state(ctx, std::to_string(j));
+        }
+        ctx->saved_data.clear();
+
+        // The same values forward computed (same op or kernel on the same input).
+        const at::Tensor x = rms_norm_rows(h2, w, eps).first;
+        at::Tensor dx;  // [N, H]
+        variable_list out{at::Tensor()};
+        for (int j = 0; j < 3; ++j) {
+            const LoraLinear& lin = *lins[j];
+            at::Tensor dA, dB;
+            if (grad[j].defined()) {
+                at::Tensor dy = grad[j].reshape({h2.size(0), -1});
+                at::Tensor bx = base_input_grad(lin, dy);
+                dx = dx.defined() ? dx.add_(bx) : bx;
+                if (lin.lora.defined()) lora_backward(lin, x, st[j], dy, &dx, &dA, &dB);
+            }
+            if (lin.lora.defined()) out.insert(out.end(), {dA, dB});
+        }
+        TORCH_CHECK(static_cast<int64_t>(out.size()) == 1 + n_params,
+                    "norm_qkv: LoRA branches changed between forward and backward");
+        if (dx.defined()) out[0] = rms_norm_rows_backward(dx, h2, w, rstd).view(shape);
+        out.push_back(at::Tensor());  // args
+        return out;
     }
 };
 
@@ -536,6 +653,27 @@ class CrossEntropyFn : public torch::autograd::Function<CrossEntropyFn> {
 
 }  // namespace
 
+at::Tensor seeded_dropout(const at::Tensor& x, const at::Tensor& seed, double p) {
+#if defined(TUNEBENCH_WITH_CUDA)
+    if (x.is_cuda()) {
+        TORCH_CHECK(seed.is_cuda() && seed.scalar_type() == at::kLong && seed.numel() == 1,
+                    "seeded_dropout: seed must be one int64 on the device");
+        TORCH_CHECK(p >= 0.0 && p < 1.0, "seeded_dropout: p must be in [0, 1)");
+        c10::cuda::CUDAGuard guard(x.device());
+        at::Tensor xc = x.contiguous();
+        at::Tensor out = at::empty_like(xc);
+        check_launch(fusedcuda::seeded_dropout(xc.data_ptr(), out.data_ptr(), xc.numel(),
+                                               seed.data_ptr<int64_t>(), dropout_threshold(p),
+                                               static_cast<float>(1.0 / (1.0 - p)),
+                                               kernel_dtype(xc), stream_of(xc)));
+        return out;
+    }
+#endif
+    (void)seed;
+    (void)p;
+    TORCH_CHECK(false, "seeded_dropout runs on CUDA tensors only (got ", x.device(), ")");
+}
+
 RopeTables rope_tables(const LlamaModel& model, const at::Tensor& position_ids) {
     if (!use_kernels(model.inv_freq)) {
         RopeTables t = model.rope(position_ids);  // [B, 1, T, hd]
@@ -565,6 +703,26 @@ at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training
     if (!lin.lora.defined()) return lin.forward(x, false);
     TORCH_CHECK(!lin.lora.magnitude.defined(), "the fused backend does not support DoRA");
     return LoraLinearFn::apply(x, lin.lora.A, lin.lora.B, &lin, training);
+}
+
+std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, double eps,
+                                 const LoraLinear& q, const LoraLinear& k, const LoraLinear& v,
+                                 bool training) {
+    std::vector<at::Tensor> params;
+    for (const LoraLinear* p : {&q, &k, &v}) {
+        if (!p->lora.defined()) continue;
+        TORCH_CHECK(!p->lora.magnitude.defined(), "the fused backend does not support DoRA");
+        params.push_back(p->lora.A);
+        params.push_back(p->lora.B);
+    }
+    NormQkvArgs args{&norm_w, eps, {&q, &k, &v}, training};
+    variable_list out = NormQkvFn::apply(h, at::TensorList(params), &args);
+    std::vector<int64_t> shape = h.sizes().vec();
+    for (at::Tensor& t : out) {
+        shape.back() = t.size(-1);
+        t = t.view(shape);
+    }
+    return out;
 }
 
 at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLinear& up,

@@ -5,8 +5,11 @@
 //   rms_norm       x and the fp32 rstd per row (autograd: x, the fp32 upcast, the variance,
 //                  the rsqrt and the normalised row)
 //   rope           nothing but the shared cos/sin tables (autograd: rotate_half temporaries)
-//   lora_linear    x (shared by q/k/v: one tensor), the dropout keep-mask (1 byte per value on
-//                  CUDA), and x_drop A^T [N, r]; the dropped-out input is recomputed
+//   lora_linear    x, the dropout mask (CUDA: an 8-byte seed it is regenerated from; CPU: the
+//                  noise tensor), and x_drop A^T [N, r]; the dropped-out input is recomputed
+//   norm_qkv       input_norm + q/k/v projections as one op: the layer input and the fp32
+//                  rstd per row; the normalised x [N, H] is recomputed in backward instead of
+//                  being kept (autograd keeps it, plus one dropout mask per projection)
 //   swiglu_mlp     the MLP input only when gate/up carry LoRA, and g, u; silu(g) * u is
 //                  recomputed in backward and dg/du overwrite g/u (autograd: g, silu(g), u,
 //                  the product, each [N, I])
@@ -24,11 +27,18 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "core/infer/llama_model.h"
 #include "core/infer/lora_linear.h"
 
 namespace tb::fused {
+
+// Dropout of x (CUDA) under the mask that the device-resident int64 `seed` [1] determines:
+// the same seed always gives the same mask (fusedcuda::seeded_dropout), so the LoRA branches
+// keep 8 bytes per projection instead of a [tokens, in] mask. Kept values are scaled by
+// 1/(1-p). Exposed for tests.
+at::Tensor seeded_dropout(const at::Tensor& x, const at::Tensor& seed, double p);
 
 // Rotary tables in the layout the fused rope expects.
 //   CPU:  cos/sin [B, T, 1, hd] in the activation dtype (the reference's tables, transposed to
@@ -46,6 +56,13 @@ at::Tensor rope(const at::Tensor& x, const RopeTables& tables);
 // linear when it has none). x: [..., in] -> [..., out]. Dense or packed (NF4) base weight.
 // DoRA branches are not supported (the trainer refuses them for this backend).
 at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training);
+
+// rms_norm(h, norm_w) followed by the q, k and v projections (each as lora_linear), as one op
+// that keeps only h and the fp32 rstd per row for backward. h: [..., H] -> {q, k, v}, each
+// [..., out of its projection].
+std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, double eps,
+                                 const LoraLinear& q, const LoraLinear& k, const LoraLinear& v,
+                                 bool training);
 
 // down(silu(gate(y)) * up(y)) with each projection's LoRA branch. y: [..., H] -> [..., H].
 at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLinear& up,

@@ -94,6 +94,41 @@ TEST(FusedOps, LoraLinearWithDropoutEqualsLoraLinearForward) {
     for (int i = 0; i < 3; ++i) EXPECT_LT(rel_diff(g[i], gref[i]), 1e-5) << "grad " << i;
 }
 
+TEST(FusedOps, NormQkvEqualsNormThenProjectionsWithLoraOnSome) {
+    // q and v carry LoRA with dropout, k is a plain frozen linear (GQA-sized): forward equal
+    // bit for bit to rms_norm + three projections (same dropout draws, same ops), gradients
+    // of h and of every LoRA tensor equal autograd's on that sequence.
+    torch::manual_seed(5);
+    tb::LoraLinear q = make_lora_linear(32, 32, 4, 0.2);
+    tb::LoraLinear k = make_lora_linear(16, 32, 4, 0.0);
+    k.lora = tb::LoraBranch{};
+    tb::LoraLinear v = make_lora_linear(16, 32, 2, 0.3);
+    at::Tensor w = randn({32}) * 0.2 + 1.0;
+    at::Tensor h = randn({2, 6, 32}, true);
+    at::Tensor dq = randn({2, 6, 32}), dk = randn({2, 6, 16}), dv = randn({2, 6, 16});
+    const std::vector<at::Tensor> wrt{h, q.lora.A, q.lora.B, v.lora.A, v.lora.B};
+    torch::manual_seed(30);
+    at::Tensor x = tb::fused::rms_norm(h, w, 1e-5);
+    std::vector<at::Tensor> ref{q.forward(x, true), k.forward(x, true), v.forward(x, true)};
+    auto gref = torch::autograd::grad(ref, wrt, {dq, dk, dv});
+    torch::manual_seed(30);
+    std::vector<at::Tensor> out = tb::fused::norm_qkv(h, w, 1e-5, q, k, v, true);
+    ASSERT_EQ(out.size(), 3u);
+    for (int j = 0; j < 3; ++j) {
+        EXPECT_EQ(out[j].sizes(), ref[j].sizes());
+        EXPECT_TRUE(at::equal(out[j], ref[j])) << "projection " << j;
+    }
+    auto g = torch::autograd::grad(out, wrt, {dq, dk, dv});
+    for (size_t i = 0; i < wrt.size(); ++i)
+        EXPECT_LT(rel_diff(g[i], gref[i]), 1e-5) << "grad " << i;
+    // Only k's output used: h still gets its gradient, through the frozen k alone.
+    at::Tensor gk =
+        torch::autograd::grad({tb::fused::norm_qkv(h, w, 1e-5, q, k, v, true)[1]}, {h}, {dk})[0];
+    at::Tensor gk_ref =
+        torch::autograd::grad({k.forward(tb::fused::rms_norm(h, w, 1e-5), true)}, {h}, {dk})[0];
+    EXPECT_LT(rel_diff(gk, gk_ref), 1e-5);
+}
+
 TEST(FusedOps, SwigluMlpEqualsReferenceWithLoraOnSomeProjections) {
     for (bool lora_on_up : {true, false}) {
         torch::manual_seed(4);

@@ -4,6 +4,9 @@
 // fused vs reference training runs on CUDA in bf16.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "core/common/torch_compat.h"
 #include "core/infer/llama_io.h"
 #include "core/train/checkpointing.h"
@@ -111,6 +114,55 @@ TEST(FusedGpu, KernelsMatchCpuOps) {
                        return tb::fused::linear_cross_entropy_sum(
                            in[0], W.to(in[0].scalar_type()).to(d), labels.to(d), 30.0, 8);
                    });
+    }
+}
+
+// The seeded dropout mask: a pure function of the seed, dropping close to p of the values, and
+// the fused LoRA linear's forward and gradients equal plain autograd ops under that same mask.
+TEST(FusedGpu, SeededDropoutMaskIsReproducibleAndLoraUsesIt) {
+    const double p = 0.3;
+    at::Tensor x = torch::randn({1001, 513}).to(kCuda).to(at::kBFloat16);  // odd count: tail
+    at::Tensor seed = at::full({1}, 1234567, at::TensorOptions().dtype(at::kLong).device(kCuda));
+    at::Tensor a = tb::fused::seeded_dropout(x, seed, p), b = tb::fused::seeded_dropout(x, seed, p);
+    EXPECT_TRUE(at::equal(a, b));
+    at::Tensor kept = a.ne(0);
+    const double frac_dropped = 1.0 - kept.to(at::kFloat).mean().item<double>();
+    const double sigma = std::sqrt(p * (1 - p) / static_cast<double>(x.numel()));
+    std::printf("seeded dropout p=%.2f: dropped %.5f (sigma %.5f)\n", p, frac_dropped, sigma);
+    EXPECT_NEAR(frac_dropped, p, 5 * sigma);
+    // Kept values are x / (1 - p) rounded once.
+    at::Tensor want = (x.to(at::kFloat) / (1 - p)).to(at::kBFloat16);
+    EXPECT_TRUE(at::equal(a.masked_select(kept), want.masked_select(kept)));
+    // Another seed, another mask; masks of neighbouring rows are not shifted copies.
+    at::Tensor c = tb::fused::seeded_dropout(x, seed + 1, p);
+    EXPECT_GT(c.ne(0).ne(kept).to(at::kFloat).mean().item<double>(), 0.2);
+    EXPECT_GT(kept.slice(0, 1).ne(kept.slice(0, 0, -1)).to(at::kFloat).mean().item<double>(), 0.2);
+
+    // lora_linear draws its seed as the first CUDA random op: replay it and rebuild the mask.
+    for (at::ScalarType dt : {at::kFloat, at::kBFloat16}) {
+        tb::LoraLinear l = lora_linear_on(kCuda, dt, 48, 64, 7);
+        l.lora.dropout = p;
+        at::Tensor xi = torch::randn({5, 9, 64}).to(kCuda).to(dt).requires_grad_(true);
+        at::Tensor dy = torch::randn({5, 9, 48}).to(kCuda).to(dt);
+        torch::manual_seed(42);
+        at::Tensor y = tb::fused::lora_linear(xi, l, true);
+        auto g = torch::autograd::grad({y}, {xi, l.lora.A, l.lora.B}, {dy});
+        torch::manual_seed(42);
+        at::Tensor s = at::randint(0, std::numeric_limits<int64_t>::max(), {1},
+                                   at::TensorOptions().dtype(at::kLong).device(kCuda));
+        at::Tensor mask = tb::fused::seeded_dropout(at::ones({45, 64}, xi.options()), s, p)
+                              .ne(0)
+                              .view({5, 9, 64});
+        at::Tensor xd = xi * mask.to(dt) * (1.0 / (1 - p));
+        at::Tensor ref =
+            at::linear(xi, l.weight) +
+            at::linear(at::linear(xd, l.lora.A.to(dt)), l.lora.B.to(dt)) * l.lora.scale;
+        auto gr = torch::autograd::grad({ref}, {xi, l.lora.A, l.lora.B}, {dy});
+        const double tol = dt == at::kFloat ? 1e-5 : 3e-2;
+        std::printf("seeded-dropout LoRA %s: forward rel diff %.2e\n",
+                    dt == at::kFloat ? "fp32" : "bf16", rel_diff(y, ref));
+        EXPECT_LT(rel_diff(y, ref), tol);
+        for (int i = 0; i < 3; ++i) EXPECT_LT(rel_diff(g[i], gr[i]), 4 * tol) << "grad " << i;
     }
 }
 
