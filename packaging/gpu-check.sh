@@ -58,6 +58,12 @@ for stage in "$@"; do
         timeout 110 $CLI bench train $args --steps 20 2>>"$OUT/bench.err" | tee -a "$OUT/bench.log" || rc=1
       done
       tail -5 "$OUT/bench.err" ;;
+    profile)
+      # Chrome trace of 2 eager fused steps and its summary (host ops vs GPU busy time).
+      timeout 90 $CLI bench train --backends fused --peft off --steps 5 --profile "$OUT/prof" \
+        >"$OUT/profile.log" 2>&1 || rc=1
+      python3 packaging/trace-summary.py "$OUT/prof.fused.json" | tee "$OUT/profile-summary.txt"
+      gzip -f "$OUT/prof.fused.json" ;;
     train)
       # The demo's default config on the GPU (needs the demo stage first): checkpoints, store.
       SECONDS=0
