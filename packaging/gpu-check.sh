@@ -31,9 +31,10 @@ for stage in "$@"; do
       grep -E "warning:|error:" "$OUT/build.log" | sort -u | head -40
       tail -3 "$OUT/build.log" ;;
     test)
-      (cd $B && ctest --output-on-failure -L gpu --timeout 500) >"$OUT/ctest-gpu.log" 2>&1 || rc=1
-      grep -hE "tests passed|Failed|\*\*\*|parity|rel diff|vs reference|step [0-9]:" \
-        "$OUT"/ctest-gpu.log | head -60 ;;
+      # -V: the log keeps every test's printed measurements, passing or not.
+      (cd $B && ctest -V -L gpu --timeout 500) >"$OUT/ctest-gpu.log" 2>&1 || rc=1
+      grep -hE "tests passed|Failed|FAILED|\*\*\*|parity|rel diff|vs reference|step [0-9]:|seeded|micro-batch" \
+        "$OUT"/ctest-gpu.log | head -80 ;;
     cputest)
       (cd $B && ctest --output-on-failure -LE 'gpu|gui|slow' -j8 --timeout 300) \
         >"$OUT/ctest-cpu.log" 2>&1 || rc=1

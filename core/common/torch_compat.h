@@ -92,6 +92,18 @@ inline at::Tensor causal_attention_gqa(const at::Tensor& q, const at::Tensor& k,
 #endif
 }
 
+// a [n, k] @ b [k, m] with the result in `dtype`: on CUDA with 2.9+, fp32 results of bf16/fp16
+// inputs come straight out of the GEMM (mm.dtype, fp32 accumulate, no rounding to bf16 and no
+// cast kernel); elsewhere the product is cast.
+inline at::Tensor mm_as(const at::Tensor& a, const at::Tensor& b, at::ScalarType dtype) {
+#if TB_TORCH_AT_LEAST(2, 9)
+    if (a.is_cuda() && dtype == at::kFloat &&
+        (a.scalar_type() == at::kBFloat16 || a.scalar_type() == at::kHalf))
+        return at::mm(a, b, dtype);
+#endif
+    return at::mm(a, b).to(dtype);
+}
+
 inline bool cuda_available() { return torch::cuda::is_available(); }
 
 // Multi-tensor ("foreach") ops: one launch for a whole list on CUDA, the per-tensor loop on

@@ -20,8 +20,13 @@ namespace tb {
 
 // One decoder layer: h [B, T, H] -> [B, T, H]. `rope` from fused::rope_tables; `mask` an
 // additive [B, 1, T, T] mask or undefined for causal-only attention.
+// `mb`: the micro-batch's shared LoRA casts and dropout seed (fused_ops.h), or null.
+namespace fused {
+struct LoraMicroBatch;
+}
 at::Tensor fused_layer_forward(const LlamaModel& model, int64_t i, const at::Tensor& h,
-                               const RopeTables& rope, const at::Tensor& mask, bool training);
+                               const RopeTables& rope, const at::Tensor& mask, bool training,
+                               const fused::LoraMicroBatch* mb = nullptr);
 
 // micro_batch_loss (checkpointing.h) for the fused backend: summed token cross-entropy of the
 // batch divided by `loss_divisor`, with per-layer gradient checkpointing when `checkpointing`.

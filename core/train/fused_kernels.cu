@@ -233,9 +233,9 @@ __device__ __forceinline__ uint64_t splitmix64_at(uint64_t seed, uint64_t k) {
 // Values 2k and 2k+1 use the high and low halves of output k.
 template <typename T, bool kAccumulate>
 __global__ void seeded_dropout_kernel(const T* in, T* out, int64_t n,  // out may alias in
-                                      const int64_t* __restrict__ seed, uint32_t threshold,
-                                      float scale) {
-    const uint64_t s = static_cast<uint64_t>(*seed);
+                                      const int64_t* __restrict__ seed, uint64_t salt,
+                                      uint32_t threshold, float scale) {
+    const uint64_t s = static_cast<uint64_t>(*seed) + salt * 0xD1B54A32D192ED03ull;
     const int64_t pairs = (n + 1) / 2;
     for (int64_t k = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; k < pairs;
          k += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -342,32 +342,33 @@ struct CrossEntropy {
 
 template <typename T>
 struct Dropout {
-    static void run(const void* in, void* out, int64_t n, const int64_t* seed, uint32_t threshold,
-                    float scale, bool accumulate, cudaStream_t s) {
+    static void run(const void* in, void* out, int64_t n, const int64_t* seed, uint64_t salt,
+                    uint32_t threshold, float scale, bool accumulate, cudaStream_t s) {
         const unsigned grid = grid_for((n + 1) / 2);
         if (accumulate)
             seeded_dropout_kernel<T, true><<<grid, kThreads, 0, s>>>(
-                static_cast<const T*>(in), static_cast<T*>(out), n, seed, threshold, scale);
+                static_cast<const T*>(in), static_cast<T*>(out), n, seed, salt, threshold, scale);
         else
             seeded_dropout_kernel<T, false><<<grid, kThreads, 0, s>>>(
-                static_cast<const T*>(in), static_cast<T*>(out), n, seed, threshold, scale);
+                static_cast<const T*>(in), static_cast<T*>(out), n, seed, salt, threshold, scale);
     }
 };
 
 }  // namespace
 
-std::string seeded_dropout(const void* in, void* out, int64_t n, const int64_t* seed,
+std::string seeded_dropout(const void* in, void* out, int64_t n, const int64_t* seed, uint64_t salt,
                            uint32_t threshold, float scale, DType t, void* stream) {
     if (n == 0) return "";
-    return dispatch<Dropout>(t, "seeded_dropout", in, out, n, seed, threshold, scale, false,
+    return dispatch<Dropout>(t, "seeded_dropout", in, out, n, seed, salt, threshold, scale, false,
                              static_cast<cudaStream_t>(stream));
 }
 
 std::string seeded_dropout_accumulate(const void* in, void* acc, int64_t n, const int64_t* seed,
-                                      uint32_t threshold, float scale, DType t, void* stream) {
+                                      uint64_t salt, uint32_t threshold, float scale, DType t,
+                                      void* stream) {
     if (n == 0) return "";
-    return dispatch<Dropout>(t, "seeded_dropout_accumulate", in, acc, n, seed, threshold, scale,
-                             true, static_cast<cudaStream_t>(stream));
+    return dispatch<Dropout>(t, "seeded_dropout_accumulate", in, acc, n, seed, salt, threshold,
+                             scale, true, static_cast<cudaStream_t>(stream));
 }
 
 std::string rmsnorm_forward(const void* x, const void* w, void* y, float* rstd, int64_t rows,

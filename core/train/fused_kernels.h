@@ -50,14 +50,16 @@ std::string cross_entropy_chunk(void* logits, const int64_t* labels, float* loss
 
 // Seeded dropout: out[i] = keep(i) ? in[i] * scale : 0 over n values, and its accumulating form
 // acc[i] += keep(i) ? in[i] * scale : 0 (the input-gradient term of a LoRA branch, one rounding
-// like at::add_ with alpha). keep(i) is a pure function of (*seed, i): the i-th value of the
-// splitmix64 sequence started at *seed, kept when its 32-bit half is >= threshold
-// (threshold = round(p * 2^32)). So the mask is never stored: forward and backward regenerate it
-// from the 8-byte seed, which lives on the device (drawn by torch's CUDA generator, so CUDA
-// graph replays and checkpoint recomputation get the same draws as torch's own dropout would).
-std::string seeded_dropout(const void* in, void* out, int64_t n, const int64_t* seed,
+// like at::add_ with alpha). keep(i) is a pure function of (*seed, salt, i): the i-th value of
+// the splitmix64 sequence started at *seed + salt * 0xD1B54A32D192ED03, kept when its 32-bit
+// half is >= threshold (threshold = round(p * 2^32)). So the mask is never stored: forward and
+// backward regenerate it from the 8-byte seed, which lives on the device (drawn by torch's CUDA
+// generator, so CUDA graph replays and checkpoint recomputation get the same draws as torch's
+// own dropout would). `salt` gives the projections that share one seed their own masks.
+std::string seeded_dropout(const void* in, void* out, int64_t n, const int64_t* seed, uint64_t salt,
                            uint32_t threshold, float scale, DType t, void* stream);
 std::string seeded_dropout_accumulate(const void* in, void* acc, int64_t n, const int64_t* seed,
-                                      uint32_t threshold, float scale, DType t, void* stream);
+                                      uint64_t salt, uint32_t threshold, float scale, DType t,
+                                      void* stream);
 
 }  // namespace tb::fusedcuda

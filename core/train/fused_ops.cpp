@@ -8,6 +8,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/common/torch_compat.h"
+
 #if defined(TUNEBENCH_WITH_CUDA)
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -68,12 +70,13 @@ at::Tensor base_linear(const LoraLinear& lin, const at::Tensor& x2) {
 
 // What a LoRA branch keeps for backward.
 struct LoraState {
-    at::Tensor keep;  // dropout, undefined without it. CUDA: the [1] int64 device seed of the
-                      // mask (fusedcuda::seeded_dropout regenerates it); CPU: the scaled noise
-                      // [N, in] (0 or 1/(1-p)) that the reference's at::dropout multiplies by
-    at::Tensor u;     // [N, r] dropout(x) A^T in the activation dtype
-    at::Tensor A_cd;  // CUDA: A [r, in] and B [out, r] cast to the activation dtype in
-    at::Tensor B_cd;  //   forward, kept so that backward does not cast them again
+    at::Tensor keep;   // dropout, undefined without it. CUDA: the [1] int64 device seed of the
+                       // mask (fusedcuda::seeded_dropout regenerates it); CPU: the scaled noise
+                       // [N, in] (0 or 1/(1-p)) that the reference's at::dropout multiplies by
+    int64_t salt = 0;  // CUDA: this branch's salt for a seed shared with others
+    at::Tensor u;      // [N, r] dropout(x) A^T in the activation dtype
+    at::Tensor A_cd;   // CUDA: A [r, in] and B [out, r] cast to the activation dtype in
+    at::Tensor B_cd;   //   forward, kept so that backward does not cast them again
 };
 
 #if defined(TUNEBENCH_WITH_CUDA)
@@ -91,39 +94,50 @@ at::Tensor draw_dropout_seed(const at::Tensor& like) {
 }
 
 // acc += dropout(t) under the mask of `seed` (acc and t: [N, in], same dtype).
-void seeded_dropout_add_(at::Tensor& acc, const at::Tensor& t, const at::Tensor& seed, double p) {
+void seeded_dropout_add_(at::Tensor& acc, const at::Tensor& t, const at::Tensor& seed, double p,
+                         int64_t salt) {
     c10::cuda::CUDAGuard guard(t.device());
     TORCH_CHECK(
         acc.is_contiguous() && acc.sizes() == t.sizes() && acc.scalar_type() == t.scalar_type(),
         "seeded_dropout_add_: acc must be a contiguous tensor shaped like t");
     at::Tensor tc = t.contiguous();
     check_launch(fusedcuda::seeded_dropout_accumulate(
-        tc.data_ptr(), acc.data_ptr(), tc.numel(), seed.data_ptr<int64_t>(), dropout_threshold(p),
-        static_cast<float>(1.0 / (1.0 - p)), kernel_dtype(tc), stream_of(tc)));
+        tc.data_ptr(), acc.data_ptr(), tc.numel(), seed.data_ptr<int64_t>(),
+        static_cast<uint64_t>(salt), dropout_threshold(p), static_cast<float>(1.0 / (1.0 - p)),
+        kernel_dtype(tc), stream_of(tc)));
 }
 #endif
 
 // Applies the dropout mask recorded in forward to t [N, in].
-at::Tensor apply_keep(const LoraLinear& lin, const at::Tensor& t, const at::Tensor& keep) {
-    if (!keep.defined()) return t;
-    if (t.is_cuda()) return seeded_dropout(t, keep, lin.lora.dropout);
-    return t * keep;
+at::Tensor apply_keep(const LoraLinear& lin, const at::Tensor& t, const LoraState& s) {
+    if (!s.keep.defined()) return t;
+    if (t.is_cuda()) return seeded_dropout(t, s.keep, lin.lora.dropout, s.salt);
+    return t * s.keep;
 }
 
 // y += scale * (dropout(x2) A^T) B^T; x2: [N, in], y: [N, out]. On CPU the dropout noise comes
 // from the default generator exactly as at::dropout draws it (LoraLinear::forward), so the
-// masks - and the losses - equal the reference backend's. On CUDA the mask is the seeded one.
+// masks - and the losses - equal the reference backend's. On CUDA the mask is the seeded one;
+// `mb` (may be null) supplies the cast A/B and the seed shared by the micro-batch.
 LoraState lora_forward_into(const LoraLinear& lin, const at::Tensor& x2, bool training,
-                            at::Tensor& y) {
+                            at::Tensor& y, const LoraMicroBatch* mb) {
     const LoraBranch& L = lin.lora;
+    const auto cd = x2.scalar_type();
+    const LoraMicroBatch::Branch* pre = mb && x2.is_cuda() ? mb->find(L) : nullptr;
+    if (pre && pre->A.scalar_type() != cd) pre = nullptr;
     LoraState s;
     at::Tensor xd = x2;
     if (training && L.dropout > 0.0) {
         if (x2.is_cuda()) {
+            if (pre && mb->seed.defined()) {
+                s.keep = mb->seed;
+                s.salt = pre->salt;
+            } else {
 #if defined(TUNEBENCH_WITH_CUDA)
-            s.keep = draw_dropout_seed(x2);
+                s.keep = draw_dropout_seed(x2);
 #endif
-            xd = seeded_dropout(x2, s.keep, L.dropout);
+            }
+            xd = seeded_dropout(x2, s.keep, L.dropout, s.salt);
         } else {
             at::Tensor noise = at::empty_like(x2).bernoulli_(1.0 - L.dropout);
             noise.div_(1.0 - L.dropout);
@@ -131,10 +145,9 @@ LoraState lora_forward_into(const LoraLinear& lin, const at::Tensor& x2, bool tr
             s.keep = noise;
         }
     }
-    const auto cd = x2.scalar_type();
     if (x2.is_cuda()) {
-        s.A_cd = L.A.to(cd);
-        s.B_cd = L.B.to(cd);
+        s.A_cd = pre ? pre->A : L.A.to(cd);
+        s.B_cd = pre ? pre->B : L.B.to(cd);
         s.u = at::mm(xd, s.A_cd.t());
         // One GEMM accumulating into the base output: no [N, out] temporaries.
         y.addmm_(s.u, s.B_cd.t(), 1.0, L.scale);
@@ -157,15 +170,16 @@ void lora_backward(const LoraLinear& lin, const at::Tensor& x2, const LoraState&
         // addmm: the only [N, in] temporary is the dropped-out input for dA.
         const at::Tensor& A = s.A_cd;
         const at::Tensor& B = s.B_cd;
-        if (dB) *dB = at::mm(dy.t(), s.u).mul_(L.scale).to(L.B.scalar_type());  // [out, r]
-        at::Tensor du = at::mm(dy, B).mul_(L.scale);                            // [N, r]
-        if (dA) *dA = at::mm(du.t(), apply_keep(lin, x2, s.keep)).to(L.A.scalar_type());
+        // dA/dB come out of the GEMM in the LoRA tensors' dtype (fp32) where libtorch can.
+        if (dB) *dB = compat::mm_as(dy.t(), s.u, L.B.scalar_type()).mul_(L.scale);  // [out, r]
+        at::Tensor du = at::mm(dy, B).mul_(L.scale);                                // [N, r]
+        if (dA) *dA = compat::mm_as(du.t(), apply_keep(lin, x2, s), L.A.scalar_type());
         if (dx) {
             if (!s.keep.defined()) {
                 dx->addmm_(du, A);
             } else {
 #if defined(TUNEBENCH_WITH_CUDA)
-                seeded_dropout_add_(*dx, at::mm(du, A), s.keep, L.dropout);  // [N, in]
+                seeded_dropout_add_(*dx, at::mm(du, A), s.keep, L.dropout, s.salt);  // [N, in]
 #endif
             }
         }
@@ -174,8 +188,8 @@ void lora_backward(const LoraLinear& lin, const at::Tensor& x2, const LoraState&
     at::Tensor dl = dy * L.scale;                                 // [N, out]
     if (dB) *dB = at::matmul(dl.t(), s.u).to(L.B.scalar_type());  // [out, r]
     at::Tensor du = at::matmul(dl, L.B.to(cd));                   // [N, r]
-    if (dA) *dA = at::matmul(du.t(), apply_keep(lin, x2, s.keep)).to(L.A.scalar_type());
-    if (dx) dx->add_(apply_keep(lin, at::matmul(du, L.A.to(cd)), s.keep));  // [N, in]
+    if (dA) *dA = at::matmul(du.t(), apply_keep(lin, x2, s)).to(L.A.scalar_type());
+    if (dx) dx->add_(apply_keep(lin, at::matmul(du, L.A.to(cd)), s));  // [N, in]
 }
 
 // Input gradient of the frozen base: dy [N, out] -> [N, in] (NF4 weights decoded for the call).
@@ -185,15 +199,20 @@ at::Tensor base_input_grad(const LoraLinear& lin, const at::Tensor& dy) {
 
 void store_state(AutogradContext* ctx, const std::string& prefix, const LoraState& s) {
     ctx->saved_data[prefix + "keep"] = s.keep;
+    ctx->saved_data[prefix + "salt"] = s.salt;
     ctx->saved_data[prefix + "u"] = s.u;
     ctx->saved_data[prefix + "A_cd"] = s.A_cd;
     ctx->saved_data[prefix + "B_cd"] = s.B_cd;
 }
 
 LoraState load_state(AutogradContext* ctx, const std::string& prefix) {
-    return {ctx->saved_data[prefix + "keep"].toTensor(), ctx->saved_data[prefix + "u"].toTensor(),
-            ctx->saved_data[prefix + "A_cd"].toTensor(),
-            ctx->saved_data[prefix + "B_cd"].toTensor()};
+    LoraState s;
+    s.keep = ctx->saved_data[prefix + "keep"].toTensor();
+    s.salt = ctx->saved_data[prefix + "salt"].toInt();
+    s.u = ctx->saved_data[prefix + "u"].toTensor();
+    s.A_cd = ctx->saved_data[prefix + "A_cd"].toTensor();
+    s.B_cd = ctx->saved_data[prefix + "B_cd"].toTensor();
+    return s;
 }
 
 at::Tensor swiglu(const at::Tensor& g, const at::Tensor& u) {
@@ -341,13 +360,14 @@ class LoraLinearFn : public torch::autograd::Function<LoraLinearFn> {
     // A and B are inputs so that their gradients flow; `lin` carries the frozen base, scale
     // and dropout.
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& A,
-                              const at::Tensor& B, const LoraLinear* lin, bool training) {
+                              const at::Tensor& B, const LoraLinear* lin, bool training,
+                              const LoraMicroBatch* mb) {
         (void)A;
         (void)B;
         std::vector<int64_t> shape = x.sizes().vec();
         at::Tensor x2 = x.reshape({-1, shape.back()});
         at::Tensor y = base_linear(*lin, x2);
-        LoraState s = lora_forward_into(*lin, x2, training, y);
+        LoraState s = lora_forward_into(*lin, x2, training, y, mb);
         ctx->save_for_backward({x2});
         store_state(ctx, "", s);
         ctx->saved_data["lin"] = reinterpret_cast<int64_t>(lin);
@@ -367,7 +387,8 @@ class LoraLinearFn : public torch::autograd::Function<LoraLinearFn> {
         lora_backward(*lin, x2, s, dy, dx.defined() ? &dx : nullptr,
                       ctx->needs_input_grad(1) ? &dA : nullptr,
                       ctx->needs_input_grad(2) ? &dB : nullptr);
-        return {dx.defined() ? dx.view(shape) : dx, dA, dB, at::Tensor(), at::Tensor()};
+        return {
+            dx.defined() ? dx.view(shape) : dx, dA, dB, at::Tensor(), at::Tensor(), at::Tensor()};
     }
 };
 
@@ -379,6 +400,7 @@ struct NormQkvArgs {
     double eps;
     const LoraLinear* proj[3];  // q, k, v
     bool training;
+    const LoraMicroBatch* mb;  // may be null
 };
 
 class NormQkvFn : public torch::autograd::Function<NormQkvFn> {
@@ -396,7 +418,7 @@ class NormQkvFn : public torch::autograd::Function<NormQkvFn> {
             const LoraLinear& lin = *args->proj[j];
             at::Tensor y = base_linear(lin, x);
             LoraState st;
-            if (lin.lora.defined()) st = lora_forward_into(lin, x, args->training, y);
+            if (lin.lora.defined()) st = lora_forward_into(lin, x, args->training, y, args->mb);
             store_state(ctx, std::to_string(j), st);
             ctx->saved_data["lin" + std::to_string(j)] = reinterpret_cast<int64_t>(args->proj[j]);
             out.push_back(y);
@@ -459,6 +481,7 @@ struct MlpArgs {
     const LoraLinear* up;
     const LoraLinear* down;
     bool training;
+    const LoraMicroBatch* mb;  // may be null
 };
 
 class MlpFn : public torch::autograd::Function<MlpFn> {
@@ -471,12 +494,12 @@ class MlpFn : public torch::autograd::Function<MlpFn> {
         const LoraLinear &gate = *args->gate, &up = *args->up, &down = *args->down;
         at::Tensor g = base_linear(gate, y2);
         LoraState sg, su, sd;
-        if (gate.lora.defined()) sg = lora_forward_into(gate, y2, args->training, g);
+        if (gate.lora.defined()) sg = lora_forward_into(gate, y2, args->training, g, args->mb);
         at::Tensor u = base_linear(up, y2);
-        if (up.lora.defined()) su = lora_forward_into(up, y2, args->training, u);
+        if (up.lora.defined()) su = lora_forward_into(up, y2, args->training, u, args->mb);
         at::Tensor a = swiglu(g, u);
         at::Tensor out = base_linear(down, a);
-        if (down.lora.defined()) sd = lora_forward_into(down, a, args->training, out);
+        if (down.lora.defined()) sd = lora_forward_into(down, a, args->training, out, args->mb);
         // The MLP input is needed only for the gate/up LoRA gradients.
         ctx->saved_data["y2"] = gate.lora.defined() || up.lora.defined() ? y2 : at::Tensor();
         ctx->saved_data["g"] = g;
@@ -653,7 +676,7 @@ class CrossEntropyFn : public torch::autograd::Function<CrossEntropyFn> {
 
 }  // namespace
 
-at::Tensor seeded_dropout(const at::Tensor& x, const at::Tensor& seed, double p) {
+at::Tensor seeded_dropout(const at::Tensor& x, const at::Tensor& seed, double p, int64_t salt) {
 #if defined(TUNEBENCH_WITH_CUDA)
     if (x.is_cuda()) {
         TORCH_CHECK(seed.is_cuda() && seed.scalar_type() == at::kLong && seed.numel() == 1,
@@ -662,16 +685,61 @@ at::Tensor seeded_dropout(const at::Tensor& x, const at::Tensor& seed, double p)
         c10::cuda::CUDAGuard guard(x.device());
         at::Tensor xc = x.contiguous();
         at::Tensor out = at::empty_like(xc);
-        check_launch(fusedcuda::seeded_dropout(xc.data_ptr(), out.data_ptr(), xc.numel(),
-                                               seed.data_ptr<int64_t>(), dropout_threshold(p),
-                                               static_cast<float>(1.0 / (1.0 - p)),
-                                               kernel_dtype(xc), stream_of(xc)));
+        check_launch(fusedcuda::seeded_dropout(
+            xc.data_ptr(), out.data_ptr(), xc.numel(), seed.data_ptr<int64_t>(),
+            static_cast<uint64_t>(salt), dropout_threshold(p), static_cast<float>(1.0 / (1.0 - p)),
+            kernel_dtype(xc), stream_of(xc)));
         return out;
     }
 #endif
     (void)seed;
     (void)p;
+    (void)salt;
     TORCH_CHECK(false, "seeded_dropout runs on CUDA tensors only (got ", x.device(), ")");
+}
+
+const LoraMicroBatch::Branch* LoraMicroBatch::find(const LoraBranch& b) const {
+    auto it = branches.find(&b);
+    return it == branches.end() ? nullptr : &it->second;
+}
+
+LoraMicroBatch prepare_lora_micro_batch(const LlamaModel& model, at::ScalarType dtype,
+                                        bool training) {
+    LoraMicroBatch mb;
+    std::vector<const LoraBranch*> found;
+    bool any_dropout = false;
+    for (const LlamaLayer& L : model.layers)
+        for (const LoraLinear* p :
+             {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj, &L.up_proj, &L.down_proj}) {
+            if (!p->lora.defined() || !p->lora.A.is_cuda()) continue;
+            found.push_back(&p->lora);
+            any_dropout = any_dropout || p->lora.dropout > 0.0;
+        }
+    if (found.empty()) return mb;
+    at::NoGradGuard no_grad;  // the copies are constants: the Functions return dA/dB themselves
+    std::vector<at::Tensor> flat;
+    flat.reserve(2 * found.size());
+    for (const LoraBranch* b : found) {
+        flat.push_back(b->A.reshape({-1}));
+        flat.push_back(b->B.reshape({-1}));
+    }
+    at::Tensor all = at::cat(flat).to(dtype);  // one buffer, one cast
+    int64_t off = 0, salt = 0;
+    for (const LoraBranch* b : found) {
+        LoraMicroBatch::Branch& e = mb.branches[b];
+        e.A = all.narrow(0, off, b->A.numel()).view(b->A.sizes());
+        off += b->A.numel();
+        e.B = all.narrow(0, off, b->B.numel()).view(b->B.sizes());
+        off += b->B.numel();
+        e.salt = salt++;
+    }
+#if defined(TUNEBENCH_WITH_CUDA)
+    if (training && any_dropout) mb.seed = draw_dropout_seed(all);
+#else
+    (void)training;
+    (void)any_dropout;
+#endif
+    return mb;
 }
 
 RopeTables rope_tables(const LlamaModel& model, const at::Tensor& position_ids) {
@@ -699,15 +767,16 @@ at::Tensor rope(const at::Tensor& x, const RopeTables& tables) {
     return RopeFn::apply(x, tables.cos, tables.sin);
 }
 
-at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training) {
+at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training,
+                       const LoraMicroBatch* mb) {
     if (!lin.lora.defined()) return lin.forward(x, false);
     TORCH_CHECK(!lin.lora.magnitude.defined(), "the fused backend does not support DoRA");
-    return LoraLinearFn::apply(x, lin.lora.A, lin.lora.B, &lin, training);
+    return LoraLinearFn::apply(x, lin.lora.A, lin.lora.B, &lin, training, mb);
 }
 
 std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, double eps,
                                  const LoraLinear& q, const LoraLinear& k, const LoraLinear& v,
-                                 bool training) {
+                                 bool training, const LoraMicroBatch* mb) {
     std::vector<at::Tensor> params;
     for (const LoraLinear* p : {&q, &k, &v}) {
         if (!p->lora.defined()) continue;
@@ -715,7 +784,7 @@ std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, 
         params.push_back(p->lora.A);
         params.push_back(p->lora.B);
     }
-    NormQkvArgs args{&norm_w, eps, {&q, &k, &v}, training};
+    NormQkvArgs args{&norm_w, eps, {&q, &k, &v}, training, mb};
     variable_list out = NormQkvFn::apply(h, at::TensorList(params), &args);
     std::vector<int64_t> shape = h.sizes().vec();
     for (at::Tensor& t : out) {
@@ -726,7 +795,7 @@ std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, 
 }
 
 at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLinear& up,
-                      const LoraLinear& down, bool training) {
+                      const LoraLinear& down, bool training, const LoraMicroBatch* mb) {
     std::vector<at::Tensor> params;
     for (const LoraLinear* p : {&gate, &up, &down}) {
         if (!p->lora.defined()) continue;
@@ -734,7 +803,7 @@ at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLin
         params.push_back(p->lora.A);
         params.push_back(p->lora.B);
     }
-    MlpArgs args{&gate, &up, &down, training};
+    MlpArgs args{&gate, &up, &down, training, mb};
     return MlpFn::apply(y, at::TensorList(params), &args);
 }
 

@@ -27,6 +27,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "core/infer/llama_model.h"
@@ -34,11 +35,35 @@
 
 namespace tb::fused {
 
+// What the LoRA branches of one micro-batch share on CUDA, prepared once instead of per
+// projection: every A and B cast to the activation dtype by one copy (views into one buffer)
+// and one dropout seed, from which each branch draws its own mask through its salt (its
+// position in the model). That is 2 casts and 1 random draw fewer per projection per
+// micro-batch, which matters because the eager step is bound by host-side launches.
+// Checkpointed layers do not use it: their recomputation in backward outlives this object, so
+// they cast and draw per call (their masks then differ from the non-checkpointed run's).
+struct LoraMicroBatch {
+    struct Branch {
+        at::Tensor A;      // [r, in] in the activation dtype (a view into one buffer)
+        at::Tensor B;      // [out, r]
+        int64_t salt = 0;  // mask salt for `seed`
+    };
+    std::unordered_map<const LoraBranch*, Branch> branches;  // CUDA branches only
+    at::Tensor seed;  // [1] int64 on the device; undefined unless training with dropout
+    const Branch* find(const LoraBranch& b) const;
+};
+
+// The LoraMicroBatch of `model`'s CUDA LoRA branches for activations of `dtype` (empty on CPU,
+// where the ops keep the reference backend's per-call casts and dropout draws).
+LoraMicroBatch prepare_lora_micro_batch(const LlamaModel& model, at::ScalarType dtype,
+                                        bool training);
+
 // Dropout of x (CUDA) under the mask that the device-resident int64 `seed` [1] determines:
 // the same seed always gives the same mask (fusedcuda::seeded_dropout), so the LoRA branches
 // keep 8 bytes per projection instead of a [tokens, in] mask. Kept values are scaled by
 // 1/(1-p). Exposed for tests.
-at::Tensor seeded_dropout(const at::Tensor& x, const at::Tensor& seed, double p);
+// `salt` selects one of the masks that share a seed.
+at::Tensor seeded_dropout(const at::Tensor& x, const at::Tensor& seed, double p, int64_t salt = 0);
 
 // Rotary tables in the layout the fused rope expects.
 //   CPU:  cos/sin [B, T, 1, hd] in the activation dtype (the reference's tables, transposed to
@@ -55,18 +80,20 @@ at::Tensor rope(const at::Tensor& x, const RopeTables& tables);
 // y = x W^T (+b) + scale * dropout(x) A^T B^T for a projection with a LoRA branch (plain frozen
 // linear when it has none). x: [..., in] -> [..., out]. Dense or packed (NF4) base weight.
 // DoRA branches are not supported (the trainer refuses them for this backend).
-at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training);
+// `mb`: the micro-batch's shared casts and seed (may be null; see LoraMicroBatch).
+at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training,
+                       const LoraMicroBatch* mb = nullptr);
 
 // rms_norm(h, norm_w) followed by the q, k and v projections (each as lora_linear), as one op
 // that keeps only h and the fp32 rstd per row for backward. h: [..., H] -> {q, k, v}, each
 // [..., out of its projection].
 std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, double eps,
                                  const LoraLinear& q, const LoraLinear& k, const LoraLinear& v,
-                                 bool training);
+                                 bool training, const LoraMicroBatch* mb = nullptr);
 
 // down(silu(gate(y)) * up(y)) with each projection's LoRA branch. y: [..., H] -> [..., H].
 at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLinear& up,
-                      const LoraLinear& down, bool training);
+                      const LoraLinear& down, bool training, const LoraMicroBatch* mb = nullptr);
 
 // Sum over rows with label != -100 of the cross-entropy of softmax(h W^T) (fp32), divided by
 // `divisor`. h: [N, H]; lm_head: [V, H] frozen; labels: [N] int64 (already shifted).
