@@ -717,24 +717,31 @@ LoraMicroBatch prepare_lora_micro_batch(const LlamaModel& model, at::ScalarType 
         }
     if (found.empty()) return mb;
     at::NoGradGuard no_grad;  // the copies are constants: the Functions return dA/dB themselves
+    // Branches already in `dtype` (fp32 training) are used as they are; the others are cast
+    // together: one buffer, one cast.
     std::vector<at::Tensor> flat;
-    flat.reserve(2 * found.size());
     for (const LoraBranch* b : found) {
+        if (b->A.scalar_type() == dtype && b->B.scalar_type() == dtype) continue;
         flat.push_back(b->A.reshape({-1}));
         flat.push_back(b->B.reshape({-1}));
     }
-    at::Tensor all = at::cat(flat).to(dtype);  // one buffer, one cast
+    at::Tensor all = flat.empty() ? at::Tensor() : at::cat(flat).to(dtype);
     int64_t off = 0, salt = 0;
     for (const LoraBranch* b : found) {
         LoraMicroBatch::Branch& e = mb.branches[b];
+        e.salt = salt++;
+        if (b->A.scalar_type() == dtype && b->B.scalar_type() == dtype) {
+            e.A = b->A;
+            e.B = b->B;
+            continue;
+        }
         e.A = all.narrow(0, off, b->A.numel()).view(b->A.sizes());
         off += b->A.numel();
         e.B = all.narrow(0, off, b->B.numel()).view(b->B.sizes());
         off += b->B.numel();
-        e.salt = salt++;
     }
 #if defined(TUNEBENCH_WITH_CUDA)
-    if (training && any_dropout) mb.seed = draw_dropout_seed(all);
+    if (training && any_dropout) mb.seed = draw_dropout_seed(found.front()->A);
 #else
     (void)training;
     (void)any_dropout;
