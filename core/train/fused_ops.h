@@ -20,8 +20,11 @@
 //
 // Numerics: on CPU the forward ops are the reference backend's op sequence (fp32 losses equal
 // bit for bit); the backward is the analytic gradient, equal to autograd's within fp32
-// rounding. On CUDA the elementwise/row parts run as the kernels of fused_kernels.cu and the
-// LoRA matmuls run in the activation dtype (bf16) instead of fp32.
+// rounding. On CUDA the elementwise/row parts run as the kernels of fused_kernels.cu, the
+// LoRA matmuls run in the activation dtype (bf16) instead of fp32, and dA/dB are accumulated in
+// fp32 by the GEMM (compat::mm_as). On CUDA the dropout masks come from fusedcuda's seeded
+// generator, not torch's native_dropout, so they differ from the reference backend's masks
+// (same distribution); CPU keeps the reference's draws.
 #pragma once
 
 #include <torch/torch.h>
