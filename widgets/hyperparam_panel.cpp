@@ -101,19 +101,29 @@ ResourceEstimate estimateResources(const tb::AppConfig& cfg, const tb::LlamaConf
     const double adam = cfg.training.optimizer == "adamw" ? 8.0 : 2.0;
     e.train_state_bytes = e.lora_params * (4.0 + 4.0 + adam);
     const double tokens = static_cast<double>(cfg.training.batch_size * cfg.model.max_length);
-    // Stored activations per token and layer. Reference backend (autograd): ~34*H + 2*I values
-    // (attention and MLP intermediates, the fp32 LoRA inputs), plus the logits of the
-    // micro-batch in fp32. Fused backend: what its Functions keep (core/train/fused_ops.h):
-    // the two residuals and the normed input (3*H), q, repeated k/v, the attention output and
-    // its reshaped copy (5*q), gate and up (2*I), one byte per value of each dropout mask on a
-    // LoRA input; the cross-entropy holds one ~64 MiB chunk of logits. With checkpointing
-    // either keeps the layer input (H) plus one layer's worth during recomputation.
+    // Stored activations per token and layer, calibrated against `bench train` on an H200
+    // (TinyLlama shape, bf16, 4 x 512, r16 q/k/v/o: reference 7.96 GB, fused 4.21 GB peak).
+    // Reference backend (autograd): ~24*H + 2*I values (attention and MLP intermediates, the
+    // LoRA inputs and dropout outputs), plus the micro-batch's fp32 logits. Fused backend: what
+    // its Functions keep (core/train/fused_ops.h): the layer input and the post-attention
+    // residual (2*H), the MLP input only when gate/up carry LoRA (H), q after RoPE, k and v
+    // (with their KV heads on CUDA in half precision, where SDPA reads GQA directly; repeated
+    // to the query heads elsewhere), the attention output and the o_proj input (2*q), gate and
+    // up (2*I). Dropout masks cost nothing on CUDA (regenerated from a seed); on CPU the noise
+    // tensor of each LoRA input with dropout is kept. The cross-entropy holds one ~64 MiB
+    // chunk of logits. With checkpointing either keeps the layer input (H) plus one layer's
+    // worth during recomputation.
     const bool fused = cfg.training.backend == "fused";
+    bool mlpInputKept = false;
     double maskBytes = 0;
-    if (fused && cfg.lora.dropout > 0)
-        for (const auto& t : cfg.lora.target_modules) maskBytes += dims(t).first;
+    for (const auto& t : cfg.lora.target_modules) {
+        mlpInputKept = mlpInputKept || t == "gate_proj" || t == "up_proj";
+        if (fused && !cuda && cfg.lora.dropout > 0) maskBytes += dims(t).first * act;
+    }
+    const double kvKept = cuda && bf16 ? 2.0 * kv : 2.0 * q;
     const double fullLayer =
-        fused ? (3.0 * H + 5.0 * q + 2.0 * I) * act + maskBytes : (34.0 * H + 2.0 * I) * act;
+        fused ? ((mlpInputKept ? 3.0 : 2.0) * H + q + kvKept + 2.0 * q + 2.0 * I) * act + maskBytes
+              : (24.0 * H + 2.0 * I) * act;
     const double perLayer =
         cfg.training.gradient_checkpointing ? H * act + fullLayer / std::max(L, 1.0) : fullLayer;
     const double logits = fused ? std::min(tokens * V * 4.0, 64.0 * 1024 * 1024) : tokens * V * 4.0;

@@ -6,6 +6,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QtTest>
+#include <cmath>
 
 #include "core/config/app_config.h"
 #include "widgets/hyperparam_panel.h"
@@ -105,7 +106,7 @@ class TestHyperparams : public QObject {
         // again, for either backend.
         cfg.training.backend = "fused";
         const auto f = tbui::estimateResources(cfg, m, 13510, false);
-        QVERIFY(f.activation_bytes < 0.5 * e.activation_bytes);
+        QVERIFY(f.activation_bytes < 0.6 * e.activation_bytes);  // CPU: masks kept
         cfg.training.gradient_checkpointing = true;
         const auto fc = tbui::estimateResources(cfg, m, 13510, false);
         QVERIFY(fc.activation_bytes < 0.2 * f.activation_bytes);
@@ -113,6 +114,24 @@ class TestHyperparams : public QObject {
         const auto rc = tbui::estimateResources(cfg, m, 13510, false);
         QVERIFY(rc.activation_bytes < 0.2 * e.activation_bytes);
         cfg.training.gradient_checkpointing = false;
+        // The bench train shape on CUDA in bf16 (dropout 0.05): within 10% of the peaks measured
+        // on an H200 (README: reference 7.96 GB, fused 4.21 GB; fused + checkpointing 2.63 GB).
+        {
+            tb::AppConfig b;
+            b.model.dtype = "bfloat16";
+            b.training.max_steps = 20;
+            b.lora.dropout = 0.05;
+            const double ref = tbui::estimateResources(b, m, 0, true).total_bytes;
+            b.training.backend = "fused";
+            const double fus = tbui::estimateResources(b, m, 0, true).total_bytes;
+            b.training.gradient_checkpointing = true;
+            const double ck = tbui::estimateResources(b, m, 0, true).total_bytes;
+            qInfo("estimate: reference %.2f GB, fused %.2f GB, fused+ckpt %.2f GB", ref / 1e9,
+                  fus / 1e9, ck / 1e9);
+            QVERIFY(std::abs(ref / 7.96e9 - 1) < 0.1);
+            QVERIFY(std::abs(fus / 4.21e9 - 1) < 0.1);
+            QVERIFY(std::abs(ck / 2.63e9 - 1) < 0.1);
+        }
         cfg.quant.load_in_4bit = true;
         const auto q = tbui::estimateResources(cfg, m, 0, true);
         QVERIFY(q.weight_bytes < e.weight_bytes / 7);
