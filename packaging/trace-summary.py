@@ -21,6 +21,16 @@ def union_length(intervals):
     return total
 
 
+def by_total_time(events, top):
+    """(name, calls, total us) of the `top` names with the most summed duration."""
+    groups = collections.defaultdict(lambda: [0, 0.0])
+    for e in events:
+        groups[e["name"]][0] += 1
+        groups[e["name"]][1] += e["dur"]
+    ranked = sorted(groups.items(), key=lambda kv: -kv[1][1])[:top]
+    return [(name, n, d) for name, (n, d) in ranked]
+
+
 def main(path):
     with open(path) as f:
         events = json.load(f).get("traceEvents", [])
@@ -37,19 +47,11 @@ def main(path):
     print(f"span {(t1 - t0) / 1000:.1f} ms; {len(kernels)} kernels, GPU busy {busy / 1000:.1f} ms; "
           f"{len(launches)} launch calls ({sum(e['dur'] for e in launches) / 1000:.1f} ms); "
           f"{len(cpu_ops)} cpu ops")
-    by_name = collections.defaultdict(lambda: [0, 0.0])
-    for e in cpu_ops:
-        by_name[e["name"]][0] += 1
-        by_name[e["name"]][1] += e["dur"]
     print(f"{'cpu op':48s} {'calls':>7s} {'total ms':>9s} {'us/call':>8s}")
-    for name, (n, d) in sorted(by_name.items(), key=lambda kv: -kv[1][1])[:30]:
+    for name, n, d in by_total_time(cpu_ops, 30):
         print(f"{name[:48]:48s} {n:7d} {d / 1000:9.2f} {d / n:8.1f}")
-    kby = collections.defaultdict(lambda: [0, 0.0])
-    for e in kernels:
-        kby[e["name"]][0] += 1
-        kby[e["name"]][1] += e["dur"]
     print(f"{'kernel':48s} {'calls':>7s} {'total ms':>9s}")
-    for name, (n, d) in sorted(kby.items(), key=lambda kv: -kv[1][1])[:15]:
+    for name, n, d in by_total_time(kernels, 15):
         print(f"{name[:48]:48s} {n:7d} {d / 1000:9.2f}")
     return 0
 

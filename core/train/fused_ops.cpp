@@ -3,6 +3,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <tuple>
@@ -781,16 +782,25 @@ at::Tensor lora_linear(const at::Tensor& x, const LoraLinear& lin, bool training
     return LoraLinearFn::apply(x, lin.lora.A, lin.lora.B, &lin, training, mb);
 }
 
-std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, double eps,
-                                 const LoraLinear& q, const LoraLinear& k, const LoraLinear& v,
-                                 bool training, const LoraMicroBatch* mb) {
+namespace {
+// The LoRA A, B of the projections that carry a branch, in order: the tensor inputs of a
+// multi-projection Function (so their gradients flow). DoRA is refused here.
+std::vector<at::Tensor> lora_inputs(std::initializer_list<const LoraLinear*> projections) {
     std::vector<at::Tensor> params;
-    for (const LoraLinear* p : {&q, &k, &v}) {
+    for (const LoraLinear* p : projections) {
         if (!p->lora.defined()) continue;
         TORCH_CHECK(!p->lora.magnitude.defined(), "the fused backend does not support DoRA");
         params.push_back(p->lora.A);
         params.push_back(p->lora.B);
     }
+    return params;
+}
+}  // namespace
+
+std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, double eps,
+                                 const LoraLinear& q, const LoraLinear& k, const LoraLinear& v,
+                                 bool training, const LoraMicroBatch* mb) {
+    const std::vector<at::Tensor> params = lora_inputs({&q, &k, &v});
     NormQkvArgs args{&norm_w, eps, {&q, &k, &v}, training, mb};
     variable_list out = NormQkvFn::apply(h, at::TensorList(params), &args);
     std::vector<int64_t> shape = h.sizes().vec();
@@ -803,13 +813,7 @@ std::vector<at::Tensor> norm_qkv(const at::Tensor& h, const at::Tensor& norm_w, 
 
 at::Tensor swiglu_mlp(const at::Tensor& y, const LoraLinear& gate, const LoraLinear& up,
                       const LoraLinear& down, bool training, const LoraMicroBatch* mb) {
-    std::vector<at::Tensor> params;
-    for (const LoraLinear* p : {&gate, &up, &down}) {
-        if (!p->lora.defined()) continue;
-        TORCH_CHECK(!p->lora.magnitude.defined(), "the fused backend does not support DoRA");
-        params.push_back(p->lora.A);
-        params.push_back(p->lora.B);
-    }
+    const std::vector<at::Tensor> params = lora_inputs({&gate, &up, &down});
     MlpArgs args{&gate, &up, &down, training, mb};
     return MlpFn::apply(y, at::TensorList(params), &args);
 }
