@@ -139,6 +139,59 @@ CREATE INDEX idx_ratings_eval ON ratings(eval_id, model);
 CREATE TRIGGER runs_delete_ratings AFTER DELETE ON runs
   BEGIN DELETE FROM ratings WHERE eval_id = OLD.id; END;
 )sql",
+    // v3 -> v4: blind rating that stays blind and is auditable. rating_orders keeps each
+    // rater's per-item presentation order (position 0 is "A") and the seed it was drawn
+    // from, so a reopened session shows the same order and the analysis can test position
+    // bias; rating_reveals records when a rater unblinded an evaluation; preferences holds the
+    // pairwise A / B / tie question with both models resolved (one answer per unordered pair,
+    // hence the expression index); ratings.blind says whether a score was given blind (NULL:
+    // before v4, unknown). eval_user_messages keeps the user's message of each item (the
+    // instruction and context as written, not the rendered chat template) for the raters.
+    R"sql(
+ALTER TABLE ratings ADD COLUMN blind INTEGER CHECK (blind IN (0, 1));
+CREATE TABLE rating_orders (
+  rater TEXT NOT NULL,
+  eval_id INTEGER NOT NULL,
+  item_id TEXT NOT NULL,
+  position INTEGER NOT NULL CHECK (position >= 0),
+  model TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  assigned_at TEXT NOT NULL,
+  PRIMARY KEY (rater, eval_id, item_id, position),
+  UNIQUE (rater, eval_id, item_id, model)
+);
+CREATE TABLE rating_reveals (
+  rater TEXT NOT NULL,
+  eval_id INTEGER NOT NULL,
+  revealed_at TEXT NOT NULL,
+  PRIMARY KEY (rater, eval_id)
+);
+CREATE TABLE preferences (
+  rater TEXT NOT NULL,
+  eval_id INTEGER NOT NULL,
+  item_id TEXT NOT NULL,
+  model_a TEXT NOT NULL,
+  model_b TEXT NOT NULL,
+  choice TEXT NOT NULL CHECK (choice IN ('a', 'b', 'tie')),
+  blind INTEGER CHECK (blind IN (0, 1)),
+  rated_at TEXT NOT NULL,
+  CHECK (model_a <> model_b)
+);
+CREATE UNIQUE INDEX idx_preferences_pair
+  ON preferences(rater, eval_id, item_id, min(model_a, model_b), max(model_a, model_b));
+CREATE TABLE eval_user_messages (
+  eval_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  item_id TEXT NOT NULL,
+  instruction TEXT NOT NULL,
+  context TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (eval_id, item_id)
+);
+CREATE TRIGGER runs_delete_rating_v4 AFTER DELETE ON runs BEGIN
+  DELETE FROM rating_orders WHERE eval_id = OLD.id;
+  DELETE FROM rating_reveals WHERE eval_id = OLD.id;
+  DELETE FROM preferences WHERE eval_id = OLD.id;
+END;
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");

@@ -20,6 +20,8 @@
 //   v1  runs, training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings
 //   v2  ratings.notes, metrics_aggregate.n_items, index generations(eval_id, model)
 //   v3  ratings.eval_id (part of the key: ratings belong to an evaluation's generations)
+//   v4  blind rating: rating_orders, rating_reveals, preferences, ratings.blind;
+//       eval_user_messages (the user's message of each evaluated item)
 // Each migration runs in one transaction together with its user_version bump.
 //
 // Errors name the database file and the failing statement: "<db>: <sql>: <sqlite message>".
@@ -37,7 +39,7 @@ struct sqlite3;
 
 namespace tb::store {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 struct RunRecord {
     int64_t id = 0;           // assigned by add_run

@@ -171,7 +171,7 @@ TEST(Store, MigratesFromVersion2TyingRatingsToEvaluations) {
              "INSERT INTO ratings VALUES ('ann', 'i9', 'base', 5, 5, 5, 5, '2024-01-03', '');");
     auto s = open_store(path);
     ASSERT_TRUE(s);
-    EXPECT_EQ(s->schema_version(), 3);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
     auto all = s->list_ratings();
     ASSERT_TRUE(all.ok());
     ASSERT_EQ(all->size(), 3u);
@@ -183,11 +183,11 @@ TEST(Store, MigratesFromVersion2TyingRatingsToEvaluations) {
     EXPECT_EQ(by_item["i1"].notes, "n1");
     EXPECT_EQ(by_item["i1"].fluency, 5);
     EXPECT_EQ(by_item["i1"].rated_at, "2024-01-03");
-    // The CSV column order only gained eval_id at the end.
+    // The CSV column order only gained eval_id at the end (v3), then blind (v4).
     EXPECT_EQ(
         query_text(s->handle(), "SELECT group_concat(name, ',') FROM pragma_table_info('ratings')"),
         "rater,item_id,model,relevance,coherence,fluency,completeness,rated_at,notes,"
-        "eval_id");
+        "eval_id,blind");
     // The same item and model rated in another evaluation is another rating.
     RatingRow r{"ann", "i1", "base", 1, 1, 1, 1, "", "", 4};
     ASSERT_TRUE(s->upsert_rating(r).ok());
