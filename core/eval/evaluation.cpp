@@ -9,6 +9,7 @@
 #include "core/common/torch_compat.h"
 #include "core/data/data_config.h"
 #include "core/data/prompt.h"
+#include "core/eval/eval_fingerprint.h"
 #include "core/eval/perplexity.h"
 #include "core/infer/generate.h"
 #include "core/infer/llama_model.h"
@@ -105,6 +106,61 @@ struct ModelScores {
     std::map<std::string, metrics::AdditiveMetric> additive;  // metric -> additive form
 };
 
+std::string dtype_name(at::ScalarType t) {
+    switch (t) {
+        case at::kFloat:
+            return "float32";
+        case at::kBFloat16:
+            return "bfloat16";
+        case at::kHalf:
+            return "float16";
+        case at::kDouble:
+            return "float64";
+        default:
+            return c10::toString(t);
+    }
+}
+
+// Whatever ends the evaluation after its run exists (an error value, an exception from a
+// bug, a crash of the batch code) leaves the run `failed`, never `running`; the completed and
+// cancelled paths settle it themselves.
+class RunSettler {
+  public:
+    RunSettler(store::Store& db, int64_t run_id) : db_(db), run_id_(run_id) {}
+    ~RunSettler() {
+        if (!settled_) (void)db_.finish_run(run_id_, "failed");
+    }
+    RunSettler(const RunSettler&) = delete;
+    RunSettler& operator=(const RunSettler&) = delete;
+    Status settle(const std::string& status) {
+        settled_ = true;
+        return db_.finish_run(run_id_, status);
+    }
+
+  private:
+    store::Store& db_;
+    int64_t run_id_;
+    bool settled_ = false;
+};
+
+// The store file is checked before anything runs, so a bad --store fails in a second rather
+// than after the generations.
+Status check_store_path(const std::string& path) {
+    if (path.empty()) return make_error("store", "no experiment store path given");
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        return make_error(path, "is a folder; the store must be a file (e.g. tunebench.sqlite)");
+    const fs::path parent = fs::absolute(fs::path(path), ec).parent_path();
+    if (!fs::is_directory(parent, ec))
+        return make_error(path, "folder '" + parent.string() + "' does not exist");
+    return Status::Ok();
+}
+
+// Largest resampling count accepted: 1e6 replicates already put the Monte Carlo error of a
+// p-value below 5e-4 (sqrt(0.25 / 1e6)); more only costs memory (8 bytes per replicate and
+// metric) and time.
+constexpr int kMaxResamples = 1000000;
+
 }  // namespace
 
 Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
@@ -140,9 +196,43 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     }
     if (params.paired_test != "bootstrap" && params.paired_test != "permutation")
         return make_error("paired_test", "must be bootstrap or permutation");
-    if (cfg.eval.batch_size < 1) return make_error("eval.batch_size", "must be >= 1");
+    // Every argument is checked here, before the data, the model or the store is touched:
+    // a bad request fails at once instead of after the generations.
+    TB_TRY_STATUS(validate_app_config(cfg));
+    if (params.bootstrap.resamples < 1 || params.bootstrap.resamples > kMaxResamples)
+        return make_error("resamples", "must be in [1, " + std::to_string(kMaxResamples) +
+                                           "], got " + std::to_string(params.bootstrap.resamples));
+    if (!(params.bootstrap.confidence > 0.0 && params.bootstrap.confidence < 1.0))
+        return make_error("confidence", "must be in (0, 1)");
+    if (params.limit != -2 && params.limit != -1 && params.limit < 1)
+        return make_error(
+            "limit", "must be >= 1 or -1 (all test items), got " + std::to_string(params.limit));
+    if (params.bertscore_layers < -1)
+        return make_error("bertscore_layers", "must be >= 0 or -1 (bert_score's table)");
+    if (params.resume_eval_id < 0) return make_error("resume", "must be an evaluation id >= 1");
+    TB_ASSIGN_OR_RETURN(PromptTemplate tmpl, parse_prompt_template(cfg.data.prompt_template));
+    TB_ASSIGN_OR_RETURN(at::Device device,
+                        resolve_device(params.device.empty() ? cfg.model.device : params.device));
+    if (device.is_cuda() && !compat::cuda_available())
+        return make_error("device",
+                          "'" + device.str() + "' requested but no CUDA device is available");
+    TB_ASSIGN_OR_RETURN(
+        at::ScalarType dtype,
+        resolve_dtype(params.dtype.empty() ? cfg.model.dtype : params.dtype, device));
+    const std::string model_dir = resolve_model_path(cfg);
+    if (!fs::exists(fs::path(model_dir) / "config.json"))
+        return make_error("model.name",
+                          "'" + model_dir + "' is not a local model folder (no config.json)");
+    TB_TRY_STATUS(check_store_path(params.store_path));
 
-    // Data: the test split exactly as training split it.
+    // Data: the test split exactly as training split it, and its fingerprint.
+    EvalFingerprint fingerprint;
+    fingerprint.split = split_fingerprint_from_config(cfg);
+    {
+        TB_ASSIGN_OR_RETURN(FileFingerprint file, fingerprint_file(fingerprint.split.data_path));
+        fingerprint.split.data_hash = file.hash;
+        fingerprint.split.data_bytes = file.bytes;
+    }
     TB_ASSIGN_OR_RETURN(Dataset dataset, load_dataset_from_config(cfg));
     TB_ASSIGN_OR_RETURN(DatasetSplit split,
                         split_dataset(dataset.examples, split_options_from_config(cfg.data)));
@@ -151,19 +241,33 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     if (limit >= 0 && static_cast<size_t>(limit) < items.size())
         items.resize(static_cast<size_t>(limit));
     if (items.empty()) return make_error("data", "the test split is empty");
+    fingerprint.split.rows = static_cast<int64_t>(dataset.examples.size());
+    fingerprint.split.test_items = static_cast<int64_t>(items.size());
 
-    const std::string model_dir = resolve_model_path(cfg);
     TB_ASSIGN_OR_RETURN(std::shared_ptr<Tokenizer> tok, Tokenizer::load(model_dir));
-    TB_ASSIGN_OR_RETURN(PromptTemplate tmpl, parse_prompt_template(cfg.data.prompt_template));
-    TB_ASSIGN_OR_RETURN(at::Device device,
-                        resolve_device(params.device.empty() ? cfg.model.device : params.device));
-    TB_ASSIGN_OR_RETURN(
-        at::ScalarType dtype,
-        resolve_dtype(params.dtype.empty() ? cfg.model.dtype : params.dtype, device));
     GenerationDefaults gen_defaults;
     const std::string gen_path = (fs::path(model_dir) / "generation_config.json").string();
     if (fs::exists(gen_path)) {
         TB_ASSIGN_OR_RETURN(gen_defaults, load_generation_defaults(gen_path));
+    }
+
+    // Generation settings: greedy decoding with the sampler's defaults (what GenerateParams
+    // below uses), recorded so that evaluations with other settings are never compared.
+    {
+        GenerationFingerprint& g = fingerprint.generation;
+        const SamplingParams sampling;  // gp.sampling below: greedy, defaults
+        g.max_new_tokens = cfg.eval.max_new_tokens;
+        g.greedy = true;
+        g.temperature = sampling.temperature;
+        g.top_k = sampling.top_k;
+        g.top_p = sampling.top_p;
+        g.repetition_penalty = sampling.repetition_penalty;
+        g.batch_size = cfg.eval.batch_size;
+        g.limit = limit;
+        g.dtype = dtype_name(dtype);
+        g.device = device.is_cuda() ? "cuda" : "cpu";
+        g.max_length = cfg.model.max_length;
+        g.prompt_template = cfg.data.prompt_template;
     }
 
     TB_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> db, store::Store::open(params.store_path));
@@ -176,16 +280,37 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         if (!run || run->kind != "eval")
             return make_error(params.store_path,
                               "no evaluation run with id " + std::to_string(params.resume_eval_id));
+        // Resuming with other settings would mix two measurements in one evaluation.
+        auto stored = eval_fingerprint_from_run_yaml(run->config_yaml);
+        if (stored.ok() && stored->recorded) {
+            const Comparability c = compare_evaluations(*stored, fingerprint);
+            if (!c.comparable)
+                return make_error("resume", "evaluation " + std::to_string(run->id) +
+                                                " was run with other settings (" +
+                                                describe_differences(c) +
+                                                "); resume it with the same configuration");
+        }
         result.eval_id = run->id;
         TB_TRY_STATUS(db->finish_run(result.eval_id, "running"));
     } else {
         store::RunRecord run;
         run.kind = "eval";
         run.name = "models=" + join(params.models, ",");
-        run.config_yaml = app_config_to_yaml(cfg);
+        run.config_yaml = eval_run_config_yaml(app_config_to_yaml(cfg), fingerprint);
         run.status = "running";
         TB_ASSIGN_OR_RETURN(result.eval_id, db->add_run(run));
     }
+    // Raters are shown the user's message as the row holds it; generations.prompt is the
+    // rendered template (special tokens and all), which cannot be split back reliably.
+    {
+        std::vector<store::UserMessageRow> messages;
+        for (size_t idx : items) {
+            const Example& ex = dataset.examples[idx];
+            messages.push_back({result.eval_id, std::to_string(idx), ex.instruction, ex.context});
+        }
+        TB_TRY_STATUS(db->add_user_messages(messages));
+    }
+    RunSettler settler(*db, result.eval_id);
     auto progress = [&](const std::string& stage, const std::string& model, int64_t done,
                         int64_t total) {
         if (params.on_progress) params.on_progress({stage, model, done, total});
@@ -289,7 +414,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         }
     }
     if (result.cancelled) {
-        TB_TRY_STATUS(db->finish_run(result.eval_id, "cancelled"));
+        TB_TRY_STATUS(settler.settle("cancelled"));
         return result;
     }
 
@@ -428,7 +553,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     result.aggregates = overall;
     result.aggregates.insert(result.aggregates.end(), by_cat.begin(), by_cat.end());
     TB_TRY_STATUS(db->replace_metric_aggregates(result.eval_id, result.aggregates));
-    TB_TRY_STATUS(db->finish_run(result.eval_id, "completed"));
+    TB_TRY_STATUS(settler.settle("completed"));
     return result;
 }
 

@@ -34,7 +34,6 @@ Result<PerplexityResult> compute_perplexity(const LlamaModel& model, const Token
     if (rows.empty())
         return make_error("perplexity", "no row has a response token left after truncation");
 
-    const int64_t pad_id = tok.pad_id() >= 0 ? tok.pad_id() : model.config.pad_token_id.value_or(0);
     torch::NoGradGuard no_grad;
     const int64_t total = static_cast<int64_t>(rows.size());
     for (int64_t start = 0; start < total; start += options.batch_size) {
@@ -43,28 +42,38 @@ Result<PerplexityResult> compute_perplexity(const LlamaModel& model, const Token
             break;
         }
         const int64_t end = std::min(total, start + options.batch_size);
-        std::vector<const TokenizedRow*> batch_rows;
-        for (int64_t i = start; i < end; ++i) batch_rows.push_back(&rows[static_cast<size_t>(i)]);
-        Batch b = collate(batch_rows, pad_id, model.device);
-        at::Tensor logits = model.forward(b.input_ids, b.position_ids, b.attention_mask, nullptr);
-        // Shift: logits[:, :-1] predict labels[:, 1:]; NLL per position in fp32.
-        at::Tensor shift_logits = logits.slice(1, 0, -1).to(at::kFloat);
-        at::Tensor shift_labels = b.labels.slice(1, 1);
-        at::Tensor logp = at::log_softmax(shift_logits, -1);
-        at::Tensor valid = shift_labels.ne(kIgnoreIndex);
-        at::Tensor safe = shift_labels.masked_fill(valid.logical_not(), 0);
-        at::Tensor nll = -logp.gather(-1, safe.unsqueeze(-1)).squeeze(-1);
-        nll = nll.masked_fill(valid.logical_not(), 0.0);
-        at::Tensor row_nll = nll.to(at::kDouble).sum(1).cpu();
-        at::Tensor row_tok = valid.sum(1).cpu();
         for (int64_t i = start; i < end; ++i) {
+            // One row per forward pass, unpadded: its logits then do not depend on which rows
+            // share its batch (a padded batch changes the GEMM shapes, and with them the fp32
+            // rounding: 1.2e-8 relative on an AMD EPYC between batch sizes 2 and 8).
+            const TokenizedRow& row = rows[static_cast<size_t>(i)];
+            Batch b = collate({&row}, /*pad_id=*/0, model.device);
+            at::Tensor logits =
+                model.forward(b.input_ids, b.position_ids, b.attention_mask, nullptr);
+            // Shift: logits[:, :-1] predict labels[:, 1:]; NLL per position in fp32.
+            at::Tensor shift_logits = logits.slice(1, 0, -1).to(at::kFloat);
+            at::Tensor shift_labels = b.labels.slice(1, 1);
+            at::Tensor logp = at::log_softmax(shift_logits, -1);
+            at::Tensor valid = shift_labels.ne(kIgnoreIndex);
+            at::Tensor safe = shift_labels.masked_fill(valid.logical_not(), 0);
+            at::Tensor nll = -logp.gather(-1, safe.unsqueeze(-1)).squeeze(-1);
+            // Per-position NLLs summed in fp64, left to right on the CPU: the row's sum is
+            // the same however the tensor library would have reduced it.
+            at::Tensor pos_nll = nll.masked_select(valid).to(at::kDouble).cpu().contiguous();
+            const double* v = pos_nll.data_ptr<double>();
+            double row_nll = 0;
+            for (int64_t t = 0; t < pos_nll.numel(); ++t) row_nll += v[t];
             const size_t item = row_item[static_cast<size_t>(i)];
-            res.item_nll[item] = row_nll[i - start].item<double>();
-            res.item_tokens[item] = row_tok[i - start].item<int64_t>();
-            res.nll_sum += res.item_nll[item];
-            res.loss_tokens += res.item_tokens[item];
+            res.item_nll[item] = row_nll;
+            res.item_tokens[item] = pos_nll.numel();
         }
         if (options.on_progress) options.on_progress(end, total);
+    }
+    // The split's sum in fp64, in item order, over the rows scored: the same order whatever
+    // the batch size, so equal inputs give bit-equal totals.
+    for (size_t k = 0; k < indices.size(); ++k) {
+        res.nll_sum += res.item_nll[k];
+        res.loss_tokens += res.item_tokens[k];
     }
     if (res.loss_tokens > 0) {
         res.mean_nll = res.nll_sum / static_cast<double>(res.loss_tokens);

@@ -8,6 +8,13 @@
 // is exp(total NLL / total loss tokens), i.e. exp(HF loss) as if the whole split were one
 // batch; it is NOT the mean of per-batch or per-row perplexities (those weight short rows more).
 // Log-probabilities are computed from fp32 logits (HF upcasts logits before the loss).
+//
+// Independent of batch composition: every row is its own forward pass (no padding), its
+// per-position NLLs are summed in fp64 left to right, and the split total is summed in fp64
+// in item order. A row's perplexity is therefore the same bits whichever rows are scored with
+// it and whatever batch_size is (the evaluation and a direct computation agree exactly, on
+// any CPU). The price is no batching of the forward passes; perplexity is one forward per
+// row (no generation), so this costs little next to the evaluation's generation.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +33,9 @@ namespace tb::eval {
 
 struct PerplexityOptions {
     TokenizeOptions tokenize;             // max_length, prompt template, loss on response only
-    int64_t batch_size = 8;               // rows per forward pass (right padded), >= 1
-    const CancelToken* cancel = nullptr;  // checked between batches
-    // Called after every batch with rows done and rows total.
+    int64_t batch_size = 8;               // rows scored between cancel checks, >= 1
+    const CancelToken* cancel = nullptr;  // checked every batch_size rows
+    // Called after every batch_size rows with rows done and rows total.
     std::function<void(int64_t done, int64_t total)> on_progress;
 };
 

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/file_io.h"
+#include "core/common/torch_compat.h"
 #include "core/data/dataset_reader.h"
+#include "core/eval/eval_fingerprint.h"
 #include "core/eval/evaluation.h"
 #include "core/eval/perplexity.h"
 #include "core/infer/llama_io.h"
@@ -154,6 +156,38 @@ TEST(Perplexity, EqualsExpOfTokenMeanNllFromIndependentReference) {
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE(c->cancelled);
     EXPECT_EQ(c->loss_tokens, 0);
+}
+
+// The same rows give the same bits whatever the batch size and whichever other rows are
+// scored with them (the property the evaluation's resume and its comparison with a direct
+// computation rely on, on any CPU).
+TEST(Perplexity, IndependentOfBatchComposition) {
+    const std::string dir = make_tiny_model_dir("ppl_batch_model");
+    auto model = tb::load_llama_model(dir);
+    ASSERT_TRUE(model.ok());
+    auto tok = tb::Tokenizer::load(dir);
+    ASSERT_TRUE(tok.ok());
+    auto ex = dolly();
+    const std::vector<size_t> idx = {0, 3, 5, 7, 8, 9, 1};
+    tb::eval::PerplexityOptions po;
+    po.tokenize.max_length = 96;
+    po.batch_size = 1;
+    auto one = tb::eval::compute_perplexity(*model, **tok, ex, idx, po);
+    ASSERT_TRUE(one.ok());
+    for (int64_t bs : {2, 3, 8}) {
+        po.batch_size = bs;
+        auto r = tb::eval::compute_perplexity(*model, **tok, ex, idx, po);
+        ASSERT_TRUE(r.ok());
+        for (size_t i = 0; i < idx.size(); ++i) EXPECT_EQ(r->item_nll[i], one->item_nll[i]);
+        EXPECT_EQ(r->nll_sum, one->nll_sum);
+        EXPECT_EQ(r->perplexity, one->perplexity) << "batch size " << bs;
+    }
+    // Other neighbours: rows 3 and 8 scored among different rows keep their values.
+    po.batch_size = 4;
+    auto other = tb::eval::compute_perplexity(*model, **tok, ex, {2, 8, 4, 3}, po);
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(other->item_nll[1], one->item_nll[4]);
+    EXPECT_EQ(other->item_nll[3], one->item_nll[1]);
 }
 
 // A planted perplexity drop over a small sample, with the per-item NLL spread a base model
@@ -340,11 +374,19 @@ TEST(Evaluation, ResumesAfterInterruptWithoutDuplicatesAndSameNumbers) {
     po.tokenize.max_length = 128;
     auto direct = tb::eval::compute_perplexity(*model, **tok, ex, idx, po);
     ASSERT_TRUE(direct.ok());
+    // No tolerance: the evaluation scores rows in batches of eval.batch_size (2) and the direct
+    // computation in batches of 8, but every row is its own unpadded forward pass and the sums
+    // run in fp64 in item order (core/eval/perplexity.h), so both perform the same floating-
+    // point operations in the same order. (With padded batches the GEMM shapes differed and
+    // so did the fp32 rounding: 1.2e-8 relative on an AMD EPYC, failing a 1e-9 tolerance.)
+    int checked = 0;
     for (const auto& a : full->aggregates) {
         if (a.model == "base" && a.metric == "ppl" && !a.category) {
-            EXPECT_NEAR(a.value, direct->perplexity, 1e-9 * direct->perplexity);
+            EXPECT_DOUBLE_EQ(a.value, direct->perplexity);
+            ++checked;
         }
     }
+    EXPECT_EQ(checked, 1);
 
     // Exports of the resumed evaluation parse and carry the stored numbers.
     auto files = (*store)->export_evaluation_json(part->eval_id, work + "/results");
@@ -375,4 +417,175 @@ TEST(Evaluation, RejectsBadRequests) {
     r = tb::eval::run_evaluation(p);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("bertscore"), std::string::npos);
+}
+
+namespace {
+
+std::string run_status(const std::string& db_path, int64_t id) {
+    auto store = tb::store::Store::open(db_path);
+    EXPECT_TRUE(store.ok());
+    auto run = (*store)->get_run(id);
+    EXPECT_TRUE(run.ok() && run->has_value());
+    return run.ok() && run->has_value() ? (*run)->status : "";
+}
+
+}  // namespace
+
+// Every argument is checked before the data, a model or the store is touched: a bad request
+// fails at once, names its field, and leaves no run behind.
+TEST(Evaluation, ValidatesEveryArgumentBeforeWork) {
+    const std::string model_dir = make_tiny_model_dir("eval_validate_model");
+    const std::string work = tbtest::scratch_dir("eval_validate");
+    tb::eval::EvaluationParams good;
+    good.config = eval_config(model_dir, work);
+    good.metrics = {"bleu"};
+    good.store_path = work + "/db.sqlite";
+    // Generation must never start: a progress report would mean work began.
+    bool worked = false;
+    good.on_progress = [&](const tb::eval::EvalProgress&) { worked = true; };
+
+    struct Case {
+        const char* field;
+        void (*change)(tb::eval::EvaluationParams&, const std::string& work);
+    };
+    const Case cases[] = {
+        {"resamples", [](auto& p, auto&) { p.bootstrap.resamples = -1; }},
+        {"resamples", [](auto& p, auto&) { p.bootstrap.resamples = 1000000000; }},
+        {"confidence", [](auto& p, auto&) { p.bootstrap.confidence = 1.5; }},
+        {"limit", [](auto& p, auto&) { p.limit = 0; }},
+        {"limit", [](auto& p, auto&) { p.limit = -5; }},
+        {"paired_test", [](auto& p, auto&) { p.paired_test = "t-test"; }},
+        {"metrics",
+         [](auto& p, auto&) {
+             p.metrics = {"bleu", "meteor"};
+         }},
+        {"models",
+         [](auto& p, auto& w) {
+             p.models = {"base", w + "/no-adapter"};
+         }},
+        {"models",
+         [](auto& p, auto&) {
+             p.models = {"base", "base"};
+         }},
+        {"model.dtype", [](auto& p, auto&) { p.dtype = "int7"; }},
+        {"model.device", [](auto& p, auto&) { p.device = "tpu"; }},
+        {"model.name", [](auto& p, auto& w) { p.config.model.name = w + "/no-model"; }},
+        {"eval.max_new_tokens", [](auto& p, auto&) { p.config.eval.max_new_tokens = 0; }},
+        {"resume", [](auto& p, auto&) { p.resume_eval_id = -3; }},
+        {"is a folder", [](auto& p, auto& w) { p.store_path = w; }},
+        {"does not exist", [](auto& p, auto& w) { p.store_path = w + "/nowhere/db.sqlite"; }},
+        {"store", [](auto& p, auto&) { p.store_path.clear(); }},
+    };
+    for (const auto& k : cases) {
+        auto p = good;
+        k.change(p, work);
+        auto r = tb::eval::run_evaluation(p);
+        ASSERT_FALSE(r.ok()) << k.field;
+        EXPECT_NE(r.error().message.find(k.field), std::string::npos) << r.error().message;
+        EXPECT_FALSE(worked) << k.field;
+    }
+    if (!tb::compat::cuda_available()) {
+        auto p = good;
+        p.device = "cuda";
+        auto r = tb::eval::run_evaluation(p);
+        ASSERT_FALSE(r.ok());
+        EXPECT_NE(r.error().message.find("no CUDA device"), std::string::npos);
+    }
+    EXPECT_FALSE(fs::exists(work + "/db.sqlite"));
+}
+
+// The run records what it measured on; resuming with another split is refused before work.
+TEST(Evaluation, RecordsSplitAndGenerationFingerprint) {
+    const std::string model_dir = make_tiny_model_dir("eval_fp_model");
+    const std::string work = tbtest::scratch_dir("eval_fp");
+    tb::eval::EvaluationParams p;
+    p.config = eval_config(model_dir, work);
+    p.metrics = {"bleu"};
+    p.limit = 2;
+    p.store_path = work + "/db.sqlite";
+    p.bootstrap.resamples = 50;
+    auto r = tb::eval::run_evaluation(p);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    auto store = tb::store::Store::open(p.store_path);
+    ASSERT_TRUE(store.ok());
+    auto run = (*store)->get_run(r->eval_id);
+    ASSERT_TRUE(run.ok() && run->has_value());
+    EXPECT_EQ((*run)->status, "completed");
+    // Still the run's config...
+    auto cfg = tb::parse_app_config((*run)->config_yaml, "");
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    EXPECT_EQ(cfg->eval.max_new_tokens, 5);
+    // ...plus the fingerprint.
+    auto fp = tb::eval::eval_fingerprint_from_run_yaml((*run)->config_yaml);
+    ASSERT_TRUE(fp.ok()) << fp.error().message;
+    EXPECT_TRUE(fp->recorded);
+    auto file = tb::eval::fingerprint_file(tbtest::shared_dir() + "/data/dolly-sample.jsonl");
+    ASSERT_TRUE(file.ok());
+    EXPECT_EQ(fp->split.data_hash, file->hash);
+    EXPECT_EQ(fp->split.data_bytes, file->bytes);
+    EXPECT_EQ(fp->split.rows, static_cast<int64_t>(dolly().size()));
+    EXPECT_EQ(fp->split.test_items, 2);
+    EXPECT_EQ(fp->split.seed, 42);
+    EXPECT_FALSE(fp->split.stratify);
+    EXPECT_EQ(fp->generation.max_new_tokens, 5);
+    EXPECT_TRUE(fp->generation.greedy);
+    EXPECT_EQ(fp->generation.batch_size, 2);
+    EXPECT_EQ(fp->generation.limit, 2);
+    EXPECT_EQ(fp->generation.dtype, "float32");
+    EXPECT_EQ(fp->generation.device, "cpu");
+    EXPECT_EQ(fp->generation.max_length, 128);
+
+    // The same settings again: comparable. A stratified split: not, and resuming the first
+    // evaluation with it is refused.
+    auto again = tb::eval::run_evaluation(p);
+    ASSERT_TRUE(again.ok());
+    auto fp2 =
+        tb::eval::eval_fingerprint_from_run_yaml((*(*store)->get_run(again->eval_id))->config_yaml);
+    ASSERT_TRUE(fp2.ok());
+    EXPECT_TRUE(tb::eval::compare_evaluations(*fp, *fp2).comparable);
+    p.config.data.stratify = true;
+    p.resume_eval_id = r->eval_id;
+    auto resumed = tb::eval::run_evaluation(p);
+    ASSERT_FALSE(resumed.ok());
+    EXPECT_NE(resumed.error().message.find("split stratify: false vs true"), std::string::npos)
+        << resumed.error().message;
+    EXPECT_EQ(run_status(p.store_path, r->eval_id), "completed");
+}
+
+// A failure after the run exists marks it failed (never left running); a cancel marks it
+// cancelled.
+TEST(Evaluation, FailedAndCancelledRunsAreMarked) {
+    const std::string model_dir = make_tiny_model_dir("eval_fail_model");
+    const std::string work = tbtest::scratch_dir("eval_fail");
+    // An adapter folder that passes the up-front check (adapter_config.json) but whose weights
+    // are not safetensors: it fails when applied, after the base model's generations.
+    const std::string adapter = make_adapter_dir(model_dir, "eval_fail_adapter");
+    std::ofstream(adapter + "/adapter_model.safetensors", std::ios::binary | std::ios::trunc)
+        << "not safetensors";
+    tb::eval::EvaluationParams p;
+    p.config = eval_config(model_dir, work);
+    p.metrics = {"bleu"};
+    p.models = {"base", adapter};
+    p.limit = 2;
+    p.store_path = work + "/db.sqlite";
+    auto r = tb::eval::run_evaluation(p);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(count(p.store_path, "SELECT count(*) FROM runs"), 1);
+    EXPECT_EQ(count(p.store_path, "SELECT count(*) FROM runs WHERE status = 'failed'"), 1);
+    EXPECT_EQ(
+        count(p.store_path,
+              "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL AND finished_at != ''"),
+        1);
+    // The base model's finished batches stay (a resume after fixing the adapter keeps them).
+    EXPECT_EQ(count(p.store_path, "SELECT count(*) FROM generations WHERE model = 'base'"), 2);
+
+    tb::CancelToken cancel;
+    cancel.cancel();
+    p.models = {"base"};
+    p.cancel = &cancel;
+    auto c = tb::eval::run_evaluation(p);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_TRUE(c->cancelled);
+    EXPECT_EQ(run_status(p.store_path, c->eval_id), "cancelled");
+    EXPECT_EQ(count(p.store_path, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
 }
