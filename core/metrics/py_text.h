@@ -19,6 +19,10 @@ namespace tb::metrics {
 // come from JSON, which the parser already validated).
 char32_t utf8_decode(std::string_view s, size_t pos, size_t* len);
 
+// UTF-8 -> code points with utf8_decode's rules, and one code point appended as UTF-8.
+std::u32string utf8_to_codepoints(std::string_view s);
+void append_utf8(char32_t cp, std::string* out);
+
 // True for the 29 code points for which Python's str.isspace() is true (what str.split() with
 // no argument and str.strip()/rstrip() use): U+0009..U+000D, U+001C..U+0020, U+0085, U+00A0,
 // U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.

@@ -1,6 +1,10 @@
 #include "core/metrics/text_metrics.h"
 
+#include <tuple>
+
+#include "core/metrics/chrf.h"
 #include "core/metrics/rouge.h"
+#include "core/metrics/ter.h"
 
 namespace tb::metrics {
 
@@ -52,6 +56,41 @@ Result<std::vector<MetricResult>> score_texts(
             r.value = r.additive.value();
             out.push_back(std::move(r));
         }
+    }
+    for (const auto& [selected, name, co] :
+         {std::tuple{options.chrf, "chrf", ChrfOptions::chrf()},
+          std::tuple{options.chrfpp, "chrfpp", ChrfOptions::chrf_plus_plus()}}) {
+        if (!selected) continue;
+        MetricResult r;
+        r.name = name;
+        std::vector<ChrfStats> stats;
+        stats.reserve(n);
+        r.per_item.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            auto s = chrf_segment_stats(predictions[i], references[i], co);
+            if (!s.ok()) return make_error("item " + std::to_string(i), s.error().message);
+            r.per_item.push_back(chrf_from_stats(*s, co));
+            stats.push_back(std::move(*s));
+        }
+        r.additive = chrf_metric(stats, co);
+        r.value = r.additive.value();
+        out.push_back(std::move(r));
+    }
+    if (options.ter) {
+        MetricResult r;
+        r.name = "ter";
+        std::vector<TerStats> stats;
+        stats.reserve(n);
+        r.per_item.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            auto s = ter_segment_stats(predictions[i], references[i]);
+            if (!s.ok()) return make_error("item " + std::to_string(i), s.error().message);
+            r.per_item.push_back(ter_from_stats(*s));
+            stats.push_back(*s);
+        }
+        r.additive = ter_metric(stats);
+        r.value = r.additive.value();
+        out.push_back(std::move(r));
     }
     return out;
 }

@@ -18,19 +18,26 @@ struct TextMetricsOptions {
     bool bleu = true;                // corpus BLEU + sentence BLEU per item (sacrebleu defaults)
     bool rouge = true;               // rouge1, rouge2, rougeL, rougeLsum F per item (rouge-score)
     bool rouge_use_stemmer = false;  // rouge-score use_stemmer (HF evaluate default: off)
+    bool chrf = false;               // corpus chrF + sentence chrF per item (sacrebleu CHRF())
+    bool chrfpp = false;             // chrF++ (sacrebleu CHRF(word_order=2))
+    bool ter = false;  // corpus TER + sentence TER per item (sacrebleu TER(); lower is better)
 };
 
 struct MetricResult {
-    std::string name;              // "bleu", "rouge1", "rouge2", "rougeL" or "rougeLsum"
-    double value = 0.0;            // corpus BLEU (0-100) or the mean of the per-item F (0-1)
-    std::vector<double> per_item;  // sentence BLEU (0-100) or ROUGE F per item
-    AdditiveMetric additive;       // value == additive.value(); feed to resampling.h
+    // "bleu", "rouge1", "rouge2", "rougeL", "rougeLsum", "chrf", "chrfpp" or "ter"
+    std::string name;
+    // corpus BLEU / chrF / chrF++ / TER (0-100, from summed statistics as sacrebleu) or the mean
+    // of the per-item ROUGE F (0-1)
+    double value = 0.0;
+    std::vector<double> per_item;           // sentence-level score (0-100) or ROUGE F per item
+    AdditiveMetric additive;                // value == additive.value(); feed to resampling.h
     std::optional<BleuScore> bleu_details;  // counts, totals, bp, ... for "bleu"
 };
 
-// `references[i]` holds one or more references for item i (multi-reference: BLEU uses all of
-// them as sacrebleu does, ROUGE takes the best reference per type as rouge-score's score_multi).
-// Results come in the order bleu, rouge1, rouge2, rougeL, rougeLsum (selected ones only).
+// `references[i]` holds one or more references for item i (multi-reference: BLEU, chrF and TER
+// use them as sacrebleu does, ROUGE takes the best reference per type as rouge-score's
+// score_multi). Results come in the order bleu, rouge1, rouge2, rougeL, rougeLsum, chrf, chrfpp,
+// ter (selected ones only).
 // Error (naming the item) when sizes differ or an item has no reference.
 Result<std::vector<MetricResult>> score_texts(
     const std::vector<std::string>& predictions,
