@@ -1,7 +1,8 @@
 // tunebench-cli train: LoRA fine-tuning from a run config, with a one-line progress bar on
-// stderr. Ctrl-C (SIGINT/SIGTERM) cancels between steps: the current step finishes, a
-// checkpoint is written and the command exits with 130, printing how to resume; a second
-// Ctrl-C exits at once. On success the run folder is printed on stdout.
+// stderr. Ctrl-C (SIGINT/SIGTERM) cancels at any point: while loading nothing is written;
+// during training the current step finishes, a checkpoint is written and the command exits
+// with 130, printing how to resume; a second Ctrl-C exits at once. On success the run folder
+// is printed on stdout.
 //
 // The run and its per-step log are recorded in the workspace's experiment store, like
 // `evaluate` does: <config folder>/tunebench.sqlite unless --store FILE or --no-store.
@@ -130,10 +131,21 @@ int run_train(const TrainArgs& a) {
         *params, [&](const tb::TrainProgress& p) { bar.update(p); }, token);
     bar.finish();
     if (!result) return fail(result.error());
+    for (const auto& w : result->warnings) std::cerr << "tunebench-cli: warning: " << w << "\n";
     if (result->cancelled) {
-        std::cerr << "tunebench-cli: cancelled after step " << result->steps << "/"
-                  << result->total_steps << "; checkpoint " << result->last_checkpoint
-                  << "\ntunebench-cli: resume with: tunebench-cli train --config " << a.config
+        if (result->run_dir.empty()) {
+            // Cancelled while loading a fresh run: no run folder, no store record.
+            std::cerr << "tunebench-cli: cancelled before training started; nothing was written"
+                      << std::endl;
+            return 130;
+        }
+        std::cerr << "tunebench-cli: cancelled after step " << result->steps;
+        if (result->total_steps > 0) std::cerr << "/" << result->total_steps;
+        if (result->last_checkpoint.empty())
+            std::cerr << "; no checkpoint (the run restarts from step 0)";
+        else
+            std::cerr << "; checkpoint " << result->last_checkpoint;
+        std::cerr << "\ntunebench-cli: resume with: tunebench-cli train --config " << a.config
                   << " --resume " << result->run_dir << std::endl;
         std::cout << result->run_dir << std::endl;
         return 130;

@@ -227,6 +227,7 @@ Result<LlamaModel> load_llama_model(const std::string& dir, const LoadOptions& o
     m.final_norm = take("model.norm.weight");
     m.layers.resize(static_cast<size_t>(cfg.num_hidden_layers));
     for (int64_t i = 0; i < cfg.num_hidden_layers; ++i) {
+        if (opts.cancel && opts.cancel->cancelled()) return make_error(dir, "cancelled");
         const std::string p = "model.layers." + std::to_string(i);
         LlamaLayer& L = m.layers[static_cast<size_t>(i)];
         L.input_norm = take(p + ".input_layernorm.weight");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/cancel_token.h"
 #include "core/common/error.h"
 #include "core/infer/kv_cache.h"
 #include "core/infer/lora_linear.h"
@@ -34,6 +35,9 @@ struct LlamaLayer {
 struct LoadOptions {
     at::ScalarType dtype = at::kFloat;  // compute/storage dtype of the weights
     at::Device device = at::kCPU;
+    // Polled between layers: a big model takes minutes to convert and copy, and a user's
+    // cancel must not wait for it. A cancelled load returns an error ("cancelled").
+    const CancelToken* cancel = nullptr;
 };
 
 // Rotary tables for a batch of positions, computed once per forward and shared by layers.

@@ -72,10 +72,11 @@ int64_t loss_tokens(const TokenizedRow& row) {
 
 Result<TokenizedSet> tokenize_examples(const std::vector<Example>& examples,
                                        const std::vector<size_t>& indices, const Tokenizer& tok,
-                                       const TokenizeOptions& opts) {
+                                       const TokenizeOptions& opts, const CancelToken* cancel) {
     TokenizedSet set;
     set.rows.reserve(indices.size());
     for (size_t idx : indices) {
+        if (cancel && cancel->cancelled()) return make_error("tokenizing", "cancelled");
         const Example& ex = examples.at(idx);
         auto r = tokenize_example(ex, tok, opts);
         if (!r.ok()) return make_error("line " + std::to_string(ex.source_line), r.error().message);

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/cancel_token.h"
 #include "core/common/error.h"
 #include "core/data/example.h"
 #include "core/tokenizer/tokenizer.h"
@@ -78,10 +79,12 @@ struct TokenizedSet {
     int64_t tokens = 0;            // sum of row lengths
 };
 
-// Tokenizes examples[indices[i]] in order. Errors name the example's source line.
+// Tokenizes examples[indices[i]] in order. Errors name the example's source line. `cancel`
+// (optional) is polled before every row; a cancelled call returns the error "cancelled".
 Result<TokenizedSet> tokenize_examples(const std::vector<Example>& examples,
                                        const std::vector<size_t>& indices, const Tokenizer& tok,
-                                       const TokenizeOptions& opts);
+                                       const TokenizeOptions& opts,
+                                       const CancelToken* cancel = nullptr);
 
 // Packs rows (in the given order) into sequences of at most max_length tokens.
 std::vector<TokenizedRow> pack_rows(const std::vector<TokenizedRow>& rows, int64_t max_length);

@@ -1,9 +1,11 @@
 #include "core/train/run_checkpoint.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 
@@ -83,6 +85,7 @@ Result<std::string> write_checkpoint_dir(const std::string& checkpoints_dir, int
             (void)remove_tree(it->path().string());
         }
     }
+    (void)remove_stale_temp_files(checkpoints_dir);  // latest.tmp.<pid> of a killed writer
     const std::string name = checkpoint_dir_name(step);
     const fs::path tmp =
         fs::path(checkpoints_dir) / (".tmp-" + name + "-" + std::to_string(::getpid()));
@@ -124,8 +127,40 @@ Result<std::string> write_checkpoint_dir(const std::string& checkpoints_dir, int
     return final_dir.string();
 }
 
+int remove_stale_temp_files(const std::string& dir) {
+    int removed = 0;
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        if (!it->is_regular_file()) continue;
+        const std::string n = it->path().filename().string();
+        const size_t at = n.rfind(".tmp.");
+        if (at == std::string::npos || at == 0 || at + 5 >= n.size()) continue;
+        long long pid = 0;
+        bool digits = true;
+        for (size_t i = at + 5; i < n.size() && digits; ++i) {
+            digits = n[i] >= '0' && n[i] <= '9';
+            if (digits) pid = pid * 10 + (n[i] - '0');
+            if (pid > 0x7fffffff) digits = false;
+        }
+        if (!digits || pid <= 0) continue;
+        // kill(pid, 0): 0 or EPERM means a process with that id exists; our own id counts as
+        // stale (this process writes its temporaries and renames them before returning).
+        if (pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
+            continue;
+        stale.push_back(it->path());
+    }
+    for (const auto& p : stale) {
+        std::error_code rec;
+        if (fs::remove(p, rec)) ++removed;
+    }
+    return removed;
+}
+
 Result<std::string> resolve_checkpoint(const std::string& path,
-                                       const std::function<Status(const std::string&)>& validate) {
+                                       const std::function<Status(const std::string&)>& validate,
+                                       std::vector<std::string>* skipped) {
     std::error_code ec;
     if (!fs::is_directory(path, ec)) return make_error(path, "not a directory");
     // A checkpoint directory itself.
@@ -154,10 +189,18 @@ Result<std::string> resolve_checkpoint(const std::string& path,
         }
     }
     std::vector<std::string> all = list_checkpoint_dirs(ckdir.string());
+    std::vector<std::string> unusable;  // newest first
     for (auto it = all.rbegin(); it != all.rend(); ++it) {
         Status st = validate(*it);
-        if (st.ok()) return *it;
+        if (st.ok()) {
+            if (skipped)
+                for (const auto& u : unusable)
+                    skipped->push_back("checkpoint " + u + " is unusable; resuming from " +
+                                       fs::path(*it).filename().string() + " instead");
+            return *it;
+        }
         tried_errors.push_back(st.error().message);
+        unusable.push_back(fs::path(*it).filename().string() + " (" + st.error().message + ")");
     }
     std::string msg = "no usable checkpoint";
     if (!tried_errors.empty()) msg += " (newest error: " + tried_errors.front() + ")";

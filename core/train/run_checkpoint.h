@@ -11,8 +11,8 @@
 // Reading (resolve_checkpoint): a checkpoint directory is used as given; a run directory (or
 // its checkpoints/ folder) is resolved through `latest`, falling back to the newest step-*
 // directory that validates when `latest` is missing, unreadable or names a checkpoint that
-// fails validation. Leftover .tmp-* / .trash-* directories are ignored and cleaned up on the
-// next write.
+// fails validation. Leftover .tmp-* / .trash-* directories and stale latest.tmp.<pid> files
+// are ignored and cleaned up on the next write.
 #pragma once
 
 #include <cstdint>
@@ -38,9 +38,17 @@ std::vector<std::string> list_checkpoint_dirs(const std::string& checkpoints_dir
 
 // `path`: a checkpoint directory, a run directory or its checkpoints/ folder. `validate`
 // checks a candidate (e.g. parses its files) and returns an error if it is unusable.
-// Returns the checkpoint directory to resume from.
+// Returns the checkpoint directory to resume from. `skipped` (optional) receives one line per
+// checkpoint that was newer than the one returned but failed validation, so that a caller can
+// say that it fell back (a truncated optimizer file must not silently cost steps).
 Result<std::string> resolve_checkpoint(const std::string& path,
-                                       const std::function<Status(const std::string&)>& validate);
+                                       const std::function<Status(const std::string&)>& validate,
+                                       std::vector<std::string>* skipped = nullptr);
+
+// Removes "<name>.tmp.<pid>" files (write_file_atomic's temporaries) in `dir` whose writing
+// process is gone: a kill between write and rename leaves them behind. Files of a live
+// process (another writer right now) are kept. Returns the number removed.
+int remove_stale_temp_files(const std::string& dir);
 
 // fsync a directory (after creating/renaming entries in it). Errors are ignored on
 // filesystems that do not support it.

@@ -1,5 +1,7 @@
 #include "core/train/trainer.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -335,6 +338,122 @@ Status validate_checkpoint(const std::string& dir) {
     return Status::Ok();
 }
 
+// ---------------------------------------------------------------------------------------
+// Run identity (see trainer.h, "Which folder a resumed run writes to")
+
+constexpr const char* kRunFile = "run.json";
+
+// "a/b/" -> "a/b": a trailing slash (tab completion) must not change what a path names.
+std::string without_trailing_separators(std::string p) {
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+}
+
+std::string new_run_id() {
+    std::random_device rd;
+    const uint64_t t =
+        static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+    const uint64_t v = ((static_cast<uint64_t>(rd()) << 32) | rd()) ^ t ^
+                       (static_cast<uint64_t>(::getpid()) << 48);
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// The run id in <dir>/run.json; empty when there is none or it does not parse.
+std::string run_id_of(const std::string& dir) {
+    if (dir.empty()) return "";
+    auto j = read_json((fs::path(dir) / kRunFile).string());
+    if (!j.ok() || !j.value().is_object() || !j.value().contains("run_id") ||
+        !j.value()["run_id"].is_string())
+        return "";
+    return j.value()["run_id"].get<std::string>();
+}
+
+Status write_run_file(const std::string& run_dir, const std::string& run_id, const json& fp) {
+    const json j{
+        {"format", "tunebench-run"}, {"version", 1}, {"run_id", run_id}, {"fingerprint", fp}};
+    return write_file_atomic((fs::path(run_dir) / kRunFile).string(), j.dump(1) + "\n");
+}
+
+// Every field of the current settings' fingerprint must equal the saved one.
+Status check_fingerprint(const json& saved, const json& fp, const std::string& where,
+                         const std::string& made = "the checkpoint was made") {
+    for (auto it = fp.begin(); it != fp.end(); ++it) {
+        if (!saved.is_object() || !saved.contains(it.key()) || saved[it.key()] != it.value())
+            return make_error(where, "fingerprint." + it.key() + ": " + made + " with " +
+                                         (saved.is_object() && saved.contains(it.key())
+                                              ? saved[it.key()].dump()
+                                              : std::string("(absent)")) +
+                                         ", the current settings give " + it.value().dump() +
+                                         "; resume needs the same settings");
+    }
+    return Status::Ok();
+}
+
+struct ResumePlan {
+    std::string checkpoint;       // empty: the run has no checkpoint yet (restart at step 0)
+    std::string run_dir;          // empty: continue in a new run folder
+    std::string run_id;           // run_dir's id; empty: run_dir needs a run.json (new id)
+    json state = json::object();  // the checkpoint's trainer_state.json
+    std::vector<std::string> warnings;
+};
+
+Result<ResumePlan> plan_resume(const std::string& from, const json& fp) {
+    ResumePlan plan;
+    const std::string path = canonical(without_trailing_separators(from));
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) return make_error(from, "not a directory");
+    // A run killed before its first checkpoint: nothing to restore, so it restarts from step
+    // 0 (the seeded initialisation) in its own folder, with the settings it was started with.
+    const std::string own_id = run_id_of(path);
+    if (!own_id.empty() &&
+        list_checkpoint_dirs((fs::path(path) / "checkpoints").string()).empty()) {
+        const std::string rp = (fs::path(path) / kRunFile).string();
+        TB_ASSIGN_OR_RETURN(json run, read_json(rp));
+        TB_TRY_STATUS(
+            check_fingerprint(run.value("fingerprint", json()), fp, rp, "the run was started"));
+        plan.run_dir = path;
+        plan.run_id = own_id;
+        return plan;
+    }
+    TB_ASSIGN_OR_RETURN(std::string ck,
+                        resolve_checkpoint(path, validate_checkpoint, &plan.warnings));
+    plan.checkpoint = canonical(without_trailing_separators(ck));
+    const std::string sp = (fs::path(plan.checkpoint) / "trainer_state.json").string();
+    TB_ASSIGN_OR_RETURN(plan.state, read_json(sp));
+    TB_TRY_STATUS(check_fingerprint(plan.state.value("fingerprint", json()), fp, sp));
+    const fs::path around = fs::path(plan.checkpoint).parent_path().parent_path();
+    const std::string id = plan.state.value("run_id", std::string());
+    if (!id.empty()) {
+        // The run folder around the checkpoint first (a copied run folder continues in the
+        // copy), then the folder the checkpoint was written in (a checkpoint kept elsewhere).
+        const std::string recorded = plan.state.value("run_dir", std::string());
+        for (const std::string& cand : {around.string(), recorded}) {
+            if (run_id_of(cand) == id) {
+                plan.run_dir = cand;
+                plan.run_id = id;
+                return plan;
+            }
+        }
+        plan.warnings.push_back("the run folder of " + plan.checkpoint + " (" +
+                                (recorded.empty() ? std::string("not recorded") : recorded) +
+                                ") is gone or holds another run; continuing in a new run folder");
+        return plan;
+    }
+    // Checkpoints written before run ids: the folder around the checkpoint when it is a run
+    // folder (the checkpoint sits in its checkpoints/ next to its training log).
+    if (fs::path(plan.checkpoint).parent_path().filename() == "checkpoints" &&
+        fs::exists(around / "training_log.jsonl", ec)) {
+        plan.run_dir = around.string();
+        return plan;
+    }
+    plan.warnings.push_back(plan.checkpoint +
+                            " is not inside a run folder and does not record its own; "
+                            "continuing in a new run folder");
+    return plan;
+}
+
 struct EvalResult {
     double loss = 0.0;
     double ppl = 0.0;
@@ -350,8 +469,10 @@ at::Tensor backend_loss(bool fused, const LlamaModel& model, const Batch& b, dou
                                     divisor, training, checkpointing, b.segment_ids);
 }
 
-EvalResult evaluate(const LlamaModel& model, const std::vector<TokenizedRow>& rows,
-                    int64_t batch_size, int64_t pad_id, bool fused) {
+// nullopt when `cancel` was set part-way (a partial evaluation is never reported).
+std::optional<EvalResult> evaluate(const LlamaModel& model, const std::vector<TokenizedRow>& rows,
+                                   int64_t batch_size, int64_t pad_id, bool fused,
+                                   const CancelToken* cancel) {
     torch::NoGradGuard no_grad;
     double sum = 0.0;
     int64_t tokens = 0;
@@ -359,6 +480,7 @@ EvalResult evaluate(const LlamaModel& model, const std::vector<TokenizedRow>& ro
     for (size_t i = 0; i < rows.size(); ++i) order[i] = i;
     const int64_t n_batches = micro_batches_per_epoch(rows.size(), batch_size);
     for (int64_t b = 0; b < n_batches; ++b) {
+        if (cancel && cancel->cancelled()) return std::nullopt;
         Batch batch = collate(micro_batch_rows(rows, order, batch_size, b), pad_id, model.device);
         if (batch.loss_tokens == 0) continue;
         at::Tensor s = backend_loss(fused, model, batch, 1.0, /*training=*/false,
@@ -429,6 +551,14 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         prog.eval_loss.reset();
         prog.eval_ppl.reset();
     };
+    // A busy store queues the log rows (train_store.h): the user hears of it, training goes on.
+    // (A copy of the progress: the step's own report must keep its eval values.)
+    store_log.on_warning = [&](const std::string& w) {
+        if (!progress) return;
+        TrainProgress p = prog;
+        p.message = "warning: " + w;
+        progress(p);
+    };
     report(TrainPhase::Loading, "resolving device");
     TB_ASSIGN_OR_RETURN(at::Device device, resolve_device(params.device));
     TB_ASSIGN_OR_RETURN(at::ScalarType dtype, resolve_dtype(params.dtype, device));
@@ -436,22 +566,43 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         return make_error("training.cuda_graphs",
                           "needs a CUDA device (model.device is " + device.str() + ")");
     int64_t result_weight_bytes = 0;
+    // A cancel before the run folder is made: nothing was written; a resumed run's folder and
+    // checkpoint are named so the caller can say how to resume.
+    std::optional<ResumePlan> plan;
+    auto cancelled_while_loading = [&]() -> Result<TrainResult> {
+        TrainResult r;
+        r.cancelled = true;
+        if (plan) {
+            r.run_dir = plan->run_dir;
+            r.last_checkpoint = plan->checkpoint;
+            r.steps = plan->state.value("step", int64_t{0});
+            r.warnings = plan->warnings;
+        }
+        r.total_seconds = std::chrono::duration<double>(Clock::now() - t_start).count();
+        report(TrainPhase::Cancelled, "cancelled while loading; nothing was written");
+        return r;
+    };
+    if (cancel.cancelled()) return cancelled_while_loading();
 
     // --- data
     report(TrainPhase::Loading, "loading tokenizer");
     TB_ASSIGN_OR_RETURN(std::shared_ptr<Tokenizer> tok, Tokenizer::load(params.model_dir));
+    if (cancel.cancelled()) return cancelled_while_loading();
     report(TrainPhase::Loading, "loading dataset");
     TB_ASSIGN_OR_RETURN(Dataset dataset, load_dataset(params.data_path, params.read_options));
+    if (cancel.cancelled()) return cancelled_while_loading();
     TB_ASSIGN_OR_RETURN(DatasetSplit split, split_dataset(dataset.examples, params.split));
     TokenizeOptions topt;
     topt.max_length = params.max_length;
     topt.prompt_template = params.prompt_template;
     topt.loss_on_response_only = params.loss_on_response_only;
     report(TrainPhase::Loading, "tokenizing");
-    auto train_r = tokenize_examples(dataset.examples, split.train, *tok, topt);
+    auto train_r = tokenize_examples(dataset.examples, split.train, *tok, topt, &cancel);
+    if (cancel.cancelled()) return cancelled_while_loading();
     if (!train_r.ok()) return make_error(params.data_path, train_r.error().message);
     TokenizedSet train_set = std::move(train_r).value();
-    auto val_r = tokenize_examples(dataset.examples, split.val, *tok, topt);
+    auto val_r = tokenize_examples(dataset.examples, split.val, *tok, topt, &cancel);
+    if (cancel.cancelled()) return cancelled_while_loading();
     if (!val_r.ok()) return make_error(params.data_path, val_r.error().message);
     TokenizedSet val_set = std::move(val_r).value();
     std::vector<TokenizedRow> train_rows =
@@ -474,32 +625,26 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     sched.warmup_steps = warmup_steps_for(params.warmup_steps, params.warmup_ratio, total_steps);
     const json fp = fingerprint(params, dtype, total_steps, sched.warmup_steps);
 
-    // --- checkpoint to resume from
-    std::string resume_dir;
-    json resume_state = json::object();
-    if (!params.resume_from.empty()) {
-        TB_ASSIGN_OR_RETURN(resume_dir,
-                            resolve_checkpoint(params.resume_from, validate_checkpoint));
-        const std::string sp = (fs::path(resume_dir) / "trainer_state.json").string();
-        TB_ASSIGN_OR_RETURN(resume_state, read_json(sp));
-        const json& saved = resume_state["fingerprint"];
-        for (auto it = fp.begin(); it != fp.end(); ++it) {
-            if (!saved.contains(it.key()) || saved[it.key()] != it.value())
-                return make_error(sp, "fingerprint." + it.key() +
-                                          ": the checkpoint was made with " +
-                                          (saved.contains(it.key()) ? saved[it.key()].dump()
-                                                                    : std::string("(absent)")) +
-                                          ", the current settings give " + it.value().dump() +
-                                          "; resume needs the same settings");
-        }
+    // --- checkpoint to resume from, and the run folder it belongs to
+    const bool resuming = !params.resume_from.empty();
+    if (resuming) {
+        TB_ASSIGN_OR_RETURN(plan, plan_resume(params.resume_from, fp));
+        for (const auto& w : plan->warnings) report(TrainPhase::Loading, "warning: " + w);
     }
+    const std::string resume_dir = plan ? plan->checkpoint : std::string();
+    const json resume_state = plan ? plan->state : json::object();
+    if (cancel.cancelled()) return cancelled_while_loading();
 
     // --- model
     report(TrainPhase::Loading, "loading model");
     LoadOptions lo;
     lo.dtype = dtype;
     lo.device = device;
-    TB_ASSIGN_OR_RETURN(LlamaModel model, load_llama_model(params.model_dir, lo));
+    lo.cancel = &cancel;
+    auto model_r = load_llama_model(params.model_dir, lo);
+    if (cancel.cancelled()) return cancelled_while_loading();
+    if (!model_r.ok()) return model_r.error();
+    LlamaModel model = std::move(model_r).value();
     std::optional<QuantReport> quant_report;
     if (params.load_in_4bit) {
         report(TrainPhase::Loading, "quantizing base weights to NF4");
@@ -514,6 +659,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         if (!qr.ok()) return make_error("quant", qr.error().message);
         quant_report = qr.value();
     }
+    if (cancel.cancelled()) return cancelled_while_loading();
     result_weight_bytes = model_weight_bytes(model);
     if (!resume_dir.empty()) {
         TB_TRY_STATUS(apply_peft_adapter(model, (fs::path(resume_dir) / "adapter").string()));
@@ -546,14 +692,19 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         restore_rng(rng, device);
     }
     if (device.is_cuda()) compat::cuda_reset_peak(device.has_index() ? device.index() : 0);
+    if (cancel.cancelled()) return cancelled_while_loading();
 
-    // --- run directory
-    std::string run_dir;
-    if (!resume_dir.empty()) {
-        run_dir = fs::path(resume_dir).parent_path().parent_path().string();
-    } else {
+    // --- run directory: the resumed run's own (plan_resume), or a new one
+    std::string run_dir = plan ? plan->run_dir : std::string();
+    if (run_dir.empty()) {
         TB_ASSIGN_OR_RETURN(run_dir, make_run_dir(params));
     }
+    std::string run_id = plan ? plan->run_id : std::string();
+    if (run_id.empty()) {
+        run_id = new_run_id();
+        TB_TRY_STATUS(write_run_file(run_dir, run_id, fp));
+    }
+    (void)remove_stale_temp_files(run_dir);  // *.tmp.<pid> of a killed earlier session
     const std::string ck_dir = (fs::path(run_dir) / "checkpoints").string();
     const std::string log_path = (fs::path(run_dir) / "training_log.jsonl").string();
     if (!resume_dir.empty()) {
@@ -563,7 +714,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     }
     std::ofstream log(log_path, std::ios::app);
     if (!log) return make_error(log_path, "cannot open for appending");
-    TB_TRY_STATUS(store_log.begin(params, run_dir, log_path, !resume_dir.empty()));
+    TB_TRY_STATUS(store_log.begin(params, run_dir, log_path, resuming));
     auto write_record = [&](const json& j) {
         log << j.dump() << "\n";
         log.flush();
@@ -572,6 +723,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
 
     TrainResult result;
     result.run_dir = run_dir;
+    if (plan) result.warnings = plan->warnings;
     result.total_steps = total_steps;
     result.truncated_rows = static_cast<int64_t>(train_set.truncated);
     result.dropped_rows = static_cast<int64_t>(train_set.dropped_no_target);
@@ -585,7 +737,13 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     auto run_eval = [&](int64_t step) {
         if (val_set.rows.empty()) return;
         report(TrainPhase::Evaluating, "validation split");
-        EvalResult e = evaluate(model, val_set.rows, eval_bs, pad_id, params.backend == "fused");
+        // The final evaluation completes (the run is finishing); earlier ones stop at a cancel
+        // and are not recorded, and the loop then stops at the next step boundary.
+        std::optional<EvalResult> ev =
+            evaluate(model, val_set.rows, eval_bs, pad_id, params.backend == "fused",
+                     step < total_steps ? &cancel : nullptr);
+        if (!ev) return;
+        const EvalResult& e = *ev;
         last_eval_loss = e.loss;
         last_eval_ppl = e.ppl;
         prog.eval_loss = e.loss;
@@ -607,7 +765,12 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     double train_seconds = 0.0;  // this process
     int64_t tokens_here = 0, samples_here = 0, steps_here = 0;
     double loss_sum_here = 0.0;
-    int64_t last_saved_step = resume_dir.empty() ? -1 : start_step;
+    // train_loss over the whole run: the sums continue from the checkpoint, in step order, so a
+    // resumed run reports the uninterrupted run's value bit for bit.
+    double loss_sum_run = resume_state.value("loss_sum", 0.0);
+    int64_t loss_steps_run = resume_state.value("loss_steps", int64_t{0});
+    // Step 0 is the seeded initialisation, recreated by any resume: never saved.
+    int64_t last_saved_step = start_step;
 
     auto save_checkpoint = [&](int64_t step) -> Status {
         report(TrainPhase::Saving, "checkpoint " + checkpoint_dir_name(step));
@@ -637,6 +800,10 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
                     {"tokens_seen", tokens_seen},
                     {"samples_seen", samples_seen},
                     {"train_seconds", prev_train_seconds + train_seconds},
+                    {"loss_sum", loss_sum_run},
+                    {"loss_steps", loss_steps_run},
+                    {"run_id", run_id},
+                    {"run_dir", canonical(run_dir)},
                     {"fingerprint", fp}};
             return write_file_atomic((fs::path(dir) / "trainer_state.json").string(),
                                      st.dump(1) + "\n");
@@ -720,6 +887,8 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         samples_seen += step_rows;
         ++steps_here;
         loss_sum_here += step_loss;
+        loss_sum_run += step_loss;
+        ++loss_steps_run;
         const int64_t done = step + 1;
         Memory mem = memory_now(device);
         peak_mem = std::max({peak_mem, mem.peak, mem.current});
@@ -759,13 +928,13 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
                               {"elapsed_s", prog.elapsed_s}});
         if (do_eval) run_eval(done);
         report(TrainPhase::Training, "");
-        TB_TRY_STATUS(store_log.status());
         if (do_save) TB_TRY_STATUS(save_checkpoint(done));
     }
     if (cancel.cancelled() && result.steps < total_steps) cancelled = true;
 
     result.train_seconds = train_seconds;
-    result.train_loss = steps_here > 0 ? loss_sum_here / static_cast<double>(steps_here) : 0.0;
+    result.train_loss =
+        loss_steps_run > 0 ? loss_sum_run / static_cast<double>(loss_steps_run) : 0.0;
     result.final_eval_loss = last_eval_loss;
     if (result.steps == 0) result.steps = start_step;
     if (cancelled) {
@@ -811,6 +980,9 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
         {"total_time_seconds", result.total_seconds},
         {"final_loss", result.final_loss},
         {"train_loss", result.train_loss},
+        {"train_loss_steps", loss_steps_run},
+        {"train_loss_this_session",
+         steps_here > 0 ? loss_sum_here / static_cast<double>(steps_here) : 0.0},
         {"final_eval_loss", last_eval_loss ? json(*last_eval_loss) : json(nullptr)},
         {"final_eval_perplexity", last_eval_ppl ? json(*last_eval_ppl) : json(nullptr)},
         {"total_steps", result.steps},

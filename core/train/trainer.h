@@ -13,7 +13,7 @@
 //             schedule's lr
 //   eval      mean token cross-entropy and perplexity on the validation split
 //   outputs   <output_dir>/<backend>/<YYYYMMDD_HHMMSS>/{adapter/, merged_model/,
-//             training_stats.json, training_log.jsonl, checkpoints/}
+//             training_stats.json, training_log.jsonl, checkpoints/, run.json}
 //
 // Steps per epoch: ceil(micro-batches / accumulation) (the last step of an epoch accumulates
 // the remaining micro-batches); total = epochs * that, or max_steps when > 0 (epochs then
@@ -21,9 +21,25 @@
 //
 // Resume: from <run>/checkpoints/step-N (or the run directory: its latest usable checkpoint)
 // the adapter, optimizer moments, step, generator states and data position are restored and
-// the run continues in the same run directory; on CPU the later losses equal the
-// uninterrupted run's bit for bit. The settings that shape the run (data, model, LoRA,
-// batching, schedule, seed) must be unchanged; a difference is an error naming the field.
+// the run continues in its run directory; on CPU the later losses equal the uninterrupted
+// run's bit for bit. The settings that shape the run (data, model, LoRA, batching, schedule,
+// seed) must be unchanged; a difference is an error naming the field.
+//
+// Which folder a resumed run writes to is decided from identities, never from the path the
+// user typed (a trailing slash or a checkpoint copied elsewhere once sent adapter/ and
+// merged_model/ into unrelated folders): every run folder holds run.json with a random run id,
+// and every checkpoint's trainer_state.json records that id and the run folder. The run folder
+// is the one around the checkpoint (<run>/checkpoints/step-N) when its run.json has the
+// checkpoint's id, else the recorded folder when its run.json has that id, else a new run
+// folder (as for a fresh run) that continues from the checkpoint, with a warning. A run
+// directory without any checkpoint (killed before its first save) resumes from step 0 in
+// that directory, its settings checked against run.json.
+//
+// Cancellation is polled while loading (between phases, per tokenized row, per model layer),
+// before every step and in evaluations between steps. Cancelled before the run folder exists:
+// nothing is written (result.run_dir empty). Cancelled before the first step of this session:
+// no checkpoint is written (step 0 is the seeded initialisation, which a resume recreates)
+// and the store's run is marked cancelled.
 #pragma once
 
 #include <atomic>
@@ -31,6 +47,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/common/cancel_token.h"
 #include "core/common/error.h"
@@ -103,6 +120,7 @@ struct TrainParams {
     // --- outputs
     std::string output_dir = "outputs";  // runs go to <output_dir>/<backend>/<timestamp>/
     std::string run_dir;                 // explicit run directory (tests); overrides the above
+                                         // (a resume uses it only when it needs a new folder)
     std::string resume_from;             // checkpoint dir or run dir; empty: fresh run
     bool save_merged_model = true;       // merged_model/ (full HF folder) at the end
     std::string config_yaml;             // the run config, stored in training_stats.json
@@ -159,7 +177,9 @@ struct TrainResult {
     int64_t steps = 0;  // optimizer steps completed (including resumed ones)
     int64_t total_steps = 0;
     double final_loss = 0.0;  // loss of the last step
-    double train_loss = 0.0;  // mean step loss over the steps this process ran
+    double train_loss = 0.0;  // mean step loss over the whole run (earlier sessions included;
+                              // checkpoints from before run ids: this session's steps only)
+    std::vector<std::string> warnings;  // e.g. an unusable newest checkpoint that was skipped
     std::optional<double> final_eval_loss;
     double train_seconds = 0.0;      // training time (without loading, eval, saving, pauses)
     double total_seconds = 0.0;      // wall time of run_training
@@ -168,8 +188,9 @@ struct TrainResult {
     int64_t model_weight_bytes = 0;  // base weights as stored (NF4-packed with QLoRA)
 };
 
-// Runs (or resumes) a training run. Cancellation is checked between steps: the current step
-// completes, a checkpoint is written and the result has cancelled = true. Errors: bad
+// Runs (or resumes) a training run. Cancellation is checked while loading and between steps:
+// the current step completes, a checkpoint is written (unless no step ran in this session) and
+// the result has cancelled = true. Errors: bad
 // settings (named), unreadable model/data, a checkpoint that does not match the settings.
 Result<TrainResult> run_training(const TrainParams& params, const ProgressCallback& progress,
                                  const CancelToken& cancel, const PauseToken* pause = nullptr);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include "train_test_util.h"
 
@@ -43,23 +44,35 @@ class Resume : public ::testing::Test {
     }
 
     // Resumes from `from` and checks every step after `first_step - 1` against the reference.
-    static void resume_and_compare(const std::string& from, int64_t first_step) {
-        tb::TrainParams p = tiny_params(model_dir_, "");
+    // `p` (optional) overrides the settings (output folders); returns the resumed result.
+    static tb::TrainResult resume_and_compare(const std::string& from, int64_t first_step,
+                                              std::optional<tb::TrainParams> params = {}) {
+        tb::TrainParams p = params ? *params : tiny_params(model_dir_, "");
         p.resume_from = from;
         LossRecorder rec;
         tb::CancelToken cancel;
         auto r = tb::run_training(p, rec.callback(), cancel);
-        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_TRUE(r.ok()) << r.error().message;
+        if (!r.ok()) return {};
         EXPECT_FALSE(r.value().cancelled);
         EXPECT_EQ(r.value().steps, 8);
-        ASSERT_EQ(rec.losses.begin()->first, first_step) << "resumed from the wrong checkpoint";
+        EXPECT_FALSE(rec.losses.empty());
+        if (rec.losses.empty()) return r.value();
+        EXPECT_EQ(rec.losses.begin()->first, first_step) << "resumed from the wrong checkpoint";
         for (const auto& [step, loss] : rec.losses)
             EXPECT_EQ(loss, ref_.at(step)) << "step " << step;
+        // The whole run's mean step loss, not this session's (summed in step order: exact).
+        EXPECT_EQ(r.value().train_loss, ref_result_.train_loss);
+        auto stats = load_json(r.value().stats_path);
+        EXPECT_EQ(stats.at("train_loss").get<double>(), ref_result_.train_loss);
+        EXPECT_EQ(stats.at("train_loss_steps").get<int64_t>(), 8);
         // Final adapters are bit-identical too.
         auto a = load_safetensors(ref_result_.adapter_dir + "/adapter_model.safetensors");
         auto b = load_safetensors(r.value().adapter_dir + "/adapter_model.safetensors");
-        ASSERT_EQ(a.size(), b.size());
-        for (const auto& [name, t] : a) EXPECT_TRUE(at::equal(t, b.at(name))) << name;
+        EXPECT_EQ(a.size(), b.size());
+        for (const auto& [name, t] : a)
+            EXPECT_TRUE(b.count(name) && at::equal(t, b.at(name))) << name;
+        return r.value();
     }
 
     inline static std::string model_dir_;
