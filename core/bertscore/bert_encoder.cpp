@@ -83,12 +83,11 @@ Result<BertEncoder> BertEncoder::load(const std::string& dir, const torch::Devic
         for (const auto& p : prefixes)
             for (const auto& n : names)
                 if (const StTensorView* v = st->find(p + n)) {
-                    if (!st_dtype_is_float(v->dtype)) {
-                        error = st_path + ": " + p + n + ": not a floating-point tensor";
-                        return {};
-                    }
-                    if (v->shape != shape) {
-                        error = st_path + ": " + p + n + ": unexpected shape";
+                    Status ok = st_check_tensor(
+                        st_path, *v, {StDType::F32, StDType::F16, StDType::BF16, StDType::F64},
+                        &shape);
+                    if (!ok.ok()) {
+                        error = ok.error().message;
                         return {};
                     }
                     return at::from_blob(const_cast<uint8_t*>(v->data), v->shape,

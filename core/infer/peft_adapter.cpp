@@ -78,6 +78,14 @@ Result<LoraSettings> load_adapter_config(const std::string& path) {
         return make_error(path, std::string("wrong type: ") + e.what());
     }
     if (s.r < 1) return make_error(path, "r: must be >= 1");
+    for (const auto& [k, r] : s.rank_pattern)
+        if (r < 1) return make_error(path, "rank_pattern." + k + ": must be >= 1");
+    // A non-finite or negative scale would silently poison every merged weight.
+    if (!std::isfinite(s.alpha)) return make_error(path, "lora_alpha: must be finite");
+    for (const auto& [k, a] : s.alpha_pattern)
+        if (!std::isfinite(a)) return make_error(path, "alpha_pattern." + k + ": must be finite");
+    if (!(s.dropout >= 0.0 && s.dropout <= 1.0))
+        return make_error(path, "lora_dropout: must be in [0, 1]");
     return s;
 }
 
@@ -96,20 +104,38 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
     TB_ASSIGN_OR_RETURN(auto file, SafetensorsFile::open(st_path));
 
     std::set<std::string> used;
-    auto tensor = [&](const std::string& name, at::ScalarType dt) -> at::Tensor {
+    // A LoRA weight as a tensor of dtype `dt` on the model's device; an undefined tensor when
+    // the file has no such tensor. Only floating-point dtypes are weights: reading another
+    // dtype's bytes as floats would run past the tensor's data (U8 read as F64 is 8x).
+    auto tensor = [&](const std::string& name, at::ScalarType dt) -> Result<at::Tensor> {
         const StTensorView* v = file->find(name);
         if (!v) return at::Tensor();
         used.insert(name);
-        at::ScalarType src = v->dtype == StDType::F32    ? at::kFloat
-                             : v->dtype == StDType::F16  ? at::kHalf
-                             : v->dtype == StDType::BF16 ? at::kBFloat16
-                                                         : at::kDouble;
+        TB_TRY_STATUS(st_check_tensor(st_path, *v,
+                                      {StDType::F32, StDType::F16, StDType::BF16, StDType::F64}));
+        at::ScalarType src = at::kFloat;
+        switch (v->dtype) {
+            case StDType::F16:
+                src = at::kHalf;
+                break;
+            case StDType::BF16:
+                src = at::kBFloat16;
+                break;
+            case StDType::F64:
+                src = at::kDouble;
+                break;
+            default:
+                src = at::kFloat;
+                break;
+        }
         at::Tensor view =
             at::from_blob(const_cast<uint8_t*>(v->data), v->shape, at::TensorOptions().dtype(src));
         return view.to(at::TensorOptions().dtype(dt).device(model.device), false, true);
     };
     const std::string prefix = "base_model.model.";
-    int attached = 0;
+    // Branches are attached only once the whole file has passed, so that a bad tensor never
+    // leaves the model half-adapted.
+    std::vector<std::pair<LoraLinear*, LoraBranch>> pending;
     for (int64_t i = 0; i < model.config.num_hidden_layers; ++i) {
         for (const char* proj : kProjections) {
             const std::string mod = module_path(i, proj);
@@ -135,8 +161,8 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
             // LoRA weights stay fp32 when the model is fp32 and follow it otherwise (PEFT
             // keeps them in the base dtype unless autocast_adapter_dtype upcasts them).
             const at::ScalarType dt = model.dtype;
-            at::Tensor A = tensor(base + ".lora_A.weight", dt);
-            at::Tensor B = tensor(base + ".lora_B.weight", dt);
+            TB_ASSIGN_OR_RETURN(at::Tensor A, tensor(base + ".lora_A.weight", dt));
+            TB_ASSIGN_OR_RETURN(at::Tensor B, tensor(base + ".lora_B.weight", dt));
             if (!B.defined()) return make_error(st_path, base + ".lora_B.weight: missing");
             if (A.dim() != 2 || A.size(0) != r || A.size(1) != lin->in_features())
                 return make_error(st_path, base + ".lora_A.weight: shape mismatch (expected [" +
@@ -146,28 +172,32 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
                 return make_error(st_path, base + ".lora_B.weight: shape mismatch (expected [" +
                                                std::to_string(lin->out_features()) + ", " +
                                                std::to_string(r) + "])");
-            lin->lora.A = A;
-            lin->lora.B = B;
-            lin->lora.scale = lora_scale(s, r, alpha);
-            lin->lora.dropout = s.dropout;
+            LoraBranch branch;
+            branch.A = A;
+            branch.B = B;
+            branch.scale = lora_scale(s, r, alpha);
+            branch.dropout = s.dropout;
             if (s.use_dora) {
-                at::Tensor m = tensor(base + ".lora_magnitude_vector", dt);
-                if (!m.defined()) m = tensor(base + ".lora_magnitude_vector.weight", dt);
+                TB_ASSIGN_OR_RETURN(at::Tensor m, tensor(base + ".lora_magnitude_vector", dt));
+                if (!m.defined()) {
+                    TB_ASSIGN_OR_RETURN(m, tensor(base + ".lora_magnitude_vector.weight", dt));
+                }
                 if (!m.defined())
                     return make_error(st_path,
                                       base + ".lora_magnitude_vector: missing (use_dora is true)");
                 if (m.numel() != lin->out_features())
                     return make_error(st_path, base + ".lora_magnitude_vector: shape mismatch");
-                lin->lora.magnitude = m.view({-1});
+                branch.magnitude = m.view({-1});
             }
-            ++attached;
+            pending.emplace_back(lin, std::move(branch));
         }
     }
     for (const auto& [name, view] : file->tensors())
         if (!used.count(name))
             return make_error(
                 st_path, name + ": unexpected tensor (not a LoRA weight of a Llama projection)");
-    if (attached == 0) return make_error(st_path, "no LoRA weights matched the model");
+    if (pending.empty()) return make_error(st_path, "no LoRA weights matched the model");
+    for (auto& [lin, branch] : pending) lin->lora = std::move(branch);
     return Status::Ok();
 }
 

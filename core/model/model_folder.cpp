@@ -115,9 +115,7 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
 Status check_tensor(const StTensorView& v, const std::vector<int64_t>& shape,
                     const std::string& file) {
     const std::string where = file + ": tensor " + quote(v.name);
-    if (v.dtype != StDType::F32 && v.dtype != StDType::F16 && v.dtype != StDType::BF16)
-        return make_error(where, std::string("dtype ") + st_dtype_name(v.dtype) +
-                                     " is not supported for weights (expected F32, F16 or BF16)");
+    TB_TRY_STATUS(st_check_tensor(file, v, {StDType::F32, StDType::F16, StDType::BF16}));
     if (v.shape != shape)
         return make_error(where, "shape " + shape_str(v.shape) + " does not match " +
                                      shape_str(shape) + " implied by config.json");

@@ -200,6 +200,34 @@ bool st_dtype_is_float(StDType t) {
     return t == StDType::F32 || t == StDType::F16 || t == StDType::BF16 || t == StDType::F64;
 }
 
+Status st_check_tensor(const std::string& file, const StTensorView& v,
+                       std::initializer_list<StDType> allowed, const std::vector<int64_t>* shape) {
+    const std::string where = file + ": tensor " + quote(v.name);
+    bool ok = false;
+    std::string expected;
+    for (StDType t : allowed) {
+        ok |= t == v.dtype;
+        if (!expected.empty()) expected += ", ";
+        expected += st_dtype_name(t);
+    }
+    if (!ok)
+        return make_error(where, std::string("dtype ") + st_dtype_name(v.dtype) +
+                                     " is not supported for this tensor (expected " + expected +
+                                     ")");
+    uint64_t nbytes = 0;
+    if (!checked_nbytes(v.shape, st_dtype_size(v.dtype), &nbytes))
+        return make_error(where, "shape " + shape_str(v.shape) + " element count overflows");
+    if (nbytes != v.nbytes)
+        return make_error(where, std::to_string(v.nbytes) + " bytes of data, but " +
+                                     st_dtype_name(v.dtype) + " " + shape_str(v.shape) + " needs " +
+                                     std::to_string(nbytes));
+    if (nbytes > 0 && !v.data) return make_error(where, "no data");
+    if (shape && v.shape != *shape)
+        return make_error(where,
+                          "shape " + shape_str(v.shape) + " (expected " + shape_str(*shape) + ")");
+    return Status::Ok();
+}
+
 // ---------------------------------------------------------------------------------------
 // Reader
 // ---------------------------------------------------------------------------------------

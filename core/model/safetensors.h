@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,6 +36,15 @@ struct StTensorView {
     const uint8_t* data = nullptr;  // points into the mapping; valid while the file lives
     size_t nbytes = 0;
 };
+
+// The check every consumer runs before it interprets a tensor's bytes: the dtype is one the
+// consumer reads (an adapter of U8 read as floats would run past its data), `nbytes` equals
+// numel x itemsize of that dtype, and, when `shape` is given, the shape matches. Views made by
+// SafetensorsFile::open already satisfy the byte count; checking it again here keeps the
+// guarantee for views assembled elsewhere. Errors: "<file>: tensor '<name>': ...".
+Status st_check_tensor(const std::string& file, const StTensorView& v,
+                       std::initializer_list<StDType> allowed,
+                       const std::vector<int64_t>* shape = nullptr);
 
 class SafetensorsFile {
   public:

@@ -277,14 +277,10 @@ Status AdamW8bit::load(const std::string& path, const std::vector<at::Tensor>& p
                                     " / " + std::to_string(opts_.min_8bit_size));
     std::map<std::string, at::Tensor> sd;
     for (const auto& [name, view] : file->tensors()) {
-        at::ScalarType dt;
-        if (view.dtype == StDType::U8)
-            dt = at::kByte;
-        else if (view.dtype == StDType::F32)
-            dt = at::kFloat;
-        else
-            return make_error(
-                path, name + ": dtype " + st_dtype_name(view.dtype) + " (expected U8 or F32)");
+        // 8-bit codes are U8, absmax and 32-bit moments F32; the byte count is checked
+        // against the dtype before the copy below trusts it.
+        TB_TRY_STATUS(st_check_tensor(path, view, {StDType::U8, StDType::F32}));
+        const at::ScalarType dt = view.dtype == StDType::U8 ? at::kByte : at::kFloat;
         const int64_t n = static_cast<int64_t>(view.nbytes / (dt == at::kByte ? 1 : 4));
         at::Tensor t = at::empty({n}, at::TensorOptions().dtype(dt));
         if (view.nbytes) std::memcpy(t.data_ptr(), view.data, view.nbytes);

@@ -119,10 +119,9 @@ Status AdamW::load(const std::string& path) {
         const StTensorView* b = file->find("exp_avg_sq/" + params_[i].name);
         if (!a && !b) continue;
         if (!a || !b) return make_error(path, params_[i].name + ": only one of the two moments");
-        for (const StTensorView* view : {a, b}) {
-            if (view->dtype != StDType::F32 || view->shape != params_[i].tensor.sizes().vec())
-                return make_error(path, view->name + ": dtype/shape does not match the parameter");
-        }
+        const std::vector<int64_t> shape = params_[i].tensor.sizes().vec();
+        for (const StTensorView* view : {a, b})
+            TB_TRY_STATUS(st_check_tensor(path, *view, {StDType::F32}, &shape));
         auto load_one = [&](const StTensorView* view) {
             return at::from_blob(const_cast<uint8_t*>(view->data), view->shape, at::kFloat)
                 .to(params_[i].tensor.options().requires_grad(false), false, true);

@@ -300,13 +300,15 @@ StTensorOut u8_tensor(const std::string& name, const at::Tensor& t) {
 Result<RngSnapshot> load_rng(const std::string& path) {
     TB_ASSIGN_OR_RETURN(auto file, SafetensorsFile::open(path));
     RngSnapshot s;
-    auto get = [&](const char* name) {
+    // Generator states are raw bytes: anything but U8 would be read past its data.
+    auto get = [&](const char* name) -> Result<at::Tensor> {
         const StTensorView* v = file->find(name);
-        if (!v || v->dtype != StDType::U8) return at::Tensor();
+        if (!v) return at::Tensor();
+        TB_TRY_STATUS(st_check_tensor(path, *v, {StDType::U8}));
         return at::from_blob(const_cast<uint8_t*>(v->data), v->shape, at::kByte).clone();
     };
-    s.cpu = get("cpu");
-    s.cuda = get("cuda");
+    TB_ASSIGN_OR_RETURN(s.cpu, get("cpu"));
+    TB_ASSIGN_OR_RETURN(s.cuda, get("cuda"));
     if (!s.cpu.defined()) return make_error(path, "cpu: missing generator state");
     return s;
 }

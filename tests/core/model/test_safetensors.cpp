@@ -454,3 +454,47 @@ TEST(SafetensorsReader, ViewsOutliveTheFileName) {
 }
 
 }  // namespace
+
+// st_check_tensor is what every consumer (adapter, optimizer, rng state, BERTScore encoder,
+// model folder) runs before it interprets bytes; each defect it must catch is checked alone.
+TEST(SafetensorsReader, CheckTensorRejectsWrongDtypeByteCountAndShape) {
+    const std::string data(24, '\x01');
+    tb::StTensorView v;
+    v.name = "layer.w";
+    v.dtype = StDType::F32;
+    v.shape = {2, 3};
+    v.data = reinterpret_cast<const uint8_t*>(data.data());
+    v.nbytes = 24;
+    const std::vector<int64_t> shape{2, 3}, other{3, 2};
+    EXPECT_TRUE(tb::st_check_tensor("f.st", v, {StDType::F32}, &shape).ok());
+    EXPECT_TRUE(tb::st_check_tensor("f.st", v, {StDType::BF16, StDType::F32}).ok());
+
+    auto message = [](const tb::Status& s) {
+        return s.ok() ? std::string("ok") : s.error().message;
+    };
+    const std::string wrong_dtype =
+        message(tb::st_check_tensor("f.st", v, {StDType::F16, StDType::BF16}));
+    EXPECT_TRUE(contains(wrong_dtype, "f.st: tensor 'layer.w': dtype F32 is not supported"))
+        << wrong_dtype;
+    EXPECT_TRUE(contains(wrong_dtype, "F16, BF16")) << wrong_dtype;
+
+    EXPECT_TRUE(contains(message(tb::st_check_tensor("f.st", v, {StDType::F32}, &other)),
+                         "shape [2,3] (expected [3,2])"));
+
+    // A view whose byte count disagrees with dtype x shape (U8 label over F32 bytes, or bytes
+    // missing) is refused before anyone reads it.
+    tb::StTensorView u8 = v;
+    u8.dtype = StDType::U8;
+    EXPECT_TRUE(contains(message(tb::st_check_tensor("f.st", u8, {StDType::U8})),
+                         "24 bytes of data, but U8 [2,3] needs 6"));
+    tb::StTensorView f64 = v;
+    f64.dtype = StDType::F64;
+    EXPECT_TRUE(contains(message(tb::st_check_tensor("f.st", f64, {StDType::F64})),
+                         "but F64 [2,3] needs 48"));
+    tb::StTensorView no_data = v;
+    no_data.data = nullptr;
+    EXPECT_TRUE(contains(message(tb::st_check_tensor("f.st", no_data, {StDType::F32})), "no data"));
+    tb::StTensorView huge = v;
+    huge.shape = {INT64_MAX, 4};
+    EXPECT_TRUE(contains(message(tb::st_check_tensor("f.st", huge, {StDType::F32})), "overflows"));
+}
