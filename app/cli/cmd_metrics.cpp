@@ -1,6 +1,7 @@
-// tunebench-cli metrics: BLEU / ROUGE of given texts, with seeded bootstrap confidence intervals,
-// an optional per-category breakdown and optional paired significance tests against a second
-// system's predictions.
+// tunebench-cli metrics: BLEU, ROUGE, chrF, chrF++, TER and BERTScore of given texts (scored by
+// core/eval/prediction_metrics.h, as evaluate scores), with seeded bootstrap confidence
+// intervals, an optional per-category breakdown and optional paired significance tests against
+// a second system's predictions.
 //
 // Input files are JSON Lines: one JSON string per line (a references line may instead hold a
 // JSON array of strings = several references for that item).
@@ -14,6 +15,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
 #include "core/common/file_io.h"
+#include "core/eval/prediction_metrics.h"
 #include "core/metrics/resampling.h"
 #include "core/metrics/text_metrics.h"
 
@@ -33,6 +35,14 @@ struct MetricsArgs {
     bool use_stemmer = false;
     uint64_t seed = 12345;
     int bootstrap = 1000;
+    // BERTScore (bert_score 0.3.x's score() arguments)
+    std::string bertscore_model;
+    int bertscore_layer = -1;
+    bool idf = false;
+    bool rescale_with_baseline = false;
+    std::string baseline;
+    int batch_size = 64;
+    std::string device = "cpu";
 };
 
 // Reads a JSON Lines file whose lines are strings (or, if allow_arrays, non-empty arrays of
@@ -92,22 +102,25 @@ tb::Result<std::vector<std::string>> read_jsonl_strings(const std::string& path)
     return out;
 }
 
-tb::Result<tm::TextMetricsOptions> parse_metric_list(const std::string& list) {
-    tm::TextMetricsOptions o;
-    o.bleu = o.rouge = false;
+tb::Result<tb::eval::PredictionMetricsOptions> parse_metric_list(const std::string& list) {
+    tb::eval::PredictionMetricsOptions o;
     std::stringstream ss(list);
     std::string item;
+    bool any = false;
     while (std::getline(ss, item, ',')) {
-        if (item == "bleu")
-            o.bleu = true;
-        else if (item == "rouge")
-            o.rouge = true;
-        else
-            return tb::make_error("--metrics",
-                                  "unknown metric '" + item + "' (this command knows bleu, rouge)");
+        tb::Status st = tb::eval::select_prediction_metric(item, &o);
+        if (!st.ok()) return tb::make_error("--metrics", st.error().message);
+        any = true;
     }
-    if (!o.bleu && !o.rouge) return tb::make_error("--metrics", "no metric selected");
+    if (!any) return tb::make_error("--metrics", "no metric selected");
     return o;
+}
+
+// ROUGE values are means of per-item F (0-1) and keep their "mean" key; every other metric is
+// a corpus "score" (BERTScore: the package's mean P/R/F, 0-1; the sacrebleu metrics 0-100).
+bool is_mean_metric(const std::string& name) { return name.rfind("rouge", 0) == 0; }
+bool is_percent_metric(const std::string& name) {
+    return name == "bleu" || name == "chrf" || name == "chrfpp" || name == "ter";
 }
 
 // Everything computed for one metric, ready for printing.
@@ -123,7 +136,8 @@ json ci_json(const tm::ConfidenceInterval& ci) { return json::array({ci.lower, c
 json metric_json(const MetricOutput& m) {
     json j;
     const bool is_bleu = m.result.name == "bleu";
-    j[is_bleu ? "score" : "mean"] = m.result.value;
+    const char* value_key = is_mean_metric(m.result.name) ? "mean" : "score";
+    j[value_key] = m.result.value;
     if (m.ci) j["ci95"] = ci_json(*m.ci);
     if (is_bleu && m.result.bleu_details) {
         const auto& b = *m.result.bleu_details;
@@ -138,7 +152,7 @@ json metric_json(const MetricOutput& m) {
     if (!m.categories.empty()) {
         json cats = json::object();
         for (const auto& c : m.categories) {
-            json cj = {{"n", c.n_items}, {is_bleu ? "score" : "mean", c.ci.value}};
+            json cj = {{"n", c.n_items}, {value_key, c.ci.value}};
             if (m.ci) cj["ci95"] = ci_json(c.ci);
             cats[c.category] = cj;
         }
@@ -154,9 +168,9 @@ json metric_json(const MetricOutput& m) {
     return j;
 }
 
-std::string fmt(double v, bool is_bleu) {
+std::string fmt(double v, bool percent_scale) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, is_bleu ? "%.4f" : "%.6f", v);
+    std::snprintf(buf, sizeof buf, percent_scale ? "%.4f" : "%.6f", v);
     return buf;
 }
 
@@ -165,7 +179,7 @@ void print_table(const std::vector<MetricOutput>& outs, const MetricsArgs& a, si
     if (a.bootstrap > 0)
         std::cout << "   bootstrap: " << a.bootstrap << " resamples, seed " << a.seed;
     std::cout << "\n\n";
-    std::cout << std::left << std::setw(11) << "metric" << std::setw(13) << "value";
+    std::cout << std::left << std::setw(20) << "metric" << std::setw(13) << "value";
     if (a.bootstrap > 0) std::cout << std::setw(26) << "95% CI";
     const bool paired = !outs.empty() && outs[0].boot.has_value();
     if (paired)
@@ -174,8 +188,8 @@ void print_table(const std::vector<MetricOutput>& outs, const MetricsArgs& a, si
                   << "p(perm)";
     std::cout << "\n";
     for (const auto& m : outs) {
-        const bool is_bleu = m.result.name == "bleu";
-        std::cout << std::setw(11) << m.result.name << std::setw(13)
+        const bool is_bleu = is_percent_metric(m.result.name);
+        std::cout << std::setw(20) << m.result.name << std::setw(13)
                   << fmt(m.result.value, is_bleu);
         if (m.ci)
             std::cout << std::setw(26)
@@ -188,7 +202,7 @@ void print_table(const std::vector<MetricOutput>& outs, const MetricsArgs& a, si
     }
     for (const auto& m : outs) {
         if (m.categories.empty()) continue;
-        const bool is_bleu = m.result.name == "bleu";
+        const bool is_bleu = is_percent_metric(m.result.name);
         std::cout << "\n" << m.result.name << " by category\n";
         for (const auto& c : m.categories) {
             std::cout << "  " << std::setw(24) << c.category << std::setw(7) << c.n_items
@@ -204,7 +218,28 @@ void print_table(const std::vector<MetricOutput>& outs, const MetricsArgs& a, si
 int run_metrics(const MetricsArgs& a) {
     auto opts = parse_metric_list(a.metrics);
     if (!opts) return fail(opts.error());
-    opts->rouge_use_stemmer = a.use_stemmer;
+    opts->text.rouge_use_stemmer = a.use_stemmer;
+    if (opts->bertscore) {
+        if (!tb::eval::bertscore_available())
+            return fail("--metrics: bertscore is not available in this build");
+        if (a.bertscore_model.empty())
+            return fail("--bertscore-model: required with --metrics bertscore (an encoder folder)");
+        if (a.bertscore_layer < -1)
+            return fail("--bertscore-layer: must be >= 0 (-1: bert_score's table)");
+        if (a.batch_size < 1) return fail("--batch-size: must be >= 1");
+        if (a.rescale_with_baseline && a.baseline.empty())
+            return fail("--baseline: required with --rescale-with-baseline");
+        if (!a.baseline.empty() && !a.rescale_with_baseline)
+            return fail("--baseline: only used with --rescale-with-baseline");
+        tb::eval::BertScoreSettings& b = opts->bertscore_settings;
+        b.model_dir = a.bertscore_model;
+        b.num_layers = a.bertscore_layer;
+        b.idf = a.idf;
+        b.rescale_with_baseline = a.rescale_with_baseline;
+        b.baseline_path = a.baseline;
+        b.batch_size = a.batch_size;
+        b.device = a.device;
+    }
     if (a.bootstrap < 0) return fail("--bootstrap: must be >= 0 (0 disables resampling)");
 
     auto preds = read_jsonl_strings(a.predictions);
@@ -226,7 +261,7 @@ int run_metrics(const MetricsArgs& a) {
         labels = std::move(*c);
     }
 
-    auto results = tm::score_texts(*preds, *refs, *opts);
+    auto results = tb::eval::score_predictions(*preds, *refs, *opts);
     if (!results) return fail(results.error());
     std::optional<std::vector<tm::MetricResult>> other;
     if (!a.compare_with.empty()) {
@@ -236,7 +271,7 @@ int run_metrics(const MetricsArgs& a) {
             return fail("line count mismatch: " + a.compare_with + " has " +
                         std::to_string(other_preds->size()) + " lines, " + a.predictions + " has " +
                         std::to_string(preds->size()));
-        auto o = tm::score_texts(*other_preds, *refs, *opts);
+        auto o = tb::eval::score_predictions(*other_preds, *refs, *opts);
         if (!o) return fail(o.error());
         other = std::move(*o);
     }
@@ -291,15 +326,16 @@ int run_metrics(const MetricsArgs& a) {
 
 CommandRegistrar reg("metrics", [](CLI::App& app) {
     app.description(
-        "BLEU (sacrebleu defaults) and ROUGE-1/2/L/Lsum (rouge-score) of given texts, with "
-        "bootstrap 95% confidence intervals");
+        "BLEU, chrF, chrF++, TER (sacrebleu defaults), ROUGE-1/2/L/Lsum (rouge-score) and "
+        "BERTScore (bert_score) of given texts, with bootstrap 95% confidence intervals");
     auto args = std::make_shared<MetricsArgs>();
     app.add_option("--predictions", args->predictions, "JSONL file: one JSON string per line")
         ->required();
     app.add_option("--references", args->references,
                    "JSONL file: one JSON string (or array of strings) per line")
         ->required();
-    app.add_option("--metrics", args->metrics, "Comma-separated: bleu,rouge")
+    app.add_option("--metrics", args->metrics,
+                   "Comma-separated: bleu,rouge,chrf,chrfpp,ter,bertscore (ter: lower is better)")
         ->capture_default_str();
     app.add_option("--categories", args->categories,
                    "JSONL file of category labels (one JSON string per line) for a breakdown");
@@ -311,6 +347,23 @@ CommandRegistrar reg("metrics", [](CLI::App& app) {
                    "Bootstrap resamples / permutation trials (0: no CI, no tests)")
         ->capture_default_str();
     app.add_flag("--use-stemmer", args->use_stemmer, "ROUGE with NLTK's Porter stemmer");
+    app.add_option("--bertscore-model", args->bertscore_model,
+                   "BERTScore encoder folder (Hugging Face BERT/RoBERTa: config.json, "
+                   "model.safetensors, vocabulary)");
+    app.add_option("--bertscore-layer", args->bertscore_layer,
+                   "Hidden layer for BERTScore (default: bert_score's table for the folder's "
+                   "name, e.g. roberta-large -> 17)");
+    app.add_flag("--idf", args->idf, "BERTScore idf weighting over the references");
+    app.add_flag("--rescale-with-baseline", args->rescale_with_baseline,
+                 "Rescale BERTScore with a baseline file (--baseline)");
+    app.add_option("--baseline", args->baseline,
+                   "bert_score baseline file (rescale_baseline/<lang>/<model>.tsv: "
+                   "LAYER,P,R,F rows)");
+    app.add_option("--batch-size", args->batch_size,
+                   "BERTScore batch size (bert_score's default 64; padding depends on it)")
+        ->capture_default_str();
+    app.add_option("--device", args->device, "Torch device for BERTScore (cpu, cuda, cuda:0)")
+        ->capture_default_str();
     app.add_flag("--json", args->json_out, "Machine-readable output");
     return [args] { return run_metrics(*args); };
 });

@@ -85,7 +85,7 @@ struct DataSection {
 };
 
 struct EvalSection {
-    std::vector<std::string> metrics = {"bleu", "rouge_l", "bertscore"};  // subset of these
+    std::vector<std::string> metrics = {"bleu", "rouge_l", "bertscore"};  // also chrf, chrfpp, ter
     int64_t max_new_tokens = 256;                   // generation length per test prompt, >= 1
     int64_t limit = -1;                             // test rows evaluated; -1: the whole test split
     int64_t batch_size = 8;                         // prompts generated together, >= 1

@@ -290,7 +290,7 @@ std::vector<FieldDef> build_table() {
                     .desc("Skip malformed rows and report them instead of stopping"));
     // --- eval
     d.push_back(list_field("eval.metrics", TB_REF(eval.metrics))
-                    .choices({"bleu", "rouge_l", "bertscore"})
+                    .choices({"bleu", "rouge_l", "chrf", "chrfpp", "ter", "bertscore"})
                     .desc("Generation metrics computed on the test split"));
     d.push_back(int_field("eval.max_new_tokens", TB_REF(eval.max_new_tokens))
                     .min(1)

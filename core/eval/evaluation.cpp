@@ -11,6 +11,7 @@
 #include "core/data/prompt.h"
 #include "core/eval/eval_fingerprint.h"
 #include "core/eval/perplexity.h"
+#include "core/eval/prediction_metrics.h"
 #include "core/infer/generate.h"
 #include "core/infer/llama_model.h"
 #include "core/infer/peft_adapter.h"
@@ -18,10 +19,6 @@
 #include "core/model/model_config.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/batching.h"
-
-#ifdef TB_HAVE_BERTSCORE
-#include "core/bertscore/bertscore.h"
-#endif
 
 namespace tb::eval {
 
@@ -31,6 +28,7 @@ namespace {
 
 struct Selection {
     bool bleu = false, rouge = false, ppl = false, bertscore = false;
+    bool chrf = false, chrfpp = false, ter = false;
 };
 
 Result<Selection> parse_metrics(const std::vector<std::string>& names) {
@@ -44,11 +42,17 @@ Result<Selection> parse_metrics(const std::vector<std::string>& names) {
             s.ppl = true;
         else if (n == "bertscore")
             s.bertscore = true;
+        else if (n == "chrf")
+            s.chrf = true;
+        else if (n == "chrfpp")
+            s.chrfpp = true;
+        else if (n == "ter")
+            s.ter = true;
         else
-            return make_error("metrics",
-                              "unknown metric '" + n + "' (bleu, rouge, bertscore, ppl)");
+            return make_error("metrics", "unknown metric '" + n +
+                                             "' (bleu, rouge, chrf, chrfpp, ter, bertscore, ppl)");
     }
-    if (!s.bleu && !s.rouge && !s.ppl && !s.bertscore)
+    if (!s.bleu && !s.rouge && !s.ppl && !s.bertscore && !s.chrf && !s.chrfpp && !s.ter)
         return make_error("metrics", "no metric selected");
     return s;
 }
@@ -443,33 +447,25 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
             preds.push_back(it->second->output);
         }
         ModelScores& ms = scores[label];
-        if (sel.bleu || sel.rouge) {
-            metrics::TextMetricsOptions to;
-            to.bleu = sel.bleu;
-            to.rouge = sel.rouge;
-            TB_ASSIGN_OR_RETURN(std::vector<metrics::MetricResult> mr,
-                                metrics::score_texts(preds, refs, to));
-            for (auto& m : mr) {
-                for (size_t i = 0; i < items.size(); ++i)
-                    item_rows.push_back(
-                        {result.eval_id, label, m.name, std::to_string(items[i]), m.per_item[i]});
-                ms.additive[m.name] = std::move(m.additive);
-            }
-        }
-#ifdef TB_HAVE_BERTSCORE
-        if (sel.bertscore) {
-            bertscore::BertScoreOptions bo;
-            bo.model_dir = bert_dir;
-            bo.num_layers = params.bertscore_layers;
-            bo.device = device.str();
-            TB_ASSIGN_OR_RETURN(bertscore::BertScoreResult br,
-                                bertscore::bert_score(preds, refs, bo));
+        // Text metrics and BERTScore through the same entry point as `tunebench-cli metrics`.
+        PredictionMetricsOptions po;
+        po.text.bleu = sel.bleu;
+        po.text.rouge = sel.rouge;
+        po.text.chrf = sel.chrf;
+        po.text.chrfpp = sel.chrfpp;
+        po.text.ter = sel.ter;
+        po.bertscore = sel.bertscore;
+        po.bertscore_settings.model_dir = bert_dir;
+        po.bertscore_settings.num_layers = params.bertscore_layers;
+        po.bertscore_settings.device = device.str();
+        TB_ASSIGN_OR_RETURN(std::vector<metrics::MetricResult> mr,
+                            score_predictions(preds, refs, po));
+        for (auto& m : mr) {
             for (size_t i = 0; i < items.size(); ++i)
                 item_rows.push_back(
-                    {result.eval_id, label, "bertscore_f1", std::to_string(items[i]), br.f1[i]});
-            ms.additive["bertscore_f1"] = metrics::mean_metric(br.f1);
+                    {result.eval_id, label, m.name, std::to_string(items[i]), m.per_item[i]});
+            ms.additive[m.name] = std::move(m.additive);
         }
-#endif
         if (sel.ppl) {
             const PerplexityResult& pr = ppl.at(label);
             for (size_t i = 0; i < items.size(); ++i)
@@ -483,7 +479,8 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     TB_TRY_STATUS(db->add_metric_items(item_rows));
 
     for (const char* name :
-         {"bleu", "rouge1", "rouge2", "rougeL", "rougeLsum", "bertscore_f1", "ppl"})
+         {"bleu", "rouge1", "rouge2", "rougeL", "rougeLsum", "chrf", "chrfpp", "ter",
+          "bertscore_precision", "bertscore_recall", "bertscore_f1", "ppl"})
         if (scores.begin()->second.additive.count(name)) result.metrics.push_back(name);
 
     const bool has_base =

@@ -42,8 +42,8 @@ struct EvaluationParams {
     // "base" (the config's model as is) or an adapter folder; the label stored for each model
     // is the string given here. At most one "base"; p-values are computed against it.
     std::vector<std::string> models = {"base"};
-    // Any of "bleu", "rouge", "ppl", "bertscore" ("rouge_l" is accepted for "rouge"). Empty:
-    // config.eval.metrics.
+    // Any of "bleu", "rouge", "chrf", "chrfpp", "ter", "ppl", "bertscore" ("rouge_l" is accepted
+    // for "rouge"; bertscore stores precision, recall and F1). Empty: config.eval.metrics.
     std::vector<std::string> metrics;
     std::string bertscore_model;  // empty: config.eval.bertscore_model
     int bertscore_layers = -1;   // hidden layer for BERTScore; -1: bert_score's table by model name
