@@ -304,6 +304,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         run.status = "running";
         TB_ASSIGN_OR_RETURN(result.eval_id, db->add_run(run));
     }
+    RunSettler settler(*db, result.eval_id);
     // Raters are shown the user's message as the row holds it; generations.prompt is the
     // rendered template (special tokens and all), which cannot be split back reliably.
     {
@@ -314,7 +315,6 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         }
         TB_TRY_STATUS(db->add_user_messages(messages));
     }
-    RunSettler settler(*db, result.eval_id);
     auto progress = [&](const std::string& stage, const std::string& model, int64_t done,
                         int64_t total) {
         if (params.on_progress) params.on_progress({stage, model, done, total});

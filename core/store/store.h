@@ -123,6 +123,58 @@ struct RatingRow {
     std::string rated_at;  // set by the store on every upsert
     int64_t eval_id = 0;   // runs.id of the evaluation whose generation was rated; 0: unknown
                            // (ratings given before schema v3 that matched no single evaluation)
+    std::optional<bool> blind;  // given without knowing the model; nullopt: before v4, unknown
+};
+
+// Where one rater saw one model's output of one item: position 0 is "A", 1 is "B", ...
+// Drawn once (at random, `seed` recorded) and never changed, so a reopened session shows the
+// same order and position bias can be measured.
+struct RatingOrderRow {
+    std::string rater;
+    int64_t eval_id = 0;
+    std::string item_id;
+    int position = 0;
+    std::string model;
+    uint32_t seed = 0;
+    std::string assigned_at;  // set by the store
+};
+
+// The pairwise question "which output is better?" for two outputs of one item. `model_a` is
+// the model shown first ("A" of the pair), `model_b` the other; choice "a", "b" or "tie".
+// Unique per (rater, eval_id, item_id, unordered model pair).
+struct PreferenceRow {
+    std::string rater;
+    int64_t eval_id = 0;
+    std::string item_id;
+    std::string model_a;
+    std::string model_b;
+    std::string choice;
+    std::optional<bool> blind;
+    std::string rated_at;  // set by the store on every upsert
+};
+
+// Preferences between two models over the items of an evaluation (model_x < model_y).
+struct PreferenceSummary {
+    std::string model_x;
+    std::string model_y;
+    int64_t x_wins = 0;
+    int64_t ties = 0;
+    int64_t y_wins = 0;
+    // Position: how often the output shown first (A) / second (B) was preferred.
+    int64_t first_wins = 0;
+    int64_t second_wins = 0;
+    // Exact two-sided sign test of x_wins vs y_wins (ties left out); nullopt when every
+    // answer is a tie.
+    std::optional<double> p_value;
+};
+
+// The user's message of one evaluated item, as the dataset row holds it (for chat rows:
+// instruction = the last user message, context = the earlier turns as "role: content" lines).
+struct UserMessageRow {
+    int64_t eval_id = 0;
+    std::string item_id;
+    std::string instruction;
+    std::string context;
 };
 
 struct CriterionSummary {
@@ -223,6 +275,32 @@ class Store {
     // Means per model and agreement over the ratings of `eval_id` (< 0: all; agreement units
     // are then (evaluation, item, model)).
     Result<RatingsSummary> ratings_summary(int64_t eval_id = -1) const;
+
+    // Stores the orders of items that have none yet for (rater, eval_id, item_id); an item
+    // with a stored order keeps it (the rows of such an item are ignored). One transaction.
+    Status add_rating_orders(const std::vector<RatingOrderRow>& rows);
+    // Items in the order their orders were stored, positions ascending within an item.
+    Result<std::vector<RatingOrderRow>> rating_orders(const std::string& rater,
+                                                      int64_t eval_id) const;
+    // The rater has seen which model wrote which output (kept: revealing cannot be undone).
+    Status reveal_ratings(const std::string& rater, int64_t eval_id);
+    // ISO time of the reveal, nullopt while still blind.
+    Result<std::optional<std::string>> ratings_revealed_at(const std::string& rater,
+                                                           int64_t eval_id) const;
+    // Insert or update on (rater, eval_id, item_id, {model_a, model_b}).
+    Status upsert_preference(const PreferenceRow& row);
+    // `eval_id` < 0: every evaluation.
+    Result<std::vector<PreferenceRow>> list_preferences(int64_t eval_id = -1) const;
+    Result<std::vector<PreferenceSummary>> preference_summary(int64_t eval_id = -1) const;
+    // Exact two-sided sign (binomial p = 1/2) test of `wins` against `losses`.
+    static double sign_test_p(int64_t wins, int64_t losses);
+
+    // --- what raters are shown -----------------------------------------------------------
+    // Upsert on (eval_id, item_id), one transaction.
+    Status add_user_messages(const std::vector<UserMessageRow>& rows);
+    // Empty for evaluations run before schema v4 (their generations hold only the rendered
+    // prompt).
+    Result<std::vector<UserMessageRow>> user_messages(int64_t eval_id) const;
 
     // --- exports -------------------------------------------------------------------------
     // <results_dir>/evaluation/eval_<id>_<model-slug>.json, one per model (the study's

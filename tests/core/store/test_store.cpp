@@ -211,6 +211,185 @@ TEST(Store, MigratesFromVersion2TyingRatingsToEvaluations) {
     EXPECT_EQ(s->list_ratings()->size(), 3u);
 }
 
+TEST(Store, MigratesFromVersion3AddingBlindRatingTables) {
+    auto dir = tbtest::scratch_dir("store_v3");
+    const std::string path = dir + "/db.sqlite";
+    // v3 as released: v1, its v2 migration and the v3 ratings rebuild, written out by hand.
+    raw_exec(path, kV1Ddl);
+    raw_exec(path,
+             "ALTER TABLE ratings ADD COLUMN notes TEXT NOT NULL DEFAULT '';"
+             "ALTER TABLE metrics_aggregate ADD COLUMN n_items INTEGER NOT NULL DEFAULT 0;"
+             "CREATE INDEX idx_generations_eval_model ON generations(eval_id, model);"
+             "CREATE INDEX idx_metrics_aggregate_eval ON metrics_aggregate(eval_id, model, "
+             "metric);"
+             "DROP TABLE ratings;"
+             "CREATE TABLE ratings (rater TEXT NOT NULL, item_id TEXT NOT NULL, model TEXT NOT "
+             "NULL, relevance INTEGER NOT NULL CHECK (relevance BETWEEN 1 AND 5), coherence "
+             "INTEGER NOT NULL CHECK (coherence BETWEEN 1 AND 5), fluency INTEGER NOT NULL "
+             "CHECK (fluency BETWEEN 1 AND 5), completeness INTEGER NOT NULL CHECK "
+             "(completeness BETWEEN 1 AND 5), rated_at TEXT NOT NULL, notes TEXT NOT NULL "
+             "DEFAULT '', eval_id INTEGER NOT NULL DEFAULT 0, UNIQUE (rater, eval_id, item_id, "
+             "model));"
+             "CREATE INDEX idx_ratings_eval ON ratings(eval_id, model);"
+             "CREATE TRIGGER runs_delete_ratings AFTER DELETE ON runs BEGIN DELETE FROM ratings "
+             "WHERE eval_id = OLD.id; END;"
+             "PRAGMA user_version = 3;");
+    raw_exec(path,
+             "INSERT INTO runs (id, kind, started_at) VALUES (5, 'eval', '2024-01-01');"
+             "INSERT INTO generations VALUES (5, 'base', 'i1', '<s><|user|>\nq</s>', 'o', 'r', "
+             "'qa', 3, 0.5);"
+             "INSERT INTO ratings VALUES ('ann', 'i1', 'base', 4, 3, 5, 2, '2024-01-03', 'n', "
+             "5);");
+    auto s = open_store(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    // Old ratings keep every value; whether they were blind is unknown.
+    auto rows = s->list_ratings();
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].eval_id, 5);
+    EXPECT_EQ((*rows)[0].notes, "n");
+    EXPECT_EQ((*rows)[0].completeness, 2);
+    EXPECT_FALSE((*rows)[0].blind.has_value());
+    // An evaluation run before v4 has no user messages: the GUI falls back to the prompt.
+    EXPECT_TRUE(s->user_messages(5)->empty());
+    // The new tables work on the migrated file, and deleting the run takes their rows along.
+    ASSERT_TRUE(
+        s->add_rating_orders({{"ann", 5, "i1", 0, "ft", 9, ""}, {"ann", 5, "i1", 1, "base", 9, ""}})
+            .ok());
+    ASSERT_TRUE(s->upsert_preference({"ann", 5, "i1", "ft", "base", "a", true, ""}).ok());
+    ASSERT_TRUE(s->reveal_ratings("ann", 5).ok());
+    ASSERT_TRUE(s->add_user_messages({{5, "i1", "q", ""}}).ok());
+    RatingRow blind{"ann", "i1", "ft", 2, 2, 2, 2, "", "", 5, true};
+    ASSERT_TRUE(s->upsert_rating(blind).ok());
+    EXPECT_EQ(s->list_ratings("ft")->at(0).blind, std::optional<bool>(true));
+    raw_exec(path, "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id = 5;");
+    for (const char* table :
+         {"rating_orders", "rating_reveals", "preferences", "eval_user_messages", "ratings"})
+        EXPECT_EQ(query_text(s->handle(), std::string("SELECT count(*) FROM ") + table), "0")
+            << table;
+}
+
+TEST(Store, RatingOrdersAreStoredOnceAndRevealsKept) {
+    auto dir = tbtest::scratch_dir("store_orders");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->add_rating_orders({{"ann", 1, "i2", 0, "ft", 7, ""},
+                                      {"ann", 1, "i2", 1, "base", 7, ""},
+                                      {"ann", 1, "i1", 0, "base", 7, ""},
+                                      {"ann", 1, "i1", 1, "ft", 7, ""}})
+                    .ok());
+    // A second draw for i1 (another session) is ignored: the first order stays; i3 is new.
+    ASSERT_TRUE(s->add_rating_orders({{"ann", 1, "i1", 0, "ft", 8, ""},
+                                      {"ann", 1, "i1", 1, "base", 8, ""},
+                                      {"ann", 1, "i3", 1, "base", 8, ""},
+                                      {"ann", 1, "i3", 0, "ft", 8, ""}})
+                    .ok());
+    auto o = s->rating_orders("ann", 1);
+    ASSERT_TRUE(o.ok());
+    ASSERT_EQ(o->size(), 6u);
+    const std::vector<std::tuple<std::string, int, std::string, uint32_t>> expected = {
+        {"i2", 0, "ft", 7}, {"i2", 1, "base", 7}, {"i1", 0, "base", 7},
+        {"i1", 1, "ft", 7}, {"i3", 0, "ft", 8},   {"i3", 1, "base", 8}};
+    for (size_t k = 0; k < expected.size(); ++k) {
+        const auto& r = (*o)[k];
+        EXPECT_EQ(std::make_tuple(r.item_id, r.position, r.model, r.seed), expected[k]) << k;
+        EXPECT_FALSE(r.assigned_at.empty());
+    }
+    EXPECT_TRUE(s->rating_orders("bob", 1)->empty());  // per rater
+    EXPECT_TRUE(s->rating_orders("ann", 2)->empty());  // per evaluation
+    // A model twice in one item's order is refused by the table (all of the call rolls back).
+    EXPECT_FALSE(
+        s->add_rating_orders({{"ann", 1, "i4", 0, "ft", 1, ""}, {"ann", 1, "i4", 1, "ft", 1, ""}})
+            .ok());
+    EXPECT_EQ(s->rating_orders("ann", 1)->size(), 6u);
+
+    EXPECT_FALSE(s->ratings_revealed_at("ann", 1)->has_value());
+    ASSERT_TRUE(s->reveal_ratings("ann", 1).ok());
+    const auto at = s->ratings_revealed_at("ann", 1).value();
+    ASSERT_TRUE(at.has_value());
+    ASSERT_TRUE(s->reveal_ratings("ann", 1).ok());  // idempotent, keeps the first time
+    EXPECT_EQ(s->ratings_revealed_at("ann", 1).value(), at);
+    EXPECT_FALSE(s->ratings_revealed_at("bob", 1)->has_value());
+    EXPECT_FALSE(s->reveal_ratings("", 1).ok());
+}
+
+TEST(Store, PreferencesUpsertPerUnorderedPairAndSummary) {
+    auto dir = tbtest::scratch_dir("store_prefs");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    auto bad = s->upsert_preference({"ann", 1, "i1", "ft", "base", "left", true, ""});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("preferences.choice"), std::string::npos);
+    EXPECT_FALSE(s->upsert_preference({"ann", 1, "i1", "ft", "ft", "a", true, ""}).ok());
+    EXPECT_FALSE(s->upsert_preference({"", 1, "i1", "ft", "base", "a", true, ""}).ok());
+
+    // The same pair answered again, shown the other way round, replaces the answer.
+    ASSERT_TRUE(s->upsert_preference({"ann", 1, "i1", "ft", "base", "a", true, ""}).ok());
+    ASSERT_TRUE(s->upsert_preference({"ann", 1, "i1", "base", "ft", "tie", false, ""}).ok());
+    auto rows = s->list_preferences(1);
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].model_a, "base");
+    EXPECT_EQ((*rows)[0].choice, "tie");
+    EXPECT_EQ((*rows)[0].blind, std::optional<bool>(false));
+
+    // ft vs base over 11 items: ft preferred 8 times (5 shown first, 3 second), base twice
+    // (both shown first), one tie.
+    for (int i = 2; i <= 11; ++i) {
+        const bool ftFirst = i <= 8;
+        const bool ftWins = i <= 6 || i == 9 || i == 10 || i == 11;
+        const std::string first = ftFirst ? "ft" : "base", second = ftFirst ? "base" : "ft";
+        const std::string choice = (ftWins == ftFirst) ? "a" : "b";
+        ASSERT_TRUE(s->upsert_preference(
+                         {"ann", 1, "i" + std::to_string(i), first, second, choice, true, ""})
+                        .ok());
+    }
+    // Another evaluation is separate.
+    ASSERT_TRUE(s->upsert_preference({"ann", 2, "i1", "ft", "base", "a", true, ""}).ok());
+    auto sum = s->preference_summary(1);
+    ASSERT_TRUE(sum.ok());
+    ASSERT_EQ(sum->size(), 1u);
+    const PreferenceSummary& p = (*sum)[0];
+    EXPECT_EQ(p.model_x, "base");
+    EXPECT_EQ(p.model_y, "ft");
+    EXPECT_EQ(p.x_wins, 2);  // i7, i8: ft first, base chosen
+    EXPECT_EQ(p.y_wins, 8);
+    EXPECT_EQ(p.ties, 1);
+    EXPECT_EQ(p.first_wins, 5 + 0);   // ft first and chosen: i2..i6
+    EXPECT_EQ(p.second_wins, 2 + 3);  // base second chosen: i7, i8; ft second chosen: i9..i11
+    // Sign test, 8 vs 2: 2 * (C(10,0) + C(10,1) + C(10,2)) / 2^10 = 112 / 1024.
+    ASSERT_TRUE(p.p_value.has_value());
+    EXPECT_NEAR(*p.p_value, 112.0 / 1024.0, 1e-12);
+    EXPECT_EQ(s->preference_summary()->at(0).y_wins, 9);  // every evaluation
+    EXPECT_DOUBLE_EQ(Store::sign_test_p(5, 5), 1.0);
+    EXPECT_DOUBLE_EQ(Store::sign_test_p(0, 0), 1.0);
+    EXPECT_NEAR(Store::sign_test_p(0, 6), 2.0 / 64.0, 1e-15);
+    // Large n stays finite and symmetric.
+    EXPECT_NEAR(Store::sign_test_p(600, 400), Store::sign_test_p(400, 600), 1e-15);
+    EXPECT_LT(Store::sign_test_p(600, 400), 1e-9);
+}
+
+TEST(Store, UserMessagesRoundTrip) {
+    auto dir = tbtest::scratch_dir("store_messages");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    RunRecord run;
+    run.kind = "eval";
+    const int64_t id = s->add_run(run).value();
+    ASSERT_TRUE(s->add_user_messages({{id, "3", "Name a fruit.", ""},
+                                      {id, "1", "Summarise.", "user: earlier turn"}})
+                    .ok());
+    ASSERT_TRUE(s->add_user_messages({{id, "3", "Name a red fruit.", ""}}).ok());  // upsert
+    auto m = s->user_messages(id);
+    ASSERT_TRUE(m.ok());
+    ASSERT_EQ(m->size(), 2u);
+    EXPECT_EQ((*m)[0].item_id, "1");
+    EXPECT_EQ((*m)[0].context, "user: earlier turn");
+    EXPECT_EQ((*m)[1].instruction, "Name a red fruit.");
+    EXPECT_FALSE(s->add_user_messages({{id + 100, "1", "x", ""}}).ok());  // no such run
+}
+
 TEST(Store, RejectsNewerSchemaAndNonDatabase) {
     auto dir = tbtest::scratch_dir("store_bad");
     raw_exec(dir + "/new.sqlite", "PRAGMA user_version = 99");
