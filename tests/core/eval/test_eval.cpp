@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/common/file_io.h"
@@ -17,8 +18,14 @@
 #include "core/infer/llama_io.h"
 #include "core/infer/peft_adapter.h"
 #include "core/infer/scoring.h"
+#include "core/metrics/chrf.h"
+#include "core/metrics/ter.h"
 #include "core/train/lora_injection.h"
 #include "tests/test_paths.h"
+
+#ifdef TB_TEST_HAVE_BERTSCORE
+#include "core/bertscore/bertscore.h"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -589,3 +596,98 @@ TEST(Evaluation, FailedAndCancelledRunsAreMarked) {
     EXPECT_EQ(run_status(p.store_path, c->eval_id), "cancelled");
     EXPECT_EQ(count(p.store_path, "SELECT count(*) FROM runs WHERE status = 'running'"), 0);
 }
+
+#ifdef TB_TEST_HAVE_BERTSCORE
+// chrF, chrF++, TER and BERTScore in evaluate (issue 16): every stored value equals the
+// library's computation on the stored generations (the library is checked against sacrebleu
+// and bert_score elsewhere), with CIs, p-values against base, per-category rows and the
+// results/evaluation export.
+TEST(Evaluation, ChrfTerAndBertScoreWithCisTestsAndCategories) {
+    const std::string model_dir = make_tiny_model_dir("eval_chrf_model");
+    const std::string adapter = make_adapter_dir(model_dir, "eval_chrf_adapter");
+    const std::string work = tbtest::scratch_dir("eval_chrf_work");
+    tb::eval::EvaluationParams p;
+    p.config = eval_config(model_dir, work);
+    p.models = {"base", adapter};
+    p.metrics = {"bleu", "chrf", "chrfpp", "ter", "bertscore"};
+    p.bertscore_model = tbtest::fixtures_dir() + "/bertscore/bert";
+    p.bertscore_layers = 2;
+    p.bootstrap.resamples = 200;
+    p.store_path = work + "/store.sqlite";
+    auto r = tb::eval::run_evaluation(p);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const std::vector<std::string> expected = {
+        "bleu", "chrf", "chrfpp", "ter", "bertscore_precision", "bertscore_recall", "bertscore_f1"};
+    EXPECT_EQ(r->metrics, expected);
+
+    auto store = tb::store::Store::open(p.store_path);
+    ASSERT_TRUE(store.ok());
+    for (const std::string& model : p.models) {
+        auto gens = (*store)->generations(r->eval_id, model);
+        ASSERT_TRUE(gens.ok());
+        ASSERT_EQ(gens->size(), 6u);
+        std::vector<std::string> outs;
+        std::vector<std::vector<std::string>> refs;
+        for (const auto& g : *gens) {
+            outs.push_back(g.output);
+            refs.push_back({g.reference});
+        }
+        tb::bertscore::BertScoreOptions bo;
+        bo.model_dir = p.bertscore_model;
+        bo.num_layers = 2;
+        auto bs = tb::bertscore::bert_score(outs, refs, bo);
+        ASSERT_TRUE(bs.ok()) << bs.error().message;
+        auto mean = [](const std::vector<double>& v) {
+            double s = 0;
+            for (double x : v) s += x;
+            return s / static_cast<double>(v.size());
+        };
+        const std::map<std::string, double> want = {
+            {"chrf", *tb::metrics::corpus_chrf(outs, refs, tb::metrics::ChrfOptions::chrf())},
+            {"chrfpp",
+             *tb::metrics::corpus_chrf(outs, refs, tb::metrics::ChrfOptions::chrf_plus_plus())},
+            {"ter", *tb::metrics::corpus_ter(outs, refs)},
+            {"bertscore_precision", mean(bs->precision)},
+            {"bertscore_recall", mean(bs->recall)},
+            {"bertscore_f1", mean(bs->f1)}};
+        for (const auto& [metric, value] : want) {
+            SCOPED_TRACE(model + " " + metric);
+            int found = 0, cats = 0;
+            for (const auto& a : r->aggregates) {
+                if (a.model != model || a.metric != metric) continue;
+                if (a.category) {
+                    ++cats;
+                    continue;
+                }
+                ++found;
+                // Same items, same order: the sums run in the same order as the library's.
+                EXPECT_NEAR(a.value, value, 1e-12);
+                EXPECT_LE(a.ci_lo, a.value + 1e-9);
+                EXPECT_GE(a.ci_hi, a.value - 1e-9);
+                EXPECT_EQ(a.p_value.has_value(), model != "base");
+                EXPECT_EQ(a.n_items, 6);
+            }
+            EXPECT_EQ(found, 1);
+            EXPECT_GT(cats, 0);
+        }
+        // Per-item values: sentence-level scores.
+        auto items = (*store)->metric_items(r->eval_id);
+        ASSERT_TRUE(items.ok());
+        int ter_items = 0;
+        for (const auto& it : *items) {
+            if (it.model != model || it.metric != "ter") continue;
+            for (size_t i = 0; i < gens->size(); ++i)
+                if ((*gens)[i].item_id == it.item_id) {
+                    EXPECT_DOUBLE_EQ(it.value, *tb::metrics::sentence_ter(outs[i], refs[i]));
+                    ++ter_items;
+                }
+        }
+        EXPECT_EQ(ter_items, 6);
+    }
+    auto files = (*store)->export_evaluation_json(r->eval_id, work + "/results");
+    ASSERT_TRUE(files.ok());
+    auto j = nlohmann::json::parse(*tb::read_file((*files)[0]));
+    for (const auto& m : expected) EXPECT_TRUE(j["metrics"].contains(m)) << m;
+    EXPECT_TRUE(j["samples"][0]["metrics"].contains("chrfpp"));
+}
+#endif  // TB_TEST_HAVE_BERTSCORE
