@@ -3,7 +3,6 @@
 #include <QCheckBox>
 #include <QDir>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -20,6 +19,7 @@
 #include <QVBoxLayout>
 
 #include "core/data/prompt.h"
+#include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
 namespace tbui {
@@ -173,7 +173,7 @@ ComparePanel::ComparePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     syncSampling();
     connect(useItem, &QPushButton::clicked, this, [this] { useDatasetItem(itemSpin_->value()); });
     connect(addButton, &QPushButton::clicked, this, [this] {
-        const QString d = QFileDialog::getExistingDirectory(this, tr("Adapter folder"));
+        const QString d = tbui::getExistingDirectory(this, tr("Adapter folder"));
         if (!d.isEmpty()) addAdapter(d);
     });
     connect(removeButton, &QPushButton::clicked, this,

@@ -3,7 +3,6 @@
 #include <QAbstractItemModel>
 #include <QCoreApplication>
 #include <QFile>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,6 +13,7 @@
 #include <QSvgGenerator>
 
 #include "widgets/qcp.h"
+#include "widgets/store_safe_file_dialog.h"
 
 namespace tbui {
 
@@ -149,7 +149,7 @@ QString exportTableByExtension(const QAbstractItemModel* model, const QString& p
 }
 
 void exportChartInteractive(QWidget* parent, QCustomPlot* plot, const QString& baseName) {
-    const QString path = QFileDialog::getSaveFileName(
+    const QString path = tbui::getSaveFileName(
         parent, Export::tr("Export chart"), baseName + ".png",
         Export::tr("PNG image (*.png);;PDF document (*.pdf);;SVG image (*.svg)"));
     if (path.isEmpty()) return;
@@ -160,8 +160,8 @@ void exportChartInteractive(QWidget* parent, QCustomPlot* plot, const QString& b
 void exportTableInteractive(QWidget* parent, const QAbstractItemModel* model,
                             const QString& baseName) {
     const QString path =
-        QFileDialog::getSaveFileName(parent, Export::tr("Export table"), baseName + ".csv",
-                                     Export::tr("CSV (*.csv);;JSON (*.json);;Markdown (*.md)"));
+        tbui::getSaveFileName(parent, Export::tr("Export table"), baseName + ".csv",
+                              Export::tr("CSV (*.csv);;JSON (*.json);;Markdown (*.md)"));
     if (path.isEmpty()) return;
     const QString err = exportTableByExtension(model, path);
     if (!err.isEmpty()) QMessageBox::warning(parent, Export::tr("Export table"), err);

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/store/sql.h"
+#include "core/store/store_backup.h"
 
 namespace tb::store {
 
@@ -246,14 +247,17 @@ const char* kRunColumns =
 
 Store::~Store() {
     if (db_) sqlite3_close_v2(db_);
+    detail::note_store_closed(path_);
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     std::unique_ptr<Store> s(new Store());
     s->path_ = path;
+    detail::note_store_opened(path);  // until ~Store (restore_store refuses meanwhile)
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    TB_TRY_STATUS(detail::require_single_sqlite_library());
     int rc = sqlite3_open_v2(path.c_str(), &s->db_,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                              nullptr);
@@ -262,7 +266,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     sqlite3_busy_timeout(s->db_, 10000);
     // journal_mode returns a row; exec ignores it. Setting WAL also validates the file header,
     // so "file is not a database" surfaces here with the path.
-    TB_TRY_STATUS(exec(s->db_, path, "PRAGMA journal_mode = WAL"));
+    if (Status wal = exec(s->db_, path, "PRAGMA journal_mode = WAL"); !wal.ok())
+        return detail::classify_open_error(s->db_, path, wal.error());
     {
         Stmt st(s->db_, path, "PRAGMA journal_mode");
         TB_ASSIGN_OR_RETURN(bool row, st.step());
@@ -271,6 +276,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     }
     TB_TRY_STATUS(exec(s->db_, path, "PRAGMA synchronous = FULL"));
     TB_TRY_STATUS(exec(s->db_, path, "PRAGMA foreign_keys = ON"));
+    // quick_check and a backup at the first open by this process, a backup before migrating
+    // (store_backup.h).
+    TB_ASSIGN_OR_RETURN(int version, read_user_version(s->db_, path));
+    TB_TRY_STATUS(detail::open_checks(s->db_, path, version, kSchemaVersion));
     TB_TRY_STATUS(migrate(s->db_, path));
     return s;
 }

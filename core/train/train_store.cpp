@@ -1,8 +1,11 @@
 #include "core/train/train_store.h"
 
+#include <sqlite3.h>
+
 #include <cmath>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "core/common/file_io.h"
 #include "core/train/trainer.h"
@@ -29,10 +32,12 @@ double number(const json& j, const char* key) {
 
 TrainStoreLog::~TrainStoreLog() {
     if (!store_ || run_id_ == 0 || finished_) return;
-    // An error return of run_training: keep what was logged, mark the run failed. Best effort:
-    // a store that cannot be written has already reported its error.
-    if (error_.ok()) (void)flush();
-    (void)store_->finish_run(run_id_, "failed");
+    // An error return of run_training: keep what was logged, mark the run failed. Best effort
+    // (the error being returned is the one that matters).
+    constexpr double kSeconds = 10.0;
+    if (!pending_.empty())
+        (void)with_retries([&] { return store_->append_training_log(pending_); }, kSeconds);
+    (void)with_retries([&] { return store_->finish_run(run_id_, "failed"); }, kSeconds);
 }
 
 Status TrainStoreLog::open(const std::string& store_path) {
@@ -40,6 +45,8 @@ Status TrainStoreLog::open(const std::string& store_path) {
     auto st = store::Store::open(store_path);
     if (!st.ok()) return make_error("store", st.error().message);
     store_ = std::move(st.value());
+    // Our own connection: its lock waits are ours to choose (short during training).
+    sqlite3_busy_timeout(store_->handle(), kFlushWaitMs);
     return Status::Ok();
 }
 
@@ -77,11 +84,20 @@ Status TrainStoreLog::begin(const TrainParams& params, const std::string& run_di
         run.config_yaml = params.config_yaml;
         run.status = "running";
         run.output_dir = dir;
-        auto id = store_->add_run(run);
-        if (!id.ok()) return make_error("store", id.error().message);
-        run_id_ = id.value();
+        int64_t id = 0;
+        Status st = with_retries(
+            [&]() -> Status {
+                auto r = store_->add_run(run);
+                if (!r.ok()) return r.error();
+                id = r.value();
+                return Status::Ok();
+            },
+            kFinalWaitSeconds);
+        if (!st.ok()) return make_error("store", st.error().message);
+        run_id_ = id;
     } else {
-        auto st = store_->finish_run(run_id_, "running");
+        Status st =
+            with_retries([&] { return store_->finish_run(run_id_, "running"); }, kFinalWaitSeconds);
         if (!st.ok()) return make_error("store", st.error().message);
     }
     if (!resumed) return Status::Ok();
@@ -106,14 +122,15 @@ Status TrainStoreLog::begin(const TrainParams& params, const std::string& run_di
             }
         }
     }
-    auto st = store_->replace_training_log(run_id_, rows);
+    Status st = with_retries([&] { return store_->replace_training_log(run_id_, rows); },
+                             kFinalWaitSeconds);
     if (!st.ok()) return make_error("store", st.error().message);
     if (!rows.empty()) last_flushed_ = rows.back();
     return Status::Ok();
 }
 
 void TrainStoreLog::record(const json& j) {
-    if (!store_ || run_id_ == 0 || !error_.ok()) return;
+    if (!store_ || run_id_ == 0) return;
     store::TrainingLogRow row;
     row.run_id = run_id_;
     if (row_from_record(j, row)) {
@@ -136,36 +153,69 @@ void TrainStoreLog::record(const json& j) {
     }
     const double since =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - last_flush_).count();
-    if (pending_.size() >= kBatchRows || since >= kBatchSeconds) (void)flush();
+    // After a refusal, the next attempt waits for another batch of rows or kBatchSeconds.
+    const size_t due_rows = refused_ ? retry_at_rows_ : kBatchRows;
+    if (pending_.size() >= due_rows || since >= kBatchSeconds) (void)flush();
 }
 
-Status TrainStoreLog::flush() {
+bool TrainStoreLog::flush() {
     last_flush_ = std::chrono::steady_clock::now();
-    if (!store_ || pending_.empty() || !error_.ok()) return error_;
+    if (!store_ || pending_.empty()) return true;
     Status st = store_->append_training_log(pending_);
     if (!st.ok()) {
-        fail(st);
-        return error_;
+        retry_at_rows_ = pending_.size() + kBatchRows;
+        if (!refused_)
+            warn("the store refused the training log (" + st.error().message + "); " +
+                 std::to_string(pending_.size()) +
+                 " rows stay queued and are retried (training goes on)");
+        refused_ = true;
+        return false;
     }
+    if (refused_) warn("the store accepted the queued training log rows again");
+    refused_ = false;
     last_flushed_ = pending_.back();
     pending_.clear();
-    return Status::Ok();
+    return true;
 }
 
 Status TrainStoreLog::finish(const std::string& status) {
     if (!store_ || run_id_ == 0) return Status::Ok();
-    TB_TRY_STATUS(flush());
-    Status st = store_->finish_run(run_id_, status);
-    if (!st.ok()) {
-        fail(st);
-        return error_;
-    }
+    Status st = with_retries(
+        [&]() -> Status {
+            if (!flush()) return Error{"training log rows still queued"};
+            return store_->finish_run(run_id_, status);
+        },
+        kFinalWaitSeconds);
+    // The outcome of the training does not depend on its log: never an error from here.
     finished_ = true;
+    if (!st.ok())
+        warn("the store stayed unwritable for " + std::to_string(int(kFinalWaitSeconds)) + " s (" +
+             st.error().message + "): run #" + std::to_string(run_id_) +
+             " keeps status "
+             "'running' there and " +
+             std::to_string(pending_.size()) +
+             " rows are missing; training_log.jsonl has them all");
     return Status::Ok();
 }
 
-void TrainStoreLog::fail(const Status& s) {
-    if (error_.ok() && !s.ok()) error_ = make_error("store", s.error().message);
+Status TrainStoreLog::with_retries(const std::function<Status()>& write, double seconds) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(seconds));
+    // Longer lock waits here: these calls run outside the training loop.
+    sqlite3_busy_timeout(store_->handle(), 1000);
+    Status st = write();
+    while (!st.ok() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        st = write();
+    }
+    sqlite3_busy_timeout(store_->handle(), kFlushWaitMs);
+    return st;
+}
+
+void TrainStoreLog::warn(const std::string& w) {
+    warnings_.push_back("store: " + w);
+    if (on_warning) on_warning(warnings_.back());
 }
 
 }  // namespace tb
