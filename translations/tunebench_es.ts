@@ -841,6 +841,10 @@ Datos: %2</translation>
         <translation>%1 por categoría (IC 95 %)</translation>
     </message>
     <message>
+        <source>%1 by category (95% CI; lower is better)</source>
+        <translation>%1 por categoría (IC 95 %; cuanto más bajo, mejor)</translation>
+    </message>
+    <message>
         <source>base,&lt;adapter folder&gt;,…</source>
         <translation>base,&lt;carpeta del adaptador&gt;,…</translation>
     </message>
@@ -849,8 +853,8 @@ Datos: %2</translation>
         <translation>Modelos a evaluar, separados por comas: &quot;base&quot; (el modelo configurado) y carpetas de adaptadores; los valores p se calculan frente a base</translation>
     </message>
     <message>
-        <source>Metrics, comma-separated: bleu, rouge, ppl, bertscore</source>
-        <translation>Métricas, separadas por comas: bleu, rouge, ppl, bertscore</translation>
+        <source>Metrics, comma-separated: bleu, rouge, chrf, chrfpp, ter, bertscore, ppl (ter and ppl: lower is better)</source>
+        <translation>Métricas, separadas por comas: bleu, rouge, chrf, chrfpp, ter, bertscore, ppl (ter y ppl: cuanto más bajo, mejor)</translation>
     </message>
     <message>
         <source>all</source>

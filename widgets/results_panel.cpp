@@ -106,7 +106,9 @@ ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
         tr("Models to evaluate, comma-separated: \"base\" (the configured model) and adapter "
            "folders; p-values are computed against base"));
     metricsEdit_ = new QLineEdit(QStringLiteral("bleu,rouge,ppl"), this);
-    metricsEdit_->setToolTip(tr("Metrics, comma-separated: bleu, rouge, ppl, bertscore"));
+    metricsEdit_->setToolTip(
+        tr("Metrics, comma-separated: bleu, rouge, chrf, chrfpp, ter, bertscore, ppl (ter and ppl: "
+           "lower is better)"));
     metricsEdit_->setMaximumWidth(180);
     limitSpin_ = new QSpinBox(this);
     limitSpin_->setRange(0, 1000000);
@@ -404,7 +406,11 @@ void ResultsPanel::refreshChart() {
     chart_->xAxis->setTicker(ticker);
     chart_->xAxis->setTickLabelRotation(categories_.size() > 4 ? 30 : 0);
     chart_->xAxis->setRange(0.4, categories_.size() + 0.6);
-    chart_->yAxis->setLabel(tr("%1 by category (95% CI)").arg(metricCombo_->currentText()));
+    // TER (edits per reference word) and perplexity fall as quality rises: say so on the axis.
+    const bool lower_is_better = metric == "ter" || metric == "ppl";
+    chart_->yAxis->setLabel((lower_is_better ? tr("%1 by category (95% CI; lower is better)")
+                                             : tr("%1 by category (95% CI)"))
+                                .arg(metricCombo_->currentText()));
     const double width = models.isEmpty() ? 0.8 : 0.8 / models.size();
     double ymax = 0;
     double ymin = 0;

@@ -44,8 +44,11 @@ std::vector<std::string> split_list(const std::string& s) {
 
 std::string fmt(double v, const std::string& metric) {
     char buf[32];
-    // BLEU is 0-100, ROUGE 0-1, perplexity unbounded: enough digits for each.
-    std::snprintf(buf, sizeof buf, metric == "bleu" || metric == "ppl" ? "%.2f" : "%.4f", v);
+    // BLEU, chrF(++) and TER are 0-100, ROUGE and BERTScore 0-1, perplexity unbounded: enough
+    // digits for each.
+    const bool wide = metric == "bleu" || metric == "ppl" || metric == "chrf" ||
+                      metric == "chrfpp" || metric == "ter";
+    std::snprintf(buf, sizeof buf, wide ? "%.2f" : "%.4f", v);
     return buf;
 }
 
@@ -85,7 +88,7 @@ int run_evaluate(const EvaluateArgs& a) {
     }
     std::printf("evaluation %lld: %zu test items, store %s\n", static_cast<long long>(r->eval_id),
                 r->items, p.store_path.c_str());
-    std::printf("%-12s %-28s %10s  %-21s %9s\n", "metric", "model", "value", "95% CI", "p vs base");
+    std::printf("%-19s %-28s %10s  %-21s %9s\n", "metric", "model", "value", "95% CI", "p vs base");
     for (const auto& row : r->aggregates) {
         if (row.category) continue;
         std::string model =
@@ -93,7 +96,7 @@ int run_evaluate(const EvaluateArgs& a) {
         std::string ci = "[" + fmt(row.ci_lo, row.metric) + ", " + fmt(row.ci_hi, row.metric) + "]";
         char pv[16] = "-";
         if (row.p_value) std::snprintf(pv, sizeof pv, "%.4f", *row.p_value);
-        std::printf("%-12s %-28s %10s  %-21s %9s\n", row.metric.c_str(), model.c_str(),
+        std::printf("%-19s %-28s %10s  %-21s %9s\n", row.metric.c_str(), model.c_str(),
                     fmt(row.value, row.metric).c_str(), ci.c_str(), pv);
     }
     auto store = tb::store::Store::open(p.store_path);
@@ -113,7 +116,8 @@ CommandRegistrar reg("evaluate", [](CLI::App& app) {
     app.add_option("--models", a->models, "Comma-separated: base and/or adapter folders")
         ->capture_default_str();
     app.add_option("--metrics", a->metrics,
-                   "Comma-separated subset of bleu,rouge,bertscore,ppl (default: eval.metrics)");
+                   "Comma-separated subset of bleu,rouge,chrf,chrfpp,ter,bertscore,ppl "
+                   "(default: eval.metrics)");
     app.add_option("--bertscore-model", a->bertscore_model, "BERTScore encoder folder");
     app.add_option("--bertscore-layers", a->bertscore_layers,
                    "Hidden layer for BERTScore (default: bert_score's table for the model name)");
