@@ -3,7 +3,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
-#include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -22,6 +21,7 @@
 #include <cmath>
 
 #include "widgets/export.h"
+#include "widgets/store_safe_file_dialog.h"
 
 namespace tbui {
 
@@ -416,8 +416,8 @@ void HyperparamPanel::refreshDerived() {
 }
 
 void HyperparamPanel::loadYaml() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Load configuration"), QString(),
-                                                      tr("YAML (*.yaml *.yml)"));
+    const QString path =
+        tbui::getOpenFileName(this, tr("Load configuration"), QString(), tr("YAML (*.yaml *.yml)"));
     if (path.isEmpty()) return;
     auto r = tb::load_app_config(path.toStdString());
     if (!r.ok()) {
@@ -428,8 +428,8 @@ void HyperparamPanel::loadYaml() {
 }
 
 void HyperparamPanel::saveYaml() {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save configuration"), "config.yaml",
-                                                      tr("YAML (*.yaml *.yml)"));
+    const QString path = tbui::getSaveFileName(this, tr("Save configuration"), "config.yaml",
+                                               tr("YAML (*.yaml *.yml)"));
     if (path.isEmpty()) return;
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly) ||

@@ -3,7 +3,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -19,6 +18,7 @@
 
 #include "widgets/export.h"
 #include "widgets/qcp.h"
+#include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
 namespace tbui {
@@ -300,7 +300,7 @@ void TrainingPanel::exportInteractive(bool merged) {
                                  tr("Choose a finished run in the earlier-run list first."));
         return;
     }
-    const QString dest = QFileDialog::getExistingDirectory(
+    const QString dest = tbui::getExistingDirectory(
         this, merged ? tr("Folder for the merged model") : tr("Folder for the adapter"));
     if (dest.isEmpty()) return;
     const QString err = exportRun(runId, dest, merged);

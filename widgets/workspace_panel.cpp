@@ -1,7 +1,6 @@
 #include "widgets/workspace_panel.h"
 
 #include <QDir>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -15,6 +14,7 @@
 #include <QStandardPaths>
 #include <QVBoxLayout>
 
+#include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
 namespace tbui {
@@ -146,19 +146,18 @@ WorkspacePanel::WorkspacePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent
     layout->addWidget(recentBox, 1);
 
     connect(modelBrowse, &QPushButton::clicked, this, [this] {
-        const QString d =
-            QFileDialog::getExistingDirectory(this, tr("Model folder"), modelEdit_->text());
+        const QString d = tbui::getExistingDirectory(this, tr("Model folder"), modelEdit_->text());
         if (!d.isEmpty()) modelEdit_->setText(d);
     });
     connect(dataBrowse, &QPushButton::clicked, this, [this] {
         const QString f =
-            QFileDialog::getOpenFileName(this, tr("Dataset file"), dataEdit_->text(),
-                                         tr("Datasets (*.jsonl *.json *.csv);;All files (*)"));
+            tbui::getOpenFileName(this, tr("Dataset file"), dataEdit_->text(),
+                                  tr("Datasets (*.jsonl *.json *.csv);;All files (*)"));
         if (!f.isEmpty()) dataEdit_->setText(f);
     });
     connect(dirBrowse, &QPushButton::clicked, this, [this] {
         const QString d =
-            QFileDialog::getExistingDirectory(this, tr("Workspace folder"), dirEdit_->text());
+            tbui::getExistingDirectory(this, tr("Workspace folder"), dirEdit_->text());
         if (!d.isEmpty()) dirEdit_->setText(d);
     });
     connect(applyButton, &QPushButton::clicked, this, &WorkspacePanel::apply);
