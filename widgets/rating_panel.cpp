@@ -1,5 +1,6 @@
 #include "widgets/rating_panel.h"
 
+#include <QButtonGroup>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileInfo>
@@ -11,14 +12,19 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMap>
+#include <QMessageBox>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QScrollArea>
 #include <QSet>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "widgets/export.h"
 #include "widgets/qcp.h"
@@ -42,16 +48,6 @@ QString criterionTitle(int c) {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
-// FNV-1a: a stable hash (std::hash differs between standard libraries), so the blind order of
-// an item is the same on every machine for the same seed.
-quint64 fnv1a(const QByteArray& bytes, quint64 h = 1469598103934665603ull) {
-    for (const char ch : bytes) {
-        h ^= static_cast<unsigned char>(ch);
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 // Fisher-Yates with raw mt19937 draws (std::uniform_int_distribution is not specified
 // bit-for-bit, so it could differ between standard libraries).
 template <typename T>
@@ -66,32 +62,55 @@ void shuffle(QVector<T>& v, std::mt19937& rng) {
 
 // --- RatingSession -----------------------------------------------------------------------------
 
-QString RatingSession::permutationKey(quint32 seed, const QString& itemId) {
-    return QString::number(seed) + QLatin1Char(':') + itemId;
+QString RatingSession::letter(int pos) {
+    // A..Z, then A1, B1, ... (more than 26 models is unlikely but must not break).
+    const QString l(QChar('A' + pos % 26));
+    return pos < 26 ? l : l + QString::number(pos / 26);
 }
 
-QVector<int> RatingSession::blindOrder(quint32 seed, const QString& itemId, int n) {
-    QVector<int> order(n);
-    for (int k = 0; k < n; ++k) order[k] = k;
-    const quint64 h = fnv1a(permutationKey(seed, itemId).toUtf8());
-    std::mt19937 rng(static_cast<quint32>(h ^ (h >> 32)));
-    shuffle(order, rng);
-    return order;
+QVector<QVector<int>> RatingSession::balancedOrders(int count, int n, quint32 seed) {
+    std::mt19937 rng(seed);
+    QVector<int> base(n);
+    for (int k = 0; k < n; ++k) base[k] = k;
+    shuffle(base, rng);
+    // Rotation k puts base[k] first; equally many items get each rotation, so each model is
+    // first (and at every other position) equally often over the batch, whatever the seed.
+    QVector<int> rotations(count);
+    for (int k = 0; k < count; ++k) rotations[k] = n > 0 ? k % n : 0;
+    shuffle(rotations, rng);
+    QVector<QVector<int>> out(count, QVector<int>(n));
+    for (int k = 0; k < count; ++k)
+        for (int j = 0; j < n; ++j) out[k][j] = base[(rotations[k] + j) % n];
+    return out;
+}
+
+QVector<QPair<int, int>> RatingSession::pairs(int outputs) {
+    QVector<QPair<int, int>> out;
+    for (int p = 0; p < outputs; ++p)
+        for (int q = p + 1; q < outputs; ++q) out.push_back({p, q});
+    return out;
 }
 
 QString RatingSession::load(tb::store::Store* store, qint64 evalId, const QString& rater,
-                            quint32 seed, int sampleSize, bool blind) {
+                            quint32 seed, int sampleSize, bool blind,
+                            std::optional<quint32> orderSeed) {
     store_ = store;
     evalId_ = evalId;
     rater_ = rater.trimmed();
-    blind_ = blind;
+    hidden_ = true;
     items_.clear();
     orders_.clear();
     entries_.clear();
+    prefs_.clear();
     if (!store_) return QObject::tr("No store is open.");
     if (rater_.isEmpty()) return QObject::tr("Enter the rater's name first.");
     auto gens = store_->generations(evalId);
     if (!gens.ok()) return q(gens.error().message);
+    auto messages = store_->user_messages(evalId);
+    if (!messages.ok()) return q(messages.error().message);
+    QMap<QString, QPair<QString, QString>> userMessage;  // item -> (instruction, context)
+    for (const auto& m : messages.value())
+        userMessage[q(m.item_id)] = {q(m.instruction), q(m.context)};
 
     // Group by item in the store's order; keep the items every model answered.
     QStringList models;
@@ -104,7 +123,9 @@ QString RatingSession::load(tb::store::Store* store, qint64 evalId, const QStrin
         if (!models.contains(model)) models << model;
         if (!byItem.contains(id)) {
             itemOrder << id;
-            byItem[id] = RatingItem{id, q(g.prompt), q(g.reference), q(g.category), {}, {}};
+            const auto msg = userMessage.value(id);
+            byItem[id] = RatingItem{
+                id, msg.first, msg.second, q(g.prompt), q(g.reference), q(g.category), {}, {}};
         }
         outputs[id][model] = q(g.output);
     }
@@ -125,7 +146,73 @@ QString RatingSession::load(tb::store::Store* store, qint64 evalId, const QStrin
     std::mt19937 rng(seed);
     shuffle(all, rng);
     if (sampleSize > 0 && sampleSize < all.size()) all.resize(sampleSize);
+
+    // Showing the names is revealing: stored, so later blind sessions know.
+    if (!blind) {
+        tb::Status st = store_->reveal_ratings(rater_.toStdString(), evalId);
+        if (!st.ok()) return q(st.error().message);
+    }
+    auto revealed = store_->ratings_revealed_at(rater_.toStdString(), evalId);
+    if (!revealed.ok()) return q(revealed.error().message);
+    hidden_ = !revealed.value().has_value();
+
+    // Display orders: the stored one of each item; items without one get a balanced random
+    // order, stored before anything is shown (the store keeps the first order it receives, so
+    // two sessions of the same rater cannot disagree; it is read back below).
+    auto readOrders = [&](QMap<QString, QStringList>& out) -> QString {
+        out.clear();
+        auto rows = store_->rating_orders(rater_.toStdString(), evalId);
+        if (!rows.ok()) return q(rows.error().message);
+        for (const auto& r : rows.value()) out[q(r.item_id)] << q(r.model);
+        return {};
+    };
+    QMap<QString, QStringList> stored;
+    QString err = readOrders(stored);
+    if (!err.isEmpty()) return err;
+    QVector<int> missing;
+    for (int i = 0; i < all.size(); ++i)
+        if (!stored.contains(all[i].itemId)) missing << i;
+    if (!missing.isEmpty()) {
+        const quint32 s = orderSeed ? *orderSeed : std::random_device{}();
+        const auto drawn = balancedOrders(missing.size(), models.size(), s);
+        std::vector<tb::store::RatingOrderRow> rows;
+        for (int k = 0; k < missing.size(); ++k) {
+            const RatingItem& it = all[missing[k]];
+            for (int pos = 0; pos < drawn[k].size(); ++pos) {
+                tb::store::RatingOrderRow r;
+                r.rater = rater_.toStdString();
+                r.eval_id = evalId;
+                r.item_id = it.itemId.toStdString();
+                r.position = pos;
+                r.model = it.models[drawn[k][pos]].toStdString();
+                r.seed = s;
+                rows.push_back(std::move(r));
+            }
+        }
+        tb::Status st = store_->add_rating_orders(rows);
+        if (!st.ok()) return q(st.error().message);
+        err = readOrders(stored);
+        if (!err.isEmpty()) return err;
+    }
     items_ = all;
+    for (const RatingItem& it : items_) {
+        const QStringList shown = stored.value(it.itemId);
+        QVector<int> order;
+        for (const QString& m : shown) order << it.models.indexOf(m);
+        QVector<int> sorted = order;
+        std::sort(sorted.begin(), sorted.end());
+        for (int k = 0; k < sorted.size(); ++k)
+            if (sorted[k] != k || sorted.size() != it.models.size()) {
+                items_.clear();
+                orders_.clear();
+                return RatingPanel::tr(
+                           "The stored order of item %1 (%2) does not match the "
+                           "models of evaluation %3.")
+                    .arg(it.itemId, shown.join(QStringLiteral(", ")))
+                    .arg(evalId);
+            }
+        orders_.push_back(order);
+    }
 
     // (item, model) -> this rater's scores for this evaluation's outputs.
     QMap<QPair<QString, QString>, Entry> previous;
@@ -138,26 +225,44 @@ QString RatingSession::load(tb::store::Store* store, qint64 evalId, const QStrin
         e.notes = q(r.notes);
         previous[{q(r.item_id), q(r.model)}] = e;
     }
-    for (const RatingItem& it : items_) {
-        QVector<int> order = blindOrder(seed, it.itemId, it.models.size());
-        if (!blind_)
-            for (int k = 0; k < order.size(); ++k) order[k] = k;
-        orders_.push_back(order);
+    // (item, first model, second model) as stored -> choice.
+    QMap<std::tuple<QString, QString, QString>, QString> answered;
+    auto prefs = store_->list_preferences(evalId);
+    if (!prefs.ok()) return q(prefs.error().message);
+    for (const auto& r : prefs.value())
+        if (q(r.rater) == rater_)
+            answered[{q(r.item_id), q(r.model_a), q(r.model_b)}] = q(r.choice);
+    for (int i = 0; i < items_.size(); ++i) {
+        const RatingItem& it = items_[i];
         QVector<Entry> entries(it.models.size());
         for (int k = 0; k < it.models.size(); ++k)
             entries[k] = previous.value({it.itemId, it.models[k]});
         entries_.push_back(entries);
+        QVector<QString> choices;
+        for (const auto& [p, qq] : pairs(it.models.size())) {
+            const QString a = modelAt(i, p), b = modelAt(i, qq);
+            QString c = answered.value({it.itemId, a, b});
+            if (c.isEmpty()) {
+                // Stored with the pair the other way round: translate to this display.
+                c = answered.value({it.itemId, b, a});
+                if (c == QLatin1String("a"))
+                    c = QStringLiteral("b");
+                else if (c == QLatin1String("b"))
+                    c = QStringLiteral("a");
+            }
+            choices << c;
+        }
+        prefs_.push_back(choices);
     }
     return {};
 }
 
-QString RatingSession::label(int i, int pos) const {
-    if (blind_) {
-        // A..Z, then A1, B1, ... (more than 26 models is unlikely but must not break).
-        const QString letter(QChar('A' + pos % 26));
-        return pos < 26 ? letter : letter + QString::number(pos / 26);
-    }
-    return modelAt(i, pos);
+QString RatingSession::reveal() {
+    if (!store_ || rater_.isEmpty()) return RatingPanel::tr("No rating session is running.");
+    tb::Status st = store_->reveal_ratings(rater_.toStdString(), evalId_);
+    if (!st.ok()) return q(st.error().message);
+    hidden_ = false;
+    return {};
 }
 
 int RatingSession::score(int i, int pos, int criterion) const {
@@ -175,6 +280,8 @@ bool RatingSession::complete(int i, int pos) const {
 bool RatingSession::itemComplete(int i) const {
     for (int pos = 0; pos < outputs(i); ++pos)
         if (!complete(i, pos)) return false;
+    for (const QString& c : prefs_[i])
+        if (c.isEmpty()) return false;
     return true;
 }
 
@@ -199,6 +306,26 @@ QString RatingSession::setNotes(int i, int pos, const QString& notes) {
     return complete(i, pos) ? save(i, pos) : QString();
 }
 
+QString RatingSession::setPreference(int i, int pair, const QString& choice) {
+    if (choice != QLatin1String("a") && choice != QLatin1String("b") &&
+        choice != QLatin1String("tie"))
+        return RatingPanel::tr("A preference is A, B or tie.");
+    const auto pp = pairs(outputs(i));
+    if (pair < 0 || pair >= pp.size()) return RatingPanel::tr("No such pair of outputs.");
+    tb::store::PreferenceRow row;
+    row.rater = rater_.toStdString();
+    row.eval_id = evalId_;
+    row.item_id = items_[i].itemId.toStdString();
+    row.model_a = modelAt(i, pp[pair].first).toStdString();  // true model ids, resolved
+    row.model_b = modelAt(i, pp[pair].second).toStdString();
+    row.choice = choice.toStdString();
+    row.blind = hidden_;
+    tb::Status st = store_->upsert_preference(row);
+    if (!st.ok()) return q(st.error().message);
+    prefs_[i][pair] = choice;
+    return {};
+}
+
 QString RatingSession::save(int i, int pos) {
     const Entry& e = entry(i, pos);
     tb::store::RatingRow row;
@@ -211,11 +338,58 @@ QString RatingSession::save(int i, int pos) {
     row.completeness = e.scores[3];
     row.notes = e.notes.toStdString();
     row.eval_id = evalId_;
+    row.blind = hidden_;
     tb::Status st = store_->upsert_rating(row);
     return st.ok() ? QString() : q(st.error().message);
 }
 
 // --- RatingPanel -------------------------------------------------------------------------------
+
+QString RatingPanel::rubric(int criterion, int score) {
+    // Anchored descriptions: raters agree more when every level says what it looks like.
+    static const char* const kText[kCriteria][5] = {
+        {QT_TR_NOOP("Off-topic: does not address the user's request."),
+         QT_TR_NOOP("Touches the topic but misses what was asked."),
+         QT_TR_NOOP("Partly addresses the request; a main part is ignored or misread."),
+         QT_TR_NOOP("Addresses the request, with minor drift or a small part left aside."),
+         QT_TR_NOOP("Fully on point: everything in it answers what was asked.")},
+        {QT_TR_NOOP("Incoherent: contradictory or unrelated statements."),
+         QT_TR_NOOP("Hard to follow: ideas jump or contradict each other."),
+         QT_TR_NOOP("Understandable, with gaps or a weak order of ideas."),
+         QT_TR_NOOP("Logically ordered, with small lapses."),
+         QT_TR_NOOP("Clear and consistent from start to end.")},
+        {QT_TR_NOOP("Unreadable: broken words, loops of repeated text or stray tokens."),
+         QT_TR_NOOP("Many grammar errors or repetitions that get in the way of reading."),
+         QT_TR_NOOP("Readable, with noticeable errors or awkward phrasing."),
+         QT_TR_NOOP("Natural, with at most a few minor slips."),
+         QT_TR_NOOP("Flawless, natural language.")},
+        {QT_TR_NOOP("Nothing of what the task needs (empty or cut off at once)."),
+         QT_TR_NOOP("A small part; most of what is needed is missing."),
+         QT_TR_NOOP("About half; key points are missing."),
+         QT_TR_NOOP("Most of it; a minor point is missing."),
+         QT_TR_NOOP("Everything the task needs (compare with the reference).")}};
+    if (criterion < 0 || criterion >= kCriteria || score < 1 || score > 5) return {};
+    return tr(kText[criterion][score - 1]);
+}
+
+QString RatingPanel::rubricTooltip(int criterion) {
+    static const char* const kWhat[kCriteria] = {
+        QT_TR_NOOP("Does the answer address what the user asked?"),
+        QT_TR_NOOP("Is the answer logically consistent and well ordered?"),
+        QT_TR_NOOP("Is the language correct and natural?"),
+        QT_TR_NOOP("Does the answer contain everything the task needs?")};
+    QString html =
+        QStringLiteral("<p><b>%1</b>: %2</p><table>")
+            .arg(criterionTitle(criterion).toHtmlEscaped(), tr(kWhat[criterion]).toHtmlEscaped());
+    for (int v = 5; v >= 1; --v)
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                    .arg(v)
+                    .arg(rubric(criterion, v).toHtmlEscaped());
+    return html + QStringLiteral("</table><p>") +
+           tr("Keys 1-5 set the score, Tab moves on, Enter saves and goes to the next item")
+               .toHtmlEscaped() +
+           QStringLiteral("</p>");
+}
 
 RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     auto* top = new QVBoxLayout(this);
@@ -231,7 +405,9 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     seedSpin_ = new QSpinBox(this);
     seedSpin_->setRange(0, 1000000000);
     seedSpin_->setValue(42);
-    seedSpin_->setToolTip(tr("Seed of the item sample and of the blind order"));
+    seedSpin_->setToolTip(
+        tr("Seed of the item sample (raters with the same seed rate the same items; the A/B "
+           "order is drawn at random per rater and stored)"));
     sampleSpin_ = new QSpinBox(this);
     sampleSpin_->setRange(1, 100000);
     sampleSpin_->setValue(50);
@@ -239,7 +415,14 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     blindCombo_ = new QComboBox(this);
     blindCombo_->addItem(tr("Blind (A/B)"), true);
     blindCombo_->addItem(tr("Show model names"), false);
+    blindCombo_->setToolTip(
+        tr("Blind: no name, colour, position or result gives a model away until you press "
+           "Reveal models. Showing the names counts as revealing."));
     auto* startButton = new QPushButton(tr("&Start rating"), this);
+    revealButton_ = new QPushButton(tr("Reveal &models…"), this);
+    revealButton_->setToolTip(
+        tr("Show which model wrote each output and the results. Cannot be undone: later "
+           "answers of this rater on this evaluation are stored as not blind."));
     setup->addWidget(new QLabel(tr("Evaluation:"), this));
     setup->addWidget(evalCombo_);
     setup->addWidget(new QLabel(tr("Rater:"), this));
@@ -250,6 +433,7 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     setup->addWidget(sampleSpin_);
     setup->addWidget(blindCombo_);
     setup->addWidget(startButton);
+    setup->addWidget(revealButton_);
     setup->addStretch();
     top->addWidget(storeLabel_);
     top->addLayout(setup);
@@ -260,6 +444,7 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     progress_ = new QLabel(this);
     errorLabel_ = new QLabel(this);
     errorLabel_->setStyleSheet("color: #b00020");
+    errorLabel_->setWordWrap(true);
     nav->addWidget(prev);
     nav->addWidget(next);
     nav->addWidget(progress_);
@@ -284,20 +469,56 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     chart_->yAxis->setRange(0, 5.5);
     chart_->yAxis->setLabel(tr("Mean score (95% CI)"));
     installChartExportMenu(chart_, "ratings_summary");
+    hiddenNote_ = new QLabel(summaryBox);
+    hiddenNote_->setWordWrap(true);
+    hiddenNote_->setAlignment(Qt::AlignCenter);
+    hiddenNote_->setMinimumHeight(60);
+    preferenceLabel_ = new QLabel(summaryBox);
+    preferenceLabel_->setWordWrap(true);
     alphaLabel_ = new QLabel(summaryBox);
     summaryLayout->addWidget(chart_, 1);
+    summaryLayout->addWidget(hiddenNote_, 1);
+    summaryLayout->addWidget(preferenceLabel_);
     summaryLayout->addWidget(alphaLabel_);
     split->setStretchFactor(1, 2);
     top->addWidget(split, 1);
 
     connect(startButton, &QPushButton::clicked, this, [this] { showError(start()); });
-    // The summary follows the chosen evaluation.
-    connect(evalCombo_, &QComboBox::currentIndexChanged, this, [this] { refreshSummary(); });
+    connect(revealButton_, &QPushButton::clicked, this, [this] {
+        if (session_.count() == 0 || !session_.hidden()) return;
+        const int left = session_.count() - session_.ratedItems();
+        QString text = tr("Show which model wrote each output, and the results, to %1 for this "
+                          "evaluation? This cannot be undone.")
+                           .arg(session_.rater());
+        if (left > 0)
+            text += QStringLiteral("\n\n") +
+                    tr("%1 of %2 items are not finished; answers given after revealing are "
+                       "stored as not blind.")
+                        .arg(left)
+                        .arg(session_.count());
+        if (QMessageBox::question(this, tr("Reveal models"), text) == QMessageBox::Yes)
+            showError(reveal());
+    });
+    // The summary and the evaluation titles follow the chosen evaluation, rater and mode.
+    connect(evalCombo_, &QComboBox::currentIndexChanged, this, [this] {
+        refreshSummary();
+        updateRevealButton();
+    });
+    connect(raterEdit_, &QLineEdit::textChanged, this, [this] {
+        refreshEvalTitles();
+        refreshSummary();
+        updateRevealButton();
+    });
+    connect(blindCombo_, &QComboBox::currentIndexChanged, this, [this] {
+        refreshEvalTitles();
+        refreshSummary();
+    });
     connect(prev, &QPushButton::clicked, this, [this] {
         if (current_ > 0) showItem(current_ - 1);
     });
     connect(next, &QPushButton::clicked, this, &RatingPanel::nextItem);
     updateProgress();
+    updateRevealButton();
 }
 
 RatingPanel::~RatingPanel() = default;
@@ -310,15 +531,20 @@ void RatingPanel::setWorkspaceDir(const QString& dir) {
         showError(openStore(path));
     } else {
         store_.reset();
+        evals_.clear();
         evalCombo_->clear();
         storeLabel_->setText(tr("No store in %1 yet: run an evaluation first.").arg(dir));
     }
 }
 
 QString RatingPanel::openStore(const QString& path) {
-    evalCombo_->clear();
     session_ = RatingSession();
     current_ = -1;
+    evals_.clear();
+    {
+        const QSignalBlocker block(evalCombo_);
+        evalCombo_->clear();
+    }
     auto st = tb::store::Store::open(path.toStdString());
     if (!st.ok()) {
         store_.reset();
@@ -329,16 +555,33 @@ QString RatingPanel::openStore(const QString& path) {
     storeLabel_->setText(tr("Store: %1").arg(path));
     auto runs = store_->list_runs();
     if (!runs.ok()) return q(runs.error().message);
-    for (const auto& r : runs.value()) {
-        auto ids = store_->generations(r.id);
-        if (!ids.ok() || ids.value().empty()) continue;
-        QString title = tr("#%1 %2").arg(r.id).arg(q(r.name));
-        evalCombo_->addItem(title.trimmed(), QVariant::fromValue<qint64>(r.id));
+    {
+        const QSignalBlocker block(evalCombo_);
+        for (const auto& r : runs.value()) {
+            auto gens = store_->generations(r.id);
+            if (!gens.ok() || gens.value().empty()) continue;
+            QSet<QString> models, items;
+            for (const auto& g : gens.value()) {
+                models.insert(q(g.model));
+                items.insert(q(g.item_id));
+            }
+            EvalEntry e;
+            e.id = r.id;
+            e.name = q(r.name);
+            e.startedAt = q(r.started_at).left(16).replace(QLatin1Char('T'), QLatin1Char(' '));
+            e.models = models.size();
+            e.items = items.size();
+            evals_ << e;
+            evalCombo_->addItem(QString(), QVariant::fromValue<qint64>(r.id));
+        }
     }
+    refreshEvalTitles();
     if (evalCombo_->count() == 0)
         storeLabel_->setText(
             tr("Store: %1 (no generations yet: run `tunebench-cli evaluate`)").arg(path));
     refreshSummary();
+    showItem(-1);
+    updateRevealButton();
     return {};
 }
 
@@ -346,6 +589,43 @@ QList<qint64> RatingPanel::evaluations() const {
     QList<qint64> ids;
     for (int k = 0; k < evalCombo_->count(); ++k) ids << evalCombo_->itemData(k).value<qint64>();
     return ids;
+}
+
+qint64 RatingPanel::selectedEval() const {
+    return evalCombo_->currentIndex() >= 0 ? evalCombo_->currentData().value<qint64>() : -1;
+}
+
+bool RatingPanel::revealedInStore(qint64 evalId) const {
+    const QString rater = raterEdit_->text().trimmed();
+    if (!store_ || rater.isEmpty() || evalId < 0) return false;
+    auto r = store_->ratings_revealed_at(rater.toStdString(), evalId);
+    return r.ok() && r.value().has_value();
+}
+
+bool RatingPanel::namesHidden() const {
+    // The running session decides for its own evaluation and rater; otherwise the controls do
+    // (blind mode shows nothing about models that this rater has not revealed).
+    if (session_.count() > 0 && session_.evalId() == selectedEval() &&
+        session_.rater() == raterEdit_->text().trimmed())
+        return session_.hidden();
+    if (!blindCombo_->currentData().toBool()) return false;
+    return !revealedInStore(selectedEval());
+}
+
+void RatingPanel::refreshEvalTitles() {
+    const bool blind = blindCombo_->currentData().toBool();
+    for (int k = 0; k < evals_.size() && k < evalCombo_->count(); ++k) {
+        const EvalEntry& e = evals_[k];
+        // The run's name lists the models ("models=base,/path/to/adapter"): withheld while
+        // blind, like every other name.
+        const bool hide = blind && !revealedInStore(e.id);
+        evalCombo_->setItemText(k, hide ? tr("#%1 (%2 models, %3 items, %4)")
+                                              .arg(e.id)
+                                              .arg(e.models)
+                                              .arg(e.items)
+                                              .arg(e.startedAt)
+                                        : tr("#%1 %2").arg(e.id).arg(e.name).trimmed());
+    }
 }
 
 void RatingPanel::setRater(const QString& name) { raterEdit_->setText(name); }
@@ -360,24 +640,45 @@ void RatingPanel::setEvaluation(qint64 evalId) {
 QString RatingPanel::start() {
     current_ = -1;
     if (evalCombo_->currentIndex() < 0) return tr("No evaluation with generations selected.");
-    const QString err = session_.load(store_.get(), evalCombo_->currentData().value<qint64>(),
-                                      raterEdit_->text(), static_cast<quint32>(seedSpin_->value()),
-                                      sampleSpin_->value(), blindCombo_->currentData().toBool());
+    const QString err = session_.load(
+        store_.get(), selectedEval(), raterEdit_->text(), static_cast<quint32>(seedSpin_->value()),
+        sampleSpin_->value(), blindCombo_->currentData().toBool(), orderSeed_);
     if (!err.isEmpty()) {
+        session_ = RatingSession();
         showItem(-1);
+        updateRevealButton();
         return err;
     }
     // Resume at the first item this rater has not finished.
     int first = 0;
     while (first < session_.count() - 1 && session_.itemComplete(first)) ++first;
     showItem(first);
+    refreshEvalTitles();
     refreshSummary();
+    updateRevealButton();
     return {};
+}
+
+QString RatingPanel::reveal() {
+    if (session_.count() == 0) return tr("No rating session is running.");
+    const QString err = session_.reveal();
+    if (!err.isEmpty()) return err;
+    showItem(current_);
+    refreshEvalTitles();
+    refreshSummary();
+    updateRevealButton();
+    return {};
+}
+
+void RatingPanel::updateRevealButton() {
+    revealButton_->setEnabled(session_.count() > 0 && session_.hidden());
 }
 
 QString RatingPanel::outputTitle(int pos) const {
     return pos < titles_.size() ? titles_[pos]->text() : QString();
 }
+
+QString RatingPanel::promptText() const { return promptView_->toPlainText(); }
 
 void RatingPanel::showItem(int i) {
     // Rebuild the per-output columns (the number of models may change with the evaluation).
@@ -398,7 +699,9 @@ void RatingPanel::showItem(int i) {
     titles_.clear();
     outputViews_.clear();
     scoreSpins_.clear();
+    rubricLabels_.clear();
     notesEdits_.clear();
+    prefGroups_.clear();
     current_ = (i >= 0 && i < session_.count()) ? i : -1;
     if (current_ < 0) {
         promptView_->clear();
@@ -408,29 +711,62 @@ void RatingPanel::showItem(int i) {
         return;
     }
     const RatingItem& it = session_.item(current_);
-    promptView_->setPlainText(tr("Prompt (%1, %2):\n\n%3").arg(it.itemId, it.category, it.prompt));
-    referenceView_->setPlainText(tr("Reference:\n\n%1").arg(it.reference));
+    // The user's message as written; the rendered template (special tokens, role markers)
+    // only for evaluations stored before the message was kept.
+    auto section = [](const QString& title, const QString& body) {
+        return QStringLiteral("<p><b>%1</b></p><p style=\"white-space: pre-wrap\">%2</p>")
+            .arg(title.toHtmlEscaped(), body.toHtmlEscaped());
+    };
+    QString html = QStringLiteral("<p style=\"color: gray\">%1</p>")
+                       .arg(tr("Item %1 · %2").arg(it.itemId, it.category).toHtmlEscaped());
+    if (!it.instruction.isEmpty()) {
+        html += section(tr("User's message"), it.instruction);
+        if (!it.context.isEmpty()) html += section(tr("Context"), it.context);
+    } else {
+        html += section(tr("Prompt as the model saw it (this evaluation was run before "
+                           "tunebench kept the user's message)"),
+                        it.renderedPrompt);
+    }
+    promptView_->setHtml(html);
+    referenceView_->setHtml(section(tr("Reference"), it.reference));
     filling_ = true;
     QWidget* prevFocus = nullptr;
+    const bool hidden = session_.hidden();
     for (int pos = 0; pos < session_.outputs(current_); ++pos) {
-        auto* title = new QLabel(tr("Output %1").arg(session_.label(current_, pos)), outputsHost_);
+        const QString letter = RatingSession::letter(pos);
+        auto* title =
+            new QLabel(hidden ? tr("Output %1").arg(letter)
+                              : tr("Output %1: %2").arg(letter, session_.modelAt(current_, pos)),
+                       outputsHost_);
         QFont f = title->font();
         f.setBold(true);
         title->setFont(f);
+        title->setWordWrap(true);
         auto* view = new QTextBrowser(outputsHost_);
         view->setFocusPolicy(Qt::NoFocus);
         view->setPlainText(it.outputs[session_.order(current_)[pos]]);
         auto* form = new QFormLayout;
         std::array<QSpinBox*, kCriteria> spins{};
+        std::array<QLabel*, kCriteria> rubrics{};
         for (int c = 0; c < kCriteria; ++c) {
             auto* spin = new QSpinBox(outputsHost_);
             spin->setRange(0, 5);
             spin->setSpecialValueText(tr("–"));
             spin->setValue(session_.score(current_, pos, c));
-            spin->setToolTip(
-                tr("Keys 1-5 set the score, Tab moves on, Enter saves and goes to "
-                   "the next item"));
+            spin->setToolTip(rubricTooltip(c));
             spin->installEventFilter(this);
+            // The rubric of the chosen score beside the control; the whole scale on hover.
+            auto* rubricLabel = new QLabel(outputsHost_);
+            rubricLabel->setWordWrap(true);
+            rubricLabel->setToolTip(rubricTooltip(c));
+            rubricLabel->setStyleSheet("color: #555");
+            auto describe = [rubricLabel, c](int v) {
+                rubricLabel->setText(v >= 1 ? tr("%1 – %2").arg(v).arg(rubric(c, v))
+                                            : tr("Not scored: 1 (worst) to 5 (best); hover "
+                                                 "for the rubric"));
+            };
+            describe(spin->value());
+            connect(spin, &QSpinBox::valueChanged, rubricLabel, describe);
             connect(spin, &QSpinBox::valueChanged, this, [this, pos, c](int v) {
                 if (filling_ || current_ < 0) return;
                 const QString err = session_.setScore(current_, pos, c, v);
@@ -441,8 +777,14 @@ void RatingPanel::showItem(int i) {
                 }
                 updateProgress();
             });
-            form->addRow(criterionTitle(c), spin);
+            auto* row = new QHBoxLayout;
+            row->addWidget(spin);
+            row->addWidget(rubricLabel, 1);
+            auto* name = new QLabel(criterionTitle(c), outputsHost_);
+            name->setToolTip(rubricTooltip(c));
+            form->addRow(name, row);
             spins[c] = spin;
+            rubrics[c] = rubricLabel;
             if (prevFocus) setTabOrder(prevFocus, spin);
             prevFocus = spin;
         }
@@ -463,7 +805,53 @@ void RatingPanel::showItem(int i) {
         titles_ << title;
         outputViews_ << view;
         scoreSpins_.push_back(spins);
+        rubricLabels_.push_back(rubrics);
         notesEdits_ << notes;
+    }
+    // The pairwise question of pairwise evaluation, for every pair of outputs.
+    const auto pairs = RatingSession::pairs(session_.outputs(current_));
+    for (int k = 0; k < pairs.size(); ++k) {
+        const QString a = RatingSession::letter(pairs[k].first);
+        const QString b = RatingSession::letter(pairs[k].second);
+        auto* row = new QHBoxLayout;
+        auto* question =
+            new QLabel(pairs.size() == 1 ? tr("Which output is better overall?")
+                                         : tr("%1 or %2: which is better overall?").arg(a, b),
+                       outputsHost_);
+        QFont f = question->font();
+        f.setBold(true);
+        question->setFont(f);
+        question->setToolTip(tr("The answer you would rather receive, all criteria together. "
+                                "Tie when neither is better. Keys: %1, %2, T.")
+                                 .arg(a, b));
+        row->addWidget(question);
+        auto* group = new QButtonGroup(outputsHost_);
+        const QString choice = session_.preference(current_, k);
+        const QString texts[] = {tr("%1 is better").arg(a), tr("%1 is better").arg(b), tr("Tie")};
+        const QString ids[] = {QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("tie")};
+        for (int id = 0; id < 3; ++id) {
+            auto* button = new QRadioButton(texts[id], outputsHost_);
+            button->setChecked(choice == ids[id]);
+            button->installEventFilter(this);
+            group->addButton(button, id);
+            row->addWidget(button);
+            setTabOrder(prevFocus, button);
+            prevFocus = button;
+        }
+        row->addStretch();
+        connect(group, &QButtonGroup::idClicked, this, [this, k](int id) {
+            if (filling_ || current_ < 0) return;
+            static const char* const kChoice[] = {"a", "b", "tie"};
+            const QString err = session_.setPreference(current_, k, QLatin1String(kChoice[id]));
+            showError(err);
+            if (err.isEmpty()) {
+                refreshSummary();
+                Q_EMIT ratingSaved();
+            }
+            updateProgress();
+        });
+        grid->addLayout(row, 3 + k, 0, 1, session_.outputs(current_));
+        prefGroups_ << group;
     }
     filling_ = false;
     scroll_->setWidget(outputsHost_);
@@ -476,6 +864,12 @@ void RatingPanel::focusCriterion(int pos, int criterion) {
     QSpinBox* spin = scoreSpins_[pos][criterion];
     spin->setFocus(Qt::OtherFocusReason);
     spin->selectAll();
+}
+
+void RatingPanel::choosePreference(int pair, const QString& choice) {
+    if (pair < 0 || pair >= prefGroups_.size()) return;
+    const int id = choice == QLatin1String("a") ? 0 : choice == QLatin1String("b") ? 1 : 2;
+    if (QAbstractButton* b = prefGroups_[pair]->button(id)) b->click();
 }
 
 void RatingPanel::nextItem() {
@@ -498,16 +892,36 @@ bool RatingPanel::eventFilter(QObject* obj, QEvent* ev) {
             if (obj != scoreSpins_[pos][c]) continue;
             if (key->key() >= Qt::Key_1 && key->key() <= Qt::Key_5) {
                 scoreSpins_[pos][c]->setValue(key->key() - Qt::Key_0);
-                // Move on: next criterion, then the first criterion of the next output.
+                // Move on: next criterion, the first criterion of the next output, then the
+                // preference question.
                 if (c + 1 < kCriteria)
                     focusCriterion(pos, c + 1);
                 else if (pos + 1 < scoreSpins_.size())
                     focusCriterion(pos + 1, 0);
+                else if (!prefGroups_.isEmpty())
+                    prefGroups_[0]->button(0)->setFocus(Qt::OtherFocusReason);
                 return true;
             }
             // Any other text key would make the spin box show invalid input.
             if (!key->text().isEmpty() && key->text().at(0).isPrint()) return true;
         }
+    }
+    const auto pairs = RatingSession::pairs(scoreSpins_.size());
+    for (int k = 0; k < prefGroups_.size() && k < pairs.size(); ++k) {
+        if (!prefGroups_[k]->buttons().contains(qobject_cast<QAbstractButton*>(obj))) continue;
+        const QString text = key->text().toUpper();
+        QString choice;
+        if (text == RatingSession::letter(pairs[k].first))
+            choice = QStringLiteral("a");
+        else if (text == RatingSession::letter(pairs[k].second))
+            choice = QStringLiteral("b");
+        else if (text == QLatin1String("T"))
+            choice = QStringLiteral("tie");
+        if (choice.isEmpty()) break;
+        choosePreference(k, choice);
+        if (k + 1 < prefGroups_.size())
+            prefGroups_[k + 1]->button(0)->setFocus(Qt::OtherFocusReason);
+        return true;
     }
     return QWidget::eventFilter(obj, ev);
 }
@@ -517,38 +931,87 @@ void RatingPanel::updateProgress() {
         progress_->setText(tr("Not started"));
         return;
     }
-    progress_->setText(tr("Item %1 of %2 · %3 / %4 rated")
+    progress_->setText(tr("Item %1 of %2 · %3 / %4 rated · %5")
                            .arg(current_ + 1)
                            .arg(session_.count())
                            .arg(session_.ratedItems())
-                           .arg(session_.count()));
+                           .arg(session_.count())
+                           .arg(session_.hidden() ? tr("blind") : tr("models revealed")));
 }
 
 QString RatingPanel::progressText() const { return progress_->text(); }
 QString RatingPanel::agreementText() const { return alphaLabel_->text(); }
+QString RatingPanel::preferenceText() const { return preferenceLabel_->text(); }
 
 void RatingPanel::refreshSummary() {
     chart_->clearPlottables();
     summary_ = {};
+    preferences_.clear();
     raterCount_ = 0;
     alphaLabel_->clear();
+    preferenceLabel_->clear();
+    hiddenNote_->clear();
     if (!store_) {
         chart_->replot();
         return;
     }
-    const qint64 evalId =
-        evalCombo_->currentIndex() >= 0 ? evalCombo_->currentData().value<qint64>() : -1;
+    const qint64 evalId = selectedEval();
     auto sum = store_->ratings_summary(evalId);
     auto rows = store_->list_ratings("", evalId);
-    if (!sum.ok() || !rows.ok()) {
-        showError(q(!sum.ok() ? sum.error().message : rows.error().message));
+    auto prefRows = store_->list_preferences(evalId);
+    auto prefs = store_->preference_summary(evalId);
+    if (!sum.ok() || !rows.ok() || !prefRows.ok() || !prefs.ok()) {
+        showError(q(!sum.ok()        ? sum.error().message
+                    : !rows.ok()     ? rows.error().message
+                    : !prefRows.ok() ? prefRows.error().message
+                                     : prefs.error().message));
         chart_->replot();
         return;
     }
-    summary_ = sum.value();
     QSet<QString> raters;
     for (const auto& r : rows.value()) raters.insert(q(r.rater));
     raterCount_ = raters.size();
+
+    // Agreement says nothing about which model is which: shown blind too.
+    if (raterCount_ >= 2) {
+        QStringList parts;
+        for (const auto& a : sum.value().agreement) {
+            const int c = static_cast<int>(&a - sum.value().agreement.data());
+            const QString name = c < kCriteria ? criterionTitle(c) : q(a.criterion);
+            parts << (a.alpha_interval ? tr("%1 %2").arg(name).arg(*a.alpha_interval, 0, 'f', 3)
+                                       : tr("%1 undefined").arg(name));
+        }
+        alphaLabel_->setText(tr("Krippendorff's alpha (interval, %1 raters): %2")
+                                 .arg(raterCount_)
+                                 .arg(parts.join(tr(", "))));
+    } else {
+        alphaLabel_->setText(tr("Inter-rater agreement needs ratings from at least two raters."));
+    }
+
+    if (namesHidden()) {
+        // Nothing per model while blind: a bar that grows as output A is scored tells which
+        // model A is (the leak), and even unnamed running means bias the next scores.
+        const QString rater = raterEdit_->text().trimmed();
+        int mine = 0, minePrefs = 0;
+        for (const auto& r : rows.value()) mine += q(r.rater) == rater ? 1 : 0;
+        for (const auto& r : prefRows.value()) minePrefs += q(r.rater) == rater ? 1 : 0;
+        chart_->hide();
+        hiddenNote_->show();
+        hiddenNote_->setText(
+            tr("Results stay hidden while you rate blind: a chart per model would tell which "
+               "output is which.\nSaved in this evaluation: %1 scored outputs and %2 "
+               "preferences from you, %3 scored outputs from all raters. Press “Reveal "
+               "models” when you have finished.")
+                .arg(mine)
+                .arg(minePrefs)
+                .arg(rows.value().size()));
+        chart_->replot();
+        return;
+    }
+    hiddenNote_->hide();
+    chart_->show();
+    summary_ = sum.value();
+    preferences_ = prefs.value();
 
     // Grouped bars: x = criterion, one bar per model, error bars for the 95% CI.
     const int nm = static_cast<int>(summary_.models.size());
@@ -581,20 +1044,23 @@ void RatingPanel::refreshSummary() {
     }
     chart_->replot();
 
-    if (raterCount_ >= 2) {
-        QStringList parts;
-        for (const auto& a : summary_.agreement) {
-            const int c = static_cast<int>(&a - summary_.agreement.data());
-            const QString name = c < kCriteria ? criterionTitle(c) : q(a.criterion);
-            parts << (a.alpha_interval ? tr("%1 %2").arg(name).arg(*a.alpha_interval, 0, 'f', 3)
-                                       : tr("%1 undefined").arg(name));
-        }
-        alphaLabel_->setText(tr("Krippendorff's alpha (interval, %1 raters): %2")
-                                 .arg(raterCount_)
-                                 .arg(parts.join(tr(", "))));
-    } else {
-        alphaLabel_->setText(tr("Inter-rater agreement needs ratings from at least two raters."));
+    QStringList lines;
+    for (const auto& p : preferences_) {
+        const QString x = q(p.model_x), y = q(p.model_y);
+        lines << tr("%1 vs %2: %1 preferred %3, tie %4, %2 preferred %5 (sign test p = %6); "
+                    "output shown first preferred %7, second %8")
+                     .arg(x, y)
+                     .arg(p.x_wins)
+                     .arg(p.ties)
+                     .arg(p.y_wins)
+                     .arg(p.p_value ? QString::number(*p.p_value, 'g', 3) : tr("n/a"))
+                     .arg(p.first_wins)
+                     .arg(p.second_wins);
     }
+    preferenceLabel_->setText(lines.isEmpty()
+                                  ? tr("No preferences yet.")
+                                  : tr("Preferences (all raters):") + QLatin1Char('\n') +
+                                        lines.join(QLatin1Char('\n')));
 }
 
 }  // namespace tbui

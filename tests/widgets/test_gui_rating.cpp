@@ -1,13 +1,20 @@
-// Human evaluation panel: seeded sample and blind order, keyboard-driven rating saved the moment
+// Human evaluation panel: seeded sample, balanced random blind order stored and restored, blind
+// mode naming no model anywhere until Reveal (issue 10), the user's message instead of the
+// rendered template, the rubric, pairwise preferences, keyboard-driven rating saved the moment
 // it is given (seen from a fresh Store), ratings surviving a killed process, and the summary
-// chart/alpha equal to Store::ratings_summary.
+// chart/alpha/preferences equal to the store's.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <QAbstractButton>
+#include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QTextEdit>
 #include <QtTest>
 
 #include "tests/widgets/store_fixture.h"
@@ -35,6 +42,32 @@ const RatingRow* find(const std::vector<RatingRow>& rows, const QString& rater, 
     return nullptr;
 }
 
+// Every string a user can see or hover in `root`: texts, tooltips, titles, combo items,
+// text views and the chart's legend and plottable names.
+QStringList allTexts(QWidget* root) {
+    QStringList out{root->windowTitle(), root->toolTip()};
+    if (root->window()) out << root->window()->windowTitle();
+    for (QWidget* w : root->findChildren<QWidget*>()) {
+        out << w->toolTip() << w->windowTitle() << w->statusTip() << w->whatsThis()
+            << w->accessibleName();
+        if (auto* l = qobject_cast<QLabel*>(w)) out << l->text();
+        if (auto* b = qobject_cast<QAbstractButton*>(w)) out << b->text();
+        if (auto* t = qobject_cast<QTextEdit*>(w)) out << t->toPlainText();
+        if (auto* e = qobject_cast<QLineEdit*>(w)) out << e->text() << e->placeholderText();
+        if (auto* c = qobject_cast<QComboBox*>(w))
+            for (int k = 0; k < c->count(); ++k)
+                out << c->itemText(k) << c->itemData(k, Qt::ToolTipRole).toString();
+        if (auto* p = qobject_cast<QCustomPlot*>(w)) {
+            for (int k = 0; k < p->plottableCount(); ++k) out << p->plottable(k)->name();
+            for (int k = 0; k < p->legend->itemCount(); ++k)
+                if (auto* it = qobject_cast<QCPPlottableLegendItem*>(p->legend->item(k)))
+                    out << it->plottable()->name();
+            out << p->xAxis->label() << p->yAxis->label();
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 class TestRating : public QObject {
@@ -53,30 +86,71 @@ class TestRating : public QObject {
   private Q_SLOTS:
     void initTestCase() { QVERIFY(dir_.isValid()); }
 
-    void blindOrderIsSeededAndHidesModels() {
+    void balancedOrdersAreDeterministicAndBalanced() {
+        using tbui::RatingSession;
+        for (quint32 seed : {1u, 7u, 123456789u}) {
+            const auto two = RatingSession::balancedOrders(10, 2, seed);
+            QCOMPARE(two, RatingSession::balancedOrders(10, 2, seed));
+            int zeroFirst = 0;
+            for (const auto& o : two) {
+                QCOMPARE(o.size(), 2);
+                QVERIFY(o == QVector<int>({0, 1}) || o == QVector<int>({1, 0}));
+                zeroFirst += o[0] == 0 ? 1 : 0;
+            }
+            QCOMPARE(zeroFirst, 5);  // each model first on half the items, whatever the seed
+            // Three models, nine items: every model at every position exactly three times.
+            const auto three = RatingSession::balancedOrders(9, 3, seed);
+            int at[3][3] = {};
+            for (const auto& o : three)
+                for (int pos = 0; pos < 3; ++pos) ++at[o[pos]][pos];
+            for (int m = 0; m < 3; ++m)
+                for (int pos = 0; pos < 3; ++pos) QCOMPARE(at[m][pos], 3);
+        }
+        QVERIFY(RatingSession::balancedOrders(10, 2, 1) != RatingSession::balancedOrders(10, 2, 2));
+    }
+
+    void blindOrderIsStoredAndRestored() {
         const QString path = db("blind.sqlite");
         evalId_ = makeStore(path);
         QVERIFY(evalId_ > 0);
         auto st = Store::open(path.toStdString());
         QVERIFY(st.ok());
         tbui::RatingSession a, b, c;
-        QCOMPARE(a.load(st.value().get(), evalId_, "r", 7, 10, true), QString());
-        QCOMPARE(b.load(st.value().get(), evalId_, "r", 7, 10, true), QString());
-        QCOMPARE(c.load(st.value().get(), evalId_, "r", 8, 10, true), QString());
+        QCOMPARE(a.load(st.value().get(), evalId_, "r", 7, 10, true, 99u), QString());
         QCOMPARE(a.count(), 10);
-        bool swapped = false, differs = false;
+        QVERIFY(a.hidden());
+        // The order is in the store, position by position, with its seed.
+        auto stored = st.value()->rating_orders("r", evalId_);
+        QVERIFY(stored.ok());
+        QCOMPARE(int(stored.value().size()), 20);
+        int swapped = 0;
         for (int i = 0; i < a.count(); ++i) {
-            QCOMPARE(a.item(i).itemId, b.item(i).itemId);
-            QCOMPARE(a.order(i), b.order(i));
-            QCOMPARE(a.order(i), tbui::RatingSession::blindOrder(7, a.item(i).itemId, 2));
-            swapped |= a.order(i) == QVector<int>({1, 0});
-            differs |= a.item(i).itemId != c.item(i).itemId || a.order(i) != c.order(i);
-            QCOMPARE(a.label(i, 0), QString("A"));
-            QCOMPARE(a.label(i, 1), QString("B"));
+            for (int pos = 0; pos < 2; ++pos) {
+                const auto& row = stored.value()[size_t(i * 2 + pos)];
+                QCOMPARE(QString::fromStdString(row.item_id), a.item(i).itemId);
+                QCOMPARE(row.position, pos);
+                QCOMPARE(QString::fromStdString(row.model), a.modelAt(i, pos));
+                QCOMPARE(row.seed, 99u);
+            }
+            swapped += a.order(i) == QVector<int>({1, 0}) ? 1 : 0;
         }
-        QVERIFY(swapped);  // not the identity for every item
-        QVERIFY(differs);  // another seed, another sample/order
+        QCOMPARE(swapped, 5);  // balanced: neither model is always "A"
+        // Reopened with another order seed: the stored order wins; the sample follows `seed`.
+        QCOMPARE(b.load(st.value().get(), evalId_, "r", 7, 10, true, 12345u), QString());
+        for (int i = 0; i < a.count(); ++i) {
+            QCOMPARE(b.item(i).itemId, a.item(i).itemId);
+            QCOMPARE(b.order(i), a.order(i));
+        }
+        // Another rater gets the same items (agreement needs them) but an order of their own.
+        QCOMPARE(c.load(st.value().get(), evalId_, "s", 7, 10, true, 4242u), QString());
+        bool differs = false;
+        for (int i = 0; i < a.count(); ++i) {
+            QCOMPARE(c.item(i).itemId, a.item(i).itemId);
+            differs |= c.order(i) != a.order(i);
+        }
+        QVERIFY(differs);
 
+        // A fresh panel on the same store shows the stored order, letters only.
         tbui::RatingPanel panel;
         QCOMPARE(panel.openStore(path), QString());
         QCOMPARE(panel.evaluations(), QList<qint64>{evalId_});
@@ -85,17 +159,216 @@ class TestRating : public QObject {
         panel.setSampleSize(10);
         panel.setBlind(true);
         QCOMPARE(panel.start(), QString());
-        for (int pos = 0; pos < 2; ++pos) {
-            QVERIFY(!panel.outputTitle(pos).contains("base"));
-            QVERIFY(!panel.outputTitle(pos).contains("adapter"));
-        }
+        QVERIFY(panel.namesHidden());
+        for (int i = 0; i < a.count(); ++i) QCOMPARE(panel.session().order(i), a.order(i));
         QCOMPARE(panel.outputTitle(0), QString("Output A"));
-        QCOMPARE(panel.session().item(0).itemId, a.item(0).itemId);
-        // Non-blind shows the model ids.
+        QCOMPARE(panel.outputTitle(1), QString("Output B"));
+        // "Show model names" reveals (stored): names shown, also in later blind sessions.
         panel.setBlind(false);
         QCOMPARE(panel.start(), QString());
-        QVERIFY(panel.outputTitle(0).contains("adapter-r16") ||
-                panel.outputTitle(0).contains("base"));
+        QVERIFY(!panel.namesHidden());
+        QCOMPARE(panel.outputTitle(0), "Output A: " + panel.session().modelAt(0, 0));
+        QVERIFY(st.value()->ratings_revealed_at("r", evalId_).value().has_value());
+        panel.setBlind(true);
+        QCOMPARE(panel.start(), QString());
+        QVERIFY(!panel.session().hidden());
+        QVERIFY(panel.progressText().contains("models revealed"));
+    }
+
+    // Issue 10: in blind mode the live summary named the model as soon as output A was rated,
+    // and the evaluation list showed the adapter paths. Nothing in any widget's text, tooltip,
+    // item or chart may name a model until Reveal.
+    void blindModeShowsNoModelUntilReveal() {
+        const QString path = db("leak.sqlite");
+        const std::string modelX = "baseline-7b";
+        const std::string modelY = "/tmp/ws/outputs/run-7f3a/adapter-final";
+        qint64 id = -1;
+        {
+            auto st = Store::open(path.toStdString());
+            QVERIFY(st.ok());
+            tb::store::RunRecord run;
+            run.kind = "eval";
+            run.name = "models=" + modelX + "," + modelY;  // as evaluate names its runs
+            run.status = "completed";
+            id = st.value()->add_run(run).value();
+            std::vector<tb::store::GenerationRow> gens;
+            for (const std::string& m : {modelX, modelY})
+                for (int i = 0; i < 6; ++i) {
+                    tb::store::GenerationRow g;
+                    g.eval_id = id;
+                    g.model = m;
+                    g.item_id = std::to_string(i);
+                    g.prompt =
+                        "<s><|user|>\nQuestion " + std::to_string(i) + "</s>\n<|assistant|>\n";
+                    g.output =
+                        (m == modelX ? "Short answer " : "Longer answer ") + std::to_string(i);
+                    g.reference = "Reference " + std::to_string(i);
+                    g.category = "open_qa";
+                    gens.push_back(g);
+                }
+            QVERIFY(st.value()->add_generations(gens).ok());
+        }
+        const QStringList needles = {QString::fromStdString(modelX), "run-7f3a", "adapter-final",
+                                     "models="};
+        auto leaks = [&](tbui::RatingPanel& panel) {
+            QStringList found;
+            for (const QString& text : allTexts(&panel))
+                for (const QString& n : needles)
+                    if (text.contains(n)) found << text;
+            return found;
+        };
+
+        tbui::RatingPanel panel;
+        panel.resize(1200, 800);
+        panel.show();
+        QCOMPARE(panel.openStore(path), QString());
+        QVERIFY2(leaks(panel).isEmpty(), qPrintable(leaks(panel).join(" | ")));
+        panel.setRater("alice");
+        panel.setSeed(1);
+        panel.setSampleSize(4);
+        panel.setOrderSeed(31u);
+        QSignalSpy saved(&panel, &tbui::RatingPanel::ratingSaved);
+        QCOMPARE(panel.start(), QString());
+        QVERIFY(panel.namesHidden());
+        // Output A rated with the keyboard: the moment the old summary named its model.
+        for (Qt::Key k : {Qt::Key_4, Qt::Key_4, Qt::Key_5, Qt::Key_3})
+            QTest::keyClick(panel.focusWidget(), k);
+        QCOMPARE(saved.count(), 1);
+        QVERIFY2(leaks(panel).isEmpty(), qPrintable(leaks(panel).join(" | ")));
+        QCOMPARE(panel.chart()->plottableCount(), 0);
+        QCOMPARE(panel.chart()->legend->itemCount(), 0);
+        QVERIFY(panel.summary().models.empty());
+        // Output B and the preference, then the next item: still nothing.
+        for (Qt::Key k : {Qt::Key_2, Qt::Key_3, Qt::Key_3, Qt::Key_2})
+            QTest::keyClick(panel.focusWidget(), k);
+        QTest::keyClick(panel.focusWidget(), Qt::Key_A);  // focus moved to the question
+        QTest::keyClick(panel.focusWidget(), Qt::Key_Return);
+        QCOMPARE(panel.currentItem(), 1);
+        QVERIFY2(leaks(panel).isEmpty(), qPrintable(leaks(panel).join(" | ")));
+        QCOMPARE(panel.chart()->plottableCount(), 0);
+        QVERIFY(panel.preferenceText().isEmpty());
+
+        // Stored with the true models, resolved, and marked blind.
+        auto st = Store::open(path.toStdString());
+        const QString item0 = panel.session().item(0).itemId;
+        const QString first = panel.session().modelAt(0, 0);
+        const QString second = panel.session().modelAt(0, 1);
+        auto ratings = st.value()->list_ratings("", id).value();
+        QCOMPARE(int(ratings.size()), 2);
+        const RatingRow* ra = find(ratings, "alice", item0, first);
+        QVERIFY(ra);
+        QCOMPARE(ra->relevance, 4);
+        QCOMPARE(ra->blind, std::optional<bool>(true));
+        auto prefs = st.value()->list_preferences(id).value();
+        QCOMPARE(int(prefs.size()), 1);
+        QCOMPARE(QString::fromStdString(prefs[0].model_a), first);
+        QCOMPARE(QString::fromStdString(prefs[0].model_b), second);
+        QCOMPARE(QString::fromStdString(prefs[0].choice), QString("a"));
+        QCOMPARE(prefs[0].blind, std::optional<bool>(true));
+
+        // Reveal: names in the titles, the list and the chart; the preference summary.
+        QCOMPARE(panel.reveal(), QString());
+        QVERIFY(!panel.namesHidden());
+        QVERIFY(panel.outputTitle(0).contains(panel.session().modelAt(1, 0)));
+        QCOMPARE(panel.chart()->plottableCount(), 4);  // bars + error bars of two models
+        QCOMPARE(panel.summary().models.size(), size_t(2));
+        QVERIFY(panel.preferenceText().contains(first + " preferred 1"));
+        QVERIFY(!leaks(panel).isEmpty());
+        // Answers given after the reveal are stored as not blind.
+        panel.choosePreference(0, "tie");
+        prefs = st.value()->list_preferences(id).value();
+        QCOMPARE(int(prefs.size()), 2);
+        QCOMPARE(prefs[1].blind, std::optional<bool>(false));
+        // The reveal is kept: a new panel for the same rater shows names, another rater none.
+        tbui::RatingPanel again;
+        QCOMPARE(again.openStore(path), QString());
+        again.setRater("alice");
+        QVERIFY(!again.namesHidden());
+        again.setRater("bob");
+        QVERIFY(again.namesHidden());
+        QVERIFY2(leaks(again).isEmpty(), qPrintable(leaks(again).join(" | ")));
+    }
+
+    void promptShowsTheUsersMessage() {
+        const QString path = db("messages.sqlite");
+        const qint64 id = makeStore(path);
+        QVERIFY(id > 0);
+        {
+            auto st = Store::open(path.toStdString());
+            std::vector<tb::store::GenerationRow> gens = st.value()->generations(id).value();
+            for (auto& g : gens)
+                g.prompt = "<s> <|user|>\nTemplate wrapped " + g.item_id + "</s>\n<|assistant|>\n";
+            QVERIFY(st.value()->add_generations(gens).ok());
+            std::vector<tb::store::UserMessageRow> messages;
+            for (int i = 0; i < 20; ++i)
+                messages.push_back({id, "item-" + std::to_string(i),
+                                    "What is item " + std::to_string(i) + "?",
+                                    i % 2 ? "Some context " + std::to_string(i) : ""});
+            QVERIFY(st.value()->add_user_messages(messages).ok());
+        }
+        tbui::RatingPanel panel;
+        QCOMPARE(panel.openStore(path), QString());
+        panel.setRater("pat");
+        panel.setSampleSize(4);
+        QCOMPARE(panel.start(), QString());
+        for (int i = 0; i < 4; ++i) {
+            panel.showItem(i);
+            const QString n = panel.session().item(i).itemId.mid(5);
+            const QString text = panel.promptText();
+            QVERIFY2(text.contains("What is item " + n + "?"), qPrintable(text));
+            QCOMPARE(text.contains("Some context " + n), n.toInt() % 2 == 1);
+            QVERIFY2(!text.contains("<|user|>") && !text.contains("<s>") &&
+                         !text.contains("Template wrapped"),
+                     qPrintable(text));
+        }
+        // An evaluation stored before user messages were kept says what it shows instead.
+        const qint64 old = makeStore(path);
+        panel.openStore(path);
+        panel.setEvaluation(old);
+        QCOMPARE(panel.start(), QString());
+        QVERIFY(panel.promptText().contains("Prompt as the model saw it"));
+        QVERIFY(panel.promptText().contains("Question "));
+    }
+
+    void rubricBesideEveryControlAndOnHover() {
+        QSet<QString> seen;
+        for (int c = 0; c < tbui::kCriteria; ++c)
+            for (int v = 1; v <= 5; ++v) {
+                const QString r = tbui::RatingPanel::rubric(c, v);
+                QVERIFY(!r.isEmpty());
+                seen.insert(r);
+            }
+        QCOMPARE(seen.size(), 5 * tbui::kCriteria);  // every level of every criterion its own
+        QVERIFY(tbui::RatingPanel::rubric(0, 0).isEmpty());
+        QVERIFY(tbui::RatingPanel::rubric(0, 6).isEmpty());
+
+        const QString path = db("rubric.sqlite");
+        const qint64 id = makeStore(path);
+        QVERIFY(id > 0);
+        tbui::RatingPanel panel;
+        QCOMPARE(panel.openStore(path), QString());
+        panel.setRater("quinn");
+        panel.setSampleSize(2);
+        QCOMPARE(panel.start(), QString());
+        const auto spins = panel.findChildren<QSpinBox*>();
+        QList<QSpinBox*> scoreSpins;
+        for (QSpinBox* sp : spins)
+            if (sp->maximum() == 5 && sp->minimum() == 0) scoreSpins << sp;
+        QCOMPARE(scoreSpins.size(), 2 * tbui::kCriteria);
+        for (int k = 0; k < scoreSpins.size(); ++k) {
+            const int c = k % tbui::kCriteria;
+            const QString tip = scoreSpins[k]->toolTip();
+            for (int v = 1; v <= 5; ++v)
+                QVERIFY2(tip.contains(tbui::RatingPanel::rubric(c, v).toHtmlEscaped()),
+                         qPrintable(tip));
+        }
+        // Beside the control: the chosen level's description.
+        panel.focusCriterion(0, 2);
+        QTest::keyClick(panel.focusWidget(), Qt::Key_2);
+        bool beside = false;
+        for (QLabel* l : panel.findChildren<QLabel*>())
+            beside |= l->text().contains(tbui::RatingPanel::rubric(2, 2));
+        QVERIFY(beside);
     }
 
     void keyboardSavesImmediately() {
@@ -151,6 +424,8 @@ class TestRating : public QObject {
         QCOMPARE(r->coherence, 5);
         QCOMPARE(r->fluency, 2);
         QCOMPARE(r->completeness, 2);
+        QVERIFY(panel.progressText().contains("0 / 5 rated"));  // the preference is missing
+        panel.choosePreference(0, "b");
         QVERIFY(panel.progressText().contains("1 / 5 rated"));
 
         // Notes typed then Enter: saved with the rating, and the panel moves to item 2.
@@ -170,6 +445,12 @@ class TestRating : public QObject {
         QCOMPARE(panel.start(), QString());
         QCOMPARE(panel.currentItem(), 1);
         QCOMPARE(panel.session().score(0, 0, 0), 4);
+        QCOMPARE(panel.session().preference(0, 0), QString("b"));
+        auto prefs = Store::open(path.toStdString()).value()->list_preferences(id).value();
+        QCOMPARE(int(prefs.size()), 1);
+        QCOMPARE(QString::fromStdString(prefs[0].model_a), modelA);
+        QCOMPARE(QString::fromStdString(prefs[0].model_b), modelB);
+        QCOMPARE(QString::fromStdString(prefs[0].choice), QString("b"));
     }
 
     void ratingsSurviveKill() {
@@ -221,14 +502,17 @@ class TestRating : public QObject {
             panel.setRater(rater);
             panel.setSeed(5);
             panel.setSampleSize(6);
+            panel.setBlind(false);
             QCOMPARE(panel.start(), QString());
             auto& s = panel.session();
-            for (int i = 0; i < s.count(); ++i)
+            for (int i = 0; i < s.count(); ++i) {
                 for (int pos = 0; pos < s.outputs(i); ++pos)
                     for (int c = 0; c < tbui::kCriteria; ++c) {
                         const int v = 1 + (i * 3 + pos * 2 + c + (rater == "eve" ? i % 2 : 0)) % 5;
                         QCOMPARE(s.setScore(i, pos, c, v), QString());
                     }
+                QCOMPARE(s.setPreference(i, 0, i % 3 == 0 ? "tie" : "a"), QString());
+            }
             QCOMPARE(s.ratedItems(), 6);
             QCOMPARE(panel.start(), QString());
         }
@@ -258,6 +542,20 @@ class TestRating : public QObject {
         const auto& a0 = expected.value().agreement.front();
         QVERIFY(a0.alpha_interval.has_value());
         QVERIFY2(alpha.contains(QString::number(*a0.alpha_interval, 'f', 3)), qPrintable(alpha));
+        // Preferences: the store's counts, one line per model pair.
+        auto ps = st.value()->preference_summary(id).value();
+        QCOMPARE(int(ps.size()), 1);
+        QCOMPARE(ps[0].ties + ps[0].x_wins + ps[0].y_wins, int64_t(12));
+        QCOMPARE(ps[0].ties, int64_t(4));
+        QCOMPARE(ps[0].first_wins, int64_t(8));
+        const QString pref = panel.preferenceText();
+        QVERIFY2(pref.contains(QString("%1 vs %2: %1 preferred %3, tie 4, %2 preferred %4")
+                                   .arg(QString::fromStdString(ps[0].model_x),
+                                        QString::fromStdString(ps[0].model_y))
+                                   .arg(ps[0].x_wins)
+                                   .arg(ps[0].y_wins)),
+                 qPrintable(pref));
+        QVERIFY2(pref.contains("output shown first preferred 8, second 0"), qPrintable(pref));
     }
 
     // The same items rated in another evaluation are separate ratings; each evaluation's
