@@ -392,10 +392,6 @@
         <translation>&amp;Load YAML…</translation>
     </message>
     <message>
-        <source>&amp;Save YAML…</source>
-        <translation>&amp;Save YAML…</translation>
-    </message>
-    <message>
         <source>Preset:</source>
         <translation>Preset:</translation>
     </message>
@@ -458,6 +454,62 @@
     <message>
         <source>Could not write %1</source>
         <translation>Could not write %1</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <source>Save &amp;as…</source>
+        <translation>Save &amp;as…</translation>
+    </message>
+    <message>
+        <source>%1 could not be loaded (the form shows defaults; fix the file and load it, or save the form over it): %2</source>
+        <translation>%1 could not be loaded (the form shows defaults; fix the file and load it, or save the form over it): %2</translation>
+    </message>
+    <message>
+        <source>No configuration file (Save as… writes one)</source>
+        <translation>No configuration file (Save as… writes one)</translation>
+    </message>
+    <message>
+        <source>%1 — could not be loaded</source>
+        <translation>%1 — could not be loaded</translation>
+    </message>
+    <message>
+        <source>%1 — not saved yet</source>
+        <translation>%1 — not saved yet</translation>
+    </message>
+    <message>
+        <source>%1 — modified (%2)</source>
+        <translation>%1 — modified (%2)</translation>
+    </message>
+    <message>
+        <source>%1 — modified</source>
+        <translation>%1 — modified</translation>
+    </message>
+    <message>
+        <source>Training and evaluation are blocked until these are fixed:</source>
+        <translation>Training and evaluation are blocked until these are fixed:</translation>
+    </message>
+    <message>
+        <source>The form is not tied to a file</source>
+        <translation>The form is not tied to a file</translation>
+    </message>
+    <message>
+        <source>Active configuration file: %1</source>
+        <translation>Active configuration file: %1</translation>
+    </message>
+    <message>
+        <source>%1 from the workspace</source>
+        <translation>%1 from the workspace</translation>
+    </message>
+    <message>
+        <source>Not saved: fix these first: %1</source>
+        <translation>Not saved: fix these first: %1</translation>
+    </message>
+    <message>
+        <source>%1 could not be loaded. Replace it with the settings shown?</source>
+        <translation>%1 could not be loaded. Replace it with the settings shown?</translation>
     </message>
 </context>
 <context>
@@ -542,10 +594,6 @@
         <translation>&amp;Load configuration…</translation>
     </message>
     <message>
-        <source>&amp;Save configuration…</source>
-        <translation>&amp;Save configuration…</translation>
-    </message>
-    <message>
         <source>&amp;Quit</source>
         <translation>&amp;Quit</translation>
     </message>
@@ -612,6 +660,18 @@
     <message>
         <source>Export &amp;merged model…</source>
         <translation>Export &amp;merged model…</translation>
+    </message>
+    <message>
+        <source>Workspace: %1; its configuration could not be loaded: %2</source>
+        <translation>Workspace: %1; its configuration could not be loaded: %2</translation>
+    </message>
+    <message>
+        <source>&amp;Save configuration</source>
+        <translation>&amp;Save configuration</translation>
+    </message>
+    <message>
+        <source>Save configuration &amp;as…</source>
+        <translation>Save configuration &amp;as…</translation>
     </message>
 </context>
 <context>
@@ -952,6 +1012,64 @@ Run an evaluation to see results here (&quot;Run evaluation&quot; above), or:
 
 then choose the workspace again (or reopen this tab).</translation>
     </message>
+    <message>
+        <source>Include &amp;comparable evaluations</source>
+        <translation>Include &amp;comparable evaluations</translation>
+    </message>
+    <message>
+        <source>Also show the store&apos;s evaluations run on the same split with the same generation settings; others are never put beside this one</source>
+        <translation>Also show the store&apos;s evaluations run on the same split with the same generation settings; others are never put beside this one</translation>
+    </message>
+    <message>
+        <source>Blocked: fix the Hyperparameters tab first:
+%1</source>
+        <translation>Blocked: fix the Hyperparameters tab first:
+%1</translation>
+    </message>
+    <message>
+        <source>Run evaluation is blocked: invalid configuration (see the Hyperparameters tab)</source>
+        <translation>Run evaluation is blocked: invalid configuration (see the Hyperparameters tab)</translation>
+    </message>
+    <message>
+        <source>Not run: fix the Hyperparameters tab first: %1</source>
+        <translation>Not run: fix the Hyperparameters tab first: %1</translation>
+    </message>
+    <message>
+        <source>Cannot compare with the store&apos;s other evaluations: %1</source>
+        <translation>Cannot compare with the store&apos;s other evaluations: %1</translation>
+    </message>
+    <message>
+        <source>Evaluation #%1 was recorded without its split and generation settings: what it ran on cannot be checked, so no other evaluation is shown beside it.</source>
+        <translation>Evaluation #%1 was recorded without its split and generation settings: what it ran on cannot be checked, so no other evaluation is shown beside it.</translation>
+    </message>
+    <message>
+        <source>#%1 (%2)</source>
+        <translation>#%1 (%2)</translation>
+    </message>
+    <message>
+        <source>#%1</source>
+        <translation>#%1</translation>
+    </message>
+    <message>
+        <source>#%1: %2</source>
+        <translation>#%1: %2</translation>
+    </message>
+    <message>
+        <source>Showing evaluations %1 together: same split and generation settings.</source>
+        <translation>Showing evaluations %1 together: same split and generation settings.</translation>
+    </message>
+    <message>
+        <source>Differences that change numbers by rounding only: %1</source>
+        <translation>Differences that change numbers by rounding only: %1</translation>
+    </message>
+    <message>
+        <source>Comparable with this evaluation: %1 (tick &quot;Include comparable evaluations&quot; to show them together).</source>
+        <translation>Comparable with this evaluation: %1 (tick &quot;Include comparable evaluations&quot; to show them together).</translation>
+    </message>
+    <message>
+        <source>Not comparable with #%1, so never shown beside it: %2.</source>
+        <translation>Not comparable with #%1, so never shown beside it: %2.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ResultsTableModel</name>
@@ -1230,6 +1348,12 @@ then choose the workspace again (or reopen this tab).</translation>
         <source>no training running</source>
         <translation>no training running</translation>
     </message>
+    <message>
+        <source>Start training is blocked: fix the Hyperparameters tab first:
+%1</source>
+        <translation>Start training is blocked: fix the Hyperparameters tab first:
+%1</translation>
+    </message>
 </context>
 <context>
     <name>tbui::Worker</name>
@@ -1361,10 +1485,6 @@ then choose the workspace again (or reopen this tab).</translation>
         <translation>; </translation>
     </message>
     <message>
-        <source>Workspace in use.</source>
-        <translation>Workspace in use.</translation>
-    </message>
-    <message>
         <source>Demo workspace: %1</source>
         <translation>Demo workspace: %1</translation>
     </message>
@@ -1383,6 +1503,14 @@ then choose the workspace again (or reopen this tab).</translation>
     <message>
         <source>Demo workspace created in %1 s: %2 records, loss %3 → %4</source>
         <translation>Demo workspace created in %1 s: %2 records, loss %3 → %4</translation>
+    </message>
+    <message>
+        <source>Workspace in use. Configuration: %1</source>
+        <translation>Workspace in use. Configuration: %1</translation>
+    </message>
+    <message>
+        <source>Workspace in use. No %1 yet: the Hyperparameters tab starts from the defaults and Save writes it.</source>
+        <translation>Workspace in use. No %1 yet: the Hyperparameters tab starts from the defaults and Save writes it.</translation>
     </message>
 </context>
 </TS>

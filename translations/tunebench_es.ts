@@ -392,10 +392,6 @@
         <translation>&amp;Cargar YAML…</translation>
     </message>
     <message>
-        <source>&amp;Save YAML…</source>
-        <translation>&amp;Guardar YAML…</translation>
-    </message>
-    <message>
         <source>Preset:</source>
         <translation>Preajuste:</translation>
     </message>
@@ -458,6 +454,62 @@
     <message>
         <source>Could not write %1</source>
         <translation>No se pudo escribir %1</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>&amp;Guardar</translation>
+    </message>
+    <message>
+        <source>Save &amp;as…</source>
+        <translation>Guardar &amp;como…</translation>
+    </message>
+    <message>
+        <source>%1 could not be loaded (the form shows defaults; fix the file and load it, or save the form over it): %2</source>
+        <translation>No se pudo cargar %1 (el formulario muestra los valores por defecto; corrija el archivo y cárguelo, o guarde el formulario encima): %2</translation>
+    </message>
+    <message>
+        <source>No configuration file (Save as… writes one)</source>
+        <translation>Sin archivo de configuración (Guardar como… crea uno)</translation>
+    </message>
+    <message>
+        <source>%1 — could not be loaded</source>
+        <translation>%1 — no se pudo cargar</translation>
+    </message>
+    <message>
+        <source>%1 — not saved yet</source>
+        <translation>%1 — aún sin guardar</translation>
+    </message>
+    <message>
+        <source>%1 — modified (%2)</source>
+        <translation>%1 — modificado (%2)</translation>
+    </message>
+    <message>
+        <source>%1 — modified</source>
+        <translation>%1 — modificado</translation>
+    </message>
+    <message>
+        <source>Training and evaluation are blocked until these are fixed:</source>
+        <translation>El entrenamiento y la evaluación están bloqueados hasta que se corrija esto:</translation>
+    </message>
+    <message>
+        <source>The form is not tied to a file</source>
+        <translation>El formulario no está asociado a ningún archivo</translation>
+    </message>
+    <message>
+        <source>Active configuration file: %1</source>
+        <translation>Archivo de configuración activo: %1</translation>
+    </message>
+    <message>
+        <source>%1 from the workspace</source>
+        <translation>%1 tomado del espacio de trabajo</translation>
+    </message>
+    <message>
+        <source>Not saved: fix these first: %1</source>
+        <translation>No se guardó: corrija primero esto: %1</translation>
+    </message>
+    <message>
+        <source>%1 could not be loaded. Replace it with the settings shown?</source>
+        <translation>No se pudo cargar %1. ¿Reemplazarlo por la configuración mostrada?</translation>
     </message>
 </context>
 <context>
@@ -542,10 +594,6 @@
         <translation>&amp;Cargar configuración…</translation>
     </message>
     <message>
-        <source>&amp;Save configuration…</source>
-        <translation>&amp;Guardar configuración…</translation>
-    </message>
-    <message>
         <source>&amp;Quit</source>
         <translation>&amp;Salir</translation>
     </message>
@@ -612,6 +660,18 @@
     <message>
         <source>Export &amp;merged model…</source>
         <translation>Exportar modelo &amp;fusionado…</translation>
+    </message>
+    <message>
+        <source>Workspace: %1; its configuration could not be loaded: %2</source>
+        <translation>Espacio de trabajo: %1; no se pudo cargar su configuración: %2</translation>
+    </message>
+    <message>
+        <source>&amp;Save configuration</source>
+        <translation>&amp;Guardar configuración</translation>
+    </message>
+    <message>
+        <source>Save configuration &amp;as…</source>
+        <translation>Guardar configuración &amp;como…</translation>
     </message>
 </context>
 <context>
@@ -956,6 +1016,64 @@ Ejecute una evaluación para ver resultados aquí (&quot;Ejecutar evaluación&qu
 
 y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña).</translation>
     </message>
+    <message>
+        <source>Include &amp;comparable evaluations</source>
+        <translation>Incluir evaluaciones &amp;comparables</translation>
+    </message>
+    <message>
+        <source>Also show the store&apos;s evaluations run on the same split with the same generation settings; others are never put beside this one</source>
+        <translation>Mostrar también las evaluaciones del almacén hechas con la misma partición y la misma configuración de generación; las demás nunca se ponen junto a esta</translation>
+    </message>
+    <message>
+        <source>Blocked: fix the Hyperparameters tab first:
+%1</source>
+        <translation>Bloqueado: corrija primero la pestaña Hiperparámetros:
+%1</translation>
+    </message>
+    <message>
+        <source>Run evaluation is blocked: invalid configuration (see the Hyperparameters tab)</source>
+        <translation>Ejecutar evaluación está bloqueado: configuración no válida (vea la pestaña Hiperparámetros)</translation>
+    </message>
+    <message>
+        <source>Not run: fix the Hyperparameters tab first: %1</source>
+        <translation>No se ejecutó: corrija primero la pestaña Hiperparámetros: %1</translation>
+    </message>
+    <message>
+        <source>Cannot compare with the store&apos;s other evaluations: %1</source>
+        <translation>No se puede comparar con las demás evaluaciones del almacén: %1</translation>
+    </message>
+    <message>
+        <source>Evaluation #%1 was recorded without its split and generation settings: what it ran on cannot be checked, so no other evaluation is shown beside it.</source>
+        <translation>La evaluación n.º %1 se registró sin su partición ni su configuración de generación: no se puede comprobar sobre qué se hizo, así que no se muestra ninguna otra junto a ella.</translation>
+    </message>
+    <message>
+        <source>#%1 (%2)</source>
+        <translation>#%1 (%2)</translation>
+    </message>
+    <message>
+        <source>#%1</source>
+        <translation>#%1</translation>
+    </message>
+    <message>
+        <source>#%1: %2</source>
+        <translation>#%1: %2</translation>
+    </message>
+    <message>
+        <source>Showing evaluations %1 together: same split and generation settings.</source>
+        <translation>Se muestran juntas las evaluaciones %1: misma partición y misma configuración de generación.</translation>
+    </message>
+    <message>
+        <source>Differences that change numbers by rounding only: %1</source>
+        <translation>Diferencias que solo cambian los números por redondeo: %1</translation>
+    </message>
+    <message>
+        <source>Comparable with this evaluation: %1 (tick &quot;Include comparable evaluations&quot; to show them together).</source>
+        <translation>Comparables con esta evaluación: %1 (marque «Incluir evaluaciones comparables» para mostrarlas juntas).</translation>
+    </message>
+    <message>
+        <source>Not comparable with #%1, so never shown beside it: %2.</source>
+        <translation>No comparables con n.º %1, por eso nunca se muestran junto a ella: %2.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ResultsTableModel</name>
@@ -1234,6 +1352,12 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
         <source>no training running</source>
         <translation>ningún entrenamiento en curso</translation>
     </message>
+    <message>
+        <source>Start training is blocked: fix the Hyperparameters tab first:
+%1</source>
+        <translation>Iniciar entrenamiento está bloqueado: corrija primero la pestaña Hiperparámetros:
+%1</translation>
+    </message>
 </context>
 <context>
     <name>tbui::Worker</name>
@@ -1365,10 +1489,6 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
         <translation>; </translation>
     </message>
     <message>
-        <source>Workspace in use.</source>
-        <translation>Espacio de trabajo en uso.</translation>
-    </message>
-    <message>
         <source>Demo workspace: %1</source>
         <translation>Espacio de demostración: %1</translation>
     </message>
@@ -1387,6 +1507,14 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
     <message>
         <source>Demo workspace created in %1 s: %2 records, loss %3 → %4</source>
         <translation>Espacio de demostración creado en %1 s: %2 registros, pérdida %3 → %4</translation>
+    </message>
+    <message>
+        <source>Workspace in use. Configuration: %1</source>
+        <translation>Espacio de trabajo en uso. Configuración: %1</translation>
+    </message>
+    <message>
+        <source>Workspace in use. No %1 yet: the Hyperparameters tab starts from the defaults and Save writes it.</source>
+        <translation>Espacio de trabajo en uso. Aún no existe %1: la pestaña Hiperparámetros parte de los valores por defecto y Guardar lo crea.</translation>
     </message>
 </context>
 </TS>

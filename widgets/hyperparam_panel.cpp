@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -19,6 +20,7 @@
 #include <QVBoxLayout>
 #include <climits>
 #include <cmath>
+#include <optional>
 
 #include "widgets/export.h"
 #include "widgets/store_safe_file_dialog.h"
@@ -39,6 +41,50 @@ const Preset kPresets[] = {
      ":/presets/config.yaml"},
     {QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Demo workspace"), ":/presets/demo.yaml"},
 };
+
+// A preset's config (defaults for an empty resource); nullopt with `error` when unreadable.
+std::optional<tb::AppConfig> presetConfig(const char* resource, QString* error) {
+    if (!*resource) return tb::AppConfig{};
+    QFile f(QString::fromLatin1(resource));
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QString::fromLatin1(resource);
+        return std::nullopt;
+    }
+    auto parsed = tb::parse_app_config(f.readAll().toStdString(), resource);
+    if (!parsed.ok()) {
+        *error = qs(parsed.error().message);
+        return std::nullopt;
+    }
+    return parsed.value();
+}
+
+bool samePath(const QString& a, const QString& b) {
+    const QFileInfo fa(a), fb(b);
+    if (fa.exists() && fb.exists()) return fa.canonicalFilePath() == fb.canonicalFilePath();
+    return QDir::cleanPath(fa.absoluteFilePath()) == QDir::cleanPath(fb.absoluteFilePath());
+}
+
+// The config written into another folder: relative paths resolve against the config file's
+// folder, so those that named something relative to the old folder become absolute (a model
+// name that is no local folder is a Hugging Face id and stays as it is).
+tb::AppConfig rebased(tb::AppConfig cfg, const std::string& dir) {
+    if (cfg.base_dir.empty() || samePath(qs(cfg.base_dir), qs(dir))) {
+        cfg.base_dir = dir;
+        return cfg;
+    }
+    auto absolute = [&](std::string& path, bool onlyExisting) {
+        if (path.empty() || QFileInfo(qs(path)).isAbsolute()) return;
+        const std::string resolved = tb::resolve_path(cfg.base_dir, path);
+        if (onlyExisting && !QFileInfo::exists(qs(resolved))) return;
+        path = resolved;
+    };
+    absolute(cfg.model.name, true);
+    absolute(cfg.data.path, false);
+    absolute(cfg.training.output_dir, false);
+    absolute(cfg.eval.bertscore_model, true);
+    cfg.base_dir = dir;
+    return cfg;
+}
 }  // namespace
 
 void ConfigDiffModel::setConfig(const tb::AppConfig& cfg) {
@@ -151,13 +197,20 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     for (const auto& p : kPresets) presetCombo_->addItem(tr(p.name), QString::fromLatin1(p.name));
     auto* applyPresetButton = new QPushButton(tr("Apply preset"), this);
     auto* loadButton = new QPushButton(tr("&Load YAML…"), this);
-    auto* saveButton = new QPushButton(tr("&Save YAML…"), this);
+    saveButton_ = new QPushButton(tr("&Save"), this);
+    saveButton_->setObjectName("saveConfig");
+    auto* saveAsButton = new QPushButton(tr("Save &as…"), this);
+    fileLabel_ = new QLabel(this);
+    fileLabel_->setObjectName("activeConfig");
+    fileLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     top->addWidget(new QLabel(tr("Preset:"), this));
     top->addWidget(presetCombo_);
     top->addWidget(applyPresetButton);
     top->addStretch(1);
+    top->addWidget(fileLabel_);
     top->addWidget(loadButton);
-    top->addWidget(saveButton);
+    top->addWidget(saveButton_);
+    top->addWidget(saveAsButton);
     layout->addLayout(top);
 
     auto* split = new QSplitter(Qt::Horizontal, this);
@@ -197,7 +250,8 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     connect(applyPresetButton, &QPushButton::clicked, this,
             [this] { applyPreset(presetCombo_->currentData().toString()); });
     connect(loadButton, &QPushButton::clicked, this, &HyperparamPanel::loadYaml);
-    connect(saveButton, &QPushButton::clicked, this, &HyperparamPanel::saveYaml);
+    connect(saveButton_, &QPushButton::clicked, this, &HyperparamPanel::saveYaml);
+    connect(saveAsButton, &QPushButton::clicked, this, &HyperparamPanel::saveYamlAs);
     connect(exportDiff, &QPushButton::clicked, this,
             [this] { exportTableInteractive(this, diff_, "config-diff"); });
 }
@@ -318,9 +372,14 @@ QString HyperparamPanel::editField(const QString& key, const QString& yamlValue)
             message->setText(msg);
             message->setVisible(true);
         }
+        // The editor keeps the refused text while the config keeps its previous value: the
+        // field is a problem until it is fixed, so nothing runs with a value not on screen.
+        fieldErrors_[key] = msg;
+        refreshState();
         return msg;
     }
     if (message) message->setVisible(false);
+    fieldErrors_.remove(key);
     cfg_ = copy;
     refreshDerived();
     Q_EMIT configChanged();
@@ -329,6 +388,7 @@ QString HyperparamPanel::editField(const QString& key, const QString& yamlValue)
 
 void HyperparamPanel::setConfig(const tb::AppConfig& cfg) {
     cfg_ = cfg;
+    fieldErrors_.clear();
     refreshEditors();
     refreshDerived();
     Q_EMIT configChanged();
@@ -343,17 +403,13 @@ QStringList HyperparamPanel::presetNames() const {
 bool HyperparamPanel::applyPreset(const QString& name) {
     for (const auto& p : kPresets) {
         if (name != QLatin1String(p.name)) continue;
-        tb::AppConfig next;
-        if (*p.resource) {
-            QFile f(QString::fromLatin1(p.resource));
-            if (!f.open(QIODevice::ReadOnly)) return false;
-            auto parsed = tb::parse_app_config(f.readAll().toStdString(), p.resource);
-            if (!parsed.ok()) {
-                validationLabel_->setText(qs(parsed.error().message));
-                return false;
-            }
-            next = parsed.value();
+        QString error;
+        std::optional<tb::AppConfig> preset = presetConfig(p.resource, &error);
+        if (!preset) {
+            validationLabel_->setText(error);
+            return false;
         }
+        tb::AppConfig next = *preset;
         // Keep the workspace's model, data and output paths: a preset is about hyperparameters.
         next.model.name = cfg_.model.name;
         next.data.path = cfg_.data.path;
@@ -379,11 +435,60 @@ void HyperparamPanel::setTrainRows(qint64 rows) {
     refreshDerived();
 }
 
-void HyperparamPanel::refreshDerived() {
+QStringList HyperparamPanel::problems() const {
+    QStringList out;
+    if (!loadError_.isEmpty())
+        out << tr("%1 could not be loaded (the form shows defaults; fix the file and load it, or "
+                  "save the form over it): %2")
+                   .arg(QFileInfo(configPath_).fileName(), loadError_);
+    for (auto it = fieldErrors_.begin(); it != fieldErrors_.end(); ++it) out << it.value();
     tb::Status st = tb::validate_app_config(cfg_);
-    validation_ = st.ok() ? QString() : qs(st.error().message);
-    validationLabel_->setText(st.ok() ? tr("The configuration is valid.") : validation_);
-    validationLabel_->setStyleSheet(st.ok() ? "color: #26a269;" : "color: #c01c28;");
+    if (!st.ok()) out << qs(st.error().message);
+    return out;
+}
+
+ConfigSnapshot HyperparamPanel::snapshot() const {
+    ConfigSnapshot s(cfg_);
+    s.problems = problems();
+    s.sourcePath = configPath_;
+    return s;
+}
+
+bool HyperparamPanel::isModified() const {
+    return savedYaml_.isEmpty() || !loadError_.isEmpty() || !fieldErrors_.isEmpty() ||
+           qs(tb::app_config_to_yaml(cfg_)) != savedYaml_;
+}
+
+QString HyperparamPanel::fileStateText() const {
+    if (configPath_.isEmpty()) return tr("No configuration file (Save as… writes one)");
+    const QString name = QFileInfo(configPath_).fileName();
+    if (!loadError_.isEmpty()) return tr("%1 — could not be loaded").arg(name);
+    if (savedYaml_.isEmpty()) return tr("%1 — not saved yet").arg(name);
+    if (!isModified()) return name;
+    if (!workspaceNote_.isEmpty()) return tr("%1 — modified (%2)").arg(name, workspaceNote_);
+    return tr("%1 — modified").arg(name);
+}
+
+void HyperparamPanel::refreshState() {
+    const QStringList list = problems();
+    validation_ = list.join("\n");
+    if (list.isEmpty()) {
+        validationLabel_->setText(tr("The configuration is valid."));
+    } else {
+        QString text = tr("Training and evaluation are blocked until these are fixed:");
+        for (const QString& p : list) text += "\n• " + p;
+        validationLabel_->setText(text);
+    }
+    validationLabel_->setStyleSheet(list.isEmpty() ? "color: #26a269;" : "color: #c01c28;");
+    fileLabel_->setText(fileStateText());
+    fileLabel_->setToolTip(configPath_.isEmpty()
+                               ? tr("The form is not tied to a file")
+                               : tr("Active configuration file: %1").arg(configPath_));
+    Q_EMIT stateChanged();
+}
+
+void HyperparamPanel::refreshDerived() {
+    refreshState();
     diff_->setConfig(cfg_);
 
     const std::string modelDir = tb::resolve_model_path(cfg_);
@@ -415,27 +520,123 @@ void HyperparamPanel::refreshDerived() {
     estimateLabel_->setText(text);
 }
 
-void HyperparamPanel::loadYaml() {
-    const QString path =
-        tbui::getOpenFileName(this, tr("Load configuration"), QString(), tr("YAML (*.yaml *.yml)"));
-    if (path.isEmpty()) return;
-    auto r = tb::load_app_config(path.toStdString());
-    if (!r.ok()) {
-        QMessageBox::warning(this, tr("Load configuration"), qs(r.error().message));
-        return;
+QString HyperparamPanel::openWorkspaceConfig(const QString& configPath, const QString& modelDir,
+                                             const QString& dataPath, const QString& outputDir,
+                                             bool demo) {
+    configPath_ = QFileInfo(configPath).absoluteFilePath();
+    savedYaml_.clear();
+    loadError_.clear();
+    workspaceNote_.clear();
+    const std::string folder = QFileInfo(configPath_).absolutePath().toStdString();
+    tb::AppConfig next;
+    bool loaded = false;
+    if (QFileInfo::exists(configPath_)) {
+        auto r = tb::load_app_config(configPath_.toStdString());
+        if (r.ok()) {
+            next = r.value();
+            savedYaml_ = qs(tb::app_config_to_yaml(next));
+            loaded = true;
+        } else {
+            loadError_ = qs(r.error().message);
+        }
     }
+    if (!loaded) {
+        QString error;
+        next = presetConfig(demo ? ":/presets/demo.yaml" : "", &error).value_or(tb::AppConfig{});
+        next.base_dir = folder;
+        next.training.output_dir = outputDir.toStdString();
+    }
+    // The workspace's model folder and dataset are the ones its jobs use; a config naming
+    // others is changed (and shown as modified) rather than silently running something else.
+    QStringList changed;
+    if (!modelDir.isEmpty() && !samePath(qs(tb::resolve_model_path(next)), modelDir)) {
+        next.model.name = modelDir.toStdString();
+        changed << "model.name";
+    }
+    if (!dataPath.isEmpty() && !samePath(qs(tb::resolve_path(next, next.data.path)), dataPath)) {
+        next.data.path = dataPath.toStdString();
+        changed << "data.path";
+    }
+    if (loaded && !changed.isEmpty())
+        workspaceNote_ = tr("%1 from the workspace").arg(changed.join(", "));
+    setConfig(next);
+    return loadError_;
+}
+
+QString HyperparamPanel::loadFile(const QString& path) {
+    auto r = tb::load_app_config(path.toStdString());
+    if (!r.ok()) return qs(r.error().message);
+    configPath_ = QFileInfo(path).absoluteFilePath();
+    savedYaml_ = qs(tb::app_config_to_yaml(r.value()));
+    loadError_.clear();
+    workspaceNote_.clear();
     setConfig(r.value());
+    return {};
+}
+
+QString HyperparamPanel::saveToFile(const QString& path) {
+    // Refused values and cross-field errors would make a file that does not load back; an
+    // unreadable file on disk is exactly what saving may replace.
+    QStringList blocking;
+    for (auto it = fieldErrors_.begin(); it != fieldErrors_.end(); ++it) blocking << it.value();
+    tb::Status st = tb::validate_app_config(cfg_);
+    if (!st.ok()) blocking << qs(st.error().message);
+    if (!blocking.isEmpty()) return tr("Not saved: fix these first: %1").arg(blocking.join("; "));
+    const QString target = QFileInfo(path).absoluteFilePath();
+    const tb::AppConfig out = rebased(cfg_, QFileInfo(target).absolutePath().toStdString());
+    const std::string yaml = tb::app_config_to_yaml(out);
+    QSaveFile f(target);
+    if (!f.open(QIODevice::WriteOnly) || f.write(QByteArray::fromStdString(yaml)) < 0 ||
+        !f.commit())
+        return tr("Could not write %1").arg(target);
+    configPath_ = target;
+    savedYaml_ = qs(yaml);
+    loadError_.clear();
+    workspaceNote_.clear();
+    const bool pathsChanged = qs(tb::app_config_to_yaml(cfg_)) != savedYaml_;
+    cfg_ = out;
+    if (pathsChanged) {
+        refreshEditors();
+        refreshDerived();
+        Q_EMIT configChanged();
+    } else {
+        refreshState();
+    }
+    return {};
+}
+
+void HyperparamPanel::loadYaml() {
+    const QString path = tbui::getOpenFileName(
+        this, tr("Load configuration"),
+        configPath_.isEmpty() ? QString() : QFileInfo(configPath_).absolutePath(),
+        tr("YAML (*.yaml *.yml)"));
+    if (path.isEmpty()) return;
+    const QString err = loadFile(path);
+    if (!err.isEmpty()) QMessageBox::warning(this, tr("Load configuration"), err);
 }
 
 void HyperparamPanel::saveYaml() {
-    const QString path = tbui::getSaveFileName(this, tr("Save configuration"), "config.yaml",
+    if (configPath_.isEmpty()) {
+        saveYamlAs();
+        return;
+    }
+    if (!loadError_.isEmpty() &&
+        QMessageBox::question(
+            this, tr("Save configuration"),
+            tr("%1 could not be loaded. Replace it with the settings shown?").arg(configPath_)) !=
+            QMessageBox::Yes)
+        return;
+    const QString err = saveToFile(configPath_);
+    if (!err.isEmpty()) QMessageBox::warning(this, tr("Save configuration"), err);
+}
+
+void HyperparamPanel::saveYamlAs() {
+    const QString path = tbui::getSaveFileName(this, tr("Save configuration"),
+                                               configPath_.isEmpty() ? "config.yaml" : configPath_,
                                                tr("YAML (*.yaml *.yml)"));
     if (path.isEmpty()) return;
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) ||
-        f.write(QByteArray::fromStdString(tb::app_config_to_yaml(cfg_))) < 0 || !f.commit()) {
-        QMessageBox::warning(this, tr("Save configuration"), tr("Could not write %1").arg(path));
-    }
+    const QString err = saveToFile(path);
+    if (!err.isEmpty()) QMessageBox::warning(this, tr("Save configuration"), err);
 }
 
 }  // namespace tbui

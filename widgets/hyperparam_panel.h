@@ -2,6 +2,13 @@
 // schema's range and description, inline messages from set_config_field/validate_app_config,
 // presets (defaults, the study's config, the demo config), YAML load/save, a diff against the
 // defaults and a rough memory/time estimate.
+//
+// The form is tied to one file: the workspace's config.yaml when a workspace opens (loaded
+// as is, so the GUI runs what the CLI runs on that file), or the file last loaded or saved.
+// The panel shows which file and whether the form differs from it ("config.yaml — modified"),
+// and Save writes back to it. Fields whose text was refused, cross-field errors and an
+// unreadable config file are the form's problems: the summary lists them and snapshot() hands
+// them to the training and results panels, which do not start while there are any.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -11,9 +18,11 @@
 
 #include "core/config/app_config.h"
 #include "core/model/model_config.h"
+#include "widgets/config_source.h"
 
 class QLabel;
 class QComboBox;
+class QPushButton;
 class QTableView;
 
 namespace tbui {
@@ -63,8 +72,28 @@ class HyperparamPanel : public QWidget {
     void setConfig(const tb::AppConfig& cfg);
     // Applies one edit as the form would; returns the inline message ("" when accepted).
     QString editField(const QString& key, const QString& yamlValue);
-    // Message of validate_app_config ("" when the whole config is valid).
+    // Every problem of the form, one per line ("" when the config can run): refused field
+    // values, validate_app_config's message, an unreadable config file.
     QString validationMessage() const { return validation_; }
+    QStringList problems() const;
+    // The config on screen with its problems and file: what training and evaluation run.
+    ConfigSnapshot snapshot() const;
+
+    // The workspace's configuration: loads `configPath` when it exists (else starts from the
+    // defaults, or the demo preset, to be saved there), then makes the workspace's model folder
+    // and dataset the config's when it names others (shown as modified). Returns "" or the
+    // load error (also listed among the problems).
+    QString openWorkspaceConfig(const QString& configPath, const QString& modelDir,
+                                const QString& dataPath, const QString& outputDir, bool demo);
+    // Loads a YAML file and ties the form to it. Returns "" or the error (form unchanged).
+    QString loadFile(const QString& path);
+    // Writes the form to `path` and ties the form to it; refused while there are problems
+    // (the file would not load back). Relative paths are rewritten when the folder changes.
+    QString saveToFile(const QString& path);
+    QString activeConfigPath() const { return configPath_; }
+    bool isModified() const;
+    // "config.yaml — modified", "config.yaml — not saved yet", ... (as shown above the form).
+    QString fileStateText() const;
     ConfigDiffModel* diffModel() const { return diff_; }
     QStringList presetNames() const;
     bool applyPreset(const QString& name);
@@ -75,18 +104,31 @@ class HyperparamPanel : public QWidget {
                            const QString& outputDir, bool demo);
     void setTrainRows(qint64 rows);
     void loadYaml();
+    // Save: to the active file (asks for one when there is none); Save as: asks.
     void saveYaml();
+    void saveYamlAs();
 
   Q_SIGNALS:
     void configChanged();
+    // The problems, the active file or its modified state changed (also after refused edits,
+    // which leave the config itself unchanged).
+    void stateChanged();
 
   private:
     void buildForm();
     void refreshEditors();
     void refreshDerived();
+    void refreshState();
 
     tb::AppConfig cfg_;
     QString validation_;
+    QString configPath_;     // the file the form is tied to ("" when none)
+    QString savedYaml_;      // app_config_to_yaml of what the file holds ("" when not written)
+    QString loadError_;      // the file exists but could not be loaded
+    QString workspaceNote_;  // what the workspace changed after loading the file
+    QMap<QString, QString> fieldErrors_;  // key -> message of a refused edit still on screen
+    QLabel* fileLabel_;
+    QPushButton* saveButton_;
     QMap<QString, QWidget*> editors_;
     QMap<QString, QLabel*> messages_;
     QLabel* validationLabel_;

@@ -1,5 +1,6 @@
 #include "widgets/results_panel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
@@ -16,6 +17,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "core/eval/eval_fingerprint.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 #include "widgets/worker.h"
@@ -148,10 +150,24 @@ ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
     bar->addWidget(evalCombo_);
     bar->addWidget(new QLabel(tr("Chart metric:"), this));
     bar->addWidget(metricCombo_);
+    includeComparable_ = new QCheckBox(tr("Include &comparable evaluations"), this);
+    includeComparable_->setToolTip(
+        tr("Also show the store's evaluations run on the same split with the same generation "
+           "settings; others are never put beside this one"));
     bar->addStretch();
     bar->addWidget(exportTable);
     bar->addWidget(exportChart);
     top->addLayout(bar);
+    comparisonNotice_ = new QLabel(this);
+    comparisonNotice_->setObjectName("comparisonNotice");
+    comparisonNotice_->setWordWrap(true);
+    comparisonNotice_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    comparisonNotice_->setStyleSheet("color: #9c6500;");
+    comparisonNotice_->setVisible(false);
+    auto* comparison = new QHBoxLayout;
+    comparison->addWidget(includeComparable_, 0, Qt::AlignTop);
+    comparison->addWidget(comparisonNotice_, 1);
+    top->addLayout(comparison);
 
     stack_ = new QStackedWidget(this);
     help_ = new QLabel(stack_);
@@ -184,18 +200,49 @@ ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
         if (!err.isEmpty()) evalStatus_->setText(err);
     });
     connect(cancelButton_, &QPushButton::clicked, this, &ResultsPanel::cancelEvaluation);
+    connect(includeComparable_, &QCheckBox::toggled, this, [this] {
+        if (!shown_.isEmpty()) showEvaluation(shown_.first());
+    });
     if (jobs_) {
         connect(jobs_->worker(), &Worker::evalProgress, this, &ResultsPanel::onEvalProgress);
         connect(jobs_->worker(), &Worker::evalFinished, this, &ResultsPanel::onEvalFinished);
         connect(jobs_->worker(), &Worker::failed, this, &ResultsPanel::onFailed);
     }
     setEvaluating(false);
+    updateConfigState();
     showHelp(tr("No store is open."));
 }
 
+void ResultsPanel::updateConfigState() {
+    configProblem_.clear();
+    if (configSource_) {
+        const ConfigSnapshot snap = configSource_();
+        QStringList problems = snap.problems;
+        if (problems.isEmpty()) {
+            tb::Status valid = tb::validate_app_config(snap.config);
+            if (!valid.ok()) problems << q(valid.error().message);
+        }
+        configProblem_ = problems.join("\n");
+    }
+    setEvaluating(evaluating_);
+    runButton_->setToolTip(
+        configProblem_.isEmpty()
+            ? tr("Generate test-split answers for each model with the Hyperparameters tab's "
+                 "config, score them and store the results in the workspace")
+            : tr("Blocked: fix the Hyperparameters tab first:\n%1").arg(configProblem_));
+    const QString blocked =
+        tr("Run evaluation is blocked: invalid configuration (see the Hyperparameters tab)");
+    if (!evaluating_ && !configProblem_.isEmpty())
+        evalStatus_->setText(blocked);
+    else if (!evaluating_ && evalStatus_->text() == blocked)
+        evalStatus_->clear();
+}
+
+bool ResultsPanel::runEnabled() const { return runButton_->isEnabled(); }
+
 void ResultsPanel::setEvaluating(bool on) {
     evaluating_ = on;
-    runButton_->setEnabled(!on && jobs_ && configSource_);
+    runButton_->setEnabled(!on && jobs_ && configSource_ && configProblem_.isEmpty());
     cancelButton_->setEnabled(on);
     evalProgress_->setVisible(on);
 }
@@ -223,8 +270,13 @@ QString ResultsPanel::runEvaluation() {
     if (!jobs_ || !configSource_) return tr("This window cannot run evaluations.");
     if (evaluating_) return tr("An evaluation is already running.");
     if (storePath_.isEmpty()) return tr("Choose a workspace first: results go to its store.");
+    const ConfigSnapshot snap = configSource_();
+    updateConfigState();
+    if (!configProblem_.isEmpty())
+        return tr("Not run: fix the Hyperparameters tab first: %1")
+            .arg(QString(configProblem_).replace('\n', "; "));
     tb::eval::EvaluationParams p;
-    p.config = configSource_();
+    p.config = snap.config;
     auto split = [](const QString& s) {
         std::vector<std::string> out;
         for (const QString& part : s.split(',', Qt::SkipEmptyParts))
@@ -290,6 +342,9 @@ QString ResultsPanel::helpText() const { return help_->text(); }
 void ResultsPanel::showHelp(const QString& reason) {
     table_->setRows({});
     all_.clear();
+    shown_.clear();
+    comparisonNotice_->clear();
+    comparisonNotice_->setVisible(false);
     categories_.clear();
     chart_->clearPlottables();
     chart_->replot();
@@ -364,6 +419,8 @@ QString ResultsPanel::showEvaluation(qint64 evalId) {
     const int k = evalCombo_->findData(QVariant::fromValue<qint64>(evalId));
     if (k >= 0) evalCombo_->setCurrentIndex(k);
     all_ = agg.value();
+    shown_ = {evalId};
+    addComparableEvaluations(evalId);
     std::vector<tb::store::MetricAggregateRow> overall;
     QStringList metrics;
     for (const auto& r : all_) {
@@ -388,6 +445,66 @@ QString ResultsPanel::showEvaluation(qint64 evalId) {
 }
 
 void ResultsPanel::setChartMetric(const QString& metric) { metricCombo_->setCurrentText(metric); }
+
+void ResultsPanel::setIncludeComparable(bool on) { includeComparable_->setChecked(on); }
+
+QString ResultsPanel::comparisonNotice() const { return comparisonNotice_->text(); }
+
+// The comparability rule is core/eval's (compare_with_stored), shared with the CLI; this only
+// decides what to show: comparable evaluations join the table when asked, incomparable ones
+// never do, and the notice says which and why.
+void ResultsPanel::addComparableEvaluations(qint64 evalId) {
+    QStringList lines;
+    auto others = tb::eval::compare_with_stored(*store_, evalId);
+    if (!others.ok()) {
+        lines << tr("Cannot compare with the store's other evaluations: %1")
+                     .arg(q(others.error().message));
+    } else {
+        auto self = store_->get_run(evalId);
+        if (self.ok() && self.value() && !tb::eval::stored_fingerprint(*self.value()).recorded)
+            lines << tr("Evaluation #%1 was recorded without its split and generation "
+                        "settings: what it ran on cannot be checked, so no other evaluation is "
+                        "shown beside it.")
+                         .arg(evalId);
+        QStringList comparable, incomparable, notes;
+        for (const auto& o : others.value()) {
+            const auto& c = o.comparability;
+            if (!c.comparable) {
+                incomparable
+                    << tr("#%1 (%2)").arg(o.eval_id).arg(q(tb::eval::describe_differences(c)));
+                continue;
+            }
+            comparable << tr("#%1").arg(o.eval_id);
+            if (!includeComparable_->isChecked()) continue;
+            auto agg = store_->metric_aggregates(o.eval_id);
+            if (!agg.ok()) continue;
+            all_.insert(all_.end(), agg.value().begin(), agg.value().end());
+            shown_ << o.eval_id;
+            for (const auto& n : c.notes) notes << tr("#%1: %2").arg(o.eval_id).arg(q(n));
+        }
+        if (shown_.size() > 1) {
+            QStringList ids;
+            for (qint64 id : shown_) ids << tr("#%1").arg(id);
+            lines << tr("Showing evaluations %1 together: same split and generation settings.")
+                         .arg(ids.join(", "));
+            if (!notes.isEmpty())
+                lines << tr("Differences that change numbers by rounding only: %1")
+                             .arg(notes.join("; "));
+            // Same model labels in several evaluations: say which evaluation each row is from.
+            for (auto& r : all_) r.model = "#" + std::to_string(r.eval_id) + " " + r.model;
+        } else if (!comparable.isEmpty()) {
+            lines << tr("Comparable with this evaluation: %1 (tick \"Include comparable "
+                        "evaluations\" to show them together).")
+                         .arg(comparable.join(", "));
+        }
+        if (!incomparable.isEmpty())
+            lines << tr("Not comparable with #%1, so never shown beside it: %2.")
+                         .arg(evalId)
+                         .arg(incomparable.join("; "));
+    }
+    comparisonNotice_->setText(lines.join("\n"));
+    comparisonNotice_->setVisible(!lines.isEmpty());
+}
 
 void ResultsPanel::refreshChart() {
     chart_->clearPlottables();

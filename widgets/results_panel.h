@@ -5,6 +5,10 @@
 // store: without an evaluation the panel says how to run one, and "Run evaluation" runs
 // core/eval's run_evaluation on the worker (progress, cancel) with the Hyperparameters tab's
 // config, recording into the workspace's store, then shows the new evaluation.
+//
+// Several evaluations share the table and chart only when core/eval's comparability rule says
+// they measured the same thing (same split and generation settings); a notice names the
+// store's other evaluations that are not comparable with the one shown and what differs.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -17,7 +21,9 @@
 #include "core/config/app_config.h"
 #include "core/eval/evaluation.h"
 #include "core/store/store.h"
+#include "widgets/config_source.h"
 
+class QCheckBox;
 class QComboBox;
 class QCustomPlot;
 class QLabel;
@@ -54,7 +60,9 @@ class ResultsTableModel : public QAbstractTableModel {
 class ResultsPanel : public QWidget {
     Q_OBJECT
   public:
-    using ConfigSource = std::function<tb::AppConfig()>;
+    // The Hyperparameters tab's snapshot: evaluations run exactly that config (its split and
+    // generation settings) and do not start while it has problems.
+    using ConfigSource = tbui::ConfigSource;
     // Without a job queue (tests of the views) the panel cannot run evaluations.
     explicit ResultsPanel(JobQueue* jobs = nullptr, ConfigSource config = {},
                           QWidget* parent = nullptr);
@@ -78,6 +86,15 @@ class ResultsPanel : public QWidget {
     // Shows `evalId` (one of evaluations()). Returns an error message or "".
     QString showEvaluation(qint64 evalId);
     void setChartMetric(const QString& metric);
+    // Also show the store's evaluations comparable with the selected one (models labelled
+    // "#<id> <model>"); incomparable ones are never added, only named in the notice.
+    void setIncludeComparable(bool on);
+    QList<qint64> shownEvaluations() const { return shown_; }
+    // What the comparison notice says ("" when the store has no other evaluation).
+    QString comparisonNotice() const;
+    // Why Run evaluation is disabled by the config ("" when it can run).
+    QString configProblem() const { return configProblem_; }
+    bool runEnabled() const;
 
     ResultsTableModel* table() const { return table_; }
     QCustomPlot* chart() const { return chart_; }
@@ -86,12 +103,17 @@ class ResultsPanel : public QWidget {
     // The categories and bar values of the current chart, per model (for tests).
     QStringList chartCategories() const { return categories_; }
 
+  public Q_SLOTS:
+    // Re-reads the config source: enables Run evaluation or shows what blocks it.
+    void updateConfigState();
+
   Q_SIGNALS:
     // A run of "Run evaluation" ended (finished, cancelled or failed); ratings can use it.
     void evaluationDone(qint64 evalId);
 
   private:
     void refreshChart();
+    void addComparableEvaluations(qint64 evalId);
     void showHelp(const QString& reason);
     void setEvaluating(bool on);
     void onEvalProgress(const tb::eval::EvalProgress& p);
@@ -106,10 +128,14 @@ class ResultsPanel : public QWidget {
     std::shared_ptr<tb::CancelToken> evalCancel_;
     std::unique_ptr<tb::store::Store> store_;
     std::vector<tb::store::MetricAggregateRow> all_;
+    QList<qint64> shown_;  // evaluations whose rows are in all_, the selected one first
+    QString configProblem_;
     QStringList categories_;
     QLabel* storeLabel_;
     QComboBox* evalCombo_;
     QComboBox* metricCombo_;
+    QCheckBox* includeComparable_;
+    QLabel* comparisonNotice_;
     QLineEdit* modelsEdit_;
     QLineEdit* metricsEdit_;
     QSpinBox* limitSpin_;

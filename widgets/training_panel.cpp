@@ -105,6 +105,12 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     status->addWidget(phase_);
     status->addWidget(eta_);
     layout->addLayout(status);
+    configLabel_ = new QLabel(this);
+    configLabel_->setObjectName("configProblems");
+    configLabel_->setWordWrap(true);
+    configLabel_->setStyleSheet("color: #c01c28;");
+    configLabel_->setVisible(false);
+    layout->addWidget(configLabel_);
 
     auto* split = new QSplitter(Qt::Vertical, this);
     auto* grid = new QWidget(split);
@@ -184,6 +190,7 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
         Q_EMIT exportFinished(r.dest);
     });
     setRunning(false);
+    updateConfigState();
     refreshRuns();
 }
 
@@ -284,7 +291,9 @@ QString TrainingPanel::exportRun(qint64 runId, const QString& dest, bool merged)
     job.run_dir = dir.toStdString();
     job.dest_dir = dest.toStdString();
     job.merged = merged;
-    const tb::AppConfig cfg = configSource_();
+    // The base model only (to merge into): a refused field elsewhere in the form does not
+    // matter here.
+    const tb::AppConfig cfg = configSource_().config;
     job.base_model_dir = tb::resolve_model_path(cfg);
     exporting_ = true;
     log(merged ? tr("Exporting the merged model of run #%1 to %2").arg(runId).arg(dest)
@@ -307,9 +316,28 @@ void TrainingPanel::exportInteractive(bool merged) {
     if (!err.isEmpty()) QMessageBox::warning(this, tr("Export"), err);
 }
 
+bool TrainingPanel::startEnabled() const { return startButton_->isEnabled(); }
+
+void TrainingPanel::updateConfigState() {
+    const ConfigSnapshot snap = configSource_ ? configSource_() : ConfigSnapshot();
+    QStringList problems = snap.problems;
+    if (problems.isEmpty()) {
+        tb::Status valid = tb::validate_app_config(snap.config);
+        if (!valid.ok()) problems << QString::fromStdString(valid.error().message);
+    }
+    configProblem_ = problems.join("\n");
+    configLabel_->setText(problems.isEmpty()
+                              ? QString()
+                              : tr("Start training is blocked: fix the Hyperparameters tab "
+                                   "first:\n%1")
+                                    .arg(configProblem_));
+    configLabel_->setVisible(!problems.isEmpty());
+    startButton_->setEnabled(!running_ && problems.isEmpty());
+}
+
 void TrainingPanel::setRunning(bool running) {
     running_ = running;
-    startButton_->setEnabled(!running);
+    startButton_->setEnabled(!running && configProblem_.isEmpty());
     pauseButton_->setEnabled(running);
     cancelButton_->setEnabled(running);
     pauseButton_->setText(tr("&Pause"));
@@ -321,7 +349,13 @@ void TrainingPanel::log(const QString& line) {
 
 void TrainingPanel::start() {
     if (running_) return;
-    const tb::AppConfig cfg = configSource_();
+    updateConfigState();
+    const ConfigSnapshot snap = configSource_();
+    if (!snap.runnable()) {
+        log(tr("Not started: %1").arg(snap.problems.join("; ")));
+        return;
+    }
+    const tb::AppConfig& cfg = snap.config;
     tb::Status valid = tb::validate_app_config(cfg);
     if (!valid.ok()) {
         log(tr("Not started: %1").arg(QString::fromStdString(valid.error().message)));

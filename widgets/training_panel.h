@@ -16,6 +16,7 @@
 #include "core/config/app_config.h"
 #include "core/store/store.h"
 #include "core/train/trainer.h"
+#include "widgets/config_source.h"
 #include "widgets/worker_types.h"
 
 class QCustomPlot;
@@ -46,11 +47,16 @@ struct TrainingCurves {
 class TrainingPanel : public QWidget {
     Q_OBJECT
   public:
-    using ConfigSource = std::function<tb::AppConfig()>;
+    // The Hyperparameters tab's snapshot: training runs exactly that config and does not
+    // start while it has problems.
+    using ConfigSource = tbui::ConfigSource;
     TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* parent = nullptr);
 
     const TrainingCurves& curves() const { return curves_; }
     bool running() const { return running_; }
+    // Why Start training is disabled ("" when the config can run).
+    QString configProblem() const { return configProblem_; }
+    bool startEnabled() const;
     QCustomPlot* lossChart() const { return plots_[0]; }
     QVector<QCustomPlot*> charts() const { return plots_; }
     ~TrainingPanel() override;
@@ -70,6 +76,8 @@ class TrainingPanel : public QWidget {
 
   public Q_SLOTS:
     void start();
+    // Re-reads the config source: enables Start training or shows what blocks it.
+    void updateConfigState();
     void togglePause();
     void cancel();
     // Called when the window closes: cancels (the trainer checkpoints) and returns true if a
@@ -100,6 +108,7 @@ class TrainingPanel : public QWidget {
     std::shared_ptr<tb::PauseToken> pause_;
     bool running_ = false;
     bool exporting_ = false;
+    QString configProblem_;
     QString storePath_;
     std::unique_ptr<tb::store::Store> store_;  // opened once the file exists
     bool dirty_ = false;
@@ -114,6 +123,7 @@ class TrainingPanel : public QWidget {
     QProgressBar* progress_;
     QLabel* eta_;
     QLabel* phase_;
+    QLabel* configLabel_;
     QPlainTextEdit* log_;
     QTimer* redrawTimer_;
 };

@@ -206,7 +206,13 @@ void WorkspacePanel::apply() {
         return;
     }
     QDir().mkpath(w.dir);
-    statusLabel_->setText(tr("Workspace in use."));
+    statusLabel_->setText(
+        QFileInfo::exists(w.configPath())
+            ? tr("Workspace in use. Configuration: %1")
+                  .arg(QDir::toNativeSeparators(w.configPath()))
+            : tr("Workspace in use. No %1 yet: the Hyperparameters tab starts from the defaults "
+                 "and Save writes it.")
+                  .arg(QDir::toNativeSeparators(w.configPath())));
     recent_->add(w);
     Q_EMIT workspaceChanged(w);
 }

@@ -26,6 +26,9 @@ struct Workspace {
     QString modelDir;  // HF model folder
     QString dataPath;  // dataset file
     bool demo = false;
+    // The workspace's run configuration: loaded by the Hyperparameters tab when the
+    // workspace opens, the file its Save writes, the --config of the CLI on this workspace.
+    QString configPath() const { return dir + "/config.yaml"; }
     bool operator==(const Workspace& o) const {
         return dir == o.dir && modelDir == o.modelDir && dataPath == o.dataPath;
     }

@@ -9,6 +9,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
 #include "core/config/app_config.h"
+#include "core/eval/eval_fingerprint.h"
 #include "core/eval/evaluation.h"
 
 namespace tbcli {
@@ -50,6 +51,34 @@ std::string fmt(double v, const std::string& metric) {
                       metric == "chrfpp" || metric == "ter";
     std::snprintf(buf, sizeof buf, wide ? "%.2f" : "%.4f", v);
     return buf;
+}
+
+// The store's other evaluations: which ones these numbers may be set beside (same split and
+// generation settings, core/eval/eval_fingerprint.h), and a warning naming what differs for
+// the others, so that a table built by hand from the store does not mix them silently.
+void warn_incomparable(const tb::store::Store& store, int64_t eval_id) {
+    auto others = tb::eval::compare_with_stored(store, eval_id);
+    if (!others) {
+        std::fprintf(stderr, "warning: cannot compare with the store's other evaluations: %s\n",
+                     others.error().message.c_str());
+        return;
+    }
+    std::string comparable;
+    for (const auto& o : *others) {
+        if (o.comparability.comparable) {
+            comparable += (comparable.empty() ? "" : ", ") + std::to_string(o.eval_id);
+            continue;
+        }
+        std::fprintf(stderr,
+                     "warning: evaluation %lld is not comparable with evaluation %lld in this "
+                     "store (%s); do not compare their numbers\n",
+                     static_cast<long long>(eval_id), static_cast<long long>(o.eval_id),
+                     tb::eval::describe_differences(o.comparability).c_str());
+    }
+    if (!comparable.empty())
+        std::fprintf(stderr,
+                     "comparable with evaluation(s) %s (same split and generation settings)\n",
+                     comparable.c_str());
 }
 
 int run_evaluate(const EvaluateArgs& a) {
@@ -101,6 +130,7 @@ int run_evaluate(const EvaluateArgs& a) {
     }
     auto store = tb::store::Store::open(p.store_path);
     if (!store) return fail(store.error());
+    warn_incomparable(**store, r->eval_id);
     const std::string results =
         a.results.empty() ? (fs::path(workspace) / "results").string() : a.results;
     auto files = (*store)->export_evaluation_json(r->eval_id, results);

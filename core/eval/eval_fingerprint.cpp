@@ -246,4 +246,30 @@ std::string describe_differences(const Comparability& c) {
     return out;
 }
 
+EvalFingerprint stored_fingerprint(const store::RunRecord& run) {
+    auto fp = eval_fingerprint_from_run_yaml(run.config_yaml);
+    if (fp.ok()) return fp.value();
+    EvalFingerprint unknown;
+    unknown.recorded = false;
+    return unknown;
+}
+
+Result<std::vector<StoredComparison>> compare_with_stored(const store::Store& db,
+                                                          int64_t reference_id) {
+    TB_ASSIGN_OR_RETURN(std::optional<store::RunRecord> ref, db.get_run(reference_id));
+    if (!ref || ref->kind != "eval")
+        return make_error(db.path(), "no evaluation run with id " + std::to_string(reference_id));
+    const EvalFingerprint ref_fp = stored_fingerprint(*ref);
+    TB_ASSIGN_OR_RETURN(std::vector<store::RunRecord> runs, db.list_runs("eval"));
+    std::vector<StoredComparison> out;
+    for (const auto& run : runs) {
+        if (run.id == reference_id) continue;
+        TB_ASSIGN_OR_RETURN(std::vector<store::MetricAggregateRow> agg,
+                            db.metric_aggregates(run.id));
+        if (agg.empty()) continue;  // nothing to put beside it
+        out.push_back({run.id, run.name, compare_evaluations(ref_fp, stored_fingerprint(run))});
+    }
+    return out;
+}
+
 }  // namespace tb::eval

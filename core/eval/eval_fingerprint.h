@@ -27,6 +27,7 @@
 
 #include "core/common/error.h"
 #include "core/config/app_config.h"
+#include "core/store/store.h"
 
 namespace tb::eval {
 
@@ -106,5 +107,20 @@ Comparability compare_evaluations(const EvalFingerprint& a, const EvalFingerprin
 
 // "split stratify: false vs true; max_new_tokens: 64 vs 256" (differences joined by "; ").
 std::string describe_differences(const Comparability& c);
+
+// The fingerprint of a stored evaluation run (eval_fingerprint_from_run_yaml of its
+// config_yaml); an evaluation without readable settings gets an empty, unrecorded one, which
+// compares as incomparable with everything.
+EvalFingerprint stored_fingerprint(const store::RunRecord& run);
+
+// Every other evaluation of the store that has results, compared with evaluation
+// `reference_id` (which must exist). The results panel and the CLI both list these.
+struct StoredComparison {
+    int64_t eval_id = 0;
+    std::string name;
+    Comparability comparability;  // of this evaluation against the reference
+};
+Result<std::vector<StoredComparison>> compare_with_stored(const store::Store& db,
+                                                          int64_t reference_id);
 
 }  // namespace tb::eval

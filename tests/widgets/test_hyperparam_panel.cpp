@@ -2,14 +2,50 @@
 // messages, presets/diff work, and the resource estimate adds up for a known model shape.
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
 
 #include "core/config/app_config.h"
 #include "widgets/hyperparam_panel.h"
+
+namespace {
+
+void writeText(const QString& path, const QByteArray& text) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text);
+}
+
+// A workspace folder with a model folder, a dataset and a config.yaml naming both relatively
+// (as `demo init` writes it), with settings that differ from the defaults.
+struct WorkspaceFixture {
+    QTemporaryDir tmp;
+    QString dir, model, data, config;
+    WorkspaceFixture() {
+        dir = tmp.path();
+        model = dir + "/model";
+        data = dir + "/data/rows.jsonl";
+        config = dir + "/config.yaml";
+        writeText(model + "/config.json", "{}");
+        writeText(data, "{}\n");
+        writeText(config,
+                  "model:\n  name: model\n  device: cpu\n"
+                  "training:\n  learning_rate: 3e-3\n  output_dir: outputs\n"
+                  "data:\n  path: data/rows.jsonl\n  stratify: true\n  split_seed: 7\n"
+                  "eval:\n  max_new_tokens: 64\n  limit: 20\n");
+    }
+};
+
+}  // namespace
 
 class TestHyperparams : public QObject {
     Q_OBJECT
@@ -136,6 +172,158 @@ class TestHyperparams : public QObject {
         const auto q = tbui::estimateResources(cfg, m, 0, true);
         QVERIFY(q.weight_bytes < e.weight_bytes / 7);
         QCOMPARE(q.steps, 0.0);
+    }
+
+    // Issue 10: the workspace's config.yaml is what the form shows (and so what runs).
+    void workspaceConfigLoadedOnOpen() {
+        WorkspaceFixture ws;
+        tbui::HyperparamPanel panel;
+        QSignalSpy state(&panel, &tbui::HyperparamPanel::stateChanged);
+        QCOMPARE(
+            panel.openWorkspaceConfig(ws.config, ws.model, ws.data, ws.dir + "/outputs", false),
+            QString());
+        QCOMPARE(panel.config().training.learning_rate, 3e-3);
+        QVERIFY(panel.config().data.stratify);
+        QCOMPARE(panel.config().data.split_seed, int64_t(7));
+        QCOMPARE(panel.config().eval.max_new_tokens, int64_t(64));
+        // Relative paths as the file spells them, resolved against the file's folder.
+        QCOMPARE(panel.config().model.name, std::string("model"));
+        QCOMPARE(QString::fromStdString(tb::resolve_model_path(panel.config())), ws.model);
+        QVERIFY(panel.findChild<QCheckBox*>("data.stratify")->isChecked());
+        QCOMPARE(panel.findChild<QLineEdit*>("training.learning_rate")->text().toDouble(), 3e-3);
+        QCOMPARE(panel.activeConfigPath(), ws.config);
+        QVERIFY(!panel.isModified());
+        QCOMPARE(panel.fileStateText(), QString("config.yaml"));
+        QCOMPARE(panel.findChild<QLabel*>("activeConfig")->text(), QString("config.yaml"));
+        QVERIFY(panel.problems().isEmpty());
+        QVERIFY(state.count() > 0);
+        // The snapshot handed to training and evaluation is that config.
+        const tbui::ConfigSnapshot snap = panel.snapshot();
+        QVERIFY(snap.runnable());
+        QCOMPARE(snap.sourcePath, ws.config);
+        QCOMPARE(tb::app_config_to_yaml(snap.config), tb::app_config_to_yaml(panel.config()));
+    }
+
+    void modifiedIndicatorAndSaveBack() {
+        WorkspaceFixture ws;
+        tbui::HyperparamPanel panel;
+        panel.openWorkspaceConfig(ws.config, ws.model, ws.data, ws.dir + "/outputs", false);
+        auto* label = panel.findChild<QLabel*>("activeConfig");
+        QCOMPARE(panel.editField("training.learning_rate", "1e-3"), QString());
+        QVERIFY(panel.isModified());
+        QCOMPARE(label->text(), QString("config.yaml — modified"));
+        // Back to the file's value: no longer modified.
+        QCOMPARE(panel.editField("training.learning_rate", "0.003"), QString());
+        QVERIFY(!panel.isModified());
+        QCOMPARE(label->text(), QString("config.yaml"));
+        // Save writes back to the active file, keeping its relative paths.
+        QCOMPARE(panel.editField("lora.r", "8"), QString());
+        QCOMPARE(panel.saveToFile(panel.activeConfigPath()), QString());
+        QVERIFY(!panel.isModified());
+        QCOMPARE(label->text(), QString("config.yaml"));
+        auto back = tb::load_app_config(ws.config.toStdString());
+        QVERIFY(back.ok());
+        QCOMPARE(back.value().lora.r, int64_t(8));
+        QCOMPARE(back.value().training.learning_rate, 3e-3);
+        QCOMPARE(back.value().model.name, std::string("model"));
+        QVERIFY(back.value().data.stratify);
+        QCOMPARE(tb::app_config_to_yaml(back.value()), tb::app_config_to_yaml(panel.config()));
+        // Save as into another folder: the form follows the new file, and paths that were
+        // relative to the workspace become absolute so they still name the same files.
+        QTemporaryDir other;
+        const QString copy = other.filePath("copy.yaml");
+        QCOMPARE(panel.saveToFile(copy), QString());
+        QCOMPARE(panel.activeConfigPath(), copy);
+        QCOMPARE(label->text(), QString("copy.yaml"));
+        auto moved = tb::load_app_config(copy.toStdString());
+        QVERIFY(moved.ok());
+        QCOMPARE(QString::fromStdString(tb::resolve_model_path(moved.value())), ws.model);
+        QCOMPARE(QString::fromStdString(tb::resolve_path(moved.value(), moved.value().data.path)),
+                 ws.data);
+    }
+
+    void workspacePathsWinOverTheConfigsAndShowAsModified() {
+        WorkspaceFixture ws;
+        const QString otherData = ws.dir + "/data/other.jsonl";
+        writeText(otherData, "{}\n");
+        tbui::HyperparamPanel panel;
+        panel.openWorkspaceConfig(ws.config, ws.model, otherData, ws.dir + "/outputs", false);
+        QCOMPARE(QString::fromStdString(panel.config().data.path), otherData);
+        QCOMPARE(panel.config().training.learning_rate, 3e-3);  // the rest from the file
+        QVERIFY(panel.isModified());
+        QVERIFY(panel.fileStateText().startsWith("config.yaml — modified"));
+        QVERIFY(panel.fileStateText().contains("data.path"));
+    }
+
+    void missingOrUnreadableWorkspaceConfig() {
+        QTemporaryDir tmp;
+        const QString model = tmp.filePath("model");
+        const QString data = tmp.filePath("rows.jsonl");
+        writeText(model + "/config.json", "{}");
+        writeText(data, "{}\n");
+        tbui::HyperparamPanel panel;
+        // None yet: defaults with the workspace's paths, to be saved there.
+        QCOMPARE(panel.openWorkspaceConfig(tmp.filePath("config.yaml"), model, data,
+                                           tmp.filePath("outputs"), false),
+                 QString());
+        QCOMPARE(panel.fileStateText(), QString("config.yaml — not saved yet"));
+        QVERIFY(panel.problems().isEmpty());
+        QCOMPARE(panel.saveToFile(panel.activeConfigPath()), QString());
+        QVERIFY(QFile::exists(tmp.filePath("config.yaml")));
+        QCOMPARE(panel.fileStateText(), QString("config.yaml"));
+        // Unreadable: named among the problems (nothing runs on defaults by surprise).
+        writeText(tmp.filePath("config.yaml"), "training:\n  learning_rat: 1\n");
+        const QString err = panel.openWorkspaceConfig(tmp.filePath("config.yaml"), model, data,
+                                                      tmp.filePath("outputs"), false);
+        QVERIFY(err.contains("learning_rat"));
+        QCOMPARE(panel.fileStateText(), QString("config.yaml — could not be loaded"));
+        QCOMPARE(panel.problems().size(), 1);
+        QVERIFY(!panel.snapshot().runnable());
+        // Saving the form over it is how it is replaced.
+        QCOMPARE(panel.saveToFile(panel.activeConfigPath()), QString());
+        QVERIFY(panel.snapshot().runnable());
+        QVERIFY(tb::load_app_config(tmp.filePath("config.yaml").toStdString()).ok());
+    }
+
+    // Issue 10: learning rate -1 showed its error while the summary said "valid".
+    void invalidFieldIsListedAndBlocks() {
+        tbui::HyperparamPanel panel;
+        QSignalSpy state(&panel, &tbui::HyperparamPanel::stateChanged);
+        auto* edit = panel.findChild<QLineEdit*>("training.learning_rate");
+        edit->setText("-1");
+        Q_EMIT edit->editingFinished();
+        QCOMPARE(panel.config().training.learning_rate, 2e-4);  // the config keeps its value...
+        QVERIFY(state.count() > 0);
+        QCOMPARE(panel.problems().size(), 1);  // ...but the form is not runnable
+        QVERIFY(panel.problems()[0].contains("training.learning_rate"));
+        QVERIFY(panel.validationMessage().contains("training.learning_rate"));
+        const tbui::ConfigSnapshot snap = panel.snapshot();
+        QVERIFY(!snap.runnable());
+        QVERIFY(snap.problems.join(" ").contains("training.learning_rate"));
+        // The summary lists it instead of "The configuration is valid".
+        bool listed = false;
+        for (auto* l : panel.findChildren<QLabel*>()) {
+            QVERIFY(!l->text().contains("The configuration is valid"));
+            listed = listed || (l->text().contains("blocked") &&
+                                l->text().contains("training.learning_rate"));
+        }
+        QVERIFY(listed);
+        // Two invalid fields: both listed; a refused value is not saved.
+        QVERIFY(!panel.editField("lora.dropout", "2").isEmpty());
+        QCOMPARE(panel.problems().size(), 2);
+        QTemporaryDir tmp;
+        QVERIFY(panel.saveToFile(tmp.filePath("c.yaml")).contains("training.learning_rate"));
+        QVERIFY(!QFile::exists(tmp.filePath("c.yaml")));
+        // Fixed: runnable again.
+        QCOMPARE(panel.editField("training.learning_rate", "1e-4"), QString());
+        QCOMPARE(panel.editField("lora.dropout", "0.1"), QString());
+        QVERIFY(panel.problems().isEmpty());
+        QVERIFY(panel.snapshot().runnable());
+        QCOMPARE(panel.config().training.learning_rate, 1e-4);
+        // A preset resets the form, and with it the refused text.
+        QVERIFY(!panel.editField("lora.dropout", "2").isEmpty());
+        QVERIFY(panel.applyPreset("Defaults"));
+        QVERIFY(panel.problems().isEmpty());
     }
 };
 

@@ -4,6 +4,7 @@
 // worker when the run has none), with errors for unfinished runs and non-empty folders.
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -11,6 +12,7 @@
 #include "core/infer/llama_model.h"
 #include "core/infer/peft_adapter.h"
 #include "tests/widgets/gui_test_util.h"
+#include "widgets/hyperparam_panel.h"
 #include "widgets/qcp.h"
 #include "widgets/training_panel.h"
 #include "widgets/worker.h"
@@ -76,6 +78,34 @@ class TestTraining : public QObject {
         panel.start();
         QVERIFY(!panel.running());
         QVERIFY(!jobs.busy());
+    }
+
+    // Issue 10: a field shown with an error (learning rate -1) blocked nothing and training
+    // ran with the previous value. Now Start is disabled, says why, and start() refuses.
+    void invalidFieldBlocksStart() {
+        tbui::JobQueue jobs;
+        tbui::HyperparamPanel hyper;
+        tbui::TrainingPanel panel(&jobs, [&hyper] { return hyper.snapshot(); });
+        QObject::connect(&hyper, &tbui::HyperparamPanel::stateChanged, &panel,
+                         &tbui::TrainingPanel::updateConfigState);
+        QVERIFY(panel.startEnabled());
+        QVERIFY(!hyper.editField("training.learning_rate", "-1").isEmpty());
+        QVERIFY(!panel.startEnabled());
+        QVERIFY(panel.configProblem().contains("training.learning_rate"));
+        auto* label = panel.findChild<QLabel*>("configProblems");
+        QVERIFY(label && !label->isHidden());
+        QVERIFY(label->text().contains("training.learning_rate"));
+        panel.start();
+        QVERIFY(!panel.running());
+        QVERIFY(!jobs.busy());
+        QCOMPARE(hyper.editField("training.learning_rate", "1e-4"), QString());
+        QVERIFY(panel.startEnabled());
+        QVERIFY(panel.configProblem().isEmpty());
+        QVERIFY(label->isHidden());
+        // A cross-field error blocks as well.
+        QCOMPARE(hyper.editField("data.train_ratio", "0.5"), QString());
+        QVERIFY(!panel.startEnabled());
+        QVERIFY(panel.configProblem().contains("ratios sum to"));
     }
 
     // One real 3-step run recorded in a workspace store (no merged_model/), shared below.
