@@ -31,11 +31,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     dataset_ = new DatasetPanel(jobs_, tabs_);
     hyper_ = new HyperparamPanel(tabs_);
     training_ = new TrainingPanel(
-        jobs_, [this] { return hyper_->config(); }, tabs_);
+        jobs_, [this] { return hyper_->snapshot(); }, tabs_);
     compare_ = new ComparePanel(jobs_, tabs_);
     rating_ = new RatingPanel(tabs_);
     results_ = new ResultsPanel(
-        jobs_, [this] { return hyper_->config(); }, tabs_);
+        jobs_, [this] { return hyper_->snapshot(); }, tabs_);
+    // Start training and Run evaluation follow the form: blocked while a field is invalid.
+    connect(hyper_, &HyperparamPanel::stateChanged, training_, &TrainingPanel::updateConfigState);
+    connect(hyper_, &HyperparamPanel::stateChanged, results_, &ResultsPanel::updateConfigState);
     tabs_->addTab(workspace_, tr("&Workspace"));
     tabs_->addTab(dataset_, tr("&Dataset"));
     tabs_->addTab(hyper_, tr("&Hyperparameters"));
@@ -55,14 +58,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     updateStatus();
 
     connect(workspace_, &WorkspacePanel::workspaceChanged, this, [this](const Workspace& ws) {
-        hyper_->setWorkspacePaths(ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
+        const QString configError = hyper_->openWorkspaceConfig(
+            ws.configPath(), ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
         dataset_->loadFile(ws.dataPath);
         training_->setWorkspaceDir(ws.dir);
         rating_->setWorkspaceDir(ws.dir);
         results_->setWorkspaceDir(ws.dir);
         workspaceDir_ = ws.dir;
-        statusBar()->showMessage(tr("Workspace: %1").arg(ws.dir), 5000);
+        statusBar()->showMessage(
+            configError.isEmpty() ? tr("Workspace: %1").arg(ws.dir)
+                                  : tr("Workspace: %1; its configuration could not be loaded: %2")
+                                        .arg(ws.dir, configError),
+            configError.isEmpty() ? 5000 : 20000);
     });
     connect(dataset_, &DatasetPanel::datasetReady, this, [this] {
         auto bundle = dataset_->model()->bundle();
@@ -91,8 +99,10 @@ void MainWindow::buildMenus() {
                     &WorkspacePanel::openDemo);
     file->addAction(tr("&Load configuration…"), QKeySequence::Open, hyper_,
                     &HyperparamPanel::loadYaml);
-    file->addAction(tr("&Save configuration…"), QKeySequence::Save, hyper_,
+    file->addAction(tr("&Save configuration"), QKeySequence::Save, hyper_,
                     &HyperparamPanel::saveYaml);
+    file->addAction(tr("Save configuration &as…"), QKeySequence::SaveAs, hyper_,
+                    &HyperparamPanel::saveYamlAs);
     file->addSeparator();
     // Export acts on the run chosen in the Training tab's earlier-run list: show that tab.
     file->addAction(tr("Export &adapter…"), this, [this] {
