@@ -705,10 +705,6 @@
         <translation>Rater name</translation>
     </message>
     <message>
-        <source>Seed of the item sample and of the blind order</source>
-        <translation>Seed of the item sample and of the blind order</translation>
-    </message>
-    <message>
         <source>Number of test items to rate</source>
         <translation>Number of test items to rate</translation>
     </message>
@@ -773,22 +769,6 @@
         <translation>No evaluation with generations selected.</translation>
     </message>
     <message>
-        <source>Prompt (%1, %2):
-
-%3</source>
-        <translation>Prompt (%1, %2):
-
-%3</translation>
-    </message>
-    <message>
-        <source>Reference:
-
-%1</source>
-        <translation>Reference:
-
-%1</translation>
-    </message>
-    <message>
         <source>Output %1</source>
         <translation>Output %1</translation>
     </message>
@@ -809,10 +789,6 @@
         <translation>Not started</translation>
     </message>
     <message>
-        <source>Item %1 of %2 · %3 / %4 rated</source>
-        <translation>Item %1 of %2 · %3 / %4 rated</translation>
-    </message>
-    <message>
         <source>%1 %2</source>
         <translation>%1 %2</translation>
     </message>
@@ -831,6 +807,236 @@
     <message>
         <source>Inter-rater agreement needs ratings from at least two raters.</source>
         <translation>Inter-rater agreement needs ratings from at least two raters.</translation>
+    </message>
+    <message>
+        <source>The stored order of item %1 (%2) does not match the models of evaluation %3.</source>
+        <translation>The stored order of item %1 (%2) does not match the models of evaluation %3.</translation>
+    </message>
+    <message>
+        <source>No rating session is running.</source>
+        <translation>No rating session is running.</translation>
+    </message>
+    <message>
+        <source>A preference is A, B or tie.</source>
+        <translation>A preference is A, B or tie.</translation>
+    </message>
+    <message>
+        <source>No such pair of outputs.</source>
+        <translation>No such pair of outputs.</translation>
+    </message>
+    <message>
+        <source>Off-topic: does not address the user&apos;s request.</source>
+        <translation>Off-topic: does not address the user&apos;s request.</translation>
+    </message>
+    <message>
+        <source>Touches the topic but misses what was asked.</source>
+        <translation>Touches the topic but misses what was asked.</translation>
+    </message>
+    <message>
+        <source>Partly addresses the request; a main part is ignored or misread.</source>
+        <translation>Partly addresses the request; a main part is ignored or misread.</translation>
+    </message>
+    <message>
+        <source>Addresses the request, with minor drift or a small part left aside.</source>
+        <translation>Addresses the request, with minor drift or a small part left aside.</translation>
+    </message>
+    <message>
+        <source>Fully on point: everything in it answers what was asked.</source>
+        <translation>Fully on point: everything in it answers what was asked.</translation>
+    </message>
+    <message>
+        <source>Incoherent: contradictory or unrelated statements.</source>
+        <translation>Incoherent: contradictory or unrelated statements.</translation>
+    </message>
+    <message>
+        <source>Hard to follow: ideas jump or contradict each other.</source>
+        <translation>Hard to follow: ideas jump or contradict each other.</translation>
+    </message>
+    <message>
+        <source>Understandable, with gaps or a weak order of ideas.</source>
+        <translation>Understandable, with gaps or a weak order of ideas.</translation>
+    </message>
+    <message>
+        <source>Logically ordered, with small lapses.</source>
+        <translation>Logically ordered, with small lapses.</translation>
+    </message>
+    <message>
+        <source>Clear and consistent from start to end.</source>
+        <translation>Clear and consistent from start to end.</translation>
+    </message>
+    <message>
+        <source>Unreadable: broken words, loops of repeated text or stray tokens.</source>
+        <translation>Unreadable: broken words, loops of repeated text or stray tokens.</translation>
+    </message>
+    <message>
+        <source>Many grammar errors or repetitions that get in the way of reading.</source>
+        <translation>Many grammar errors or repetitions that get in the way of reading.</translation>
+    </message>
+    <message>
+        <source>Readable, with noticeable errors or awkward phrasing.</source>
+        <translation>Readable, with noticeable errors or awkward phrasing.</translation>
+    </message>
+    <message>
+        <source>Natural, with at most a few minor slips.</source>
+        <translation>Natural, with at most a few minor slips.</translation>
+    </message>
+    <message>
+        <source>Flawless, natural language.</source>
+        <translation>Flawless, natural language.</translation>
+    </message>
+    <message>
+        <source>Nothing of what the task needs (empty or cut off at once).</source>
+        <translation>Nothing of what the task needs (empty or cut off at once).</translation>
+    </message>
+    <message>
+        <source>A small part; most of what is needed is missing.</source>
+        <translation>A small part; most of what is needed is missing.</translation>
+    </message>
+    <message>
+        <source>About half; key points are missing.</source>
+        <translation>About half; key points are missing.</translation>
+    </message>
+    <message>
+        <source>Most of it; a minor point is missing.</source>
+        <translation>Most of it; a minor point is missing.</translation>
+    </message>
+    <message>
+        <source>Everything the task needs (compare with the reference).</source>
+        <translation>Everything the task needs (compare with the reference).</translation>
+    </message>
+    <message>
+        <source>Does the answer address what the user asked?</source>
+        <translation>Does the answer address what the user asked?</translation>
+    </message>
+    <message>
+        <source>Is the answer logically consistent and well ordered?</source>
+        <translation>Is the answer logically consistent and well ordered?</translation>
+    </message>
+    <message>
+        <source>Is the language correct and natural?</source>
+        <translation>Is the language correct and natural?</translation>
+    </message>
+    <message>
+        <source>Does the answer contain everything the task needs?</source>
+        <translation>Does the answer contain everything the task needs?</translation>
+    </message>
+    <message>
+        <source>Seed of the item sample (raters with the same seed rate the same items; the A/B order is drawn at random per rater and stored)</source>
+        <translation>Seed of the item sample (raters with the same seed rate the same items; the A/B order is drawn at random per rater and stored)</translation>
+    </message>
+    <message>
+        <source>Blind: no name, colour, position or result gives a model away until you press Reveal models. Showing the names counts as revealing.</source>
+        <translation>Blind: no name, colour, position or result gives a model away until you press Reveal models. Showing the names counts as revealing.</translation>
+    </message>
+    <message>
+        <source>Reveal &amp;models…</source>
+        <translation>Reveal &amp;models…</translation>
+    </message>
+    <message>
+        <source>Show which model wrote each output and the results. Cannot be undone: later answers of this rater on this evaluation are stored as not blind.</source>
+        <translation>Show which model wrote each output and the results. Cannot be undone: later answers of this rater on this evaluation are stored as not blind.</translation>
+    </message>
+    <message>
+        <source>Show which model wrote each output, and the results, to %1 for this evaluation? This cannot be undone.</source>
+        <translation>Show which model wrote each output, and the results, to %1 for this evaluation? This cannot be undone.</translation>
+    </message>
+    <message>
+        <source>%1 of %2 items are not finished; answers given after revealing are stored as not blind.</source>
+        <translation>%1 of %2 items are not finished; answers given after revealing are stored as not blind.</translation>
+    </message>
+    <message>
+        <source>Reveal models</source>
+        <translation>Reveal models</translation>
+    </message>
+    <message>
+        <source>#%1 (%2 models, %3 items, %4)</source>
+        <translation>#%1 (%2 models, %3 items, %4)</translation>
+    </message>
+    <message>
+        <source>Item %1 · %2</source>
+        <translation>Item %1 · %2</translation>
+    </message>
+    <message>
+        <source>User&apos;s message</source>
+        <translation>User&apos;s message</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Context</translation>
+    </message>
+    <message>
+        <source>Prompt as the model saw it (this evaluation was run before tunebench kept the user&apos;s message)</source>
+        <translation>Prompt as the model saw it (this evaluation was run before tunebench kept the user&apos;s message)</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>Reference</translation>
+    </message>
+    <message>
+        <source>Output %1: %2</source>
+        <translation>Output %1: %2</translation>
+    </message>
+    <message>
+        <source>%1 – %2</source>
+        <translation>%1 – %2</translation>
+    </message>
+    <message>
+        <source>Not scored: 1 (worst) to 5 (best); hover for the rubric</source>
+        <translation>Not scored: 1 (worst) to 5 (best); hover for the rubric</translation>
+    </message>
+    <message>
+        <source>Which output is better overall?</source>
+        <translation>Which output is better overall?</translation>
+    </message>
+    <message>
+        <source>%1 or %2: which is better overall?</source>
+        <translation>%1 or %2: which is better overall?</translation>
+    </message>
+    <message>
+        <source>The answer you would rather receive, all criteria together. Tie when neither is better. Keys: %1, %2, T.</source>
+        <translation>The answer you would rather receive, all criteria together. Tie when neither is better. Keys: %1, %2, T.</translation>
+    </message>
+    <message>
+        <source>%1 is better</source>
+        <translation>%1 is better</translation>
+    </message>
+    <message>
+        <source>Tie</source>
+        <translation>Tie</translation>
+    </message>
+    <message>
+        <source>Item %1 of %2 · %3 / %4 rated · %5</source>
+        <translation>Item %1 of %2 · %3 / %4 rated · %5</translation>
+    </message>
+    <message>
+        <source>blind</source>
+        <translation>blind</translation>
+    </message>
+    <message>
+        <source>models revealed</source>
+        <translation>models revealed</translation>
+    </message>
+    <message>
+        <source>Results stay hidden while you rate blind: a chart per model would tell which output is which.
+Saved in this evaluation: %1 scored outputs and %2 preferences from you, %3 scored outputs from all raters. Press “Reveal models” when you have finished.</source>
+        <translation>Results stay hidden while you rate blind: a chart per model would tell which output is which.
+Saved in this evaluation: %1 scored outputs and %2 preferences from you, %3 scored outputs from all raters. Press “Reveal models” when you have finished.</translation>
+    </message>
+    <message>
+        <source>%1 vs %2: %1 preferred %3, tie %4, %2 preferred %5 (sign test p = %6); output shown first preferred %7, second %8</source>
+        <translation>%1 vs %2: %1 preferred %3, tie %4, %2 preferred %5 (sign test p = %6); output shown first preferred %7, second %8</translation>
+    </message>
+    <message>
+        <source>n/a</source>
+        <translation>n/a</translation>
+    </message>
+    <message>
+        <source>No preferences yet.</source>
+        <translation>No preferences yet.</translation>
+    </message>
+    <message>
+        <source>Preferences (all raters):</source>
+        <translation>Preferences (all raters):</translation>
     </message>
 </context>
 <context>
@@ -1100,6 +1306,43 @@ then choose the workspace again (or reopen this tab).</translation>
     <message>
         <source>Items</source>
         <translation>Items</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::StoreRecovery</name>
+    <message>
+        <source>Restore newest backup</source>
+        <translation>Restore newest backup</translation>
+    </message>
+    <message>
+        <source>Experiment store damaged</source>
+        <translation>Experiment store damaged</translation>
+    </message>
+    <message>
+        <source>The experiment store %1 is damaged: %2</source>
+        <translation>The experiment store %1 is damaged: %2</translation>
+    </message>
+    <message>
+        <source>Newest good backup: %1 (%2).
+Restoring puts it in place and keeps the damaged file beside it as tunebench.sqlite.damaged-&lt;time&gt;; nothing is deleted.</source>
+        <translation>Newest good backup: %1 (%2).
+Restoring puts it in place and keeps the damaged file beside it as tunebench.sqlite.damaged-&lt;time&gt;; nothing is deleted.</translation>
+    </message>
+    <message>
+        <source>Keep as is</source>
+        <translation>Keep as is</translation>
+    </message>
+    <message>
+        <source>There is no good backup in %1.</source>
+        <translation>There is no good backup in %1.</translation>
+    </message>
+    <message>
+        <source>A job is running and may be using the store: stop it, then choose the workspace again to restore.</source>
+        <translation>A job is running and may be using the store: stop it, then choose the workspace again to restore.</translation>
+    </message>
+    <message>
+        <source>The backup was not restored: %1</source>
+        <translation>The backup was not restored: %1</translation>
     </message>
 </context>
 <context>

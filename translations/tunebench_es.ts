@@ -705,10 +705,6 @@
         <translation>Nombre del evaluador</translation>
     </message>
     <message>
-        <source>Seed of the item sample and of the blind order</source>
-        <translation>Semilla de la muestra de elementos y del orden a ciegas</translation>
-    </message>
-    <message>
         <source>Number of test items to rate</source>
         <translation>Número de elementos de prueba a puntuar</translation>
     </message>
@@ -773,22 +769,6 @@
         <translation>No hay ninguna evaluación con generaciones seleccionada.</translation>
     </message>
     <message>
-        <source>Prompt (%1, %2):
-
-%3</source>
-        <translation>Instrucción (%1, %2):
-
-%3</translation>
-    </message>
-    <message>
-        <source>Reference:
-
-%1</source>
-        <translation>Referencia:
-
-%1</translation>
-    </message>
-    <message>
         <source>Output %1</source>
         <translation>Salida %1</translation>
     </message>
@@ -809,10 +789,6 @@
         <translation>Sin empezar</translation>
     </message>
     <message>
-        <source>Item %1 of %2 · %3 / %4 rated</source>
-        <translation>Elemento %1 de %2 · %3 / %4 puntuados</translation>
-    </message>
-    <message>
         <source>%1 %2</source>
         <translation>%1 %2</translation>
     </message>
@@ -831,6 +807,236 @@
     <message>
         <source>Inter-rater agreement needs ratings from at least two raters.</source>
         <translation>El acuerdo entre evaluadores requiere puntuaciones de al menos dos evaluadores.</translation>
+    </message>
+    <message>
+        <source>The stored order of item %1 (%2) does not match the models of evaluation %3.</source>
+        <translation>El orden guardado del elemento %1 (%2) no coincide con los modelos de la evaluación %3.</translation>
+    </message>
+    <message>
+        <source>No rating session is running.</source>
+        <translation>No hay ninguna sesión de puntuación en curso.</translation>
+    </message>
+    <message>
+        <source>A preference is A, B or tie.</source>
+        <translation>Una preferencia es A, B o empate.</translation>
+    </message>
+    <message>
+        <source>No such pair of outputs.</source>
+        <translation>No existe ese par de salidas.</translation>
+    </message>
+    <message>
+        <source>Off-topic: does not address the user&apos;s request.</source>
+        <translation>Fuera de tema: no responde a la petición del usuario.</translation>
+    </message>
+    <message>
+        <source>Touches the topic but misses what was asked.</source>
+        <translation>Toca el tema pero no responde a lo que se pidió.</translation>
+    </message>
+    <message>
+        <source>Partly addresses the request; a main part is ignored or misread.</source>
+        <translation>Responde en parte; una parte principal se ignora o se malinterpreta.</translation>
+    </message>
+    <message>
+        <source>Addresses the request, with minor drift or a small part left aside.</source>
+        <translation>Responde a la petición, con pequeñas desviaciones o una parte menor omitida.</translation>
+    </message>
+    <message>
+        <source>Fully on point: everything in it answers what was asked.</source>
+        <translation>Totalmente pertinente: todo responde a lo que se pidió.</translation>
+    </message>
+    <message>
+        <source>Incoherent: contradictory or unrelated statements.</source>
+        <translation>Incoherente: afirmaciones contradictorias o inconexas.</translation>
+    </message>
+    <message>
+        <source>Hard to follow: ideas jump or contradict each other.</source>
+        <translation>Difícil de seguir: las ideas saltan o se contradicen.</translation>
+    </message>
+    <message>
+        <source>Understandable, with gaps or a weak order of ideas.</source>
+        <translation>Comprensible, con lagunas o un orden de ideas flojo.</translation>
+    </message>
+    <message>
+        <source>Logically ordered, with small lapses.</source>
+        <translation>Ordenada con lógica, con pequeños fallos.</translation>
+    </message>
+    <message>
+        <source>Clear and consistent from start to end.</source>
+        <translation>Clara y coherente de principio a fin.</translation>
+    </message>
+    <message>
+        <source>Unreadable: broken words, loops of repeated text or stray tokens.</source>
+        <translation>Ilegible: palabras rotas, texto repetido en bucle o tokens sueltos.</translation>
+    </message>
+    <message>
+        <source>Many grammar errors or repetitions that get in the way of reading.</source>
+        <translation>Muchos errores gramaticales o repeticiones que dificultan la lectura.</translation>
+    </message>
+    <message>
+        <source>Readable, with noticeable errors or awkward phrasing.</source>
+        <translation>Legible, con errores visibles o expresiones torpes.</translation>
+    </message>
+    <message>
+        <source>Natural, with at most a few minor slips.</source>
+        <translation>Natural, con como mucho algunos fallos menores.</translation>
+    </message>
+    <message>
+        <source>Flawless, natural language.</source>
+        <translation>Lenguaje natural e impecable.</translation>
+    </message>
+    <message>
+        <source>Nothing of what the task needs (empty or cut off at once).</source>
+        <translation>Nada de lo que la tarea necesita (vacía o cortada de inmediato).</translation>
+    </message>
+    <message>
+        <source>A small part; most of what is needed is missing.</source>
+        <translation>Una parte pequeña; falta la mayor parte de lo necesario.</translation>
+    </message>
+    <message>
+        <source>About half; key points are missing.</source>
+        <translation>Más o menos la mitad; faltan puntos clave.</translation>
+    </message>
+    <message>
+        <source>Most of it; a minor point is missing.</source>
+        <translation>Casi todo; falta un punto menor.</translation>
+    </message>
+    <message>
+        <source>Everything the task needs (compare with the reference).</source>
+        <translation>Todo lo que la tarea necesita (compárela con la referencia).</translation>
+    </message>
+    <message>
+        <source>Does the answer address what the user asked?</source>
+        <translation>¿Responde la respuesta a lo que preguntó el usuario?</translation>
+    </message>
+    <message>
+        <source>Is the answer logically consistent and well ordered?</source>
+        <translation>¿Es la respuesta lógicamente coherente y está bien ordenada?</translation>
+    </message>
+    <message>
+        <source>Is the language correct and natural?</source>
+        <translation>¿Es el lenguaje correcto y natural?</translation>
+    </message>
+    <message>
+        <source>Does the answer contain everything the task needs?</source>
+        <translation>¿Contiene la respuesta todo lo que la tarea necesita?</translation>
+    </message>
+    <message>
+        <source>Seed of the item sample (raters with the same seed rate the same items; the A/B order is drawn at random per rater and stored)</source>
+        <translation>Semilla de la muestra de elementos (los evaluadores con la misma semilla puntúan los mismos elementos; el orden A/B se sortea por evaluador y se guarda)</translation>
+    </message>
+    <message>
+        <source>Blind: no name, colour, position or result gives a model away until you press Reveal models. Showing the names counts as revealing.</source>
+        <translation>A ciegas: ningún nombre, color, posición ni resultado delata un modelo hasta que pulse Revelar modelos. Mostrar los nombres cuenta como revelar.</translation>
+    </message>
+    <message>
+        <source>Reveal &amp;models…</source>
+        <translation>Revelar &amp;modelos…</translation>
+    </message>
+    <message>
+        <source>Show which model wrote each output and the results. Cannot be undone: later answers of this rater on this evaluation are stored as not blind.</source>
+        <translation>Muestra qué modelo escribió cada salida y los resultados. No se puede deshacer: las respuestas posteriores de este evaluador en esta evaluación se guardan como no ciegas.</translation>
+    </message>
+    <message>
+        <source>Show which model wrote each output, and the results, to %1 for this evaluation? This cannot be undone.</source>
+        <translation>¿Mostrar a %1 qué modelo escribió cada salida, y los resultados, en esta evaluación? No se puede deshacer.</translation>
+    </message>
+    <message>
+        <source>%1 of %2 items are not finished; answers given after revealing are stored as not blind.</source>
+        <translation>%1 de %2 elementos no están terminados; las respuestas dadas después de revelar se guardan como no ciegas.</translation>
+    </message>
+    <message>
+        <source>Reveal models</source>
+        <translation>Revelar modelos</translation>
+    </message>
+    <message>
+        <source>#%1 (%2 models, %3 items, %4)</source>
+        <translation>#%1 (%2 modelos, %3 elementos, %4)</translation>
+    </message>
+    <message>
+        <source>Item %1 · %2</source>
+        <translation>Elemento %1 · %2</translation>
+    </message>
+    <message>
+        <source>User&apos;s message</source>
+        <translation>Mensaje del usuario</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>Contexto</translation>
+    </message>
+    <message>
+        <source>Prompt as the model saw it (this evaluation was run before tunebench kept the user&apos;s message)</source>
+        <translation>Prompt tal como lo vio el modelo (esta evaluación se ejecutó antes de que tunebench guardara el mensaje del usuario)</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>Referencia</translation>
+    </message>
+    <message>
+        <source>Output %1: %2</source>
+        <translation>Salida %1: %2</translation>
+    </message>
+    <message>
+        <source>%1 – %2</source>
+        <translation>%1 – %2</translation>
+    </message>
+    <message>
+        <source>Not scored: 1 (worst) to 5 (best); hover for the rubric</source>
+        <translation>Sin puntuar: 1 (peor) a 5 (mejor); pase el ratón para ver la rúbrica</translation>
+    </message>
+    <message>
+        <source>Which output is better overall?</source>
+        <translation>¿Qué salida es mejor en conjunto?</translation>
+    </message>
+    <message>
+        <source>%1 or %2: which is better overall?</source>
+        <translation>%1 o %2: ¿cuál es mejor en conjunto?</translation>
+    </message>
+    <message>
+        <source>The answer you would rather receive, all criteria together. Tie when neither is better. Keys: %1, %2, T.</source>
+        <translation>La respuesta que preferiría recibir, con todos los criterios a la vez. Empate si ninguna es mejor. Teclas: %1, %2, T.</translation>
+    </message>
+    <message>
+        <source>%1 is better</source>
+        <translation>%1 es mejor</translation>
+    </message>
+    <message>
+        <source>Tie</source>
+        <translation>Empate</translation>
+    </message>
+    <message>
+        <source>Item %1 of %2 · %3 / %4 rated · %5</source>
+        <translation>Elemento %1 de %2 · %3 / %4 puntuados · %5</translation>
+    </message>
+    <message>
+        <source>blind</source>
+        <translation>a ciegas</translation>
+    </message>
+    <message>
+        <source>models revealed</source>
+        <translation>modelos revelados</translation>
+    </message>
+    <message>
+        <source>Results stay hidden while you rate blind: a chart per model would tell which output is which.
+Saved in this evaluation: %1 scored outputs and %2 preferences from you, %3 scored outputs from all raters. Press “Reveal models” when you have finished.</source>
+        <translation>Los resultados siguen ocultos mientras puntúa a ciegas: un gráfico por modelo delataría qué salida es cuál.
+Guardado en esta evaluación: %1 salidas puntuadas y %2 preferencias suyas, %3 salidas puntuadas por todos los evaluadores. Pulse «Revelar modelos» cuando haya terminado.</translation>
+    </message>
+    <message>
+        <source>%1 vs %2: %1 preferred %3, tie %4, %2 preferred %5 (sign test p = %6); output shown first preferred %7, second %8</source>
+        <translation>%1 frente a %2: %1 preferido %3, empate %4, %2 preferido %5 (prueba de signos p = %6); salida mostrada primero preferida %7, segunda %8</translation>
+    </message>
+    <message>
+        <source>n/a</source>
+        <translation>n/d</translation>
+    </message>
+    <message>
+        <source>No preferences yet.</source>
+        <translation>Aún no hay preferencias.</translation>
+    </message>
+    <message>
+        <source>Preferences (all raters):</source>
+        <translation>Preferencias (todos los evaluadores):</translation>
     </message>
 </context>
 <context>
@@ -1104,6 +1310,43 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
     <message>
         <source>Items</source>
         <translation>Elementos</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::StoreRecovery</name>
+    <message>
+        <source>Restore newest backup</source>
+        <translation>Restaurar la copia de seguridad más reciente</translation>
+    </message>
+    <message>
+        <source>Experiment store damaged</source>
+        <translation>Almacén de experimentos dañado</translation>
+    </message>
+    <message>
+        <source>The experiment store %1 is damaged: %2</source>
+        <translation>El almacén de experimentos %1 está dañado: %2</translation>
+    </message>
+    <message>
+        <source>Newest good backup: %1 (%2).
+Restoring puts it in place and keeps the damaged file beside it as tunebench.sqlite.damaged-&lt;time&gt;; nothing is deleted.</source>
+        <translation>Copia de seguridad buena más reciente: %1 (%2).
+Restaurarla la pone en su lugar y conserva el archivo dañado a su lado como tunebench.sqlite.damaged-&lt;hora&gt;; no se borra nada.</translation>
+    </message>
+    <message>
+        <source>Keep as is</source>
+        <translation>Dejar como está</translation>
+    </message>
+    <message>
+        <source>There is no good backup in %1.</source>
+        <translation>No hay ninguna copia de seguridad buena en %1.</translation>
+    </message>
+    <message>
+        <source>A job is running and may be using the store: stop it, then choose the workspace again to restore.</source>
+        <translation>Hay un trabajo en curso que puede estar usando el almacén: detenlo y vuelve a elegir el espacio de trabajo para restaurar.</translation>
+    </message>
+    <message>
+        <source>The backup was not restored: %1</source>
+        <translation>No se restauró la copia de seguridad: %1</translation>
     </message>
 </context>
 <context>
