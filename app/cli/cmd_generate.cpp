@@ -44,16 +44,55 @@ int run_generate(GenerateArgs& a) {
     const bool have_prompt = a.prompt_opt->count() > 0, have_ids = a.ids_opt->count() > 0;
     if (have_prompt == have_ids) return fail("generate: give exactly one of --prompt or --ids");
     if (a.max_new_tokens < 1) return fail("--max-new-tokens: must be >= 1");
-    if (a.min_new_tokens < 0 || a.min_new_tokens > a.max_new_tokens)
-        return fail("--min-new-tokens: must be in [0, --max-new-tokens]");
     const bool sampling_flags =
         a.temperature_opt->count() || a.top_k_opt->count() || a.top_p_opt->count();
     if (a.greedy && sampling_flags)
         return fail("generate: --greedy excludes --temperature/--top-k/--top-p");
-    if (a.temperature <= 0) return fail("--temperature: must be > 0 (use --greedy for argmax)");
-    if (a.top_p <= 0 || a.top_p > 1) return fail("--top-p: must be in (0, 1]");
-    if (a.top_k < 0) return fail("--top-k: must be >= 0");
-    if (a.repetition_penalty <= 0) return fail("--repetition-penalty: must be > 0");
+    // Core names fields as generation_config.json does (top_p); the user typed flags (--top-p).
+    auto as_flag = [](const std::string& message) {
+        std::string f = "--" + message;
+        for (size_t i = 2; i < f.size() && f[i] != ':'; ++i)
+            if (f[i] == '_') f[i] = '-';
+        return f;
+    };
+    // Every given value is checked, used or not (a NaN --temperature with greedy defaults too).
+    tb::SamplingParams given;
+    given.greedy = false;
+    given.temperature = a.temperature;
+    given.top_p = a.top_p;
+    given.top_k = a.top_k;
+    given.repetition_penalty = a.repetition_penalty;
+    if (auto st = tb::validate_sampling_params(given); !st.ok())
+        return fail(as_flag(st.error().message));
+
+    // The settings are complete and checked against the model's config before any weight or
+    // tokenizer is loaded.
+    auto gen_defaults = tb::load_generation_defaults(
+        (fs::path(a.model.model_dir) / "generation_config.json").string());
+    if (!gen_defaults) return fail(gen_defaults.error());
+    auto model_config =
+        tb::load_llama_config((fs::path(a.model.model_dir) / "config.json").string());
+    if (!model_config) return fail(model_config.error());
+    tb::GenerateParams p;
+    p.max_new_tokens = a.max_new_tokens;
+    p.min_new_tokens = a.min_new_tokens;
+    // HF: sample only when asked (flags here, or do_sample in generation_config.json).
+    const bool sample = !a.greedy && (sampling_flags || gen_defaults->do_sample.value_or(false));
+    p.sampling.greedy = !sample;
+    p.sampling.temperature =
+        a.temperature_opt->count() ? a.temperature : gen_defaults->temperature.value_or(1.0);
+    p.sampling.top_k = a.top_k_opt->count() ? a.top_k : gen_defaults->top_k.value_or(50);
+    p.sampling.top_p = a.top_p_opt->count() ? a.top_p : gen_defaults->top_p.value_or(1.0);
+    p.sampling.repetition_penalty = a.repetition_penalty;
+    p.sampling.seed = a.seed;
+    if (auto st = tb::validate_generate_params(p, *model_config); !st.ok()) {
+        const std::string& m = st.error().message;
+        // Sampling values given as flags passed above: the others come from the config file.
+        if (m.rfind("max_new_tokens", 0) == 0 || m.rfind("min_new_tokens", 0) == 0)
+            return fail(as_flag(m));
+        return fail(
+            tb::make_error((fs::path(a.model.model_dir) / "generation_config.json").string(), m));
+    }
 
     // Tokenizer: required for --prompt, optional (text output) for --ids.
     std::shared_ptr<tb::Tokenizer> tok;
@@ -79,22 +118,6 @@ int run_generate(GenerateArgs& a) {
 
     auto model = a.model.load();
     if (!model) return fail(model.error());
-    auto gen_defaults = tb::load_generation_defaults(
-        (fs::path(a.model.model_dir) / "generation_config.json").string());
-    if (!gen_defaults) return fail(gen_defaults.error());
-
-    tb::GenerateParams p;
-    p.max_new_tokens = a.max_new_tokens;
-    p.min_new_tokens = a.min_new_tokens;
-    // HF: sample only when asked (flags here, or do_sample in generation_config.json).
-    const bool sample = !a.greedy && (sampling_flags || gen_defaults->do_sample.value_or(false));
-    p.sampling.greedy = !sample;
-    p.sampling.temperature =
-        a.temperature_opt->count() ? a.temperature : gen_defaults->temperature.value_or(1.0);
-    p.sampling.top_k = a.top_k_opt->count() ? a.top_k : gen_defaults->top_k.value_or(50);
-    p.sampling.top_p = a.top_p_opt->count() ? a.top_p : gen_defaults->top_p.value_or(1.0);
-    p.sampling.repetition_penalty = a.repetition_penalty;
-    p.sampling.seed = a.seed;
     p.eos_token_ids = !gen_defaults->eos_token_ids.empty() ? gen_defaults->eos_token_ids
                                                            : model->config.eos_token_ids;
     if (p.eos_token_ids.empty() && tok && tok->eos_id() >= 0) p.eos_token_ids = {tok->eos_id()};

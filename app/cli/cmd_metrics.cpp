@@ -240,7 +240,9 @@ int run_metrics(const MetricsArgs& a) {
         b.batch_size = a.batch_size;
         b.device = a.device;
     }
-    if (a.bootstrap < 0) return fail("--bootstrap: must be >= 0 (0 disables resampling)");
+    if (a.bootstrap < 0 || a.bootstrap > tm::kMaxResamples)
+        return fail("--bootstrap: must be in [0, " + std::to_string(tm::kMaxResamples) +
+                    "] (0 disables resampling)");
 
     auto preds = read_jsonl_strings(a.predictions);
     if (!preds) return fail(preds.error());

@@ -254,6 +254,15 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     if (fs::exists(gen_path)) {
         TB_ASSIGN_OR_RETURN(gen_defaults, load_generation_defaults(gen_path));
     }
+    {
+        // eval.max_new_tokens against the model's context (core/infer's one rule), before work.
+        TB_ASSIGN_OR_RETURN(LlamaConfig mc,
+                            load_llama_config((fs::path(model_dir) / "config.json").string()));
+        GenerateParams probe;
+        probe.max_new_tokens = cfg.eval.max_new_tokens;
+        Status st = validate_generate_params(probe, mc);
+        if (!st.ok()) return Error{"eval." + st.error().message};
+    }
 
     // Generation settings: greedy decoding with the sampler's defaults (what GenerateParams
     // below uses), recorded so that evaluations with other settings are never compared.

@@ -7,13 +7,31 @@
 
 namespace tb {
 
+int64_t max_new_tokens_limit(const LlamaConfig& model) {
+    return std::max<int64_t>(1, model.max_position_embeddings);
+}
+
+Status validate_generate_params(const GenerateParams& params, const LlamaConfig& model) {
+    const int64_t limit = max_new_tokens_limit(model);
+    if (params.max_new_tokens < 0 || params.max_new_tokens > limit)
+        return make_error("max_new_tokens",
+                          "must be in [0, " + std::to_string(limit) +
+                              "], the model's context (max_position_embeddings); got " +
+                              std::to_string(params.max_new_tokens));
+    if (params.min_new_tokens < 0 || params.min_new_tokens > params.max_new_tokens)
+        return make_error("min_new_tokens", "must be in [0, max_new_tokens]; got " +
+                                                std::to_string(params.min_new_tokens));
+    TB_TRY_STATUS(validate_sampling_params(params.sampling));
+    if (!params.stop_strings.empty() && !params.decode)
+        return make_error("stop_strings", "a decoder is required to match stop strings");
+    return Status::Ok();
+}
+
 Result<GenerateResult> generate(const LlamaModel& model,
                                 const std::vector<std::vector<int64_t>>& prompts,
                                 const GenerateParams& params) {
     if (prompts.empty()) return make_error("generate", "no prompts");
-    if (params.max_new_tokens < 0) return make_error("max_new_tokens", "must be >= 0");
-    if (!params.stop_strings.empty() && !params.decode)
-        return make_error("stop_strings", "a decoder is required to match stop strings");
+    TB_TRY_STATUS(validate_generate_params(params, model.config));
     const int64_t vocab = model.config.vocab_size;
     size_t max_len = 0;
     for (size_t i = 0; i < prompts.size(); ++i) {
@@ -35,9 +53,14 @@ Result<GenerateResult> generate(const LlamaModel& model,
     res.new_ids.assign(prompts.size(), {});
     res.finish_reason.assign(prompts.size(), "length");
 
-    // Left-padded prompt batch and its 0/1 key mask (grows by one column per step).
+    // Key mask and KV cache are sized for what has been generated, doubling as needed (capped
+    // at `total`): a generous max_new_tokens allocates nothing up front.
+    constexpr int64_t kInitialNewTokens = 256;
+    int64_t capacity = std::min(total, P + kInitialNewTokens);
+
+    // Left-padded prompt batch and its 0/1 key mask (one more column set per step).
     at::Tensor ids = at::full({B, P}, params.pad_token_id, at::kLong);
-    at::Tensor mask = at::zeros({B, total}, at::kLong);
+    at::Tensor mask = at::zeros({B, capacity}, at::kLong);
     for (int64_t b = 0; b < B; ++b) {
         const auto& p = prompts[static_cast<size_t>(b)];
         const int64_t off = P - static_cast<int64_t>(p.size());
@@ -47,8 +70,15 @@ Result<GenerateResult> generate(const LlamaModel& model,
     at::Tensor seen = ids.clone();  // for the repetition penalty (HF counts the prompt)
     mask = mask.to(model.device);
 
-    KvCache cache(model.config.num_hidden_layers, B, model.config.num_key_value_heads, total,
+    KvCache cache(model.config.num_hidden_layers, B, model.config.num_key_value_heads, capacity,
                   model.config.head_dim, model.dtype, model.device);
+    auto ensure_capacity = [&](int64_t len) {
+        if (len <= capacity) return;
+        const int64_t grown = std::min(total, std::max(len, 2 * capacity));
+        mask = at::cat({mask, at::zeros({B, grown - capacity}, mask.options())}, 1);
+        cache.reserve(grown);
+        capacity = grown;
+    };
     Sampler sampler(params.sampling);
     std::vector<bool> running(static_cast<size_t>(B), true);
     int64_t alive = B;
@@ -75,6 +105,16 @@ Result<GenerateResult> generate(const LlamaModel& model,
         at::Tensor h = model.hidden_states(step_ids, positions(past, t), key_mask, &cache);
         at::Tensor logits = at::linear(h.select(1, t - 1), model.lm_head);  // [B, V]
         past += t;
+        // NaN/Inf logits would decode as token 0 (argmax) or fail inside multinomial.
+        at::Tensor bad = at::isfinite(logits).logical_not().any(1).to(at::kCPU);
+        auto bad_acc = bad.accessor<bool, 1>();
+        for (int64_t b = 0; b < B; ++b)
+            if (running[static_cast<size_t>(b)] && bad_acc[b])
+                return make_error("generate", "new token " + std::to_string(step + 1) +
+                                                  ", prompt " + std::to_string(b) +
+                                                  ": the model's logits are not finite (NaN or "
+                                                  "Inf): its weights or adapter are damaged, or "
+                                                  "the dtype overflowed");
         std::vector<int64_t> suppress;
         if (step < params.min_new_tokens) suppress = params.eos_token_ids;
         at::Tensor next = sampler.next(logits, seen, suppress);  // [B] cpu
@@ -113,6 +153,7 @@ Result<GenerateResult> generate(const LlamaModel& model,
                 --alive;
             }
         }
+        ensure_capacity(past + 1);
         mask.narrow(1, past, 1).fill_(1);
         seen = at::cat({seen, next.unsqueeze(1)}, 1);
         step_ids = next.unsqueeze(1).to(model.device);

@@ -36,6 +36,20 @@ struct GenerateResult {
     int64_t generated_tokens = 0;  // sum over rows
 };
 
+// The longest generation accepted: the model's context (max_position_embeddings). Buffers
+// grow with the tokens actually generated, so a large bound costs nothing up front, but a
+// bound beyond the context is a typo (1000000000) or an overflow (2^63-1), never a request.
+int64_t max_new_tokens_limit(const LlamaConfig& model);
+
+// Every check of GenerateParams that does not need the prompts: max_new_tokens in
+// [0, max_new_tokens_limit], min_new_tokens in [0, max_new_tokens], the sampling settings
+// (validate_sampling_params), a decoder when stop strings are set. Front-ends call it before
+// loading weights (the config alone is enough); generate() calls it again.
+Status validate_generate_params(const GenerateParams& params, const LlamaConfig& model);
+
+// Errors: invalid params (above), bad prompts, and logits that are not finite (NaN or Inf
+// weights, or an fp16 overflow): the step and prompt are named rather than decoding garbage
+// as token 0 forever.
 Result<GenerateResult> generate(const LlamaModel& model,
                                 const std::vector<std::vector<int64_t>>& prompts,
                                 const GenerateParams& params);

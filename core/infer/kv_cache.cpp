@@ -26,6 +26,20 @@ std::pair<at::Tensor, at::Tensor> KvCache::append(int64_t layer, const at::Tenso
     return {k_[layer].narrow(2, 0, length_ + t_new), v_[layer].narrow(2, 0, length_ + t_new)};
 }
 
+void KvCache::reserve(int64_t capacity) {
+    if (capacity <= capacity_) return;
+    auto grow = [&](at::Tensor& t) {
+        std::vector<int64_t> shape = t.sizes().vec();
+        shape[2] = capacity;
+        at::Tensor bigger = at::zeros(shape, t.options());
+        bigger.narrow(2, 0, length_).copy_(t.narrow(2, 0, length_));
+        t = bigger;
+    };
+    for (auto& t : k_) grow(t);
+    for (auto& t : v_) grow(t);
+    capacity_ = capacity;
+}
+
 void KvCache::select_batch(const at::Tensor& index) {
     for (auto& t : k_) t = t.index_select(0, index);
     for (auto& t : v_) t = t.index_select(0, index);

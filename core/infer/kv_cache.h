@@ -25,6 +25,9 @@ class KvCache {
                                              const at::Tensor& v);
     void advance(int64_t t_new) { length_ += t_new; }
 
+    // Grows the buffers to `capacity` tokens (the stored ones are kept); never shrinks.
+    void reserve(int64_t capacity);
+
     // Keeps only the rows in `index` (finished sequences dropped from a batch).
     void select_batch(const at::Tensor& index);
 

@@ -2,9 +2,34 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <limits>
+#include <sstream>
 
 namespace tb {
+
+namespace {
+std::string show(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+}
+}  // namespace
+
+Status validate_sampling_params(const SamplingParams& p) {
+    if (!std::isfinite(p.temperature) || (!p.greedy && !(p.temperature > 0)))
+        return make_error("temperature",
+                          "must be a finite number > 0 (got " + show(p.temperature) + ")");
+    if (!std::isfinite(p.top_p) || (!p.greedy && !(p.top_p > 0 && p.top_p <= 1)))
+        return make_error("top_p", "must be in (0, 1] (got " + show(p.top_p) + ")");
+    if (p.top_k < 0)
+        return make_error("top_k",
+                          "must be >= 0, 0 disables it (got " + std::to_string(p.top_k) + ")");
+    if (!std::isfinite(p.repetition_penalty) || !(p.repetition_penalty > 0))
+        return make_error("repetition_penalty", "must be a finite number > 0, 1 disables it (got " +
+                                                    show(p.repetition_penalty) + ")");
+    return Status::Ok();
+}
 
 Sampler::Sampler(const SamplingParams& params)
     : p_(params), gen_(at::make_generator<at::CPUGeneratorImpl>(params.seed)) {}

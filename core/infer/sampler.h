@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/error.h"
+
 namespace tb {
 
 struct SamplingParams {
@@ -18,6 +20,13 @@ struct SamplingParams {
     double repetition_penalty = 1.0;  // 1 disables (HF: divide positive, multiply negative)
     uint64_t seed = 0;                // multinomial generator seed
 };
+
+// The one check of sampling settings that every front-end (CLI, GUI, evaluation) goes through
+// before work starts (generate() calls it too). NaN and infinities are refused for every
+// field, used or not: a NaN compares false with every bound and would otherwise pass silently
+// or surface as an internal trace deep inside the sampler. Fields are named as in HF's
+// generation_config.json.
+Status validate_sampling_params(const SamplingParams& p);
 
 class Sampler {
   public:

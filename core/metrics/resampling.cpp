@@ -71,7 +71,8 @@ AdditiveMetric subset(const AdditiveMetric& m, const std::vector<size_t>& indice
 namespace {
 
 Status check_options(const BootstrapOptions& o, bool needs_confidence) {
-    if (o.resamples < 1) return Error{"bootstrap: resamples must be >= 1"};
+    if (o.resamples < 1 || o.resamples > kMaxResamples)
+        return Error{"bootstrap: resamples must be in [1, " + std::to_string(kMaxResamples) + "]"};
     if (needs_confidence && !(o.confidence > 0.0 && o.confidence < 1.0))
         return Error{"bootstrap: confidence must be in (0, 1)"};
     return Status::Ok();

@@ -52,8 +52,13 @@ AdditiveMetric bleu_metric(const std::vector<BleuStats>& per_item,
 // The rows of `m` for the items in `indices` (for breakdowns).
 AdditiveMetric subset(const AdditiveMetric& m, const std::vector<size_t>& indices);
 
+// Upper bound on resamples: every replicate is kept (8 bytes each) and costs a pass over the
+// items, so 1e9 would need 8 GB before the first draw; at 1e6 the Monte Carlo error of an
+// interval's ends is already negligible next to the sampling error the interval measures.
+constexpr int kMaxResamples = 1000000;
+
 struct BootstrapOptions {
-    int resamples = 1000;      // number of bootstrap replicates / permutation trials (>= 1)
+    int resamples = 1000;      // replicates / permutation trials, in [1, kMaxResamples]
     uint64_t seed = 12345;     // SplitMix64 seed
     double confidence = 0.95;  // central interval mass for bootstrap_ci, in (0, 1)
 };

@@ -151,4 +151,8 @@ TEST(MetricsCli, ErrorsAreOneLineWithExitCode2) {
     check("metrics --predictions '" + dir + "/two.jsonl' --references '" + dir +
               "/two.jsonl' --metrics bleu,meteor",
           "meteor");
+    // Issue 10: 1e9 resamples ended in std::bad_alloc (8 GB of replicates reserved up front).
+    check("metrics --predictions '" + dir + "/two.jsonl' --references '" + dir +
+              "/two.jsonl' --bootstrap 1000000000",
+          "--bootstrap: must be in [0, 1000000]");
 }
