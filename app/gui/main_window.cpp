@@ -9,6 +9,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 
 #include "widgets/about_panel.h"
 #include "widgets/compare_panel.h"
@@ -16,6 +17,7 @@
 #include "widgets/hyperparam_panel.h"
 #include "widgets/rating_panel.h"
 #include "widgets/results_panel.h"
+#include "widgets/store_recovery.h"
 #include "widgets/training_panel.h"
 #include "widgets/worker.h"
 #include "widgets/workspace_panel.h"
@@ -52,19 +54,30 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     jobLabel_ = new QLabel(this);
     statusBar()->addPermanentWidget(jobLabel_);
     connect(jobs_, &JobQueue::queueChanged, this, &MainWindow::updateStatus);
-    connect(jobs_->worker(), &Worker::failed, this, [this](const QString& msg) {
+    // The panels that keep the workspace's store open; a restore of a damaged store closes
+    // and reopens them (StoreRecovery).
+    auto setStoreDir = [this](const QString& dir) {
+        training_->setWorkspaceDir(dir);
+        rating_->setWorkspaceDir(dir);
+        results_->setWorkspaceDir(dir);
+    };
+    connect(jobs_->worker(), &Worker::failed, this, [this, setStoreDir](const QString& msg) {
         statusBar()->showMessage(tr("Error: %1").arg(msg), 15000);
+        if (StoreRecovery::isDamageMessage(msg))  // once the failed job has left the queue
+            QTimer::singleShot(0, this, [this, setStoreDir] {
+                StoreRecovery::checkAndOffer(this, workspaceDir_, setStoreDir, jobs_->busy());
+            });
     });
     updateStatus();
 
-    connect(workspace_, &WorkspacePanel::workspaceChanged, this, [this](const Workspace& ws) {
+    connect(workspace_, &WorkspacePanel::workspaceChanged, this, [=](const Workspace& ws) {
         const QString configError = hyper_->openWorkspaceConfig(
             ws.configPath(), ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
         dataset_->loadFile(ws.dataPath);
-        training_->setWorkspaceDir(ws.dir);
-        rating_->setWorkspaceDir(ws.dir);
-        results_->setWorkspaceDir(ws.dir);
+        // A damaged store: one message with a one-click restore, before the panels open it.
+        StoreRecovery::checkAndOffer(this, ws.dir, setStoreDir, jobs_->busy());
+        setStoreDir(ws.dir);
         workspaceDir_ = ws.dir;
         statusBar()->showMessage(
             configError.isEmpty() ? tr("Workspace: %1").arg(ws.dir)
