@@ -85,12 +85,23 @@ int byte_token_value(const std::string& piece) {
     return hi * 16 + lo;
 }
 
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-    size_t p = 0;
-    while ((p = s.find(from, p)) != std::string::npos) {
-        s.replace(p, from.size(), to);
-        p += to.size();
+// `s` with every occurrence of `from` (non-empty) replaced by `to`, built in one pass into a
+// new string. An in-place std::string::replace shifts the whole tail on every hit, which made
+// encoding quadratic in the row length (issue 10: 1 MB took 5.8 s, 4 MB 68 s).
+std::string replaced_all(const std::string& s, const std::string& from, const std::string& to) {
+    std::string out;
+    size_t hits = 0;
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + from.size())) ++hits;
+    if (hits == 0) return s;
+    out.reserve(s.size() - hits * from.size() + hits * to.size());
+    size_t start = 0;
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, start)) {
+        out.append(s, start, p - start);
+        out += to;
+        start = p + from.size();
     }
+    out.append(s, start, std::string::npos);
+    return out;
 }
 
 }  // namespace
@@ -408,8 +419,7 @@ Result<std::shared_ptr<Tokenizer>> Tokenizer::build(const std::string& sp_model_
 void Tokenizer::encode_segment(const std::string& segment, bool at_text_start,
                                std::vector<int64_t>* out) const {
     if (segment.empty()) return;
-    std::string s = segment;
-    replace_all(s, " ", kMetaspace);
+    std::string s = replaced_all(segment, " ", kMetaspace);
     const bool starts_with_metaspace = s.compare(0, 3, kMetaspace) == 0;
     if (add_prefix_space_ && (legacy_ || at_text_start) && !starts_with_metaspace)
         s.insert(0, kMetaspace);
@@ -503,8 +513,7 @@ std::string Tokenizer::decode_fragment(const std::vector<int64_t>& ids,
             continue;
         }
         flush_bytes();
-        replace_all(piece, kMetaspace, " ");
-        out += piece;
+        out += replaced_all(piece, kMetaspace, " ");
     }
     flush_bytes();
     return out;

@@ -1,6 +1,7 @@
 #include "core/train/batching.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/data/prompt.h"
 #include "core/data/split.h"
@@ -16,6 +17,15 @@ Result<PromptTemplate> parse_prompt_template(const std::string& name) {
 
 // Encodes text whose special tokens are written out (chat renderings) or plain text, with
 // bos in front when the tokenizer adds one and the text does not already start with it.
+// The largest n' <= n that does not fall inside a UTF-8 sequence of `s` (n <= s.size()).
+static size_t utf8_floor(const std::string& s, size_t n) {
+    if (n >= s.size()) return s.size();
+    size_t k = n;
+    // Back over at most 3 continuation bytes; invalid UTF-8 simply stops there.
+    while (k > 0 && n - k < 3 && (static_cast<unsigned char>(s[k]) & 0xC0) == 0x80) --k;
+    return (static_cast<unsigned char>(s[k]) & 0xC0) == 0x80 ? n : k;
+}
+
 static std::vector<int64_t> encode_with_bos(const Tokenizer& tok, const std::string& text) {
     std::vector<int64_t> ids = tok.encode(text, /*add_special_tokens=*/false);
     if (tok.add_bos_token() && tok.bos_id() >= 0 && (ids.empty() || ids[0] != tok.bos_id()))
@@ -41,8 +51,31 @@ Result<TokenizedRow> tokenize_example(const Example& ex, const Tokenizer& tok,
         parts = build_instruction_prompt(ex);
     }
     TokenizedRow row;
-    std::vector<int64_t> prompt_ids = encode_with_bos(tok, parts.prompt);
-    row.ids = encode_with_bos(tok, parts.prompt + parts.response);
+    const std::string full = parts.prompt + parts.response;
+    std::vector<int64_t> prompt_ids;
+    bool encoded = false;
+    // Rows of more than twice the cut length: encode only a prefix (batching.h, truncation).
+    const uint64_t cut_len =
+        opts.max_length > 0 && opts.max_length < (int64_t{1} << 40)
+            ? static_cast<uint64_t>(opts.max_length) * static_cast<uint64_t>(kCutBytesPerToken)
+            : UINT64_MAX / 4;
+    if (static_cast<uint64_t>(full.size()) / 2 > cut_len) {
+        const size_t cut = utf8_floor(full, static_cast<size_t>(cut_len));
+        const std::string head = full.substr(0, cut);
+        row.ids = encode_with_bos(tok, head);
+        if (static_cast<int64_t>(row.ids.size()) >= opts.max_length + kCutMarginTokens) {
+            // A prompt longer than the cut is cut the same way, so both encodings stay
+            // prefixes of one text and their common prefix is still the prompt's tokens.
+            prompt_ids = parts.prompt.size() > cut ? row.ids : encode_with_bos(tok, parts.prompt);
+            row.cut_from_bytes = full.size();
+            row.cut_to_bytes = cut;
+            encoded = true;
+        }
+    }
+    if (!encoded) {
+        prompt_ids = encode_with_bos(tok, parts.prompt);
+        row.ids = encode_with_bos(tok, full);
+    }
     const bool response_has_eos =
         !tok.eos_token().empty() && parts.response.find(tok.eos_token()) != std::string::npos;
     if (!response_has_eos && tok.eos_id() >= 0) row.ids.push_back(tok.eos_id());
@@ -83,6 +116,14 @@ Result<TokenizedSet> tokenize_examples(const std::vector<Example>& examples,
         TokenizedRow row = std::move(r).value();
         row.source = idx;
         if (row.truncated) ++set.truncated;
+        if (row.cut_from_bytes > 0)
+            set.notes.push_back(
+                (opts.source.empty() ? std::string("line ") : opts.source + ":") +
+                std::to_string(ex.source_line) + ": row of " + std::to_string(row.cut_from_bytes) +
+                " bytes is far beyond max_length " + std::to_string(opts.max_length) +
+                " tokens; only its first " + std::to_string(row.cut_to_bytes) +
+                " bytes were tokenized (the first " + std::to_string(opts.max_length) +
+                " tokens are kept as for the whole row)");
         if (loss_tokens(row) == 0) {
             ++set.dropped_no_target;
             continue;

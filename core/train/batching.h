@@ -13,6 +13,12 @@
 //     prompt's own encoding and the full encoding) when the loss is on the response only.
 //   truncation: the first max_length tokens are kept; the row is counted as truncated. A row
 //     with no label token left after truncation carries no loss and is dropped (counted).
+//     A rendered row longer than twice kCutBytesPerToken bytes per token of max_length is cut
+//     to kCutBytesPerToken x max_length bytes before it is encoded (a 50 MB row costs what a 16 KB
+//     one does), and a note names it. The cut is taken only when the cut text still encodes to at
+//     least kCutMarginTokens tokens beyond max_length, so the max_length tokens kept lie far before
+//     the cut and are the ones the whole text gives; otherwise (long runs that fuse into few
+//     tokens) the whole text is encoded.
 // Batches (collate): right padding with the pad id, attention_mask 1 on real tokens, labels
 // -100 on padding, position ids 0..T-1 (right padding leaves real positions unchanged).
 // The loss is HF's causal-LM loss: logits at t predict labels at t+1; so a batch's number of
@@ -51,8 +57,14 @@ enum class PromptTemplate { Chat, Instruction };
 // "chat" / "instruction".
 Result<PromptTemplate> parse_prompt_template(const std::string& name);
 
+// See "truncation" above. 32 bytes a token is 8x what English text needs with a Llama vocabulary
+// and more than the longest ordinary piece; the margin covers BPE merges that change near the cut.
+constexpr int64_t kCutBytesPerToken = 32;
+constexpr int64_t kCutMarginTokens = 64;
+
 struct TokenizeOptions {
     int64_t max_length = 512;
+    std::string source;  // the data file, named in notes ("<source>:<line>: ...")
     PromptTemplate prompt_template = PromptTemplate::Chat;
     bool loss_on_response_only = true;  // false: loss on every token (data.loss_on: all)
 };
@@ -61,7 +73,10 @@ struct TokenizedRow {
     std::vector<int64_t> ids;
     std::vector<int64_t> labels;  // same length as ids
     bool truncated = false;
-    size_t source = 0;  // index of the example it came from (first one when packed)
+    // > 0 when the rendered text (this many bytes) was cut before encoding (see truncation).
+    size_t cut_from_bytes = 0;
+    size_t cut_to_bytes = 0;  // the prefix that was encoded
+    size_t source = 0;        // index of the example it came from (first one when packed)
     // Packed rows: the offset in ids where each example after the first begins (ascending);
     // empty for an unpacked row.
     std::vector<int64_t> segment_starts;
@@ -77,6 +92,8 @@ struct TokenizedSet {
     size_t truncated = 0;          // rows cut to max_length (kept when they still have labels)
     size_t dropped_no_target = 0;  // rows without any label token after truncation
     int64_t tokens = 0;            // sum of row lengths
+    // One line per row cut before encoding: "<source>:<line>: row of N bytes ...".
+    std::vector<std::string> notes;
 };
 
 // Tokenizes examples[indices[i]] in order. Errors name the example's source line. `cancel`

@@ -598,6 +598,7 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     topt.max_length = params.max_length;
     topt.prompt_template = params.prompt_template;
     topt.loss_on_response_only = params.loss_on_response_only;
+    topt.source = params.data_path;
     report(TrainPhase::Loading, "tokenizing");
     auto train_r = tokenize_examples(dataset.examples, split.train, *tok, topt, &cancel);
     if (cancel.cancelled()) return cancelled_while_loading();
@@ -607,6 +608,8 @@ Result<TrainResult> run_training(const TrainParams& params, const ProgressCallba
     if (cancel.cancelled()) return cancelled_while_loading();
     if (!val_r.ok()) return make_error(params.data_path, val_r.error().message);
     TokenizedSet val_set = std::move(val_r).value();
+    for (const TokenizedSet* set : {&train_set, &val_set})
+        for (const std::string& note : set->notes) report(TrainPhase::Loading, "note: " + note);
     std::vector<TokenizedRow> train_rows =
         params.packing ? pack_rows(train_set.rows, params.max_length) : std::move(train_set.rows);
     if (train_rows.empty())
