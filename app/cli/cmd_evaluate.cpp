@@ -101,13 +101,16 @@ int run_evaluate(const EvaluateArgs& a) {
     p.bootstrap.seed = a.seed;
     p.paired_test = a.test;
     p.cancel = &interrupt_token();
-    p.on_progress = [](const tb::eval::EvalProgress& e) {
+    bool line_open = false;  // a progress line without its newline yet
+    p.on_progress = [&line_open](const tb::eval::EvalProgress& e) {
         std::fprintf(stderr, "\r[%s] %s: %lld/%lld", e.stage.c_str(), e.model.c_str(),
                      static_cast<long long>(e.done), static_cast<long long>(e.total));
-        if (e.done == e.total) std::fprintf(stderr, "\n");
+        line_open = e.done != e.total;
+        if (!line_open) std::fprintf(stderr, "\n");
         std::fflush(stderr);
     };
     auto r = tb::eval::run_evaluation(p);
+    if (line_open) std::fprintf(stderr, "\n");  // the score stage reports 0/N only
     if (!r) return fail(r.error());
     if (r->cancelled) {
         std::fprintf(stderr,
