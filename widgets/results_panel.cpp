@@ -223,6 +223,15 @@ void ResultsPanel::updateConfigState() {
             if (!valid.ok()) problems << q(valid.error().message);
         }
         configProblem_ = problems.join("\n");
+        // Items and metrics default to the config's (eval.limit, eval.metrics), as the CLI's
+        // do: a GUI evaluation on the default settings measures what `evaluate --config` does.
+        QStringList names;
+        for (const auto& m : snap.config.eval.metrics) names << q(m);
+        const QString metrics = names.join(',');
+        const int limit =
+            static_cast<int>(std::clamp<int64_t>(snap.config.eval.limit, 0, limitSpin_->maximum()));
+        if (metrics != configMetrics_) metricsEdit_->setText(configMetrics_ = metrics);
+        if (limit != configLimit_) limitSpin_->setValue(configLimit_ = limit);
     }
     setEvaluating(evaluating_);
     runButton_->setToolTip(
@@ -251,6 +260,8 @@ void ResultsPanel::setEvaluationModels(const QString& models) { modelsEdit_->set
 QString ResultsPanel::evaluationModels() const { return modelsEdit_->text(); }
 void ResultsPanel::setEvaluationMetrics(const QString& metrics) { metricsEdit_->setText(metrics); }
 void ResultsPanel::setEvaluationLimit(int items) { limitSpin_->setValue(items); }
+QString ResultsPanel::evaluationMetrics() const { return metricsEdit_->text(); }
+int ResultsPanel::evaluationLimit() const { return limitSpin_->value(); }
 
 // "base" plus the adapter of the newest completed training run of the store.
 QString ResultsPanel::defaultModels() const {

@@ -74,8 +74,11 @@ class ResultsPanel : public QWidget {
     // with base + the newest completed training run's adapter when a workspace opens.
     void setEvaluationModels(const QString& models);
     QString evaluationModels() const;
+    // Metrics and items start from the config's eval.metrics and eval.limit.
     void setEvaluationMetrics(const QString& metrics);
+    QString evaluationMetrics() const;
     void setEvaluationLimit(int items);  // 0: the whole test split
+    int evaluationLimit() const;
     // Queues an evaluation with the current settings. Returns an error message or "".
     QString runEvaluation();
     void cancelEvaluation();
@@ -130,6 +133,10 @@ class ResultsPanel : public QWidget {
     std::vector<tb::store::MetricAggregateRow> all_;
     QList<qint64> shown_;  // evaluations whose rows are in all_, the selected one first
     QString configProblem_;
+    // The config's eval.metrics / eval.limit last put into the Metrics and Items fields: the
+    // fields follow the config when it changes, and keep the user's edits otherwise.
+    QString configMetrics_;
+    int configLimit_ = -2;
     QStringList categories_;
     QLabel* storeLabel_;
     QComboBox* evalCombo_;

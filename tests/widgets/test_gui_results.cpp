@@ -299,6 +299,25 @@ class TestResults : public QObject {
     }
 
     // Issue 10: invalid fields block Run evaluation as they block Start training.
+    // The Items and Metrics fields follow the config's eval section when it changes and keep
+    // the user's own edits otherwise.
+    void itemsAndMetricsFollowTheConfig() {
+        tbui::JobQueue jobs;
+        tbui::HyperparamPanel hyper;
+        tbui::ResultsPanel panel(&jobs, [&hyper] { return hyper.snapshot(); });
+        QObject::connect(&hyper, &tbui::HyperparamPanel::stateChanged, &panel,
+                         &tbui::ResultsPanel::updateConfigState);
+        QCOMPARE(panel.evaluationMetrics(), QString("bleu,rouge_l,bertscore"));  // defaults
+        QCOMPARE(panel.evaluationLimit(), 0);                                    // all
+        QCOMPARE(hyper.editField("eval.limit", "12"), QString());
+        QCOMPARE(hyper.editField("eval.metrics", "[bleu, chrf]"), QString());
+        QCOMPARE(panel.evaluationLimit(), 12);
+        QCOMPARE(panel.evaluationMetrics(), QString("bleu,chrf"));
+        panel.setEvaluationLimit(5);  // the user's choice stays until the config's changes
+        QCOMPARE(hyper.editField("training.epochs", "2"), QString());
+        QCOMPARE(panel.evaluationLimit(), 5);
+    }
+
     void invalidFieldBlocksRunEvaluation() {
         tbui::JobQueue jobs;
         tbui::HyperparamPanel hyper;
@@ -348,8 +367,9 @@ class TestResults : public QObject {
         tbui::JobQueue jobs;
         tbui::ResultsPanel panel(&jobs, [&hyper] { return hyper.snapshot(); });
         panel.setWorkspaceDir(ws);
-        panel.setEvaluationMetrics("bleu");
-        panel.setEvaluationLimit(3);
+        // Items and metrics on screen are the config's: nothing to set by hand.
+        QCOMPARE(panel.evaluationMetrics(), QString("bleu"));
+        QCOMPARE(panel.evaluationLimit(), 3);
         QSignalSpy done(&panel, &tbui::ResultsPanel::evaluationDone);
         QCOMPARE(panel.runEvaluation(), QString());
         QVERIFY(done.wait(240000));
