@@ -32,7 +32,10 @@ def sync(device):
 def load(model_dir, layer, device):
     import torch
     from transformers import AutoModel, AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(model_dir, use_fast=False)
+    try:  # bert_score loads the slow (Python) tokenizer; newer transformers may not have it
+        tok = AutoTokenizer.from_pretrained(model_dir, use_fast=False)
+    except (TypeError, ValueError, ImportError):
+        tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModel.from_pretrained(model_dir)
     model.encoder.layer = torch.nn.ModuleList(list(model.encoder.layer[:layer]))
     model.eval()
@@ -43,7 +46,7 @@ def load(model_dir, layer, device):
 def sent_encode(tok, s):
     s = s.strip()
     if s == "":
-        return tok.build_inputs_with_special_tokens([])
+        return [tok.cls_token_id, tok.sep_token_id]
     return tok.encode(s, add_special_tokens=True, max_length=tok.model_max_length,
                       truncation=True)
 
