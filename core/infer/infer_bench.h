@@ -1,0 +1,73 @@
+// Inference benchmark (`tunebench-cli bench infer`, the study's benchmark mode): the same
+// prompts through each tunebench engine (core/infer/inference.h) and, with the HF side on,
+// through HF transformers' generate (resources/bench/hf_generate_bench.py) in the same run,
+// every figure also printed as a ratio to HF's.
+//
+// What is measured, per engine and batch size (the same on both sides):
+// - load: a real safetensors folder read to the device (a random shape is initialised once
+//   and saved as one, so both sides load the same weights from disk);
+// - per run (one generate() call over `batch` prompts, every row exactly max_new_tokens new
+//   tokens: min_new_tokens = max_new_tokens, greedy): time to first token (mean over rows),
+//   inter-token latencies (all rows' gaps pooled; p50/p90/p99), end-to-end latency (the call),
+//   tokens/s per request (a row's tokens over its own latency, mean over rows) and aggregate
+//   (all new tokens over the call);
+// - `warmup` untimed runs first, then `repeats` timed ones; each figure is the median over the
+//   timed runs with its min and max;
+// - peak device memory over the timed runs (CUDA allocator: allocated and reserved, weights
+//   included, like torch.cuda.max_memory_allocated/reserved after a reset); CPU: peak RSS;
+// - greedy token agreement with HF: the mean, over rows of the first timed run, of the share of
+//   new tokens before the first difference.
+// Engines: the core's "eager", and "legacy" (core/infer/generate.cpp, the generation path the
+// CLI used before the core) as the before-number.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/common/cancel_token.h"
+#include "core/common/error.h"
+#include "core/model/model_config.h"
+
+namespace tb::infer {
+
+struct InferBenchParams {
+    std::vector<std::string> engines = {"eager"};  // eager | legacy
+    std::string model_dir;  // a real HF folder, or empty for random weights of `shape`
+    LlamaConfig shape;      // used when model_dir is empty
+    std::vector<int64_t> batch_sizes = {1, 8};
+    int64_t prompts = 0;  // distinct synthetic prompts (0: the largest batch); a batch of b
+                          // takes the first b, cycling when b > prompts
+    int64_t prompt_len = 128;
+    int64_t max_new_tokens = 256;
+    int64_t warmup = 1;
+    int64_t repeats = 3;
+    std::string device = "auto";
+    std::string dtype = "auto";
+    uint64_t seed = 0;
+    bool hf = false;        // run the HF script beside
+    std::string hf_script;  // path of hf_generate_bench.py
+    std::string python = "python3";
+    const CancelToken* cancel = nullptr;
+    std::function<void(const std::string&)> on_progress;  // one line per stage
+    // Profiling (the CLI wires these to core/train/torch_profiler.h): when set, one extra run
+    // of the first batch size per engine, after its timed runs and memory readings, is
+    // recorded between profile_start() and profile_stop(engine name).
+    std::function<Status(bool cuda)> profile_start;
+    std::function<Status(const std::string& engine)> profile_stop;
+};
+
+// The JSON result:
+// {"config": {...}, "engines": [{"engine", "load": {...}, "batches": [{"batch", "ttft_ms":
+//  {median,min,max}, "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "e2e_s", "tokens_per_s_request",
+//  "tokens_per_s_aggregate", "peak_allocated_bytes", "peak_reserved_bytes", "peak_rss_bytes",
+//  "token_agreement_vs_hf", "vs_hf": {figure: ratio}}]}], "hf": {... same shape, or "error"}}
+// Ratios are ours / HF's for every figure (so > 1 is faster for tokens/s, slower for latency).
+Result<nlohmann::json> run_infer_bench(const InferBenchParams& params);
+
+// A plain-text table of a run_infer_bench() result, one block per batch size.
+std::string format_infer_bench(const nlohmann::json& result);
+
+}  // namespace tb::infer

@@ -1,0 +1,410 @@
+// InferenceEngine (core/infer/inference.h): loading, the prompt encoder, the EOS/stop/pad rule
+// and the generation loop shared by every engine; the forward steps are the engine's
+// DecodeBackend (inference_engine.h).
+//
+// Per decode step the loop does one device-to-host copy (the sampled ids, which the stop rule
+// and the stream need on the host) and nothing else that waits for the device: the sampled ids
+// stay on the device as the next step's input, EOS suppression is an in-place fill of the
+// logits, and greedy selection is an argmax in the model dtype (the same index as in fp32:
+// widening is exact).
+#include "core/infer/inference_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <limits>
+#include <map>
+
+#include "core/common/process_memory.h"
+#include "core/common/torch_compat.h"
+#include "core/infer/inference.h"
+#include "core/infer/llama_io.h"
+#include "core/infer/peft_adapter.h"
+#include "core/infer/sampler.h"
+#include "core/tokenizer/stream_decoder.h"
+
+namespace tb::infer {
+
+bool Sampling::operator==(const Sampling& o) const {
+    return greedy == o.greedy && temperature == o.temperature && top_k == o.top_k &&
+           top_p == o.top_p && repetition_penalty == o.repetition_penalty && seed == o.seed;
+}
+
+std::vector<std::string> available_engines() { return {"eager"}; }
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const char* const kProjections[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
+                                    "gate_proj", "up_proj", "down_proj"};
+
+// The LoRA branches of one adapter, detached from the model while another one is in use.
+struct AdapterBranches {
+    std::vector<std::tuple<size_t, std::string, LoraBranch>> branches;  // layer, proj, branch
+};
+
+class Engine final : public InferenceEngine {
+  public:
+    Status init(const EngineParams& p) {
+        if (p.engine != "eager") {
+            if (p.engine == "graph" || p.engine == "quant")
+                return make_error("engine", "'" + p.engine +
+                                                "' is not implemented yet in this build "
+                                                "(available: eager)");
+            return make_error("engine", "unknown engine '" + p.engine + "' (available: eager)");
+        }
+        if (p.max_batch < 1) return make_error("max_batch", "must be >= 1");
+        max_batch_ = p.max_batch;
+        at::Device device = at::kCPU;
+        if (p.device == "auto" || p.device.empty()) {
+            if (compat::cuda_available()) device = at::Device(at::kCUDA, 0);
+        } else {
+            TB_ASSIGN_OR_RETURN(device, parse_device(p.device));
+        }
+        at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
+        if (p.dtype != "auto" && !p.dtype.empty()) {
+            TB_ASSIGN_OR_RETURN(dtype, parse_dtype(p.dtype));
+        }
+        if (p.model_dir.empty() && !p.random_shape)
+            return make_error("model", "give a model folder or a random shape");
+
+        const auto t0 = Clock::now();
+        torch::NoGradGuard no_grad;
+        LoadOptions lo;
+        lo.dtype = dtype;
+        lo.device = device;
+        lo.cancel = p.cancel;
+        if (!p.model_dir.empty()) {
+            TB_ASSIGN_OR_RETURN(model_, load_llama_model(p.model_dir, lo));
+            TB_ASSIGN_OR_RETURN(gen_,
+                                load_generation_defaults(
+                                    (fs::path(p.model_dir) / "generation_config.json").string()));
+        } else {
+            model_ = init_llama(*p.random_shape, p.seed, 0.02, lo);
+        }
+        std::string tok_path = p.tokenizer;
+        if (tok_path.empty() && !p.model_dir.empty() &&
+            fs::exists(fs::path(p.model_dir) / "tokenizer.model"))
+            tok_path = p.model_dir;
+        if (!tok_path.empty()) {
+            if (fs::is_directory(tok_path)) {
+                TB_ASSIGN_OR_RETURN(tok_, Tokenizer::load(tok_path));
+            } else {
+                TB_ASSIGN_OR_RETURN(tok_, Tokenizer::load_files(tok_path, ""));
+            }
+        }
+        // The EOS/pad rule (see inference.h).
+        eos_ = !gen_.eos_token_ids.empty() ? gen_.eos_token_ids : model_.config.eos_token_ids;
+        if (eos_.empty() && tok_ && tok_->eos_id() >= 0) eos_ = {tok_->eos_id()};
+        pad_ =
+            tok_ && tok_->pad_id() >= 0 ? tok_->pad_id() : model_.config.pad_token_id.value_or(0);
+
+        backend_ = make_eager_backend(model_);
+        compat::cuda_synchronize();
+        report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        report_.weight_bytes = model_.parameter_bytes();
+        report_.device = device.str();
+        report_.dtype = dtype_name(dtype);
+        if (device.is_cuda()) {
+            if (auto m = compat::cuda_memory(device.has_index() ? device.index() : 0)) {
+                report_.device_allocated = m->allocated;
+                report_.device_reserved = m->reserved;
+            }
+        }
+        report_.rss_bytes = process_rss_bytes();
+        return Status::Ok();
+    }
+
+    Status load_adapter(const std::string& name, const std::string& dir) override {
+        if (name.empty()) return make_error("adapter", "the name must not be empty");
+        torch::NoGradGuard no_grad;
+        detach_adapter();
+        TB_TRY_STATUS(apply_peft_adapter(model_, dir));
+        AdapterBranches a;
+        for (size_t i = 0; i < model_.layers.size(); ++i)
+            for (const char* proj : kProjections) {
+                LoraLinear* lin = model_.layers[i].projection(proj);
+                if (lin->lora.defined()) {
+                    a.branches.emplace_back(i, proj, std::move(lin->lora));
+                    lin->lora = LoraBranch();
+                }
+            }
+        adapters_[name] = std::move(a);
+        return Status::Ok();
+    }
+
+    Result<std::vector<int64_t>> encode(const Request& r) const override {
+        const int forms =
+            (r.prompt_ids.empty() ? 0 : 1) + (r.messages.empty() ? 0 : 1) + (r.prompt_text ? 1 : 0);
+        if (forms != 1)
+            return make_error("request", "give exactly one of prompt ids, chat messages or text");
+        if (!r.prompt_ids.empty()) return r.prompt_ids;
+        if (!tok_) return make_error("request", "a text or chat prompt needs a tokenizer");
+        if (!r.messages.empty()) return tok_->encode_chat(r.messages, true);
+        return tok_->encode(*r.prompt_text, true);
+    }
+
+    Result<std::vector<Completion>> generate(const std::vector<Request>& requests,
+                                             const GenerateOptions& opts) override {
+        const auto t0 = Clock::now();
+        std::vector<std::vector<int64_t>> prompts;
+        TB_TRY_STATUS(validate(requests, &prompts));
+        std::vector<Completion> out(requests.size());
+        for (size_t i = 0; i < requests.size(); ++i) {
+            out[i].prompt_ids = prompts[i];
+            out[i].finish_reason = "length";
+        }
+        // Groups of requests that can share a forward: same adapter, same sampling.
+        std::vector<std::vector<size_t>> groups;
+        for (size_t i = 0; i < requests.size(); ++i) {
+            auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
+                const Request& a = requests[g.front()];
+                return a.adapter == requests[i].adapter && a.sampling == requests[i].sampling &&
+                       static_cast<int64_t>(g.size()) < max_batch_;
+            });
+            if (it == groups.end())
+                groups.push_back({i});
+            else
+                it->push_back(i);
+        }
+        torch::NoGradGuard no_grad;
+        bool cancelled = false;
+        for (const auto& g : groups) {
+            if (cancelled || (opts.cancel && opts.cancel->cancelled())) {
+                cancelled = true;
+                for (size_t i : g) out[i].finish_reason = "cancelled";
+                continue;
+            }
+            activate_adapter(requests[g.front()].adapter);
+            run_batch(g, requests, prompts, opts, t0, out, &cancelled);
+        }
+        if (tok_)
+            for (auto& c : out) c.text = tok_->decode(c.ids, true);
+        return out;
+    }
+
+    const LoadReport& load_report() const override { return report_; }
+    const LlamaConfig& config() const override { return model_.config; }
+    std::shared_ptr<const Tokenizer> tokenizer() const override { return tok_; }
+    const GenerationDefaults& generation_defaults() const override { return gen_; }
+    const std::vector<int64_t>& eos_token_ids() const override { return eos_; }
+    int64_t pad_token_id() const override { return pad_; }
+
+  private:
+    Status validate(const std::vector<Request>& requests,
+                    std::vector<std::vector<int64_t>>* prompts) const {
+        if (requests.empty()) return make_error("generate", "no requests");
+        const int64_t vocab = model_.config.vocab_size;
+        for (size_t i = 0; i < requests.size(); ++i) {
+            const Request& r = requests[i];
+            const std::string where = "request " + std::to_string(i);
+            TB_ASSIGN_OR_RETURN(std::vector<int64_t> ids, encode(r));
+            if (ids.empty()) return make_error(where, "the prompt encodes to no tokens");
+            for (int64_t id : ids)
+                if (id < 0 || id >= vocab)
+                    return make_error(where, "token id " + std::to_string(id) +
+                                                 " outside the vocabulary [0, " +
+                                                 std::to_string(vocab) + ")");
+            if (r.max_new_tokens < 1) return make_error(where, "max_new_tokens: must be >= 1");
+            if (r.min_new_tokens < 0 || r.min_new_tokens > r.max_new_tokens)
+                return make_error(where, "min_new_tokens: must be in [0, max_new_tokens]");
+            // The KV cache is allocated for prompt + max_new_tokens up front: bound it by the
+            // context the model was trained for.
+            const int64_t ctx = model_.config.max_position_embeddings;
+            if (static_cast<int64_t>(ids.size()) + r.max_new_tokens > ctx)
+                return make_error(where, "prompt (" + std::to_string(ids.size()) +
+                                             " tokens) + max_new_tokens (" +
+                                             std::to_string(r.max_new_tokens) +
+                                             ") exceeds the model's context of " +
+                                             std::to_string(ctx) + " tokens");
+            const Sampling& s = r.sampling;
+            if (!s.greedy && !(s.temperature > 0))
+                return make_error(where, "temperature: must be > 0");
+            if (!s.greedy && s.top_k < 0) return make_error(where, "top_k: must be >= 0");
+            if (!s.greedy && !(s.top_p > 0 && s.top_p <= 1))
+                return make_error(where, "top_p: must be in (0, 1]");
+            if (!(s.repetition_penalty > 0))
+                return make_error(where, "repetition_penalty: must be > 0");
+            for (const auto& st : r.stop)
+                if (st.empty()) return make_error(where, "stop strings must not be empty");
+            if (!r.stop.empty() && !tok_)
+                return make_error(where, "stop strings need a tokenizer to match text");
+            if (!r.adapter.empty() && !adapters_.count(r.adapter))
+                return make_error(where, "unknown adapter '" + r.adapter + "'");
+            prompts->push_back(std::move(ids));
+        }
+        return Status::Ok();
+    }
+
+    void detach_adapter() {
+        if (active_.empty()) return;
+        for (auto& [layer, proj, branch] : adapters_[active_].branches) {
+            LoraLinear* lin = model_.layers[layer].projection(proj);
+            branch = std::move(lin->lora);
+            lin->lora = LoraBranch();
+        }
+        active_.clear();
+    }
+
+    void activate_adapter(const std::string& name) {
+        if (name == active_) return;
+        detach_adapter();
+        if (name.empty()) return;
+        for (auto& [layer, proj, branch] : adapters_[name].branches)
+            model_.layers[layer].projection(proj)->lora = branch;
+        active_ = name;
+    }
+
+    // One batch of rows that share adapter and sampling; fills out[rows[b]].
+    void run_batch(const std::vector<size_t>& rows, const std::vector<Request>& requests,
+                   const std::vector<std::vector<int64_t>>& prompts, const GenerateOptions& opts,
+                   Clock::time_point t0, std::vector<Completion>& out, bool* cancelled) {
+        const int64_t B = static_cast<int64_t>(rows.size());
+        const Sampling& s = requests[rows.front()].sampling;
+        const at::Device dev = model_.device;
+        std::vector<std::vector<int64_t>> batch;
+        int64_t P = 0, max_new = 0;
+        for (size_t r : rows) {
+            batch.push_back(prompts[r]);
+            P = std::max<int64_t>(P, static_cast<int64_t>(prompts[r].size()));
+            max_new = std::max(max_new, requests[r].max_new_tokens);
+        }
+        at::Tensor logits = backend_->prefill(batch, pad_, max_new);
+
+        // Selection: argmax on the device for plain greedy; HF's processors (Sampler)
+        // otherwise, with the tokens seen so far for the repetition penalty (HF counts the
+        // prompt and its padding).
+        const bool plain_greedy = s.greedy && s.repetition_penalty == 1.0;
+        std::unique_ptr<Sampler> sampler;
+        at::Tensor seen;
+        if (!plain_greedy) {
+            SamplingParams sp;
+            sp.greedy = s.greedy;
+            sp.temperature = s.temperature;
+            sp.top_k = s.top_k;
+            sp.top_p = s.top_p;
+            sp.repetition_penalty = s.repetition_penalty;
+            sp.seed = s.seed;
+            sampler = std::make_unique<Sampler>(sp);
+            seen = at::full({B, P + max_new}, pad_, at::kLong);
+            for (int64_t b = 0; b < B; ++b) {
+                const auto& p = batch[static_cast<size_t>(b)];
+                const int64_t off = P - static_cast<int64_t>(p.size());
+                for (size_t j = 0; j < p.size(); ++j) seen[b][off + static_cast<int64_t>(j)] = p[j];
+            }
+            seen = seen.to(dev);
+        }
+        at::Tensor eos_dev;
+        if (!eos_.empty()) eos_dev = at::tensor(eos_, at::kLong).to(dev);
+        const double neg_inf = -std::numeric_limits<double>::infinity();
+
+        std::vector<std::unique_ptr<StreamDecoder>> streams(rows.size());
+        size_t longest_stop = 0;
+        for (size_t b = 0; b < rows.size(); ++b) {
+            if (tok_) streams[b] = std::make_unique<StreamDecoder>(tok_, true);
+            for (const auto& st : requests[rows[b]].stop)
+                longest_stop = std::max(longest_stop, st.size());
+        }
+        std::vector<bool> running(rows.size(), true);
+        int64_t alive = B;
+        for (int64_t step = 0; step < max_new && alive > 0; ++step) {
+            if (opts.cancel && opts.cancel->cancelled()) {
+                for (size_t b = 0; b < rows.size(); ++b)
+                    if (running[b]) out[rows[b]].finish_reason = "cancelled";
+                *cancelled = true;
+                break;
+            }
+            // EOS is not a choice before min_new_tokens (per row).
+            if (eos_dev.defined()) {
+                std::vector<int64_t> early;
+                for (size_t b = 0; b < rows.size(); ++b)
+                    if (running[b] && step < requests[rows[b]].min_new_tokens)
+                        early.push_back(static_cast<int64_t>(b));
+                if (static_cast<int64_t>(early.size()) == B)
+                    logits.index_fill_(1, eos_dev, neg_inf);
+                else
+                    for (int64_t b : early) logits.select(0, b).index_fill_(0, eos_dev, neg_inf);
+            }
+            at::Tensor next_dev, next_host;
+            if (plain_greedy) {
+                next_dev = logits.argmax(-1);
+                next_host = next_dev.to(at::kCPU);  // the step's one wait for the device
+            } else {
+                next_host = sampler->next(logits, seen.narrow(1, 0, P + step), {});
+                next_dev = next_host.to(dev);
+                seen.select(1, P + step).copy_(next_dev);
+            }
+            const double now = std::chrono::duration<double>(Clock::now() - t0).count();
+            auto acc = next_host.accessor<int64_t, 1>();
+            for (size_t b = 0; b < rows.size(); ++b) {
+                if (!running[b]) continue;
+                const Request& req = requests[rows[b]];
+                Completion& c = out[rows[b]];
+                const int64_t tok = acc[static_cast<int64_t>(b)];
+                c.ids.push_back(tok);
+                c.token_seconds.push_back(now);
+                TokenEvent ev;
+                ev.request = rows[b];
+                ev.index = static_cast<int64_t>(c.ids.size()) - 1;
+                ev.token = tok;
+                ev.seconds = now;
+                bool done = false;
+                size_t before = 0;
+                if (streams[b]) {
+                    before = streams[b]->text().size();
+                    ev.text = streams[b]->push(tok);
+                }
+                if (std::find(eos_.begin(), eos_.end(), tok) != eos_.end()) {
+                    c.finish_reason = "eos";
+                    done = true;
+                } else if (!req.stop.empty()) {
+                    // Only the new text and the stop length before it can hold a new match.
+                    const std::string& text = streams[b]->text();
+                    const size_t from = before >= longest_stop ? before - longest_stop + 1 : 0;
+                    for (const auto& st : req.stop)
+                        if (text.find(st, from) != std::string::npos) {
+                            c.finish_reason = "stop";
+                            done = true;
+                            break;
+                        }
+                }
+                if (!done && static_cast<int64_t>(c.ids.size()) >= req.max_new_tokens) done = true;
+                if (done) {
+                    if (streams[b]) ev.text += streams[b]->flush();
+                    running[b] = false;
+                    c.end_seconds = now;
+                    --alive;
+                }
+                if (opts.on_token) opts.on_token(ev);
+            }
+            if (alive > 0 && step + 1 < max_new) logits = backend_->decode(next_dev);
+        }
+        const double end = std::chrono::duration<double>(Clock::now() - t0).count();
+        for (size_t b = 0; b < rows.size(); ++b)
+            if (running[b]) out[rows[b]].end_seconds = end;
+        backend_->release();
+    }
+
+    LlamaModel model_;
+    std::shared_ptr<Tokenizer> tok_;
+    GenerationDefaults gen_;
+    std::vector<int64_t> eos_;
+    int64_t pad_ = 0;
+    int64_t max_batch_ = 64;
+    std::unique_ptr<DecodeBackend> backend_;
+    std::map<std::string, AdapterBranches> adapters_;
+    std::string active_;  // adapter whose branches are attached ("" = none)
+    LoadReport report_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<InferenceEngine>> InferenceEngine::load(const EngineParams& params) {
+    auto e = std::make_unique<Engine>();
+    TB_TRY_STATUS(e->init(params));
+    return std::unique_ptr<InferenceEngine>(std::move(e));
+}
+
+}  // namespace tb::infer

@@ -1,0 +1,38 @@
+// Inside the inference core (core/infer/inference.h): the part an engine supplies. The
+// generation loop - prompt encoding, batching, sampling, the EOS/stop/pad rule, streaming,
+// cancel, timing - is InferenceEngine's (inference_engine.cpp) and shared by every engine; an
+// engine only computes a batch's forward steps over its own KV cache.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/infer/llama_model.h"
+
+namespace tb::infer {
+
+class DecodeBackend {
+  public:
+    virtual ~DecodeBackend() = default;
+
+    // Starts a batch: `prompts` left padded with `pad_id` to the longest, a KV cache with room
+    // for `max_new_tokens` more per row. Returns the logits of each row's last prompt position,
+    // [B, V] in the model dtype on the model device.
+    virtual at::Tensor prefill(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
+                               int64_t max_new_tokens) = 0;
+
+    // One token per row ([B] int64 on the model device) -> next logits [B, V].
+    virtual at::Tensor decode(const at::Tensor& tokens) = 0;
+
+    // Frees the batch's KV cache.
+    virtual void release() = 0;
+};
+
+// The eager engine over `model` (which must outlive it). Fuses the q/k/v and gate/up weights
+// of every layer in place (the projections become views into the fused tensors, no extra
+// memory), so that a decode step runs two GEMMs where it ran five.
+std::unique_ptr<DecodeBackend> make_eager_backend(LlamaModel& model);
+
+}  // namespace tb::infer
