@@ -14,7 +14,9 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "core/infer/infer_bench.h"
 #include "core/store/store.h"
+#include "core/train/torch_profiler.h"
 #include "core/train/train_bench.h"
 
 namespace tbcli {
@@ -77,6 +79,20 @@ std::string find_peft_script() {
         candidates.push_back(exe.parent_path() / "../share/tunebench/bench/peft_train_bench.py");
 #ifdef TB_SOURCE_RESOURCES
     candidates.push_back(fs::path(TB_SOURCE_RESOURCES) / "bench/peft_train_bench.py");
+#endif
+    for (const auto& c : candidates)
+        if (fs::exists(c, ec)) return fs::weakly_canonical(c, ec).string();
+    return "";
+}
+
+// resources/bench/<name> beside the build tree or installed (as find_peft_script).
+std::string find_bench_script(const std::string& name) {
+    std::vector<fs::path> candidates;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) candidates.push_back(exe.parent_path() / "../share/tunebench/bench" / name);
+#ifdef TB_SOURCE_RESOURCES
+    candidates.push_back(fs::path(TB_SOURCE_RESOURCES) / "bench" / name);
 #endif
     for (const auto& c : candidates)
         if (fs::exists(c, ec)) return fs::weakly_canonical(c, ec).string();
@@ -294,6 +310,108 @@ int run_bench_train(const BenchTrainArgs& a) {
     return kExitOk;
 }
 
+// --- bench infer: inference engines beside HF transformers generate (core/infer/infer_bench.h)
+
+struct BenchInferArgs {
+    std::string shape = "tinyllama";
+    std::string model;
+    std::string engines = "eager";
+    std::string batches = "1,8";
+    int64_t prompts = 0;
+    int64_t prompt_len = 128;
+    int64_t max_new_tokens = 256;
+    int64_t warmup = 1;
+    int64_t repeats = 3;
+    std::string device = "auto";
+    std::string dtype = "auto";
+    bool hf = false;
+    std::string hf_script;  // empty: resources/bench/hf_generate_bench.py
+    std::string python = "python3";
+    std::string store;
+    std::string profile;  // Chrome-trace path prefix (empty: no profile)
+    bool json_out = false;
+};
+
+int run_bench_infer(const BenchInferArgs& a) {
+    tb::infer::InferBenchParams p;
+    if (a.shape == "tinyllama")
+        p.shape = tb::tinyllama_shape();
+    else if (a.shape == "tiny")
+        p.shape = tiny_shape();
+    else
+        return fail("--shape: expected tinyllama or tiny, got '" + a.shape + "'");
+    p.model_dir = a.model;
+    p.engines = split_list(a.engines);
+    p.batch_sizes.clear();
+    for (const std::string& b : split_list(a.batches)) {
+        try {
+            size_t used = 0;
+            p.batch_sizes.push_back(std::stoll(b, &used));
+            if (used != b.size()) throw std::invalid_argument(b);
+        } catch (const std::exception&) {
+            return fail("--batch: '" + b + "' is not a whole number");
+        }
+    }
+    p.prompts = a.prompts;
+    p.prompt_len = a.prompt_len;
+    p.max_new_tokens = a.max_new_tokens;
+    p.warmup = a.warmup;
+    p.repeats = a.repeats;
+    p.device = a.device;
+    p.dtype = a.dtype;
+    p.hf = a.hf;
+    p.hf_script = a.hf_script.empty() ? find_bench_script("hf_generate_bench.py") : a.hf_script;
+    p.python = a.python;
+    p.cancel = &interrupt_token();
+    p.on_progress = [](const std::string& s) { std::cerr << "bench infer: " << s << std::endl; };
+    if (!a.profile.empty()) {
+        p.profile_start = [](bool cuda) { return tb::start_torch_profiler(cuda); };
+        p.profile_stop = [prefix = a.profile](const std::string& engine) {
+            return tb::stop_torch_profiler(prefix + "." + engine + ".json");
+        };
+    }
+    auto r = tb::infer::run_infer_bench(p);
+    if (!r) return fail(r.error());
+    const json& out = *r;
+    if (!a.store.empty()) {
+        // One benchmark row per engine and batch size; config_json: "kind": "infer".
+        auto st = tb::store::Store::open(a.store);
+        if (!st) return fail(st.error());
+        std::vector<json> engines(out["engines"].begin(), out["engines"].end());
+        if (out.contains("hf") && out["hf"].contains("batches"))
+            engines.insert(engines.begin(), out["hf"]);
+        int rows = 0;
+        for (const json& e : engines)
+            for (const json& b : e["batches"]) {
+                if (!b.contains("tokens_per_s_aggregate")) continue;
+                tb::store::BenchmarkRow row;
+                row.engine = e["engine"] == "transformers"
+                                 ? "transformers"
+                                 : "tunebench " + e["engine"].get<std::string>();
+                row.model = a.model.empty() ? a.shape : a.model;
+                row.tokens_per_s = b["tokens_per_s_aggregate"]["median"].get<double>();
+                row.latency_s = b["e2e_s"]["median"].get<double>();
+                row.memory_bytes =
+                    b.value("peak_allocated_bytes", b.value("peak_rss_bytes", int64_t{0}));
+                row.load_time_s = e["load"].value("seconds", 0.0);
+                json cfg = out["config"];
+                cfg["kind"] = "infer";
+                cfg["batch"] = b["batch"];
+                cfg["figures"] = b;
+                row.config_json = cfg.dump();
+                auto id = (*st)->add_benchmark(row);
+                if (!id) return fail(id.error());
+                ++rows;
+            }
+        std::cerr << "bench infer: " << rows << " rows recorded in " << a.store << std::endl;
+    }
+    if (a.json_out)
+        std::cout << out.dump(2) << std::endl;
+    else
+        std::cout << tb::infer::format_infer_bench(out);
+    return interrupt_token().cancelled() ? 130 : kExitOk;
+}
+
 CommandRegistrar reg("bench", [](CLI::App& app) {
     app.description("Benchmarks, side by side with the reference Python tools");
     app.require_subcommand(1);
@@ -337,9 +455,38 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
                       "Record 2 extra steps per backend as a Chrome trace PREFIX.<backend>.json "
                       "(libtorch 2.x)");
     train->add_flag("--json", a->json_out, "Print one JSON object");
-    return [a, train]() -> int {
+    auto* infer = app.add_subcommand(
+        "infer", "Inference latency, tokens/s, memory and load time of tunebench's engines vs HF");
+    auto ia = std::make_shared<BenchInferArgs>();
+    infer->add_option("--shape", ia->shape, "Random-weight model shape: tinyllama (1.1B) or tiny")
+        ->capture_default_str();
+    infer->add_option("--model", ia->model, "A real HF model folder instead of a random shape");
+    infer->add_option("--engines", ia->engines, "Comma list: eager, legacy (the pre-core path)")
+        ->capture_default_str();
+    infer->add_option("--batch", ia->batches, "Comma list of batch sizes")->capture_default_str();
+    infer->add_option("--prompts", ia->prompts, "Distinct synthetic prompts (0: largest batch)")
+        ->capture_default_str();
+    infer->add_option("--prompt-len", ia->prompt_len, "Tokens per prompt")->capture_default_str();
+    infer->add_option("--max-new-tokens", ia->max_new_tokens, "New tokens per request (exactly)")
+        ->capture_default_str();
+    infer->add_option("--warmup", ia->warmup, "Untimed runs per batch size")->capture_default_str();
+    infer->add_option("--repeats", ia->repeats, "Timed runs per batch size")->capture_default_str();
+    infer->add_option("--device", ia->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+    infer->add_option("--dtype", ia->dtype, "auto | float32 | bfloat16 | float16")
+        ->capture_default_str();
+    infer->add_flag("--hf", ia->hf, "Run HF transformers generate beside (ratios to it)");
+    infer->add_option("--hf-script", ia->hf_script, "Path of hf_generate_bench.py");
+    infer->add_option("--python", ia->python, "Python with torch and transformers")
+        ->capture_default_str();
+    infer->add_option("--store", ia->store, "Record the results as benchmark rows in this store");
+    infer->add_option("--profile", ia->profile,
+                      "Record one extra run of the first batch size per engine as a Chrome trace "
+                      "PREFIX.<engine>.json (libtorch 2.x)");
+    infer->add_flag("--json", ia->json_out, "Print one JSON object");
+    return [a, train, ia, infer]() -> int {
         if (train->parsed()) return run_bench_train(*a);
-        return fail("bench: expected a subcommand (train)");
+        if (infer->parsed()) return run_bench_infer(*ia);
+        return fail("bench: expected a subcommand (train, infer)");
     };
 });
 

@@ -129,6 +129,7 @@ struct DeviceMemory {
     int64_t allocated = 0;
     int64_t reserved = 0;
     int64_t peak_allocated = 0;
+    int64_t peak_reserved = 0;
 };
 
 inline std::optional<DeviceMemory> cuda_memory(int device = 0) {
@@ -141,6 +142,7 @@ inline std::optional<DeviceMemory> cuda_memory(int device = 0) {
     m.allocated = stats.allocated_bytes[agg].current;
     m.reserved = stats.reserved_bytes[agg].current;
     m.peak_allocated = stats.allocated_bytes[agg].peak;
+    m.peak_reserved = stats.reserved_bytes[agg].peak;
     return m;
 #else
     (void)device;
