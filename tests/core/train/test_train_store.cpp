@@ -2,8 +2,13 @@
 // folder, config) and one training_log row per logged step equal to training_log.jsonl; a
 // cancelled and resumed run keeps one record and exactly one row per step; rows left behind
 // by a killed process are re-synced from the trimmed log; store errors are error values.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <future>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "core/store/store.h"
 #include "core/train/train_store.h"
@@ -207,6 +212,113 @@ TEST_F(TrainStore, StoreErrorsAreErrorValues) {
     ASSERT_EQ(runs.size(), 1u);
     EXPECT_EQ(runs[0].status, "failed");
     EXPECT_EQ(store->training_log(runs[0].id).value().size(), 2u);
+}
+
+// Holds the store's write lock from another connection (another process's writer) until
+// release() or destruction.
+class WriteLockHolder {
+  public:
+    explicit WriteLockHolder(const std::string& db) {
+        EXPECT_EQ(sqlite3_open_v2(db.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+        EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    void release() {
+        if (db_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+        sqlite3_close(db_);
+        db_ = nullptr;
+    }
+    ~WriteLockHolder() { release(); }
+
+  private:
+    sqlite3* db_ = nullptr;
+};
+
+nlohmann::json train_record(int64_t step) {
+    return {{"step", step},           {"loss", 2.0},         {"lr", 1e-3},
+            {"grad_norm", 0.5},       {"tokens_per_s", 9.0}, {"memory_bytes", 1},
+            {"elapsed_s", 0.1 * step}};
+}
+
+// Issue 10: a store lock held longer than the busy timeout used to fail the run. Now the rows
+// wait in memory: each refused flush costs at most kFlushWaitMs, a warning says so, and the
+// next flush after the lock is gone writes them all.
+TEST_F(TrainStore, LockedStoreQueuesTheRowsAndRetries) {
+    const std::string dir = tbtest::scratch("store_locked_unit");
+    const std::string db = dir + "/tunebench.sqlite";
+    tb::TrainStoreLog log;
+    std::vector<std::string> seen;
+    log.on_warning = [&](const std::string& w) { seen.push_back(w); };
+    ASSERT_TRUE(log.open(db).ok());
+    fs::create_directories(dir + "/run");
+    ASSERT_TRUE(log.begin(params(dir + "/run", db), dir + "/run", "", false).ok());
+    const int64_t n = 2 * static_cast<int64_t>(tb::TrainStoreLog::kBatchRows) + 20;
+    {
+        WriteLockHolder lock(db);
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int64_t s = 1; s <= n; ++s) log.record(train_record(s));
+        const double took =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // Two refused flushes (at kBatchRows and 2 * kBatchRows rows), each waiting
+        // kFlushWaitMs for the lock: the training loop is not stalled for the busy timeout.
+        EXPECT_LT(took, 2 * tb::TrainStoreLog::kFlushWaitMs / 1000.0 + 1.0);
+        EXPECT_EQ(log.queued_rows(), static_cast<size_t>(n));
+        ASSERT_EQ(seen.size(), 1u);  // one warning per refusal episode, not per attempt
+        EXPECT_NE(seen[0].find("rows stay queued"), std::string::npos) << seen[0];
+    }
+    // Lock gone: the next batch boundary flushes everything.
+    int64_t s = n;
+    while (log.queued_rows() > 0 && s < n + static_cast<int64_t>(tb::TrainStoreLog::kBatchRows) + 1)
+        log.record(train_record(++s));
+    EXPECT_EQ(log.queued_rows(), 0u);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_NE(seen[1].find("accepted"), std::string::npos) << seen[1];
+    ASSERT_TRUE(log.finish("completed").ok());
+    auto store = open(db);
+    auto runs = store->list_runs("train").value();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, "completed");
+    auto rows = store->training_log(runs[0].id).value();
+    ASSERT_EQ(rows.size(), static_cast<size_t>(s));
+    for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].step, static_cast<int64_t>(i + 1));
+}
+
+// The whole run: another connection takes the write lock at the first training step and keeps
+// it for longer than the store's 10 s busy timeout. The run completes (finish() waits for the
+// lock), says so on the progress channel, and every step's row arrives.
+TEST_F(TrainStore, RunOutlivesALockLongerThanTheBusyTimeout) {
+    const std::string dir = tbtest::scratch("store_locked_run");
+    const std::string db = dir + "/tunebench.sqlite";
+    const std::string run_dir = dir + "/run";
+    std::thread holder;
+    std::vector<std::string> warnings;
+    auto cb = [&](const tb::TrainProgress& p) {
+        if (p.message.rfind("warning: store:", 0) == 0) warnings.push_back(p.message);
+        if (p.phase != tb::TrainPhase::Training || p.step != 1 || holder.joinable()) return;
+        std::promise<void> locked;
+        auto got = locked.get_future();
+        holder = std::thread([&db, locked = std::move(locked)]() mutable {
+            WriteLockHolder lock(db);
+            locked.set_value();
+            std::this_thread::sleep_for(std::chrono::seconds(11));
+        });
+        got.wait();
+    };
+    tb::TrainParams p = params(run_dir, db);
+    p.max_steps = 8;
+    tb::CancelToken cancel;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = tb::run_training(p, cb, cancel);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (holder.joinable()) holder.join();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_GT(took, 10.0);  // it did wait for the lock (held 11 s from step 1)
+    EXPECT_FALSE(warnings.empty());
+    auto store = open(db);
+    auto runs = store->list_runs("train").value();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].status, "completed");
+    expect_rows_match_log(*store, runs[0].id, run_dir, 8);
 }
 
 TEST(TrainStoreRecords, RowsFromLogRecords) {
