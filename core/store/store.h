@@ -16,6 +16,34 @@
 // Every write method runs in its own transaction (BEGIN IMMEDIATE ... COMMIT), so a kill at
 // any moment leaves either all of that call's rows or none of them.
 //
+// The corruption of issue 10 (deleted -wal/-shm still open in the app, then page 1 overwritten
+// by a b-tree page: "file is not a database"), and why nothing outside SQLite may open these
+// files. SQLite's locks are POSIX fcntl locks, owned by the process: close() of ANY descriptor
+// on a file drops all of the process's locks on it. Qt's widget file dialog (and GTK's, when
+// used in-process) fills its Type column by content sniffing -- QAbstractFileIconProvider::type
+// -> QMimeDatabase::mimeTypeForFile opens, reads and closes every file whose name matches no
+// MIME glob: tunebench.sqlite (shared-mime-info knows *.sqlite3, not *.sqlite), -wal, -shm.
+// Evidence (strace -k of a QFileDialog over an open store): openat(...tunebench.sqlite-wal,
+// O_RDONLY) + close() from QFileInfoGatherer::getInfo; /proc/locks: the shm DMS read lock and
+// the db SHARED lock gone; the next outside `sqlite3` read saw no other connection, checkpointed
+// and unlinked -wal and -shm, and the app's fds pointed at "(deleted)" files -- the issue's
+// state. tests/core/store/test_store_stress.cpp with TB_STORE_STRESS_FOREIGN_CLOSE=1 (writers
+// doing that open/close) ends in "file is not a database" with page 1 starting 0a 00 00 00
+// (a b-tree leaf index page), the issue's bytes; without it, minutes of kill -9 and outside
+// readers stay "ok". Fix: every GUI dialog is widgets/store_safe_file_dialog.h (type by name
+// only, never opens); tests/widgets/test_gui_store_recovery.cpp shows Qt's dialog dropping
+// the locks and ours keeping them. The other causes in "How To Corrupt An SQLite Database
+// File", ruled out: two SQLite copies (of ~300 objects the GUI and CLI load, only
+// libsqlite3.so.0 exports sqlite3_open_v2; Qt's libqsqlite plugin links that same library and
+// is never loaded; Store::open refuses a process with two, store_backup.h); deleting or
+// renaming the file or WAL while open (no code unlinks or renames store files: demo init
+// renames its staging folder before any store exists; restore_store replaces the file only
+// when no connection of any process has it, found by locks); a connection carried across
+// fork() (the app never forks with one; SQLite's fds are O_CLOEXEC); mmap, NFS (not used);
+// missing fsync (WAL + synchronous=FULL). Protection against whatever else: PRAGMA quick_check
+// at every open, verified backups at each session start and before migrations, restore of the
+// newest good one (store_backup.h).
+//
 // Schema versions live in PRAGMA user_version and are applied in order by open():
 //   v1  runs, training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings
 //   v2  ratings.notes, metrics_aggregate.n_items, index generations(eval_id, model)
