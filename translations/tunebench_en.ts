@@ -1468,6 +1468,18 @@ Restoring puts it in place and keeps the damaged file beside it as tunebench.sql
         <translation>Cancelled at step %1; checkpoint: %2</translation>
     </message>
     <message>
+        <source>Warning: %1</source>
+        <translation>Warning: %1</translation>
+    </message>
+    <message>
+        <source>Cancelled while loading; nothing was written</source>
+        <translation>Cancelled while loading; nothing was written</translation>
+    </message>
+    <message>
+        <source>Cancelled at step %1; no checkpoint was written (resuming restarts at step 0)</source>
+        <translation>Cancelled at step %1; no checkpoint was written (resuming restarts at step 0)</translation>
+    </message>
+    <message>
         <source>Finished %1 steps in %2 s; adapter: %3</source>
         <translation>Finished %1 steps in %2 s; adapter: %3</translation>
     </message>

@@ -1472,6 +1472,18 @@ Restaurarla la pone en su lugar y conserva el archivo dañado a su lado como tun
         <translation>Cancelado en el paso %1; punto de control: %2</translation>
     </message>
     <message>
+        <source>Warning: %1</source>
+        <translation>Aviso: %1</translation>
+    </message>
+    <message>
+        <source>Cancelled while loading; nothing was written</source>
+        <translation>Cancelado durante la carga; no se escribió nada</translation>
+    </message>
+    <message>
+        <source>Cancelled at step %1; no checkpoint was written (resuming restarts at step 0)</source>
+        <translation>Cancelado en el paso %1; no se escribió ningún punto de control (al reanudar se empieza en el paso 0)</translation>
+    </message>
+    <message>
         <source>Finished %1 steps in %2 s; adapter: %3</source>
         <translation>%1 pasos terminados en %2 s; adaptador: %3</translation>
     </message>

@@ -442,7 +442,13 @@ void TrainingPanel::onFinished(const tb::TrainResult& r) {
     if (!err.isEmpty()) log(err);
     phase_->setText(r.cancelled ? tr("Cancelled") : tr("Finished"));
     eta_->clear();
-    if (r.cancelled) {
+    for (const auto& w : r.warnings) log(tr("Warning: %1").arg(QString::fromStdString(w)));
+    if (r.cancelled && r.run_dir.empty()) {
+        log(tr("Cancelled while loading; nothing was written"));
+    } else if (r.cancelled && r.last_checkpoint.empty()) {
+        log(tr("Cancelled at step %1; no checkpoint was written (resuming restarts at step 0)")
+                .arg(r.steps));
+    } else if (r.cancelled) {
         log(tr("Cancelled at step %1; checkpoint: %2")
                 .arg(r.steps)
                 .arg(QString::fromStdString(r.last_checkpoint)));
