@@ -13,6 +13,11 @@
 namespace tb {
 
 Result<std::string> read_file(const std::string& path) {
+    // An ifstream opens a directory and then reads nothing, which callers would report as an
+    // empty file (issue 10: a dataset path that is a folder said "empty file").
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        return make_error(path, "is a directory, not a file");
     std::ifstream in(path, std::ios::binary);
     if (!in) return make_error(path, std::string("cannot open: ") + std::strerror(errno));
     std::ostringstream ss;

@@ -156,7 +156,13 @@ Result<std::pair<double, double>> pretrain(LlamaModel& model, const std::vector<
 
 Result<DemoResult> create_demo_workspace(const DemoParams& p) {
     auto t0 = std::chrono::steady_clock::now();
-    const fs::path root = fs::absolute(p.dir);
+    // "X/" (as tab completion gives) and "X/." name the folder X. Taken literally, the
+    // staging folder "<parent>/<name>.partial-<pid>" would land inside X and could never be
+    // renamed onto it, failing after all the work is done.
+    fs::path root = fs::absolute(p.dir).lexically_normal();
+    while (!root.has_filename() && root.has_relative_path()) root = root.parent_path();
+    if (root.filename().empty() || root.filename() == "..")
+        return make_error(p.dir, "not a folder name for the workspace (choose another --dir)");
     if (fs::exists(root) && !(fs::is_directory(root) && fs::is_empty(root)))
         return make_error(root.string(), "already exists and is not empty (choose another --dir)");
     if (p.pretrain_steps < 1) return make_error("pretrain_steps", "must be >= 1");

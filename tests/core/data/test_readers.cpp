@@ -132,6 +132,16 @@ TEST(DollyReader, EmptyFileIsAnError) {
     EXPECT_NE(r.error().message.find("/nonexistent/x.jsonl"), std::string::npos);
 }
 
+// Issue 10: a dataset path that is a folder said "empty file (no rows)".
+TEST(DollyReader, DirectoryIsNamedAsOne) {
+    const std::string dir = tbtest::scratch_dir("readers_dir_as_data");
+    for (tb::DataFormat f : {tb::DataFormat::Dolly, tb::DataFormat::Csv}) {
+        auto r = tb::load_dataset(dir, opts(f));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().message, dir + ": is a directory, not a file");
+    }
+}
+
 TEST(DollyReader, SkipBadRowsReportsThem) {
     std::string text = std::string(kGood) + "\n" +                        // 1 ok
                        "{not json}\n" +                                   // 2 bad
