@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -328,7 +329,8 @@ struct BenchInferArgs {
     std::string hf_script;  // empty: resources/bench/hf_generate_bench.py
     std::string python = "python3";
     std::string store;
-    std::string profile;  // Chrome-trace path prefix (empty: no profile)
+    std::string profile;   // Chrome-trace path prefix (empty: no profile)
+    std::string out_file;  // the JSON result written here too (results/benchmarks/...)
     bool json_out = false;
 };
 
@@ -404,6 +406,14 @@ int run_bench_infer(const BenchInferArgs& a) {
                 ++rows;
             }
         std::cerr << "bench infer: " << rows << " rows recorded in " << a.store << std::endl;
+    }
+    if (!a.out_file.empty()) {
+        std::error_code ec;
+        const fs::path parent = fs::path(a.out_file).parent_path();
+        if (!parent.empty()) fs::create_directories(parent, ec);
+        std::ofstream f(a.out_file);
+        f << out.dump(2) << "\n";
+        if (!f) return fail(a.out_file + ": cannot write");
     }
     if (a.json_out)
         std::cout << out.dump(2) << std::endl;
@@ -482,6 +492,7 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
     infer->add_option("--profile", ia->profile,
                       "Record one extra run of the first batch size per engine as a Chrome trace "
                       "PREFIX.<engine>.json (libtorch 2.x)");
+    infer->add_option("--out", ia->out_file, "Also write the JSON result to this file");
     infer->add_flag("--json", ia->json_out, "Print one JSON object");
     return [a, train, ia, infer]() -> int {
         if (train->parsed()) return run_bench_train(*a);
