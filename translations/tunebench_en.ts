@@ -282,6 +282,10 @@
         <source>rows</source>
         <translation>rows</translation>
     </message>
+    <message>
+        <source>Could not load %1: %2</source>
+        <translation>Could not load %1: %2</translation>
+    </message>
 </context>
 <context>
     <name>tbui::DatasetTableModel</name>

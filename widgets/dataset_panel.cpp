@@ -13,6 +13,7 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include "core/data/data_config.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 #include "widgets/worker.h"
@@ -217,13 +218,45 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     connect(exportButton, &QPushButton::clicked, this,
             [this] { exportTableInteractive(this, proxy_, "dataset"); });
     connect(jobs_->worker(), &Worker::datasetLoaded, this, &DatasetPanel::setBundle);
+    connect(jobs_->worker(), &Worker::failed, this, [this](const QString& message) {
+        if (jobs_->currentKind() != JobKind::Dataset) return;
+        configKey_.clear();  // the same settings are tried again next time
+        summary_->setText(tr("Could not load %1: %2").arg(pendingPath_, message));
+    });
 }
 
 void DatasetPanel::loadFile(const QString& path) {
+    configKey_.clear();
     pendingPath_ = path;
     summary_->setText(tr("Loading %1…").arg(path));
     DatasetJob job;
     job.path = path.toStdString();
+    jobs_->submitDataset(job);
+}
+
+void DatasetPanel::loadFromConfig(const tb::AppConfig& cfg) {
+    if (cfg.data.path.empty()) return;  // no workspace yet
+    const std::string path = tb::resolve_path(cfg, cfg.data.path);
+    // Every data.* value that changes which rows are read or where they go.
+    std::string key = path;
+    for (const auto& f : tb::config_schema()) {
+        if (f.section != "data") continue;
+        auto v = tb::config_field_value(cfg, f.key);
+        key += "\n" + f.key + "=" + (v.ok() ? v.value() : "");
+    }
+    if (QString::fromStdString(key) == configKey_) return;
+    auto read = tb::read_options_from_config(cfg.data);
+    if (!read.ok()) {
+        summary_->setText(QString::fromStdString(read.error().message));
+        return;
+    }
+    configKey_ = QString::fromStdString(key);
+    pendingPath_ = QString::fromStdString(path);
+    summary_->setText(tr("Loading %1…").arg(pendingPath_));
+    DatasetJob job;
+    job.path = path;
+    job.read = read.value();
+    job.split = tb::split_options_from_config(cfg.data);
     jobs_->submitDataset(job);
 }
 

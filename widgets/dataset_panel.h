@@ -10,6 +10,7 @@
 #include <QWidget>
 #include <memory>
 
+#include "core/config/app_config.h"
 #include "widgets/worker_types.h"
 
 class QComboBox;
@@ -89,7 +90,12 @@ class DatasetPanel : public QWidget {
     QCustomPlot* categoryChart() const { return categoryPlot_; }
 
   public Q_SLOTS:
+    // Default reader options and split (a file opened on its own).
     void loadFile(const QString& path);
+    // The config's dataset (data.path against the config's folder) read with its options and
+    // split with its seed, ratios and stratification: the rows' split column is the split that
+    // training and evaluation use. Nothing is reloaded when those settings are unchanged.
+    void loadFromConfig(const tb::AppConfig& cfg);
     void setBundle(std::shared_ptr<tbui::DatasetBundle> bundle);
 
   Q_SIGNALS:
@@ -112,6 +118,7 @@ class DatasetPanel : public QWidget {
     QCustomPlot* lengthPlot_;
     QCustomPlot* categoryPlot_;
     QString pendingPath_;
+    QString configKey_;  // the data settings of the last loadFromConfig
 };
 
 }  // namespace tbui

@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/data/data_config.h"
 #include "signal_wait.h"
 #include "widgets/dataset_panel.h"
 #include "widgets/qcp.h"
@@ -91,6 +92,45 @@ class TestDataset : public QObject {
         panel.loadFile("/nonexistent/file.jsonl");
         QVERIFY(guitest::waitForSignal(failed, 10000));
         QVERIFY(failed.at(0).at(0).toString().contains("/nonexistent/file.jsonl"));
+    }
+
+    // Issue 10: the GUI showed (and evaluated on) the default unstratified split. Loaded from
+    // the config, the browser's split column is the config's split, exactly as core splits it.
+    void splitFollowsTheConfig() {
+        tbui::JobQueue jobs;
+        tbui::DatasetPanel panel(&jobs);
+        tb::AppConfig cfg;
+        cfg.data.path = std::string(TB_SHARED_DIR) + "/data/dolly-sample.jsonl";
+        cfg.data.stratify = true;
+        cfg.data.split_seed = 7;
+        cfg.data.train_ratio = 0.8;
+        cfg.data.val_ratio = 0.1;
+        cfg.data.test_ratio = 0.1;
+        QSignalSpy ready(&panel, &tbui::DatasetPanel::datasetReady);
+        panel.loadFromConfig(cfg);
+        QVERIFY(ready.wait(60000));
+        auto expected = tb::load_dataset_from_config(cfg);
+        QVERIFY(expected.ok());
+        auto split =
+            tb::split_dataset(expected.value().examples, tb::split_options_from_config(cfg.data));
+        QVERIFY(split.ok());
+        auto b = panel.model()->bundle();
+        QCOMPARE(b->split.test, split.value().test);
+        QCOMPARE(b->split.train, split.value().train);
+        panel.proxy()->setSplit(2);
+        QCOMPARE(panel.proxy()->rowCount(), static_cast<int>(split.value().test.size()));
+        // Unchanged data settings (another section edited): nothing is reloaded.
+        QTRY_VERIFY_WITH_TIMEOUT(!jobs.busy(), 5000);
+        cfg.training.learning_rate = 1e-3;
+        panel.loadFromConfig(cfg);
+        QVERIFY(!jobs.busy());
+        QVERIFY(!ready.wait(300));
+        QCOMPARE(ready.count(), 1);
+        // Another seed: reloaded with the new split.
+        cfg.data.split_seed = 8;
+        panel.loadFromConfig(cfg);
+        QVERIFY(ready.wait(60000));
+        QVERIFY(panel.model()->bundle()->split.test != split.value().test);
     }
 };
 
