@@ -74,7 +74,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         const QString configError = hyper_->openWorkspaceConfig(
             ws.configPath(), ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
-        dataset_->loadFile(ws.dataPath);
+        dataset_->loadFromConfig(hyper_->config());
         // A damaged store: one message with a one-click restore, before the panels open it.
         StoreRecovery::checkAndOffer(this, ws.dir, setStoreDir, jobs_->busy());
         setStoreDir(ws.dir);
@@ -85,6 +85,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                         .arg(ws.dir, configError),
             configError.isEmpty() ? 5000 : 20000);
     });
+    // The Dataset tab shows the split the config defines (seed, ratios, stratification).
+    connect(hyper_, &HyperparamPanel::configChanged, this,
+            [this] { dataset_->loadFromConfig(hyper_->config()); });
     connect(dataset_, &DatasetPanel::datasetReady, this, [this] {
         auto bundle = dataset_->model()->bundle();
         compare_->setDataset(bundle);
