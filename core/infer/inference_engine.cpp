@@ -169,7 +169,9 @@ class Engine final : public InferenceEngine {
             else
                 it->push_back(i);
         }
-        torch::NoGradGuard no_grad;
+        // Inference mode: no autograd bookkeeping (version counters, views) on any op of the
+        // steps; every tensor made here stays inside generate().
+        c10::InferenceMode inference;
         bool cancelled = false;
         for (const auto& g : groups) {
             if (cancelled || (opts.cancel && opts.cancel->cancelled())) {
