@@ -1111,6 +1111,10 @@ Dataset: %2</translation>
         <translation>%1 by category (95% CI)</translation>
     </message>
     <message>
+        <source>%1 by category (95% CI; lower is better)</source>
+        <translation>%1 by category (95% CI; lower is better)</translation>
+    </message>
+    <message>
         <source>base,&lt;adapter folder&gt;,…</source>
         <translation>base,&lt;adapter folder&gt;,…</translation>
     </message>
@@ -1119,8 +1123,8 @@ Dataset: %2</translation>
         <translation>Models to evaluate, comma-separated: &quot;base&quot; (the configured model) and adapter folders; p-values are computed against base</translation>
     </message>
     <message>
-        <source>Metrics, comma-separated: bleu, rouge, ppl, bertscore</source>
-        <translation>Metrics, comma-separated: bleu, rouge, ppl, bertscore</translation>
+        <source>Metrics, comma-separated: bleu, rouge, chrf, chrfpp, ter, bertscore, ppl (ter and ppl: lower is better)</source>
+        <translation>Metrics, comma-separated: bleu, rouge, chrf, chrfpp, ter, bertscore, ppl (ter and ppl: lower is better)</translation>
     </message>
     <message>
         <source>all</source>
