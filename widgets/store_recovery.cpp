@@ -32,7 +32,6 @@ bool StoreRecovery::isDamageMessage(const QString& message) {
 StoreRecovery::Outcome StoreRecovery::checkAndOffer(
     QWidget* parent, const QString& dir, const std::function<void(const QString&)>& setStoreDir,
     bool busy) {
-    using T = StoreRecoveryText;
     if (dir.isEmpty()) return Outcome::Healthy;
     const QString path = QDir(dir).filePath(QStringLiteral("tunebench.sqlite"));
     auto check = tb::store::check_store(path.toStdString());
@@ -41,37 +40,40 @@ StoreRecovery::Outcome StoreRecovery::checkAndOffer(
     const QString found = check->problems.empty() ? QString() : q(check->problems.front());
     QMessageBox box(parent);
     box.setIcon(QMessageBox::Critical);
-    box.setWindowTitle(T::tr("Experiment store damaged"));
-    box.setText(T::tr("The experiment store %1 is damaged: %2").arg(path, found));
+    box.setWindowTitle(StoreRecoveryText::tr("Experiment store damaged"));
+    box.setText(StoreRecoveryText::tr("The experiment store %1 is damaged: %2").arg(path, found));
     QPushButton* restore = nullptr;
     if (check->newest_good_backup) {
         const auto& b = *check->newest_good_backup;
         box.setInformativeText(
-            T::tr("Newest good backup: %1 (%2).\nRestoring puts it in place and keeps the damaged "
-                  "file beside it as tunebench.sqlite.damaged-<time>; nothing is deleted.")
+            StoreRecoveryText::tr(
+                "Newest good backup: %1 (%2).\nRestoring puts it in place and keeps the damaged "
+                "file beside it as tunebench.sqlite.damaged-<time>; nothing is deleted.")
                 .arg(q(b.path), q(b.created_at)));
         restore = box.addButton(restoreButtonText(), QMessageBox::AcceptRole);
-        box.addButton(T::tr("Keep as is"), QMessageBox::RejectRole);
+        box.addButton(StoreRecoveryText::tr("Keep as is"), QMessageBox::RejectRole);
         box.setDefaultButton(restore);
     } else {
-        box.setInformativeText(T::tr("There is no good backup in %1.")
+        box.setInformativeText(StoreRecoveryText::tr("There is no good backup in %1.")
                                    .arg(q(tb::store::backup_dir(path.toStdString()))));
         box.addButton(QMessageBox::Ok);
     }
     box.exec();
     if (!restore || box.clickedButton() != restore) return Outcome::Kept;
     if (busy) {
-        QMessageBox::warning(parent, box.windowTitle(),
-                             T::tr("A job is running and may be using the store: stop it, then "
-                                   "choose the workspace again to restore."));
+        QMessageBox::warning(
+            parent, box.windowTitle(),
+            StoreRecoveryText::tr("A job is running and may be using the store: stop it, then "
+                                  "choose the workspace again to restore."));
         return Outcome::Failed;
     }
     setStoreDir(QString());  // every panel lets go of the file
     auto r = tb::store::restore_store(path.toStdString(), check->newest_good_backup->path);
     setStoreDir(dir);
     if (!r.ok()) {
-        QMessageBox::warning(parent, box.windowTitle(),
-                             T::tr("The backup was not restored: %1").arg(q(r.error().message)));
+        QMessageBox::warning(
+            parent, box.windowTitle(),
+            StoreRecoveryText::tr("The backup was not restored: %1").arg(q(r.error().message)));
         return Outcome::Failed;
     }
     return Outcome::Restored;
