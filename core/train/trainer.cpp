@@ -412,6 +412,11 @@ Result<ResumePlan> plan_resume(const std::string& from, const json& fp) {
     if (!own_id.empty() &&
         list_checkpoint_dirs((fs::path(path) / "checkpoints").string()).empty()) {
         const std::string rp = (fs::path(path) / kRunFile).string();
+        // A short run that finished before its first save has nothing left to resume.
+        if (fs::exists(fs::path(path) / "training_stats.json", ec))
+            return make_error(from,
+                              "the run has finished (training_stats.json) and has no "
+                              "checkpoint to resume from");
         TB_ASSIGN_OR_RETURN(json run, read_json(rp));
         TB_TRY_STATUS(
             check_fingerprint(run.value("fingerprint", json()), fp, rp, "the run was started"));

@@ -301,6 +301,20 @@ TEST_F(Resume, RunWithoutCheckpointResumesFromStepZeroInItsFolder) {
     }
     const tb::TrainResult r = resume_and_compare(run + "/", 1);
     EXPECT_TRUE(fs::equivalent(r.run_dir, run)) << r.run_dir;
+
+    // A run that finished before its first save is not trained again by a resume.
+    const std::string short_run = tbtest::scratch("resume_nockpt_finished");
+    tb::TrainParams p = tbtest::tiny_params(model_dir_, short_run);
+    p.max_steps = 2;
+    tb::CancelToken cancel;
+    ASSERT_TRUE(tb::run_training(p, nullptr, cancel).ok());
+    ASSERT_TRUE(tb::list_checkpoint_dirs(short_run + "/checkpoints").empty());
+    p.run_dir.clear();
+    p.resume_from = short_run;
+    auto again = tb::run_training(p, nullptr, cancel);
+    ASSERT_FALSE(again.ok());
+    EXPECT_NE(again.error().message.find("the run has finished"), std::string::npos)
+        << again.error().message;
 }
 
 }  // namespace
