@@ -40,6 +40,17 @@ using Clock = std::chrono::steady_clock;
 const char* const kProjections[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
                                     "gate_proj", "up_proj", "down_proj"};
 
+SamplingParams to_sampler(const Sampling& s) {
+    SamplingParams sp;
+    sp.greedy = s.greedy;
+    sp.temperature = s.temperature;
+    sp.top_k = s.top_k;
+    sp.top_p = s.top_p;
+    sp.repetition_penalty = s.repetition_penalty;
+    sp.seed = s.seed;
+    return sp;
+}
+
 // The LoRA branches of one adapter, detached from the model while another one is in use.
 struct AdapterBranches {
     std::vector<std::tuple<size_t, std::string, LoraBranch>> branches;  // layer, proj, branch
@@ -221,14 +232,9 @@ class Engine final : public InferenceEngine {
                                              std::to_string(r.max_new_tokens) +
                                              ") exceeds the model's context of " +
                                              std::to_string(ctx) + " tokens");
-            const Sampling& s = r.sampling;
-            if (!s.greedy && !(s.temperature > 0))
-                return make_error(where, "temperature: must be > 0");
-            if (!s.greedy && s.top_k < 0) return make_error(where, "top_k: must be >= 0");
-            if (!s.greedy && !(s.top_p > 0 && s.top_p <= 1))
-                return make_error(where, "top_p: must be in (0, 1]");
-            if (!(s.repetition_penalty > 0))
-                return make_error(where, "repetition_penalty: must be > 0");
+            // The sampling checks every front end shares (issue 10: NaN/inf refused).
+            if (Status st = validate_sampling_params(to_sampler(r.sampling)); !st.ok())
+                return make_error(where, st.error().message);
             for (const auto& st : r.stop)
                 if (st.empty()) return make_error(where, "stop strings must not be empty");
             if (!r.stop.empty() && !tok_)
@@ -282,14 +288,7 @@ class Engine final : public InferenceEngine {
         std::unique_ptr<Sampler> sampler;
         at::Tensor seen;
         if (!plain_greedy) {
-            SamplingParams sp;
-            sp.greedy = s.greedy;
-            sp.temperature = s.temperature;
-            sp.top_k = s.top_k;
-            sp.top_p = s.top_p;
-            sp.repetition_penalty = s.repetition_penalty;
-            sp.seed = s.seed;
-            sampler = std::make_unique<Sampler>(sp);
+            sampler = std::make_unique<Sampler>(to_sampler(s));
             seen = at::full({B, P + max_new}, pad_, at::kLong);
             for (int64_t b = 0; b < B; ++b) {
                 const auto& p = batch[static_cast<size_t>(b)];
