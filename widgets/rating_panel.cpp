@@ -471,16 +471,20 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     installChartExportMenu(chart_, "ratings_summary");
     hiddenNote_ = new QLabel(summaryBox);
     hiddenNote_->setWordWrap(true);
-    hiddenNote_->setAlignment(Qt::AlignCenter);
-    hiddenNote_->setMinimumHeight(60);
+    hiddenNote_->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     preferenceLabel_ = new QLabel(summaryBox);
     preferenceLabel_->setWordWrap(true);
     alphaLabel_ = new QLabel(summaryBox);
     summaryLayout->addWidget(chart_, 1);
-    summaryLayout->addWidget(hiddenNote_, 1);
+    summaryLayout->addWidget(hiddenNote_);
     summaryLayout->addWidget(preferenceLabel_);
     summaryLayout->addWidget(alphaLabel_);
-    split->setStretchFactor(1, 2);
+    // The outputs with their scores, rubric and preference get most of the height; the
+    // summary is small while blind (a note) and takes its share after the reveal.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 3);
+    split->setStretchFactor(2, 1);
+    split->setSizes({200, 600, 180});
     top->addWidget(split, 1);
 
     connect(startButton, &QPushButton::clicked, this, [this] { showError(start()); });
@@ -744,6 +748,9 @@ void RatingPanel::showItem(int i) {
         title->setWordWrap(true);
         auto* view = new QTextBrowser(outputsHost_);
         view->setFocusPolicy(Qt::NoFocus);
+        // Capped so that the scores and the preference question stay in view; long outputs
+        // scroll inside their own box.
+        view->setMaximumHeight(view->fontMetrics().lineSpacing() * 10);
         view->setPlainText(it.outputs[session_.order(current_)[pos]]);
         auto* form = new QFormLayout;
         std::array<QSpinBox*, kCriteria> spins{};
