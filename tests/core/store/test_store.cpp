@@ -17,6 +17,7 @@
 
 #include "core/common/file_io.h"
 #include "core/store/store.h"
+#include "core/store/store_backup.h"
 #include "tests/test_paths.h"
 
 namespace fs = std::filesystem;
@@ -67,6 +68,15 @@ std::string query_text(sqlite3* db, const std::string& sql) {
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
         out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
+    return out;
+}
+
+// One value from a database file (its own read-only connection).
+std::string query_text_of(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    const std::string out = query_text(db, sql);
+    sqlite3_close(db);
     return out;
 }
 
@@ -124,6 +134,12 @@ TEST(Store, MigratesFromVersion1KeepingData) {
     auto s = open_store(path);
     ASSERT_TRUE(s);
     EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    // The version-1 file was backed up before the migration (store_backup.h), verified.
+    const auto backups = tb::store::list_backups(path);
+    ASSERT_EQ(backups.size(), 1u);
+    EXPECT_EQ(backups[0].reason, "before-v" + std::to_string(kSchemaVersion));
+    EXPECT_EQ(query_text_of(backups[0].path, "PRAGMA user_version"), "1");
+    EXPECT_EQ(query_text_of(backups[0].path, "SELECT fluency FROM ratings"), "5");
     auto run = s->get_run(7);
     ASSERT_TRUE(run.ok() && run->has_value());
     EXPECT_EQ((*run)->name, "old");
