@@ -374,6 +374,15 @@ TEST(Evaluation, ResumesAfterInterruptWithoutDuplicatesAndSameNumbers) {
     auto ex = dolly();
     std::vector<size_t> idx;
     for (const auto& g : *gens) idx.push_back(std::stoul(g.item_id));
+    // Raters see each item's user message as the dataset row holds it (not the template).
+    auto messages = (*store)->user_messages(part->eval_id);
+    ASSERT_TRUE(messages.ok());
+    ASSERT_EQ(messages->size(), 6u);
+    for (const auto& m : *messages) {
+        const auto& row = ex.at(std::stoul(m.item_id));
+        EXPECT_EQ(m.instruction, row.instruction);
+        EXPECT_EQ(m.context, row.context);
+    }
     auto tok = tb::Tokenizer::load(model_dir);
     auto model = tb::load_llama_model(model_dir);
     ASSERT_TRUE(tok.ok() && model.ok());
