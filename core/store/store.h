@@ -339,7 +339,9 @@ class Store {
     // <results_dir>/benchmarks/<engine>_<id>.json, one per benchmark row.
     Result<std::vector<std::string>> export_benchmarks_json(const std::string& results_dir) const;
     // One table as RFC 4180 CSV (header row, CRLF, quoting as needed). Tables: runs,
-    // training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings.
+    // training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings,
+    // rating_orders, rating_reveals, preferences, eval_user_messages (position-bias and
+    // preference analyses outside tunebench start from these).
     Status export_csv(const std::string& table, const std::string& csv_path) const;
 
     // Low-level access for tests and tools (PRAGMA checks).

@@ -153,8 +153,10 @@ Result<std::vector<std::string>> Store::export_benchmarks_json(
 
 Status Store::export_csv(const std::string& table, const std::string& csv_path) const {
     static const std::set<std::string> kTables = {
-        "runs",       "training_log", "generations", "metrics_item", "metrics_aggregate",
-        "benchmarks", "ratings"};
+        "runs",         "training_log",      "generations",
+        "metrics_item", "metrics_aggregate", "benchmarks",
+        "ratings",      "rating_orders",     "rating_reveals",
+        "preferences",  "eval_user_messages"};
     if (!kTables.count(table)) return Error{path_ + ": export_csv: unknown table '" + table + "'"};
     Stmt st(db_, path_, "SELECT * FROM " + table + " ORDER BY rowid");
     if (!st.ok()) return st.error();

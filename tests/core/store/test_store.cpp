@@ -384,6 +384,17 @@ TEST(Store, PreferencesUpsertPerUnorderedPairAndSummary) {
     // Large n stays finite and symmetric.
     EXPECT_NEAR(Store::sign_test_p(600, 400), Store::sign_test_p(400, 600), 1e-15);
     EXPECT_LT(Store::sign_test_p(600, 400), 1e-9);
+    // The raw answers export for analyses elsewhere, both models resolved.
+    const std::string csv = dir + "/preferences.csv";
+    ASSERT_TRUE(s->export_csv("preferences", csv).ok());
+    std::ifstream in(csv);
+    std::string header;
+    std::getline(in, header);
+    EXPECT_EQ(header, "rater,eval_id,item_id,model_a,model_b,choice,blind,rated_at\r");
+    std::string first;
+    std::getline(in, first);
+    EXPECT_EQ(first.rfind("ann,1,i1,base,ft,tie,0,", 0), 0u) << first;
+    EXPECT_TRUE(s->export_csv("rating_orders", dir + "/orders.csv").ok());
 }
 
 TEST(Store, UserMessagesRoundTrip) {
