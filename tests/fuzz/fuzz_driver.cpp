@@ -1,5 +1,5 @@
 // Deterministic mutation fuzzer for the readers in fuzz_targets.h, built with ASan/UBSan by
-// g++ (no libFuzzer needed; libfuzzer_main.cpp runs the same targets under clang's libFuzzer).
+// g++ (the project's compiler; no libFuzzer, which needs clang).
 //
 // Each target starts from its seeds and applies 1-4 mutations per input: bit flips,
 // interesting bytes, truncation, deleted / duplicated / inserted ranges, dictionary tokens,

@@ -4,8 +4,8 @@
 // files of a folder stay valid), runs the real reader on it and checks what the reader promises
 // when it accepts the input (views inside the file, byte counts that match the dtype, a config
 // that round-trips, an adapter attached whole or not at all). A broken promise calls
-// fuzz_fail(), which aborts: the driver (fuzz_driver.cpp, ASan/UBSan) and libFuzzer
-// (libfuzzer_main.cpp) both report an abort as a crash and keep the input.
+// fuzz_fail(), which aborts; the driver (fuzz_driver.cpp, built with ASan/UBSan) reports an
+// abort like a sanitizer finding and keeps the input.
 #pragma once
 
 #include <cstddef>
