@@ -114,6 +114,9 @@ class Engine final : public InferenceEngine {
 
         backend_ = make_eager_backend(model_);
         compat::cuda_synchronize();
+        // Fusing freed the per-projection weights into the allocator's cache: give them back,
+        // so that reserved memory is what the engine holds.
+        compat::cuda_empty_cache();
         report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
         report_.weight_bytes = model_.parameter_bytes();
         report_.device = device.str();
@@ -191,7 +194,7 @@ class Engine final : public InferenceEngine {
                 continue;
             }
             activate_adapter(requests[g.front()].adapter);
-            run_batch(g, requests, prompts, opts, t0, out, &cancelled);
+            TB_TRY_STATUS(run_batch(g, requests, prompts, opts, t0, out, &cancelled));
         }
         if (tok_)
             for (auto& c : out) c.text = tok_->decode(c.ids, true);
@@ -266,9 +269,9 @@ class Engine final : public InferenceEngine {
     }
 
     // One batch of rows that share adapter and sampling; fills out[rows[b]].
-    void run_batch(const std::vector<size_t>& rows, const std::vector<Request>& requests,
-                   const std::vector<std::vector<int64_t>>& prompts, const GenerateOptions& opts,
-                   Clock::time_point t0, std::vector<Completion>& out, bool* cancelled) {
+    Status run_batch(const std::vector<size_t>& rows, const std::vector<Request>& requests,
+                     const std::vector<std::vector<int64_t>>& prompts, const GenerateOptions& opts,
+                     Clock::time_point t0, std::vector<Completion>& out, bool* cancelled) {
         const int64_t B = static_cast<int64_t>(rows.size());
         const Sampling& s = requests[rows.front()].sampling;
         const at::Device dev = model_.device;
@@ -317,6 +320,9 @@ class Engine final : public InferenceEngine {
                 *cancelled = true;
                 break;
             }
+            // NaN/Inf logits would decode as token 0 forever (argmax) or fail inside
+            // multinomial: flagged per row on the device, read with the sampled ids.
+            at::Tensor bad = at::isfinite(logits).logical_not().any(1);
             // EOS is not a choice before min_new_tokens (per row).
             if (eos_dev.defined()) {
                 std::vector<int64_t> early;
@@ -328,14 +334,31 @@ class Engine final : public InferenceEngine {
                 else
                     for (int64_t b : early) logits.select(0, b).index_fill_(0, eos_dev, neg_inf);
             }
-            at::Tensor next_dev, next_host;
+            at::Tensor next_dev, next_host, bad_host;
             if (plain_greedy) {
                 next_dev = logits.argmax(-1);
-                next_host = next_dev.to(at::kCPU);  // the step's one wait for the device
+                // The step's one wait for the device: ids and flags in one copy.
+                at::Tensor both = at::stack({next_dev, bad.to(at::kLong)}).to(at::kCPU);
+                next_host = both[0];
+                bad_host = both[1];
             } else {
-                next_host = sampler->next(logits, seen.narrow(1, 0, P + step), {});
-                next_dev = next_host.to(dev);
-                seen.select(1, P + step).copy_(next_dev);
+                bad_host = bad.to(at::kLong).to(at::kCPU);
+                if (!bad_host.any().item<bool>()) {
+                    next_host = sampler->next(logits, seen.narrow(1, 0, P + step), {});
+                    next_dev = next_host.to(dev);
+                    seen.select(1, P + step).copy_(next_dev);
+                }
+            }
+            {
+                auto bad_acc = bad_host.accessor<int64_t, 1>();
+                for (size_t b = 0; b < rows.size(); ++b)
+                    if (running[b] && bad_acc[static_cast<int64_t>(b)]) {
+                        backend_->release();
+                        return make_error("request " + std::to_string(rows[b]),
+                                          "new token " + std::to_string(step + 1) +
+                                              ": the model's logits are not finite (NaN or Inf "
+                                              "weights, or an fp16 overflow)");
+                    }
             }
             const double now = std::chrono::duration<double>(Clock::now() - t0).count();
             auto acc = next_host.accessor<int64_t, 1>();
@@ -386,6 +409,7 @@ class Engine final : public InferenceEngine {
         for (size_t b = 0; b < rows.size(); ++b)
             if (running[b]) out[rows[b]].end_seconds = end;
         backend_->release();
+        return Status::Ok();
     }
 
     LlamaModel model_;

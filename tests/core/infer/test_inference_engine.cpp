@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/infer/generate.h"
@@ -303,6 +304,22 @@ TEST(InferenceEngine, ValidationErrors) {
     auto ge = InferenceEngine::load(g);
     ASSERT_FALSE(ge.ok());
     EXPECT_NE(ge.error().message.find("not implemented"), std::string::npos);
+}
+
+TEST(InferenceEngine, NonFiniteLogitsAreAnError) {
+    tb::LoadOptions lo;
+    tb::LlamaModel m = tb::init_llama(small_shape(), 3, 0.02, lo);
+    m.final_norm.fill_(std::numeric_limits<float>::quiet_NaN());
+    const std::string dir = tbtest::scratch_dir("engine_nan") + "/model";
+    ASSERT_TRUE(tb::save_llama_model(m, dir, at::kFloat).ok());
+    EngineParams p;
+    p.model_dir = dir;
+    p.device = "cpu";
+    auto eng = load_or_die(p);
+    auto r = eng->generate({greedy_request({1, 5, 7}, 4)});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("new token 1"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("not finite"), std::string::npos) << r.error().message;
 }
 
 TEST(InferenceEngine, LoadReport) {
