@@ -9,6 +9,7 @@
 #include "app/cli/command_registry.h"
 #include "app/cli/model_options.h"
 #include "core/infer/generate.h"
+#include "core/infer/inference.h"
 #include "core/model/model_config.h"
 #include "core/tokenizer/stream_decoder.h"
 #include "core/tokenizer/tokenizer.h"
@@ -94,82 +95,84 @@ int run_generate(GenerateArgs& a) {
             tb::make_error((fs::path(a.model.model_dir) / "generation_config.json").string(), m));
     }
 
-    // Tokenizer: required for --prompt, optional (text output) for --ids.
-    std::shared_ptr<tb::Tokenizer> tok;
+    // Generation goes through the inference core (core/infer/inference.h): it owns prompt
+    // encoding (chat template), the EOS/stop/pad rule and the decode loop.
+    if (have_ids && a.chat) return fail("--chat applies to --prompt, not --ids");
     const bool has_tokenizer = fs::exists(fs::path(a.model.model_dir) / "tokenizer.model");
-    if (have_prompt || has_tokenizer) {
-        auto t = tb::Tokenizer::load(a.model.model_dir);
-        if (!t) return fail(t.error());
-        tok = *t;
-    }
-    std::vector<int64_t> prompt_ids;
+    if (!a.stop.empty() && !has_tokenizer)
+        return fail("--stop: needs the model folder's tokenizer to match text");
+    tb::infer::Request req;
     if (have_ids) {
-        if (a.chat) return fail("--chat applies to --prompt, not --ids");
         auto ids = parse_id_list(a.ids, "--ids");
         if (!ids) return fail(ids.error());
-        prompt_ids = *ids;
+        req.prompt_ids = *ids;
     } else if (a.chat) {
-        auto ids = tok->encode_chat({{"user", a.prompt}}, true);
-        if (!ids) return fail(ids.error());
-        prompt_ids = *ids;
+        req.messages = {{"user", a.prompt}};
     } else {
-        prompt_ids = tok->encode(a.prompt, true);
+        req.prompt_text = a.prompt;
     }
+    req.max_new_tokens = p.max_new_tokens;
+    req.min_new_tokens = p.min_new_tokens;
+    req.sampling.greedy = p.sampling.greedy;
+    req.sampling.temperature = p.sampling.temperature;
+    req.sampling.top_k = p.sampling.top_k;
+    req.sampling.top_p = p.sampling.top_p;
+    req.sampling.repetition_penalty = p.sampling.repetition_penalty;
+    req.sampling.seed = p.sampling.seed;
+    req.stop = a.stop;
 
-    auto model = a.model.load();
-    if (!model) return fail(model.error());
-    p.eos_token_ids = !gen_defaults->eos_token_ids.empty() ? gen_defaults->eos_token_ids
-                                                           : model->config.eos_token_ids;
-    if (p.eos_token_ids.empty() && tok && tok->eos_id() >= 0) p.eos_token_ids = {tok->eos_id()};
-    p.pad_token_id =
-        tok && tok->pad_id() >= 0 ? tok->pad_id() : model->config.pad_token_id.value_or(0);
-    p.cancel = &interrupt_token();
-    p.stop_strings = a.stop;
-    if (!a.stop.empty()) {
-        if (!tok) return fail("--stop: needs the model folder's tokenizer to match text");
-        p.decode = [tok](const std::vector<int64_t>& ids) { return tok->decode(ids, true); };
+    tb::infer::EngineParams ep;
+    ep.engine = "eager";
+    ep.model_dir = a.model.model_dir;
+    // --prompt needs the tokenizer: naming the folder makes a missing file a load error.
+    if (have_prompt) ep.tokenizer = a.model.model_dir;
+    ep.device = a.model.device;
+    ep.dtype = a.model.dtype;
+    ep.max_batch = 1;
+    ep.cancel = &interrupt_token();
+    auto engine = tb::infer::InferenceEngine::load(ep);
+    if (!engine) return fail(engine.error());
+    if (!a.model.adapter_dir.empty()) {
+        if (auto st = (*engine)->load_adapter("adapter", a.model.adapter_dir); !st.ok())
+            return fail(st.error());
+        req.adapter = "adapter";
     }
-    std::unique_ptr<tb::StreamDecoder> stream;
-    if (!a.json && tok) {
-        stream = std::make_unique<tb::StreamDecoder>(tok, true);
-        p.on_token = [&](int64_t, int64_t id) {
-            std::string piece = stream->push(id);
-            if (!piece.empty()) {
-                std::fwrite(piece.data(), 1, piece.size(), stdout);
-                std::fflush(stdout);
+    const bool have_text = (*engine)->tokenizer() != nullptr;
+    tb::infer::GenerateOptions go;
+    go.cancel = &interrupt_token();
+    if (!a.json) {
+        go.on_token = [have_text](const tb::infer::TokenEvent& ev) {
+            if (have_text) {
+                std::fwrite(ev.text.data(), 1, ev.text.size(), stdout);
+            } else {
+                std::printf("%lld ", static_cast<long long>(ev.token));
             }
-        };
-    } else if (!a.json) {
-        p.on_token = [](int64_t, int64_t id) {
-            std::printf("%lld ", static_cast<long long>(id));
             std::fflush(stdout);
         };
     }
-
-    auto r = tb::generate(*model, {prompt_ids}, p);
+    auto r = (*engine)->generate({req}, go);
     if (!r) return fail(r.error());
-    const auto& ids = r->new_ids[0];
-    const double tps =
-        r->total_seconds > 0 ? static_cast<double>(ids.size()) / r->total_seconds : 0.0;
+    const tb::infer::Completion& c = r->front();
+    const auto& ids = c.ids;
+    const double ttft = c.token_seconds.empty() ? 0.0 : c.token_seconds.front();
+    const double tps = c.end_seconds > 0 ? static_cast<double>(ids.size()) / c.end_seconds : 0.0;
     if (a.json) {
         nlohmann::json out = {
             {"ids", ids},
-            {"text", tok ? nlohmann::json(tok->decode(ids, true)) : nlohmann::json(nullptr)},
+            {"text", have_text ? nlohmann::json(c.text) : nlohmann::json(nullptr)},
             {"tokens_per_s", tps},
-            {"prompt_tokens", prompt_ids.size()},
-            {"finish_reason", r->finish_reason[0]},
-            {"time_to_first_token_s", r->prefill_seconds}};
+            {"prompt_tokens", c.prompt_ids.size()},
+            {"finish_reason", c.finish_reason},
+            {"time_to_first_token_s", ttft},
+            {"load_seconds", (*engine)->load_report().seconds}};
         std::cout << out.dump() << "\n";
     } else {
-        if (stream) {
-            std::string rest = stream->flush();
-            std::fwrite(rest.data(), 1, rest.size(), stdout);
-        }
         std::printf("\n");
-        std::fprintf(stderr, "[%zu tokens, %.1f tokens/s, first token %.3f s, %s]\n", ids.size(),
-                     tps, r->prefill_seconds, r->finish_reason[0].c_str());
+        std::fprintf(stderr, "[%zu tokens, %.1f tokens/s, first token %.3f s, load %.2f s, %s]\n",
+                     ids.size(), tps, ttft, (*engine)->load_report().seconds,
+                     c.finish_reason.c_str());
     }
-    return r->finish_reason[0] == "cancelled" ? kExitUserError : kExitOk;
+    return c.finish_reason == "cancelled" ? kExitUserError : kExitOk;
 }
 
 CommandRegistrar reg("generate", [](CLI::App& app) {

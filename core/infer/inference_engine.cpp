@@ -17,6 +17,7 @@
 
 #include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
+#include "core/infer/generate.h"
 #include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
 #include "core/infer/peft_adapter.h"
@@ -226,15 +227,12 @@ class Engine final : public InferenceEngine {
             if (r.max_new_tokens < 1) return make_error(where, "max_new_tokens: must be >= 1");
             if (r.min_new_tokens < 0 || r.min_new_tokens > r.max_new_tokens)
                 return make_error(where, "min_new_tokens: must be in [0, max_new_tokens]");
-            // The KV cache is allocated for prompt + max_new_tokens up front: bound it by the
-            // context the model was trained for.
-            const int64_t ctx = model_.config.max_position_embeddings;
-            if (static_cast<int64_t>(ids.size()) + r.max_new_tokens > ctx)
-                return make_error(where, "prompt (" + std::to_string(ids.size()) +
-                                             " tokens) + max_new_tokens (" +
-                                             std::to_string(r.max_new_tokens) +
-                                             ") exceeds the model's context of " +
-                                             std::to_string(ctx) + " tokens");
+            // The bound every front end shares (issue 10): a max_new_tokens beyond the model's
+            // context is a typo, and the KV cache is allocated for prompt + max_new_tokens.
+            const int64_t limit = max_new_tokens_limit(model_.config);
+            if (r.max_new_tokens > limit)
+                return make_error(where, "max_new_tokens: must be in [1, " + std::to_string(limit) +
+                                             "], the model's context (max_position_embeddings)");
             // The sampling checks every front end shares (issue 10: NaN/inf refused).
             if (Status st = validate_sampling_params(to_sampler(r.sampling)); !st.ok())
                 return make_error(where, st.error().message);
