@@ -183,7 +183,9 @@ TEST(InferenceEngine, StreamingOrderAndText) {
         EXPECT_GE(e.seconds, last);
         last = e.seconds;
         text[e.request] += e.text;
-        if (k > 0 && events[k - 1].index == e.index) EXPECT_LT(events[k - 1].request, e.request);
+        if (k > 0 && events[k - 1].index == e.index) {
+            EXPECT_LT(events[k - 1].request, e.request);
+        }
     }
     for (size_t r = 0; r < 2; ++r) {
         EXPECT_EQ(text[r], out[r].text) << "streamed text = decoded text";
