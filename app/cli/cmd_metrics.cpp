@@ -66,7 +66,7 @@ tb::Result<std::vector<std::vector<std::string>>> read_jsonl_texts(const std::st
         json j;
         try {
             j = json::parse(line);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {  // parse_error, or out_of_range 406 ("1e400")
             return tb::make_error(where, std::string("invalid JSON: ") + e.what());
         }
         if (j.is_string()) {

@@ -266,6 +266,9 @@ Status read_json_array(const std::string& text, size_t start, const std::string&
         size_t line = line_of_offset(text, start + (e.byte > 0 ? e.byte - 1 : 0));
         return Error{path + ":" + std::to_string(line) +
                      ": invalid JSON array: " + short_json_error(e.what())};
+    } catch (const json::exception& e) {
+        // A number beyond double's range ("1e400") is out_of_range 406, not a parse_error.
+        return Error{path + ": invalid JSON array: " + short_json_error(e.what())};
     }
     if (!doc.is_array()) return make_error(path, "expected a JSON array of objects");
     std::vector<size_t> lines = array_element_lines(text);
@@ -294,6 +297,9 @@ void read_json_lines(const std::string& text, DataFormat format, Dataset& out) {
             try {
                 value = json::parse(text.begin() + first, text.begin() + stop);
             } catch (const json::parse_error& e) {
+                out.bad_rows.push_back({line, "", "invalid JSON: " + short_json_error(e.what())});
+                parsed = false;
+            } catch (const json::exception& e) {  // out_of_range 406: number overflow
                 out.bad_rows.push_back({line, "", "invalid JSON: " + short_json_error(e.what())});
                 parsed = false;
             }

@@ -41,7 +41,7 @@ std::pair<std::string, std::string> utc_stamps() {
         1000);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char file[32], iso[32];
+    char file[64], iso[64];  // 64: g++ cannot bound %d fields of tm
     std::snprintf(file, sizeof file, "%04d%02d%02dT%02d%02d%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,

@@ -177,7 +177,7 @@ Result<json> read_json(const std::string& path) {
         json j = json::parse(text);
         if (!j.is_object()) return make_error(path, "expected a JSON object at the top level");
         return j;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range 406 ("1e400")
         return make_error(path, std::string("invalid JSON: ") + e.what());
     }
 }

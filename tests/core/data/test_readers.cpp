@@ -222,6 +222,21 @@ TEST(AlpacaReader, JsonArrayWithElementLines) {
     EXPECT_EQ(e.rfind("alpaca_broken.json:3: invalid JSON array: ", 0), 0u) << e;
 }
 
+// A number beyond double's range is nlohmann's out_of_range (406), not a parse_error: found by
+// fuzz_readers on a faster CPU, where it ended the process. It is a bad row / file error too.
+TEST(DollyReader, NumberOverflowIsABadRowNotACrash) {
+    std::string text = std::string(R"({"instruction": "a", "context": "", "response": "b", )") +
+                       R"("category": "qa"})" + "\n" + R"({"instruction": 1e400})" + "\n";
+    auto r = load_text("overflow.jsonl", text, opts(tb::DataFormat::Dolly, true));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r.value().bad_rows.size(), 1u);
+    EXPECT_EQ(r.value().bad_rows[0].line, 2u);
+    EXPECT_EQ(r.value().bad_rows[0].reason.rfind("invalid JSON: ", 0), 0u);
+    std::string e =
+        error_of("overflow.json", "[{\"instruction\": 1e400}]", opts(tb::DataFormat::Alpaca));
+    EXPECT_EQ(e.rfind("overflow.json: invalid JSON array: ", 0), 0u) << e;
+}
+
 TEST(AlpacaReader, JsonLines) {
     std::string text = R"({"instruction": "i1", "input": "c1", "output": "o1"})"
                        "\n"

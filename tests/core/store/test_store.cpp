@@ -159,7 +159,7 @@ TEST(Store, MigratesFromVersion1KeepingData) {
     ASSERT_EQ(gens->size(), 1u);
     EXPECT_EQ((*gens)[0].category, "qa");
     // New v2 functionality works on the migrated file.
-    RatingRow r{"bob", "i1", "base", 2, 2, 2, 2, "short", ""};
+    RatingRow r{"bob", "i1", "base", 2, 2, 2, 2, "short", "", 0, std::nullopt};
     ASSERT_TRUE(s->upsert_rating(r).ok());
 }
 
@@ -205,7 +205,7 @@ TEST(Store, MigratesFromVersion2TyingRatingsToEvaluations) {
         "rater,item_id,model,relevance,coherence,fluency,completeness,rated_at,notes,"
         "eval_id,blind");
     // The same item and model rated in another evaluation is another rating.
-    RatingRow r{"ann", "i1", "base", 1, 1, 1, 1, "", "", 4};
+    RatingRow r{"ann", "i1", "base", 1, 1, 1, 1, "", "", 4, std::nullopt};
     ASSERT_TRUE(s->upsert_rating(r).ok());
     r.relevance = 2;
     ASSERT_TRUE(s->upsert_rating(r).ok());  // upsert within eval 4
@@ -577,10 +577,10 @@ TEST(Store, RatingsUpsertValidationAndSummary) {
     auto s = open_store(dir + "/db.sqlite");
     ASSERT_TRUE(s);
     // Invalid value: error names the criterion.
-    auto bad = s->upsert_rating({"ann", "1", "base", 0, 3, 3, 3, "", ""});
+    auto bad = s->upsert_rating({"ann", "1", "base", 0, 3, 3, 3, "", "", 0, std::nullopt});
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().message.find("relevance"), std::string::npos);
-    EXPECT_FALSE(s->upsert_rating({"ann", "1", "base", 3, 3, 6, 3, "", ""}).ok());
+    EXPECT_FALSE(s->upsert_rating({"ann", "1", "base", 3, 3, 6, 3, "", "", 0, std::nullopt}).ok());
     // The CHECK constraint backs the validation up for direct writes.
     sqlite3* db = s->handle();
     EXPECT_NE(sqlite3_exec(db,
@@ -589,12 +589,14 @@ TEST(Store, RatingsUpsertValidationAndSummary) {
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
 
-    ASSERT_TRUE(s->upsert_rating({"ann", "1", "base", 1, 1, 1, 1, "first", ""}).ok());
-    ASSERT_TRUE(s->upsert_rating({"ann", "1", "base", 4, 3, 5, 2, "changed", ""}).ok());  // upsert
-    ASSERT_TRUE(s->upsert_rating({"bob", "1", "base", 5, 3, 4, 2, "", ""}).ok());
-    ASSERT_TRUE(s->upsert_rating({"ann", "2", "base", 3, 4, 4, 3, "", ""}).ok());
-    ASSERT_TRUE(s->upsert_rating({"bob", "2", "base", 2, 4, 5, 4, "", ""}).ok());
-    ASSERT_TRUE(s->upsert_rating({"ann", "1", "ft", 2, 2, 2, 2, "", ""}).ok());
+    ASSERT_TRUE(
+        s->upsert_rating({"ann", "1", "base", 1, 1, 1, 1, "first", "", 0, std::nullopt}).ok());
+    ASSERT_TRUE(s->upsert_rating({"ann", "1", "base", 4, 3, 5, 2, "changed", "", 0, std::nullopt})
+                    .ok());  // upsert
+    ASSERT_TRUE(s->upsert_rating({"bob", "1", "base", 5, 3, 4, 2, "", "", 0, std::nullopt}).ok());
+    ASSERT_TRUE(s->upsert_rating({"ann", "2", "base", 3, 4, 4, 3, "", "", 0, std::nullopt}).ok());
+    ASSERT_TRUE(s->upsert_rating({"bob", "2", "base", 2, 4, 5, 4, "", "", 0, std::nullopt}).ok());
+    ASSERT_TRUE(s->upsert_rating({"ann", "1", "ft", 2, 2, 2, 2, "", "", 0, std::nullopt}).ok());
     auto all = s->list_ratings("base");
     ASSERT_TRUE(all.ok());
     ASSERT_EQ(all->size(), 4u);

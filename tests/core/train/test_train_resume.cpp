@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "core/common/file_io.h"
 #include "core/train/run_checkpoint.h"
 #include "resume_fixture.h"
 
@@ -247,7 +248,7 @@ TEST_F(Resume, CheckpointWhoseRunFolderIsGoneContinuesInANewRunFolder) {
     // 1. The run folder now holds another run (its run.json has another id).
     std::ofstream(run + "/run.json", std::ios::trunc)
         << R"({"format": "tunebench-run", "version": 1, "run_id": "0123456789abcdef"})";
-    fs::remove_all(run + "/checkpoints");
+    ASSERT_FALSE(tb::remove_tree(run + "/checkpoints"));  // not fs::remove_all: file_io.h
     tb::TrainParams p = tbtest::tiny_params(model_dir_, "");
     p.output_dir = base + "/outputs";
     const tb::TrainResult a = resume_and_compare(base + "/kept/step-000002", 3, p);
@@ -262,7 +263,7 @@ TEST_F(Resume, CheckpointWhoseRunFolderIsGoneContinuesInANewRunFolder) {
     EXPECT_EQ(state.at("run_id"), tbtest::load_json(a.run_dir + "/run.json").at("run_id"));
 
     // 2. The run folder is gone.
-    fs::remove_all(run);
+    ASSERT_FALSE(tb::remove_tree(run));
     p.output_dir = base + "/outputs2";
     const tb::TrainResult b = resume_and_compare(base + "/kept/step-000002", 3, p);
     EXPECT_EQ(fs::path(b.run_dir).parent_path(), fs::path(base + "/outputs2/reference"));
