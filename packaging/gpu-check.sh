@@ -72,6 +72,45 @@ for stage in "$@"; do
       trc=$?; [ $trc = 0 ] || rc=1
       echo "demo train (fused): exit $trc after ${SECONDS}s"
       tail -4 "$OUT/train.log" ;;
+    infer)
+      # bench infer beside HF (TinyLlama shape, random bf16 weights, 128-token prompts, 256 new
+      # tokens). GPU_CHECK_INFER_ENGINES / _BATCH override the engines and batch sizes.
+      timeout 300 $CLI bench infer --shape tinyllama --engines "${GPU_CHECK_INFER_ENGINES:-eager}" \
+        --batch "${GPU_CHECK_INFER_BATCH:-1,8,64}" --prompt-len 128 --max-new-tokens 256 --hf \
+        --out "$OUT/bench-infer.json" >"$OUT/bench-infer.log" 2>&1 || rc=1
+      tail -40 "$OUT/bench-infer.log" ;;
+    coldstart)
+      # A new process per run, as a user runs `generate`: process start to last token, with and
+      # without cuDNN attention, and HF's from_pretrained + generate cold beside it.
+      python3 - <<'PY' >"$OUT/coldstart.log" 2>&1 || rc=1
+import torch, transformers
+c = transformers.LlamaConfig(vocab_size=32000, hidden_size=2048, intermediate_size=5632,
+    num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4,
+    max_position_embeddings=2048, rms_norm_eps=1e-5, torch_dtype="bfloat16")
+torch.manual_seed(0)
+transformers.LlamaForCausalLM(c).to(torch.bfloat16).save_pretrained("/tmp/tb-tl")
+PY
+      ids=$(python3 -c 'import random;random.seed(1);print(",".join(str(random.randrange(3,32000)) for _ in range(128)))')
+      for cud in 0 1; do
+        for i in 1 2; do
+          SECONDS=0; s=$(date +%s.%N)
+          TB_SDPA_CUDNN=$cud $CLI generate --model /tmp/tb-tl --ids "$ids" --max-new-tokens 256 \
+            --greedy --json --device cuda --dtype bf16 >"$OUT/cold-$cud-$i.json" 2>>"$OUT/coldstart.log" || rc=1
+          e=$(date +%s.%N)
+          python3 -c "import json,sys;j=json.load(open('$OUT/cold-$cud-$i.json'));print('tunebench cold (TB_SDPA_CUDNN=$cud) run $i: wall %.2f s,' % ($e-$s), {k: j[k] for k in j if k not in ('ids','text')})"
+        done
+      done
+      python3 - <<PY
+import time, torch, transformers
+t0 = time.perf_counter()
+m = transformers.AutoModelForCausalLM.from_pretrained("/tmp/tb-tl", dtype=torch.bfloat16).cuda()
+torch.cuda.synchronize(); t1 = time.perf_counter()
+x = torch.tensor([[int(v) for v in "$ids".split(",")]], device="cuda")
+out = m.generate(x, max_new_tokens=1, do_sample=False); torch.cuda.synchronize(); t2 = time.perf_counter()
+out = m.generate(x, max_new_tokens=256, min_new_tokens=256, do_sample=False); torch.cuda.synchronize(); t3 = time.perf_counter()
+print("HF cold: load %.2f s, first token %.3f s, 256 tokens %.2f s (%.1f tok/s)" % (t1-t0, t2-t1, t3-t2, 256/(t3-t2)))
+PY
+      ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac
 done

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -171,5 +172,36 @@ inline void cuda_synchronize() {
     if (cuda_available()) c10::cuda::device_synchronize();
 #endif
 }
+
+// While alive, SDPA does not choose its cuDNN backend (where the libtorch has one: 2.3+).
+// Why: cuDNN attention builds an execution plan per input shape, and a decode step's key
+// length grows by one each token, so a cold process plans once per token (tens of ms each):
+// warm benchmarks hid it, `generate` in a new process ran at 20 tok/s. Flash and memory-
+// efficient attention have no per-shape plans. The flag is process-wide; the guard restores
+// the previous value, and inference runs one job at a time on its thread.
+// TB_SDPA_CUDNN=1 in the environment keeps cuDNN (to measure the difference).
+class NoCudnnSdpaGuard {
+  public:
+    NoCudnnSdpaGuard() {
+#if TB_TORCH_AT_LEAST(2, 3)
+        const char* keep = std::getenv("TB_SDPA_CUDNN");
+        if (keep && std::string(keep) == "1") return;
+        previous_ = at::globalContext().userEnabledCuDNNSDP();
+        at::globalContext().setSDPUseCuDNN(false);
+        active_ = true;
+#endif
+    }
+    ~NoCudnnSdpaGuard() {
+#if TB_TORCH_AT_LEAST(2, 3)
+        if (active_) at::globalContext().setSDPUseCuDNN(previous_);
+#endif
+    }
+    NoCudnnSdpaGuard(const NoCudnnSdpaGuard&) = delete;
+    NoCudnnSdpaGuard& operator=(const NoCudnnSdpaGuard&) = delete;
+
+  private:
+    bool previous_ = true;
+    bool active_ = false;
+};
 
 }  // namespace tb::compat

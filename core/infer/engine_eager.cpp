@@ -202,6 +202,9 @@ class EagerBackend final : public DecodeBackend {
     // ids [B, T], positions [B, T] on the device; prefill (cache empty) or one decode step.
     at::Tensor run(const at::Tensor& ids, const at::Tensor& positions,
                    const at::Tensor& prefill_mask) {
+        // No cuDNN attention: it plans per key length, i.e. once per decoded token in a
+        // fresh process (torch_compat.h).
+        const compat::NoCudnnSdpaGuard no_cudnn_sdpa;
         const int64_t B = ids.size(0), T = ids.size(1);
         const int64_t hd = m_.config.head_dim;
         at::Tensor flat = positions.reshape({-1});
