@@ -1,5 +1,5 @@
-// The run configuration (configs/*.yaml): model, LoRA, quantisation, training, data and
-// evaluation settings, with validation that names file, line and key.
+// The run configuration (configs/*.yaml): model, LoRA, quantisation, training, data,
+// evaluation and inference settings, with validation that names file, line and key.
 //
 // Torch-free on purpose: the GUI form, the CLI and the data tools read it without libtorch.
 // Choice-valued settings are kept as validated strings (not enums) so that the YAML text, the
@@ -92,6 +92,13 @@ struct EvalSection {
     std::string bertscore_model = "roberta-large";  // model folder / HF id for BERTScore
 };
 
+// Generation settings shared by evaluate, the GUI's compare panel and bench infer.
+struct InferenceSection {
+    // eager | graph | quant (core/infer/engine_choice.h). The spelling is checked here; whether
+    // this build and machine can run it is checked by the front end before loading weights.
+    std::string engine = "eager";
+};
+
 struct AppConfig {
     ModelSection model;
     LoraSection lora;
@@ -99,6 +106,7 @@ struct AppConfig {
     TrainingSection training;
     DataSection data;
     EvalSection eval;
+    InferenceSection inference;
     // Folder of the file the config was loaded from ("" for text parsed without a path);
     // relative paths inside the config resolve against it. Not written by app_config_to_yaml.
     std::string base_dir;

@@ -304,6 +304,14 @@ std::vector<FieldDef> build_table() {
                     .desc("Prompts generated together"));
     d.push_back(str_field("eval.bertscore_model", TB_REF(eval.bertscore_model))
                     .desc("Model folder or Hugging Face id used by BERTScore"));
+    // --- inference
+    // The names of core/infer/engine_choice.h's engine_names() (a test keeps them equal);
+    // availability on this machine is the front ends' check, not the config's.
+    d.push_back(
+        choice_field("inference.engine", TB_REF(inference.engine), {"eager", "graph", "quant"})
+            .desc("Inference engine of evaluate and the compare panel: eager (forward per "
+                  "token over a KV cache), graph (CUDA graphs, CUDA only), quant "
+                  "(weight-only quantized)"));
 
     std::vector<FieldDef> out;
     const AppConfig defaults;
@@ -382,8 +390,8 @@ const std::vector<FieldDef>& field_table() {
 }
 
 const std::vector<std::string>& section_names() {
-    static const std::vector<std::string> names = {"model",    "lora", "quant",
-                                                   "training", "data", "eval"};
+    static const std::vector<std::string> names = {"model", "lora", "quant",    "training",
+                                                   "data",  "eval", "inference"};
     return names;
 }
 

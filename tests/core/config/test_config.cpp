@@ -164,7 +164,7 @@ TEST(Config, WrongTypeNamesLineKeyAndValue) {
               "cfg.yaml:1: training: expected a mapping of keys, got '3'");
     EXPECT_EQ(error_of("- model\n- lora\n"),
               "cfg.yaml:1: expected a mapping of sections (model, lora, quant, training, "
-              "data, eval), got a list");
+              "data, eval, inference), got a list");
     // The offending list item's own line.
     EXPECT_EQ(error_of("lora:\n  target_modules:\n    - q_proj\n    - {a: 1}\n"),
               "cfg.yaml:4: lora.target_modules: expected a list of strings, got a mapping as "
@@ -200,6 +200,32 @@ TEST(Config, OutOfRangeNamesKeyValueAndRange) {
     EXPECT_EQ(parse_ok("model:\n  device: cuda:1\n").model.device, "cuda:1");
     EXPECT_EQ(parse_ok("model:\n  dtype: bf16\n").model.dtype, "bfloat16");
     EXPECT_EQ(parse_ok("training:\n  max_steps: -1\n").training.max_steps, -1);
+}
+
+// inference.engine: the engine of evaluate and the compare panel. The spelling is the config's
+// check (availability on the machine is the front end's, core/infer/engine_choice.h).
+TEST(Config, InferenceEngineKey) {
+    EXPECT_EQ(tb::AppConfig{}.inference.engine, "eager");
+    EXPECT_EQ(parse_ok("inference:\n  engine: graph\n").inference.engine, "graph");
+    EXPECT_EQ(parse_ok("inference:\n  engine: quant\n").inference.engine, "quant");
+    EXPECT_EQ(error_of("eval:\n  limit: 2\ninference:\n  engine: egaer\n"),
+              "cfg.yaml:4: inference.engine: 'egaer' is not one of eager, graph, quant (did you "
+              "mean eager?)");
+    EXPECT_EQ(error_of("inference:\n  engine: [eager]\n"),
+              "cfg.yaml:2: inference.engine: expected a string, got a list");
+    EXPECT_EQ(error_of("inference:\n  engin: eager\n"),
+              "cfg.yaml:2: inference.engin: unknown key (did you mean inference.engine?)");
+    // Written by app_config_to_yaml under its own section, and read back.
+    tb::AppConfig c;
+    c.inference.engine = "graph";
+    const std::string yaml = tb::app_config_to_yaml(c);
+    EXPECT_NE(yaml.find("inference:\n  engine: graph\n"), std::string::npos) << yaml;
+    EXPECT_EQ(parse_ok(yaml).inference.engine, "graph");
+    // Set in code (the GUI form): validate_app_config names the key.
+    c.inference.engine = "bogus";
+    auto st = tb::validate_app_config(c);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("inference.engine"), std::string::npos) << st.error().message;
 }
 
 TEST(Config, SplitRatiosMustSumToOne) {
@@ -262,6 +288,7 @@ TEST(Config, RoundTripKeepsEveryField) {
     c.data.stratify = true;
     c.eval.metrics = {};
     c.eval.bertscore_model = "line\nbreak\ttab";
+    c.inference.engine = "quant";
 
     const std::string yaml = tb::app_config_to_yaml(c);
     auto back = tb::parse_app_config(yaml, "roundtrip.yaml");
@@ -276,6 +303,7 @@ TEST(Config, RoundTripKeepsEveryField) {
     EXPECT_EQ(back->eval.bertscore_model, c.eval.bertscore_model);
     EXPECT_EQ(back->training.output_dir, "yes");
     EXPECT_EQ(back->data.context_column, "123");
+    EXPECT_EQ(back->inference.engine, "quant");
     EXPECT_EQ(back->training.learning_rate, c.training.learning_rate);  // bit-exact
     EXPECT_EQ(tb::app_config_to_yaml(back.value()), yaml);
 }
