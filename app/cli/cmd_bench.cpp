@@ -16,6 +16,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
 #include "core/infer/infer_bench.h"
+#include "core/infer/infer_bench_record.h"
 #include "core/store/store.h"
 #include "core/train/torch_profiler.h"
 #include "core/train/train_bench.h"
@@ -61,16 +62,7 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 // A small shape for CPU runs and tests: 4 layers, hidden 256, GQA 8/2, vocab 32000.
-tb::LlamaConfig tiny_shape() {
-    tb::LlamaConfig c = tb::tinyllama_shape();
-    c.hidden_size = 256;
-    c.intermediate_size = 704;
-    c.num_hidden_layers = 4;
-    c.num_attention_heads = 8;
-    c.num_key_value_heads = 2;
-    c.head_dim = 32;
-    return c;
-}
+tb::LlamaConfig tiny_shape() { return tb::infer::bench_shape("tiny").value(); }
 
 std::string find_peft_script() {
     std::vector<fs::path> candidates;
@@ -336,12 +328,9 @@ struct BenchInferArgs {
 
 int run_bench_infer(const BenchInferArgs& a) {
     tb::infer::InferBenchParams p;
-    if (a.shape == "tinyllama")
-        p.shape = tb::tinyllama_shape();
-    else if (a.shape == "tiny")
-        p.shape = tiny_shape();
-    else
-        return fail("--shape: expected tinyllama or tiny, got '" + a.shape + "'");
+    auto shape = tb::infer::bench_shape(a.shape);
+    if (!shape) return fail(shape.error());
+    p.shape = *shape;
     p.model_dir = a.model;
     p.engines = split_list(a.engines);
     p.batch_sizes.clear();
@@ -375,45 +364,19 @@ int run_bench_infer(const BenchInferArgs& a) {
     auto r = tb::infer::run_infer_bench(p);
     if (!r) return fail(r.error());
     const json& out = *r;
+    // The JSON file and the store rows are the core's (infer_bench_record.h), as the GUI's.
+    if (!a.out_file.empty()) {
+        auto st = tb::infer::write_infer_bench_json(out, a.out_file);
+        if (!st.ok()) return fail(st.error());
+    }
     if (!a.store.empty()) {
-        // One benchmark row per engine and batch size; config_json: "kind": "infer".
         auto st = tb::store::Store::open(a.store);
         if (!st) return fail(st.error());
-        std::vector<json> engines(out["engines"].begin(), out["engines"].end());
-        if (out.contains("hf") && out["hf"].contains("batches"))
-            engines.insert(engines.begin(), out["hf"]);
-        int rows = 0;
-        for (const json& e : engines)
-            for (const json& b : e["batches"]) {
-                if (!b.contains("tokens_per_s_aggregate")) continue;
-                tb::store::BenchmarkRow row;
-                row.engine = e["engine"] == "transformers"
-                                 ? "transformers"
-                                 : "tunebench " + e["engine"].get<std::string>();
-                row.model = a.model.empty() ? a.shape : a.model;
-                row.tokens_per_s = b["tokens_per_s_aggregate"]["median"].get<double>();
-                row.latency_s = b["e2e_s"]["median"].get<double>();
-                row.memory_bytes =
-                    b.value("peak_allocated_bytes", b.value("peak_rss_bytes", int64_t{0}));
-                row.load_time_s = e["load"].value("seconds", 0.0);
-                json cfg = out["config"];
-                cfg["kind"] = "infer";
-                cfg["batch"] = b["batch"];
-                cfg["figures"] = b;
-                row.config_json = cfg.dump();
-                auto id = (*st)->add_benchmark(row);
-                if (!id) return fail(id.error());
-                ++rows;
-            }
-        std::cerr << "bench infer: " << rows << " rows recorded in " << a.store << std::endl;
-    }
-    if (!a.out_file.empty()) {
-        std::error_code ec;
-        const fs::path parent = fs::path(a.out_file).parent_path();
-        if (!parent.empty()) fs::create_directories(parent, ec);
-        std::ofstream f(a.out_file);
-        f << out.dump(2) << "\n";
-        if (!f) return fail(a.out_file + ": cannot write");
+        auto rec = tb::infer::record_infer_bench(**st, out, a.model.empty() ? a.shape : a.model,
+                                                 a.out_file);
+        if (!rec) return fail(rec.error());
+        std::cerr << "bench infer: run " << rec->run_id << ", " << rec->row_ids.size()
+                  << " rows recorded in " << a.store << std::endl;
     }
     if (a.json_out)
         std::cout << out.dump(2) << std::endl;
