@@ -11,6 +11,7 @@
 #include "core/config/app_config.h"
 #include "core/eval/eval_fingerprint.h"
 #include "core/eval/evaluation.h"
+#include "core/infer/engine_choice.h"
 
 namespace tbcli {
 namespace {
@@ -26,6 +27,7 @@ struct EvaluateArgs {
     int64_t limit = -2;
     std::string device;
     std::string dtype;
+    std::string engine;
     int64_t resume = 0;
     std::string store;
     std::string results;
@@ -82,6 +84,11 @@ void warn_incomparable(const tb::store::Store& store, int64_t eval_id) {
 }
 
 int run_evaluate(const EvaluateArgs& a) {
+    // The flag names itself in the message; the config's inference.engine is checked (and
+    // named) by the evaluation.
+    if (!a.engine.empty())
+        if (auto st = tb::infer::check_engine(a.engine, "--engine"); !st.ok())
+            return fail(st.error());
     auto cfg = tb::load_app_config(a.config);
     if (!cfg) return fail(cfg.error());
     tb::eval::EvaluationParams p;
@@ -94,6 +101,7 @@ int run_evaluate(const EvaluateArgs& a) {
     if (a.limit < -1 && a.limit != -2) return fail("--limit: must be >= 0 or -1 (all)");
     p.device = a.device;
     p.dtype = a.dtype;
+    p.engine = a.engine;
     p.resume_eval_id = a.resume;
     const std::string workspace = cfg->base_dir.empty() ? "." : cfg->base_dir;
     p.store_path = a.store.empty() ? (fs::path(workspace) / "tunebench.sqlite").string() : a.store;
@@ -157,6 +165,9 @@ CommandRegistrar reg("evaluate", [](CLI::App& app) {
     app.add_option("--limit", a->limit, "Test items to evaluate (-1: all; default eval.limit)");
     app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N (default model.device)");
     app.add_option("--dtype", a->dtype, "auto, float32, bfloat16, float16 (default model.dtype)");
+    app.add_option("--engine", a->engine,
+                   "Inference engine: eager, graph (CUDA) or quant, where this build has it "
+                   "(default inference.engine)");
     app.add_option("--resume", a->resume, "Continue the evaluation with this id");
     app.add_option("--store", a->store, "SQLite store (default <config folder>/tunebench.sqlite)");
     app.add_option("--results", a->results, "Results folder (default <config folder>/results)");

@@ -8,6 +8,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
 #include "app/cli/model_options.h"
+#include "core/infer/engine_choice.h"
 #include "core/infer/generate.h"
 #include "core/infer/inference.h"
 #include "core/model/model_config.h"
@@ -34,6 +35,7 @@ struct GenerateArgs {
     uint64_t seed = 0;
     std::vector<std::string> stop;
     bool json = false;
+    std::string engine = "eager";
     CLI::Option* temperature_opt = nullptr;
     CLI::Option* top_k_opt = nullptr;
     CLI::Option* top_p_opt = nullptr;
@@ -45,6 +47,8 @@ int run_generate(GenerateArgs& a) {
     const bool have_prompt = a.prompt_opt->count() > 0, have_ids = a.ids_opt->count() > 0;
     if (have_prompt == have_ids) return fail("generate: give exactly one of --prompt or --ids");
     if (a.max_new_tokens < 1) return fail("--max-new-tokens: must be >= 1");
+    // An engine this build or machine cannot run is known before anything is read.
+    if (auto st = tb::infer::check_engine(a.engine, "--engine"); !st.ok()) return fail(st.error());
     const bool sampling_flags =
         a.temperature_opt->count() || a.top_k_opt->count() || a.top_p_opt->count();
     if (a.greedy && sampling_flags)
@@ -122,7 +126,7 @@ int run_generate(GenerateArgs& a) {
     req.stop = a.stop;
 
     tb::infer::EngineParams ep;
-    ep.engine = "eager";
+    ep.engine = a.engine;
     ep.model_dir = a.model.model_dir;
     // --prompt needs the tokenizer: naming the folder makes a missing file a load error.
     if (have_prompt) ep.tokenizer = a.model.model_dir;
@@ -197,6 +201,9 @@ CommandRegistrar reg("generate", [](CLI::App& app) {
     app.add_option("--seed", a->seed, "Sampling seed")->capture_default_str();
     app.add_option("--stop", a->stop, "Stop string (repeatable)");
     app.add_flag("--json", a->json, "Print {ids, text, tokens_per_s} instead of streaming");
+    app.add_option("--engine", a->engine,
+                   "Inference engine: eager, graph (CUDA) or quant, where this build has it")
+        ->capture_default_str();
     return [a] { return run_generate(*a); };
 });
 

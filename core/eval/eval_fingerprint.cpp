@@ -116,6 +116,7 @@ std::string eval_fingerprint_yaml(const EvalFingerprint& fp) {
     e << YAML::Key << "device" << YAML::Value << g.device;
     e << YAML::Key << "max_length" << YAML::Value << g.max_length;
     e << YAML::Key << "prompt_template" << YAML::Value << g.prompt_template;
+    e << YAML::Key << "engine" << YAML::Value << g.engine;
     e << YAML::EndMap;
     e << YAML::EndMap << YAML::EndMap;
     return std::string("---\n") + e.c_str() + "\n";
@@ -169,6 +170,7 @@ Result<EvalFingerprint> eval_fingerprint_from_run_yaml(const std::string& config
             fp.generation.device = get_or<std::string>(g, "device", "");
             fp.generation.max_length = get_or<int64_t>(g, "max_length", 0);
             fp.generation.prompt_template = get_or<std::string>(g, "prompt_template", "");
+            fp.generation.engine = get_or<std::string>(g, "engine", "eager");
             return fp;
         } catch (const YAML::Exception& e) {
             return make_error("evaluation run", "unreadable fingerprint: " + e.msg);
@@ -230,6 +232,10 @@ Comparability compare_evaluations(const EvalFingerprint& a, const EvalFingerprin
     compare_field(d, "dtype", known_str(ga.dtype), known_str(gb.dtype));
     compare_field(d, "max_length", std::to_string(ga.max_length), std::to_string(gb.max_length));
     compare_field(d, "prompt template", ga.prompt_template, gb.prompt_template);
+    // quant generates with other (quantized) weights: a different measurement. eager and graph
+    // differ in rounding only.
+    const bool quant_a = ga.engine == "quant", quant_b = gb.engine == "quant";
+    compare_field(quant_a != quant_b ? d : c.notes, "engine", ga.engine, gb.engine);
 
     // Batch composition and device change the floating-point rounding of the forward passes,
     // not what is measured: shown, not blocking.

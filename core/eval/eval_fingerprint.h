@@ -15,7 +15,7 @@
 //     split: {seed, train_ratio, val_ratio, test_ratio, stratify, data_path, data_hash,
 //             data_bytes, rows, format, test_items}
 //     generation: {max_new_tokens, greedy, temperature, top_k, top_p, repetition_penalty,
-//                  batch_size, limit, dtype, device, max_length, prompt_template}
+//                  batch_size, limit, dtype, device, max_length, prompt_template, engine}
 // No schema change: older evaluations (one document only) are read back as "not recorded"
 // with what their config says, and never count as comparable, since their data file and item
 // limit cannot be checked.
@@ -56,6 +56,11 @@ struct GenerationFingerprint {
     std::string device;      // resolved device type: cpu | cuda (noted, not deciding)
     int64_t max_length = 0;  // model.max_length: truncation of the perplexity rows
     std::string prompt_template;
+    // Inference engine (eager | graph | quant). Evaluations recorded before engines existed
+    // generated the eager way and read back as "eager". quant's weights differ from the
+    // others' and decide; eager and graph run the same weights and math (rounding only, like
+    // the device) and are noted.
+    std::string engine = "eager";
 };
 
 struct EvalFingerprint {

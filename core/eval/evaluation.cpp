@@ -1,6 +1,7 @@
 #include "core/eval/evaluation.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -12,7 +13,9 @@
 #include "core/eval/eval_fingerprint.h"
 #include "core/eval/perplexity.h"
 #include "core/eval/prediction_metrics.h"
+#include "core/infer/engine_choice.h"
 #include "core/infer/generate.h"
+#include "core/infer/inference.h"
 #include "core/infer/llama_model.h"
 #include "core/infer/peft_adapter.h"
 #include "core/metrics/text_metrics.h"
@@ -73,6 +76,10 @@ Result<at::ScalarType> resolve_dtype(const std::string& name, at::Device device)
 }
 
 // The generation prompt of an example, as training renders it (core/train/batching.cpp).
+// Handed to the inference core as prompt ids (its Request form for prompts rendered
+// elsewhere) rather than as chat messages: the core's chat form is HF's
+// apply_chat_template(tokenize=True), which adds no bos, while training put a bos in front of
+// the template, and a model is evaluated on the prompts it was trained on.
 Result<std::vector<int64_t>> prompt_ids(const Example& ex, const Tokenizer& tok,
                                         PromptTemplate tmpl) {
     std::string prompt;
@@ -228,6 +235,11 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         return make_error("model.name",
                           "'" + model_dir + "' is not a local model folder (no config.json)");
     TB_TRY_STATUS(check_store_path(params.store_path));
+    // The engine: named here or by the config (whose loader checked the spelling); whether this
+    // build and machine can run it is known before any work.
+    const std::string engine_name = params.engine.empty() ? cfg.inference.engine : params.engine;
+    TB_TRY_STATUS(
+        infer::check_engine(engine_name, params.engine.empty() ? "inference.engine" : "engine"));
 
     // Data: the test split exactly as training split it, and its fingerprint.
     EvalFingerprint fingerprint;
@@ -264,8 +276,8 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         if (!st.ok()) return Error{"eval." + st.error().message};
     }
 
-    // Generation settings: greedy decoding with the sampler's defaults (what GenerateParams
-    // below uses), recorded so that evaluations with other settings are never compared.
+    // Generation settings: greedy decoding with the sampler's defaults (what the requests
+    // below use), recorded so that evaluations with other settings are never compared.
     {
         GenerationFingerprint& g = fingerprint.generation;
         const SamplingParams sampling;  // gp.sampling below: greedy, defaults
@@ -281,6 +293,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         g.device = device.is_cuda() ? "cuda" : "cpu";
         g.max_length = cfg.model.max_length;
         g.prompt_template = cfg.data.prompt_template;
+        g.engine = engine_name;
     }
 
     TB_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> db, store::Store::open(params.store_path));
@@ -335,7 +348,11 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     topt.prompt_template = tmpl;
     topt.loss_on_response_only = cfg.data.loss_on != "all";
 
-    std::map<std::string, PerplexityResult> ppl;
+    // ---- generation: one inference engine (core/infer/inference.h) for every model --------
+    // The base weights are loaded once, each adapter is loaded under its label and applied,
+    // without merging, to the requests that name it. The core owns the EOS/pad rule and the
+    // decode loop; prompts are training's rendering, as ids (prompt_ids above says why).
+    std::unique_ptr<infer::InferenceEngine> engine;
     for (const std::string& label : params.models) {
         TB_ASSIGN_OR_RETURN(std::vector<std::string> done_ids,
                             db->generated_item_ids(result.eval_id, label));
@@ -343,65 +360,85 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         std::vector<size_t> pending;
         for (size_t idx : items)
             if (!done.count(std::to_string(idx))) pending.push_back(idx);
-        if (pending.empty() && !sel.ppl) continue;
+        if (pending.empty()) continue;  // resumed: nothing left to generate for this model
 
-        LoadOptions lopt;
-        lopt.device = device;
-        lopt.dtype = dtype;
-        TB_ASSIGN_OR_RETURN(LlamaModel model, load_llama_model(model_dir, lopt));
-        if (label != "base") {
-            Status s = apply_peft_adapter(model, label);
-            if (!s.ok()) return make_error(label, s.error().message);
+        if (!engine) {
+            infer::EngineParams ep;
+            ep.engine = engine_name;
+            ep.model_dir = model_dir;
+            ep.tokenizer = model_dir;
+            ep.device = device.str();
+            ep.dtype = dtype_name(dtype);
+            // A batch of eval.batch_size prompts is one forward batch, as before the core.
+            ep.max_batch = cfg.eval.batch_size;
+            ep.cancel = params.cancel;
+            auto loaded = infer::InferenceEngine::load(ep);
+            if (!loaded.ok()) {
+                if (cancelled()) {
+                    result.cancelled = true;
+                    break;
+                }
+                return loaded.error();
+            }
+            engine = std::move(loaded).value();
         }
-
-        GenerateParams gp;
-        gp.max_new_tokens = cfg.eval.max_new_tokens;
-        gp.sampling.greedy = true;
-        gp.eos_token_ids = !gen_defaults.eos_token_ids.empty() ? gen_defaults.eos_token_ids
-                                                               : model.config.eos_token_ids;
-        if (gp.eos_token_ids.empty() && tok->eos_id() >= 0) gp.eos_token_ids = {tok->eos_id()};
-        gp.pad_token_id =
-            tok->pad_id() >= 0 ? tok->pad_id() : model.config.pad_token_id.value_or(0);
-        gp.cancel = params.cancel;
+        std::string adapter;  // "" = the base model
+        if (label != "base") {
+            Status s = engine->load_adapter(label, label);
+            if (!s.ok()) return make_error(label, s.error().message);
+            adapter = label;
+        }
 
         const int64_t total = static_cast<int64_t>(items.size());
         int64_t finished = total - static_cast<int64_t>(pending.size());
         progress("generate", label, finished, total);
         const size_t bs = static_cast<size_t>(cfg.eval.batch_size);
+        infer::GenerateOptions go;
+        go.cancel = params.cancel;
         for (size_t start = 0; start < pending.size(); start += bs) {
             if (cancelled()) {
                 result.cancelled = true;
                 break;
             }
             const size_t end = std::min(pending.size(), start + bs);
-            std::vector<std::vector<int64_t>> prompts;
+            std::vector<infer::Request> requests;
             for (size_t i = start; i < end; ++i) {
                 const Example& ex = dataset.examples[pending[i]];
                 auto ids = prompt_ids(ex, *tok, tmpl);
                 if (!ids.ok())
                     return make_error("line " + std::to_string(ex.source_line),
                                       ids.error().message);
-                prompts.push_back(std::move(ids).value());
+                infer::Request r;
+                r.prompt_ids = std::move(ids).value();
+                r.max_new_tokens = cfg.eval.max_new_tokens;
+                r.sampling.greedy = true;  // the fingerprint's settings (sampler defaults)
+                r.adapter = adapter;
+                requests.push_back(std::move(r));
             }
-            TB_ASSIGN_OR_RETURN(GenerateResult gr, generate(model, prompts, gp));
-            if (std::find(gr.finish_reason.begin(), gr.finish_reason.end(), "cancelled") !=
-                gr.finish_reason.end()) {
+            const auto t0 = std::chrono::steady_clock::now();
+            TB_ASSIGN_OR_RETURN(std::vector<infer::Completion> out, engine->generate(requests, go));
+            const double batch_seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (std::any_of(out.begin(), out.end(), [](const infer::Completion& c) {
+                    return c.finish_reason == "cancelled";
+                })) {
                 result.cancelled = true;  // the batch in flight is dropped, never half-stored
                 break;
             }
             std::vector<store::GenerationRow> rows;
             for (size_t i = start; i < end; ++i) {
                 const Example& ex = dataset.examples[pending[i]];
+                const infer::Completion& c = out[i - start];
                 store::GenerationRow r;
                 r.eval_id = result.eval_id;
                 r.model = label;
                 r.item_id = std::to_string(pending[i]);
-                r.prompt = tok->decode(prompts[i - start], false);
-                r.output = strip(tok->decode(gr.new_ids[i - start], true));
+                r.prompt = tok->decode(c.prompt_ids, false);
+                r.output = strip(c.text);  // decoded by the core with skip_special_tokens
                 r.reference = ex.response;
                 r.category = ex.category;
-                r.tokens = static_cast<int64_t>(gr.new_ids[i - start].size());
-                r.seconds = gr.total_seconds / static_cast<double>(end - start);
+                r.tokens = static_cast<int64_t>(c.ids.size());
+                r.seconds = batch_seconds / static_cast<double>(end - start);
                 rows.push_back(std::move(r));
             }
             TB_TRY_STATUS(db->add_generations(rows));
@@ -410,21 +447,33 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
             progress("generate", label, finished, total);
         }
         if (result.cancelled) break;
+    }
+    engine.reset();  // perplexity below loads the weights its own way: never twice in memory
 
-        if (sel.ppl) {
-            PerplexityOptions po;
-            po.tokenize = topt;
-            po.batch_size = cfg.eval.batch_size;
-            po.cancel = params.cancel;
-            po.on_progress = [&](int64_t d, int64_t t) { progress("perplexity", label, d, t); };
-            TB_ASSIGN_OR_RETURN(PerplexityResult pr,
-                                compute_perplexity(model, *tok, dataset.examples, items, po));
-            if (pr.cancelled) {
-                result.cancelled = true;
-                break;
-            }
-            ppl[label] = std::move(pr);
+    // ---- perplexity: teacher-forced scoring, not generation (core/eval/perplexity.h) -------
+    std::map<std::string, PerplexityResult> ppl;
+    for (size_t m = 0; sel.ppl && !result.cancelled && m < params.models.size(); ++m) {
+        const std::string& label = params.models[m];
+        LoadOptions lopt;
+        lopt.device = device;
+        lopt.dtype = dtype;
+        TB_ASSIGN_OR_RETURN(LlamaModel model, load_llama_model(model_dir, lopt));
+        if (label != "base") {
+            Status s = apply_peft_adapter(model, label);
+            if (!s.ok()) return make_error(label, s.error().message);
         }
+        PerplexityOptions po;
+        po.tokenize = topt;
+        po.batch_size = cfg.eval.batch_size;
+        po.cancel = params.cancel;
+        po.on_progress = [&](int64_t d, int64_t t) { progress("perplexity", label, d, t); };
+        TB_ASSIGN_OR_RETURN(PerplexityResult pr,
+                            compute_perplexity(model, *tok, dataset.examples, items, po));
+        if (pr.cancelled) {
+            result.cancelled = true;
+            break;
+        }
+        ppl[label] = std::move(pr);
     }
     if (result.cancelled) {
         TB_TRY_STATUS(settler.settle("cancelled"));

@@ -9,6 +9,11 @@
 // Greedy decoding makes the resumed outputs the same as an uninterrupted run's, and since the
 // pending items are batched in the same order and batch size, the batches are too.
 //
+// Generation goes through the inference core (core/infer/inference.h): one engine holds the
+// base weights for the whole evaluation and each adapter is applied to its own requests
+// without merging; the core's EOS/pad rule ends every answer. Perplexity is scoring, not
+// generation: it runs after the engine is released, on the model loaded the training way.
+//
 // Prompts are rendered exactly as for training (core/train/batching.h): the chat template of
 // the conversation without its final answer with add_generation_prompt=true (or the Alpaca
 // instruction prompt), bos added when the tokenizer adds one. Outputs are decoded with
@@ -46,12 +51,15 @@ struct EvaluationParams {
     // for "rouge"; bertscore stores precision, recall and F1). Empty: config.eval.metrics.
     std::vector<std::string> metrics;
     std::string bertscore_model;  // empty: config.eval.bertscore_model
-    int bertscore_layers = -1;   // hidden layer for BERTScore; -1: bert_score's table by model name
-    int64_t limit = -2;          // test items; -1 all; -2: config.eval.limit
-    std::string device;          // empty: config.model.device ("auto": CUDA when available)
-    std::string dtype;           // empty: config.model.dtype
-    std::string store_path;      // SQLite experiment store (created when absent)
-    int64_t resume_eval_id = 0;  // > 0: continue this evaluation run
+    int bertscore_layers = -1;  // hidden layer for BERTScore; -1: bert_score's table by model name
+    int64_t limit = -2;         // test items; -1 all; -2: config.eval.limit
+    std::string device;         // empty: config.model.device ("auto": CUDA when available)
+    std::string dtype;          // empty: config.model.dtype
+    // Inference engine generating the answers (core/infer/engine_choice.h): eager, graph or
+    // quant; empty: config.inference.engine. Checked against this build before any work.
+    std::string engine;
+    std::string store_path;                 // SQLite experiment store (created when absent)
+    int64_t resume_eval_id = 0;             // > 0: continue this evaluation run
     metrics::BootstrapOptions bootstrap;    // CI and paired test resamples / seed
     std::string paired_test = "bootstrap";  // "bootstrap" | "permutation"
     const CancelToken* cancel = nullptr;

@@ -11,10 +11,14 @@
 
 #include "core/common/file_io.h"
 #include "core/common/torch_compat.h"
+#include "core/data/data_config.h"
 #include "core/data/dataset_reader.h"
+#include "core/data/prompt.h"
 #include "core/eval/eval_fingerprint.h"
 #include "core/eval/evaluation.h"
 #include "core/eval/perplexity.h"
+#include "core/infer/generate.h"
+#include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
 #include "core/infer/peft_adapter.h"
 #include "core/infer/scoring.h"
@@ -413,6 +417,147 @@ TEST(Evaluation, ResumesAfterInterruptWithoutDuplicatesAndSameNumbers) {
     EXPECT_TRUE(j["metrics"].contains("bleu"));
 }
 
+// The evaluation generates through the inference core: its stored answers are the core's
+// greedy completions of the same prompts, batched the same way, for the base model and for an
+// adapter applied without merging; and they are still the answers of the generation path
+// evaluations used before the core (tb::generate with the old EOS/pad rule), so stored
+// evaluations stay comparable. No tolerance: fp32 on the CPU, and the same prompts in the same
+// batches give the same argmax.
+TEST(Evaluation, AnswersAreTheInferenceCoresGreedyCompletions) {
+    const std::string model_dir = make_tiny_model_dir("eval_core_model");
+    const std::string adapter = make_adapter_dir(model_dir, "eval_core_adapter");
+    const std::string work = tbtest::scratch_dir("eval_core_work");
+    tb::eval::EvaluationParams p;
+    p.config = eval_config(model_dir, work);
+    p.config.eval.max_new_tokens = 12;  // long enough for the adapter to change some answers
+    p.models = {"base", adapter};
+    p.metrics = {"bleu"};
+    p.bootstrap.resamples = 50;
+    p.store_path = work + "/core.sqlite";
+    auto r = tb::eval::run_evaluation(p);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->items, 6u);
+    auto store = tb::store::Store::open(p.store_path);
+    ASSERT_TRUE(store.ok());
+
+    // The items in evaluation order: the test split of the config, limited.
+    auto ds = tb::load_dataset_from_config(p.config);
+    ASSERT_TRUE(ds.ok());
+    auto split = tb::split_dataset(ds->examples, tb::split_options_from_config(p.config.data));
+    ASSERT_TRUE(split.ok());
+    std::vector<size_t> items(split->test.begin(), split->test.begin() + 6);
+
+    tb::infer::EngineParams ep;
+    ep.model_dir = model_dir;
+    ep.device = "cpu";
+    ep.dtype = "fp32";
+    ep.max_batch = p.config.eval.batch_size;
+    auto engine = tb::infer::InferenceEngine::load(ep);
+    ASSERT_TRUE(engine.ok()) << engine.error().message;
+    ASSERT_TRUE((*engine)->load_adapter("a", adapter).ok());
+    auto tok = (*engine)->tokenizer();
+    // The training rendering (core/train/batching.h): the template of the conversation without
+    // its answer, as text; the core's text form puts the bos in front, as training does.
+    auto request = [&](size_t idx, const std::string& name) {
+        std::vector<tb::ChatMessage> head;
+        const auto turns = tb::example_messages(ds->examples[idx]);
+        for (size_t i = 0; i + 1 < turns.size(); ++i)
+            head.push_back({turns[i].role, turns[i].content});
+        tb::infer::Request q;
+        q.prompt_text = tok->apply_chat_template(head, true).value();
+        q.max_new_tokens = p.config.eval.max_new_tokens;
+        q.adapter = name;
+        return q;
+    };
+    auto strip = [](std::string s) {
+        const char* ws = " \t\r\n\f\v";
+        const size_t a = s.find_first_not_of(ws);
+        return a == std::string::npos ? std::string() : s.substr(a, s.find_last_not_of(ws) - a + 1);
+    };
+    // The generation path before the core, with its EOS/pad rule for this model.
+    auto model = tb::load_llama_model(model_dir);
+    ASSERT_TRUE(model.ok());
+    auto adapted = tb::load_llama_model(model_dir);
+    ASSERT_TRUE(adapted.ok());
+    ASSERT_TRUE(tb::apply_peft_adapter(*adapted, adapter).ok());
+    tb::GenerateParams gp;
+    gp.max_new_tokens = p.config.eval.max_new_tokens;
+    gp.eos_token_ids = {2};
+    gp.pad_token_id = tok->pad_id() >= 0 ? tok->pad_id() : 2;
+
+    std::map<std::string, std::string> base_answers;
+    int differing = 0;
+    for (const std::string& label : p.models) {
+        const std::string name = label == "base" ? "" : "a";
+        auto gens = (*store)->generations(r->eval_id, label);
+        ASSERT_TRUE(gens.ok());
+        ASSERT_EQ(gens->size(), 6u);
+        std::map<std::string, const tb::store::GenerationRow*> by_item;
+        for (const auto& g : *gens) by_item[g.item_id] = &g;
+        for (size_t start = 0; start < items.size(); start += 2) {
+            std::vector<tb::infer::Request> batch;
+            std::vector<std::vector<int64_t>> prompts;
+            for (size_t i = start; i < start + 2; ++i) {
+                batch.push_back(request(items[i], name));
+                prompts.push_back((*engine)->encode(batch.back()).value());
+            }
+            auto out = (*engine)->generate(batch);
+            ASSERT_TRUE(out.ok()) << out.error().message;
+            auto legacy = tb::generate(label == "base" ? *model : *adapted, prompts, gp);
+            ASSERT_TRUE(legacy.ok()) << legacy.error().message;
+            for (size_t i = start; i < start + 2; ++i) {
+                const std::string id = std::to_string(items[i]);
+                SCOPED_TRACE(label + " item " + id);
+                ASSERT_TRUE(by_item.count(id));
+                const tb::store::GenerationRow& g = *by_item[id];
+                const tb::infer::Completion& c = (*out)[i - start];
+                EXPECT_EQ(g.output, strip(c.text));
+                EXPECT_EQ(g.tokens, static_cast<int64_t>(c.ids.size()));
+                EXPECT_EQ(g.prompt, tok->decode(c.prompt_ids, false));
+                EXPECT_EQ(c.ids, legacy->new_ids[i - start]);
+                if (label == "base")
+                    base_answers[id] = g.output;
+                else
+                    differing += base_answers.at(id) != g.output;
+            }
+        }
+    }
+    EXPECT_GT(differing, 0) << "the adapter changed no answer: its requests did not use it";
+}
+
+TEST(Evaluation, UnavailableOrUnknownEngineFailsBeforeWork) {
+    const std::string model_dir = make_tiny_model_dir("eval_engine_model");
+    const std::string work = tbtest::scratch_dir("eval_engine_work");
+    tb::eval::EvaluationParams p;
+    p.config = eval_config(model_dir, work);
+    p.models = {"base"};
+    p.metrics = {"bleu"};
+    p.store_path = work + "/engine.sqlite";
+    p.engine = "bogus";
+    auto r = tb::eval::run_evaluation(p);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message.rfind("engine: unknown engine 'bogus'", 0), 0u)
+        << r.error().message;
+    // Set in code (the GUI): the config's key is named.
+    p.engine.clear();
+    p.config.inference.engine = "bogus";
+    r = tb::eval::run_evaluation(p);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("inference.engine"), std::string::npos) << r.error().message;
+    // A known engine this machine lacks (graph without CUDA) says why, before any work.
+    const auto avail = tb::infer::available_engines();
+    if (std::find(avail.begin(), avail.end(), "graph") == avail.end()) {
+        p.config.inference.engine = "graph";
+        r = tb::eval::run_evaluation(p);
+        ASSERT_FALSE(r.ok());
+        EXPECT_NE(r.error().message.find("inference.engine: engine 'graph' is not available"),
+                  std::string::npos)
+            << r.error().message;
+        EXPECT_NE(r.error().message.find("CUDA"), std::string::npos) << r.error().message;
+    }
+    EXPECT_FALSE(fs::exists(p.store_path));  // nothing was created
+}
+
 TEST(Evaluation, RejectsBadRequests) {
     const std::string work = tbtest::scratch_dir("eval_bad");
     tb::eval::EvaluationParams p;
@@ -550,6 +695,7 @@ TEST(Evaluation, RecordsSplitAndGenerationFingerprint) {
     EXPECT_EQ(fp->generation.dtype, "float32");
     EXPECT_EQ(fp->generation.device, "cpu");
     EXPECT_EQ(fp->generation.max_length, 128);
+    EXPECT_EQ(fp->generation.engine, "eager");  // the config's inference.engine default
 
     // The same settings again: comparable. A stratified split: not, and resuming the first
     // evaluation with it is refused.

@@ -100,6 +100,7 @@ TEST(EvalFingerprint, EachDecidingFieldMakesEvaluationsIncomparable) {
         {"max_length: 256 vs 128", [](auto& f) { f.generation.max_length = 128; }},
         {"prompt template: chat vs instruction",
          [](auto& f) { f.generation.prompt_template = "instruction"; }},
+        {"engine: eager vs quant", [](auto& f) { f.generation.engine = "quant"; }},
     };
     for (const auto& k : cases) {
         auto b = a;
@@ -128,6 +129,33 @@ TEST(EvalFingerprint, EachDecidingFieldMakesEvaluationsIncomparable) {
     const auto c = tb::eval::compare_evaluations(a, b);
     EXPECT_TRUE(c.comparable);
     EXPECT_EQ(c.notes.size(), 2u);
+    // eager and graph run the same weights and math (rounding differs): noted, not deciding.
+    b = a;
+    b.generation.engine = "graph";
+    const auto g = tb::eval::compare_evaluations(a, b);
+    EXPECT_TRUE(g.comparable);
+    ASSERT_EQ(g.notes.size(), 1u);
+    EXPECT_NE(g.notes[0].find("engine: eager vs graph"), std::string::npos) << g.notes[0];
+}
+
+// The engine is recorded and read back; fingerprints written before engines existed have no
+// key and generated the eager way.
+TEST(EvalFingerprint, EngineRoundTripsAndDefaultsToEager) {
+    auto fp = sample();
+    fp.generation.engine = "quant";
+    const std::string text = tb::eval::eval_run_config_yaml("", fp);
+    EXPECT_NE(text.find("engine: quant"), std::string::npos) << text;
+    auto back = tb::eval::eval_fingerprint_from_run_yaml(text);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->generation.engine, "quant");
+    std::string old = tb::eval::eval_run_config_yaml("", sample());
+    const size_t at = old.find("    engine: eager\n");
+    ASSERT_NE(at, std::string::npos) << old;
+    old.erase(at, std::string("    engine: eager\n").size());
+    auto older = tb::eval::eval_fingerprint_from_run_yaml(old);
+    ASSERT_TRUE(older.ok()) << older.error().message;
+    EXPECT_EQ(older->generation.engine, "eager");
+    EXPECT_TRUE(tb::eval::compare_evaluations(sample(), *older).comparable);
 }
 
 TEST(EvalFingerprint, OlderRunsAreReadFromTheirConfigButNeverComparable) {

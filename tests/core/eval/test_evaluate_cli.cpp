@@ -103,6 +103,50 @@ TEST(EvaluateCli, BadArgumentsFailAtOnceWithOneLine) {
     EXPECT_NE(r.err.find("resamples"), std::string::npos) << r.err;
 }
 
+// The engine: --engine or the config's inference.engine. An unknown name or an engine this
+// build or machine lacks is one line, exit 2, before anything runs; --engine eager evaluates.
+TEST(EvaluateCli, EngineFlagAndConfigKey) {
+    const std::string dir = tbtest::scratch_dir("evaluate_cli_engine");
+    const std::string model = make_model(dir + "/model");
+    write_config(dir + "/config.yaml", model, false);
+    const std::string cfg = " --config '" + dir + "/config.yaml'";
+    CliRun r = run_cli("evaluate" + cfg + " --engine bogus", dir);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("--engine: unknown engine 'bogus' (engines: eager, graph, quant"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/tunebench.sqlite"));
+
+    // The YAML key: a bad value names file, line and key.
+    std::ofstream(dir + "/config.yaml", std::ios::app) << "inference:\n  engine: eagre\n";
+    r = run_cli("evaluate" + cfg, dir);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("config.yaml:15: inference.engine: 'eagre' is not one of eager, graph, "
+                         "quant (did you mean eager?)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/tunebench.sqlite"));
+
+    // graph without CUDA (this machine, when it has none): why, in one line.
+    write_config(dir + "/config.yaml", model, false);
+    std::ofstream(dir + "/config.yaml", std::ios::app) << "inference:\n  engine: graph\n";
+    if (!torch::cuda::is_available()) {
+        r = run_cli("evaluate" + cfg, dir);
+        EXPECT_EQ(r.code, 2) << r.err;
+        EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+        EXPECT_NE(r.err.find("inference.engine: engine 'graph' is not available here: needs CUDA"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_FALSE(fs::exists(dir + "/tunebench.sqlite"));
+    }
+    // --engine wins over the config's key, and is what the evaluation records.
+    r = run_cli("evaluate" + cfg + " --engine eager --resamples 20", dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("evaluation 1: 3 test items"), std::string::npos) << r.out;
+}
+
 TEST(EvaluateCli, WarnsAboutIncomparableEvaluationsInTheStore) {
     const std::string dir = tbtest::scratch_dir("evaluate_cli_compare");
     const std::string model = make_model(dir + "/model");

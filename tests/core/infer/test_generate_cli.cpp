@@ -101,6 +101,30 @@ TEST(GenerateCli, BadSettingsGetOneLineAndExit2) {
     EXPECT_NE(ok.out.find("\"ids\""), std::string::npos) << ok.out;
 }
 
+// --engine picks the inference core's engine: an unknown one is one line and exit 2 before
+// anything is loaded; the default is eager, whose greedy ids --engine eager reproduces.
+TEST(GenerateCli, EngineFlag) {
+    const std::string model = model_folder("generate_cli_engine_model", 0.05f);
+    const std::string dir = tbtest::scratch_dir("generate_cli_engine");
+    const std::string base = "generate --model '" + model + "' --ids 1,5,7 --max-new-tokens 6 ";
+    const RunResult bad = run_cli(base + "--engine bogus", dir);
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_EQ(lines(bad.err), 1) << bad.err;
+    EXPECT_NE(bad.err.find("--engine: unknown engine 'bogus' (engines: eager, graph, quant; "
+                           "available here: eager"),
+              std::string::npos)
+        << bad.err;
+    EXPECT_TRUE(bad.out.empty()) << bad.out;
+    const RunResult plain = run_cli(base + "--json", dir);
+    const RunResult eager = run_cli(base + "--engine eager --json", dir);
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    ASSERT_EQ(eager.exit_code, 0) << eager.err;
+    const size_t at = plain.out.find("\"ids\"");
+    ASSERT_NE(at, std::string::npos) << plain.out;
+    const std::string ids = plain.out.substr(at, plain.out.find(']', at) - at);
+    EXPECT_NE(eager.out.find(ids), std::string::npos) << plain.out << "\n" << eager.out;
+}
+
 TEST(GenerateCli, NanWeightsAreReportedNotDecoded) {
     const std::string model =
         model_folder("generate_cli_nan_model", std::numeric_limits<float>::quiet_NaN());
