@@ -23,7 +23,7 @@ for stage in "$@"; do
       SECONDS=0
       { cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DTUNEBENCH_GUI=OFF &&
         cmake --build $B -j"$(nproc)" -- -k 0 tunebench-cli test_train_fused_gpu \
-          test_train_gpu test_quant_gpu test_llama_hf_parity_gpu; } >"$OUT/build.log" 2>&1 || rc=1
+          test_train_gpu test_quant_gpu test_llama_hf_parity_gpu test_engine_graph_gpu; } >"$OUT/build.log" 2>&1 || rc=1
       echo "gpu targets built in ${SECONDS}s"
       [ "${GPU_CHECK_FULL_BUILD:-1}" = 1 ] &&
         { cmake --build $B -j"$(nproc)" -- -k 0 >>"$OUT/build.log" 2>&1 || rc=1; }

@@ -13,10 +13,30 @@
 //   position per row no causal mask is needed.
 // The math is LlamaModel's (RMSNorm, RoPE, softmax in fp32 on the eager path), so fp32 greedy
 // tokens equal the reference generate path and HF.
+//
+// The `graph` engine is this backend with graph_ set. Prefill stays eager (its length varies);
+// a decode step is made replayable as a CUDA graph by fixing every shape and address:
+// - the batch is padded to a bucket and the cache capacity rounded up to kCapacityStep, and
+//   the cache of a (bucket, capacity) is kept between batches (KvCache::clear), so the
+//   recorded step writes into the same buffers every time;
+// - the step's inputs live in tensors of the state (tokens, positions, the cache slot) that
+//   are refilled in place; the slot is a device tensor, so K/V are written with index_copy_
+//   at it and attention runs over the whole capacity with the keys after the slot masked (a
+//   [B, 1, 1, cap] bias: padding as in eager, plus "not yet written"), instead of over a
+//   growing narrow() of the cache;
+// - the RoPE table is built for the longest context up front and never reallocated while a
+//   graph refers to it; a change of the attached LoRA branches (another adapter) drops the
+//   recorded graph of that shape.
+// Attending over the whole capacity costs a little more per step than eager's exact length;
+// the replay saves launching ~500 kernels per token, which is what bounds batch-1 decode.
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
 
 #include "core/common/torch_compat.h"
+#include "core/infer/cuda_graph_step.h"
 #include "core/infer/inference_engine.h"
 #include "core/infer/kv_cache.h"
 
@@ -105,9 +125,19 @@ at::Tensor group_linear(const FusedGroup& g, const std::vector<const LoraLinear*
     return y;
 }
 
+// Cache capacities of the graph engine are multiples of this (fewer recorded graphs).
+constexpr int64_t kCapacityStep = 256;
+
+int64_t batch_bucket(int64_t b) {
+    if (b > 64) return (b + 63) / 64 * 64;
+    int64_t k = 1;
+    while (k < b) k *= 2;
+    return k;
+}
+
 class EagerBackend final : public DecodeBackend {
   public:
-    explicit EagerBackend(LlamaModel& m) : m_(m) {
+    EagerBackend(LlamaModel& m, bool graph) : m_(m), graph_(graph) {
         torch::NoGradGuard no_grad;
         for (auto& L : m_.layers) {
             Fused f;
@@ -115,15 +145,32 @@ class EagerBackend final : public DecodeBackend {
             f.gate_up = fuse({&L.gate_proj, &L.up_proj});
             fused_.push_back(std::move(f));
         }
+        if (graph_) ensure_rope(std::max<int64_t>(m_.config.max_position_embeddings, 1));
     }
 
-    at::Tensor prefill(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
+    at::Tensor prefill(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id,
                        int64_t max_new_tokens) override {
+        if (!graph_) return prefill_eager(rows, pad_id, max_new_tokens, 0);
+        // Pad the batch to its bucket with one-token dummy prompts (their rows are computed
+        // and never returned).
+        const int64_t B = static_cast<int64_t>(rows.size());
+        std::vector<std::vector<int64_t>> prompts = rows;
+        prompts.resize(static_cast<size_t>(batch_bucket(B)), std::vector<int64_t>{pad_id});
+        int64_t P = 0;
+        for (const auto& p : prompts) P = std::max<int64_t>(P, static_cast<int64_t>(p.size()));
+        const int64_t cap =
+            (P + max_new_tokens + kCapacityStep - 1) / kCapacityStep * kCapacityStep;
+        return prefill_eager(prompts, pad_id, max_new_tokens, cap).narrow(0, 0, B);
+    }
+
+    // capacity > 0: the graph engine's (its state's cache is reused, see the file comment).
+    at::Tensor prefill_eager(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
+                             int64_t max_new_tokens, int64_t capacity) {
         const auto& c = m_.config;
         const int64_t B = static_cast<int64_t>(prompts.size());
         int64_t P = 0;
         for (const auto& p : prompts) P = std::max<int64_t>(P, static_cast<int64_t>(p.size()));
-        const int64_t cap = P + max_new_tokens;
+        const int64_t cap = capacity > 0 ? capacity : P + max_new_tokens;
         ensure_rope(cap);
 
         // Host-side batch: ids, HF positions for left padding (cumsum(mask) - 1, padding at
@@ -147,8 +194,31 @@ class EagerBackend final : public DecodeBackend {
             }
         }
         const at::Device dev = m_.device;
-        cache_ = std::make_unique<KvCache>(c.num_hidden_layers, B, c.num_key_value_heads, cap,
-                                           c.head_dim, m_.dtype, dev);
+        state_ = nullptr;
+        if (capacity > 0) {
+            std::unique_ptr<GraphState>& st = graphs_[{B, cap}];
+            if (!st) {
+                st = std::make_unique<GraphState>();
+                st->batch = B;
+                st->capacity = cap;
+                st->cache = std::make_unique<KvCache>(c.num_hidden_layers, B, c.num_key_value_heads,
+                                                      cap, c.head_dim, m_.dtype, dev);
+                const auto lo = at::TensorOptions().dtype(at::kLong).device(dev);
+                st->tokens = at::zeros({B}, lo);
+                st->pos = at::zeros({B}, lo);
+                st->slot = at::zeros({1}, lo);
+                st->keys = at::arange(cap, lo);
+                st->bias =
+                    at::zeros({B, 1, 1, cap}, at::TensorOptions().dtype(m_.dtype).device(dev));
+            }
+            if (st->step && st->lora != lora_signature()) st->step.reset();  // adapter changed
+            st->cache->clear();
+            state_ = st.get();
+        } else {
+            cache_ = std::make_unique<KvCache>(c.num_hidden_layers, B, c.num_key_value_heads, cap,
+                                               c.head_dim, m_.dtype, dev);
+        }
+        KvCache& cache = state_ ? *state_->cache : *cache_;
         pos_ = next_pos.to(dev);
         at::Tensor prefill_mask;
         key_bias_ = at::Tensor();
@@ -167,17 +237,28 @@ class EagerBackend final : public DecodeBackend {
         }
         at::Tensor x = ids.to(dev);
         at::Tensor p = pos.to(dev);
-        at::Tensor h = run(x, p, prefill_mask);
+        at::Tensor h = run(cache, x, p, prefill_mask);
+        if (state_) {
+            // The recorded step's inputs for this batch, refilled in place.
+            state_->pos.copy_(pos_);
+            state_->slot.fill_(P);
+            if (key_bias_.defined())
+                state_->bias.copy_(key_bias_);
+            else
+                state_->bias.zero_();
+        }
         return at::linear(h.select(1, P - 1), m_.lm_head);
     }
 
     at::Tensor decode(const at::Tensor& tokens) override {
-        at::Tensor h = run(tokens.view({-1, 1}), pos_.view({-1, 1}), at::Tensor());
+        if (state_) return decode_graph(tokens);
+        at::Tensor h = run(*cache_, tokens.view({-1, 1}), pos_.view({-1, 1}), at::Tensor());
         pos_.add_(1);
         return at::linear(h.select(1, 0), m_.lm_head);
     }
 
     void release() override {
+        state_ = nullptr;  // the graph engine keeps its states' caches for the next batch
         cache_.reset();
         key_bias_ = at::Tensor();
         pos_ = at::Tensor();
@@ -188,9 +269,33 @@ class EagerBackend final : public DecodeBackend {
         FusedGroup qkv, gate_up;
     };
 
+    // What one recorded decode step reads and writes (graph engine); see the file comment.
+    struct GraphState {
+        int64_t batch = 0, capacity = 0;
+        std::unique_ptr<KvCache> cache;
+        at::Tensor tokens;  // [B] int64: the step's input tokens
+        at::Tensor pos;     // [B] int64: RoPE position of each row's next token
+        at::Tensor slot;    // [1] int64: cache index the step writes (the same for every row)
+        at::Tensor bias;    // [B, 1, 1, cap] additive padding bias (0 / lowest), model dtype
+        at::Tensor keys;    // [cap] int64: 0..cap-1
+        at::Tensor logits;  // [B, V]: the recorded step's output
+        std::unique_ptr<CudaGraphStep> step;
+        std::vector<const void*> lora;  // the LoRA branches the recording used
+    };
+
+    std::vector<const void*> lora_signature() const {
+        std::vector<const void*> sig;
+        for (const auto& L : m_.layers)
+            for (const LoraLinear* p : {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj,
+                                        &L.up_proj, &L.down_proj})
+                sig.push_back(p->lora.defined() ? p->lora.A.data_ptr() : nullptr);
+        return sig;
+    }
+
     // cos/sin [n, hd] for positions 0..n-1, grown (doubling) on demand.
     void ensure_rope(int64_t n) {
         if (cos_.defined() && cos_.size(0) >= n) return;
+        graphs_.clear();  // recorded steps read the old table
         int64_t rows = cos_.defined() ? cos_.size(0) : 256;
         while (rows < n) rows *= 2;
         at::Tensor p = at::arange(rows, at::TensorOptions().dtype(at::kLong).device(m_.device));
@@ -200,7 +305,7 @@ class EagerBackend final : public DecodeBackend {
     }
 
     // ids [B, T], positions [B, T] on the device; prefill (cache empty) or one decode step.
-    at::Tensor run(const at::Tensor& ids, const at::Tensor& positions,
+    at::Tensor run(KvCache& cache, const at::Tensor& ids, const at::Tensor& positions,
                    const at::Tensor& prefill_mask) {
         // No cuDNN attention: it plans per key length, i.e. once per decoded token in a
         // fresh process (torch_compat.h).
@@ -212,20 +317,20 @@ class EagerBackend final : public DecodeBackend {
         at::Tensor sin = sin_.index_select(0, flat).view({B, T, 1, hd});
         at::Tensor h = m_.embed(ids);
         for (int64_t i = 0; i < static_cast<int64_t>(m_.layers.size()); ++i)
-            h = layer(i, h, cos, sin, prefill_mask);
-        cache_->advance(T);
+            h = layer(cache, i, h, cos, sin, prefill_mask);
+        cache.advance(T);
         return m_.rms_norm(h, m_.final_norm);
     }
 
-    at::Tensor layer(int64_t i, const at::Tensor& h, const at::Tensor& cos, const at::Tensor& sin,
-                     const at::Tensor& prefill_mask) {
+    at::Tensor layer(KvCache& cache, int64_t i, const at::Tensor& h, const at::Tensor& cos,
+                     const at::Tensor& sin, const at::Tensor& prefill_mask) {
         const LlamaLayer& L = m_.layers[static_cast<size_t>(i)];
         const Fused& f = fused_[static_cast<size_t>(i)];
         const auto& c = m_.config;
         const int64_t B = h.size(0), T = h.size(1);
         const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
         const int64_t rep = nh / nkv;
-        const int64_t past = cache_->length();
+        const int64_t past = cache.length();
         const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
         const bool fused_attn = m_.use_fused_attention;
 
@@ -237,7 +342,7 @@ class EagerBackend final : public DecodeBackend {
         qk = qk * cos + rotate_half(qk) * sin;  // q and k roped together
         at::Tensor q = qk.narrow(2, 0, nh);
         at::Tensor k = qk.narrow(2, nh, nkv);
-        auto kv = cache_->append(i, k.transpose(1, 2), v.transpose(1, 2));  // [B, nkv, past+T, hd]
+        auto kv = cache.append(i, k.transpose(1, 2), v.transpose(1, 2));  // [B, nkv, past+T, hd]
 
         at::Tensor a;
         if (T == 1) {
@@ -272,7 +377,97 @@ class EagerBackend final : public DecodeBackend {
         return h1 + L.down_proj.forward(g, false);
     }
 
+    // One decode step of the graph engine: recorded at the first step of a (bucket, capacity)
+    // and replayed from then on.
+    at::Tensor decode_graph(const at::Tensor& tokens) {
+        GraphState& st = *state_;
+        const int64_t B = tokens.size(0);
+        st.tokens.narrow(0, 0, B).copy_(tokens);
+        if (!st.step) {
+            auto step = std::make_unique<CudaGraphStep>();
+            // The eager warm-up run writes this step's K/V (the values the replay writes
+            // again) and advances pos/slot; `between` steps them back.
+            Status ok = step->capture([&] { graph_step(st); },
+                                      [&] {
+                                          st.pos.sub_(1);
+                                          st.slot.sub_(1);
+                                      },
+                                      /*warmup=*/1);
+            if (!ok.ok()) throw std::runtime_error("graph engine: " + ok.error().message);
+            st.step = std::move(step);
+            st.lora = lora_signature();
+        }
+        st.step->replay();
+        return st.logits.narrow(0, 0, B);
+    }
+
+    // The recorded body: fixed shapes, inputs read from the state, no host synchronisation.
+    void graph_step(GraphState& st) {
+        const compat::NoCudnnSdpaGuard no_cudnn_sdpa;
+        const int64_t B = st.batch, hd = m_.config.head_dim;
+        at::Tensor cos = cos_.index_select(0, st.pos).view({B, 1, 1, hd});
+        at::Tensor sin = sin_.index_select(0, st.pos).view({B, 1, 1, hd});
+        // Keys after the slot are not written yet: masked like padding.
+        at::Tensor bias =
+            at::where(st.keys.gt(st.slot).view({1, 1, 1, -1}),
+                      at::full({}, lowest(st.bias.scalar_type()), st.bias.options()), st.bias);
+        at::Tensor h = m_.embed(st.tokens.view({B, 1}));
+        for (int64_t i = 0; i < static_cast<int64_t>(m_.layers.size()); ++i)
+            h = graph_layer(st, i, h, cos, sin, bias);
+        st.logits = at::linear(m_.rms_norm(h, m_.final_norm).select(1, 0), m_.lm_head);
+        st.pos.add_(1);
+        st.slot.add_(1);
+    }
+
+    static double lowest(at::ScalarType t) {
+        switch (t) {
+            case at::kBFloat16:
+                return -3.3895313892515355e38;  // bf16's lowest finite
+            case at::kHalf:
+                return -65504.0;
+            default:
+                return static_cast<double>(std::numeric_limits<float>::lowest());
+        }
+    }
+
+    // LlamaLayer's math for one token per row; K/V written at the slot, attention over the
+    // whole capacity under `bias` ([B, 1, 1, cap]).
+    at::Tensor graph_layer(GraphState& st, int64_t i, const at::Tensor& h, const at::Tensor& cos,
+                           const at::Tensor& sin, const at::Tensor& bias) {
+        const LlamaLayer& L = m_.layers[static_cast<size_t>(i)];
+        const Fused& f = fused_[static_cast<size_t>(i)];
+        const auto& c = m_.config;
+        const int64_t B = h.size(0);
+        const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
+        const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+
+        at::Tensor x = m_.rms_norm(h, L.input_norm);
+        at::Tensor qkv = group_linear(f.qkv, {&L.q_proj, &L.k_proj, &L.v_proj}, x)
+                             .view({B, 1, nh + 2 * nkv, hd});
+        at::Tensor qk = qkv.narrow(2, 0, nh + nkv);
+        at::Tensor v = qkv.narrow(2, nh + nkv, nkv);
+        qk = qk * cos + rotate_half(qk) * sin;
+        at::Tensor q = qk.narrow(2, 0, nh);
+        at::Tensor k = qk.narrow(2, nh, nkv);
+        auto kv = st.cache->buffers(i);                       // [B, nkv, cap, hd] each
+        kv.first.index_copy_(2, st.slot, k.transpose(1, 2));  // [B, nkv, 1, hd] at the slot
+        kv.second.index_copy_(2, st.slot, v.transpose(1, 2));
+        at::Tensor qg = q.reshape({B, nkv, nh / nkv, hd});
+        at::Tensor a =
+            compat::attention(qg, kv.first, kv.second, bias, scale, m_.use_fused_attention)
+                .reshape({B, 1, nh * hd});
+        at::Tensor h1 = h + L.o_proj.forward(a, false);
+        at::Tensor y = m_.rms_norm(h1, L.post_norm);
+        const int64_t I = c.intermediate_size;
+        at::Tensor gu = group_linear(f.gate_up, {&L.gate_proj, &L.up_proj}, y);
+        at::Tensor g = at::silu(gu.narrow(-1, 0, I)) * gu.narrow(-1, I, I);
+        return h1 + L.down_proj.forward(g, false);
+    }
+
     LlamaModel& m_;
+    const bool graph_;
+    std::map<std::pair<int64_t, int64_t>, std::unique_ptr<GraphState>> graphs_;  // (B, cap)
+    GraphState* state_ = nullptr;  // the current batch's (graph engine)
     std::vector<Fused> fused_;
     at::Tensor cos_, sin_;  // [rows, hd] model dtype
     std::unique_ptr<KvCache> cache_;
@@ -284,7 +479,11 @@ class EagerBackend final : public DecodeBackend {
 }  // namespace
 
 std::unique_ptr<DecodeBackend> make_eager_backend(LlamaModel& model) {
-    return std::make_unique<EagerBackend>(model);
+    return std::make_unique<EagerBackend>(model, /*graph=*/false);
+}
+
+std::unique_ptr<DecodeBackend> make_graph_backend(LlamaModel& model) {
+    return std::make_unique<EagerBackend>(model, /*graph=*/true);
 }
 
 }  // namespace tb::infer

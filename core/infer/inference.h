@@ -19,9 +19,12 @@
 //   decoder-only convention) in batches of at most max_batch rows.
 //
 // Engines (EngineParams::engine) differ only in how a batch's forward steps are computed:
-//   "eager": per-token forward over a preallocated KV cache (core/infer/engine_eager.cpp).
-// "graph" (CUDA graphs) and "quant" (weight-only quantized) are planned (issue 11) and are
-// refused by name today.
+//   "eager": per-token forward over a preallocated KV cache (core/infer/engine_eager.cpp);
+//   "graph": eager prefill, then each decode step recorded once as a CUDA graph per batch
+//            bucket and cache capacity and replayed (CUDA only; engine_eager.cpp).
+//   "quant": eager steps over weight-only quantised decoder projections, quantised on load
+//            (EngineParams::quant: llama.cpp's Q8_0 or the project's NF4; CPU and CUDA;
+//            core/infer/engine_quant.cpp says what is quantised and how it is computed).
 //
 // Torch-free header: the front ends include it without libtorch.
 #pragma once
@@ -54,6 +57,12 @@ struct EngineParams {
     std::string tokenizer;
     std::string device = "auto";          // auto (CUDA when available) | cpu | cuda | cuda:N
     std::string dtype = "auto";           // auto (bf16 on CUDA, fp32 on CPU) | fp32 | bf16 | fp16
+    // engine "quant" only: the weight format of the decoder projections.
+    //   "q8_0": ggml's Q8_0 (blocks of 32 int8 with an fp16 scale, 8.5 bits per weight);
+    //   "nf4":  QLoRA's NF4 with double quantisation (4.13 bits per weight).
+    // Embeddings, norms and lm_head stay in `dtype`; load_report().weight_bytes counts what
+    // is held (packed projections included).
+    std::string quant = "q8_0";
     int64_t max_batch = 64;               // rows per forward; larger submissions are split
     const CancelToken* cancel = nullptr;  // polled while loading
 };

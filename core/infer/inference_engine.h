@@ -35,4 +35,10 @@ class DecodeBackend {
 // memory), so that a decode step runs two GEMMs where it ran five.
 std::unique_ptr<DecodeBackend> make_eager_backend(LlamaModel& model);
 
+// The graph engine (CUDA only): the eager engine's prefill and layers, but each decode step is
+// recorded once as a CUDA graph per (batch bucket, cache capacity) and replayed; see
+// engine_eager.cpp for what makes the step replayable. Rows are padded up to the bucket
+// (1, 2, 4, 8, 16, 32, 64, then multiples of 64) with one-token dummy prompts.
+std::unique_ptr<DecodeBackend> make_graph_backend(LlamaModel& model);
+
 }  // namespace tb::infer

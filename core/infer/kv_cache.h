@@ -25,6 +25,16 @@ class KvCache {
                                              const at::Tensor& v);
     void advance(int64_t t_new) { length_ += t_new; }
 
+    // Forgets the stored tokens, keeping the buffers (and their addresses: a recorded CUDA
+    // graph that writes into them stays valid for the next batch of the same shape).
+    void clear() { length_ = 0; }
+
+    // The whole buffers of `layer`, [B, n_kv, capacity, hd] each, for writers that place
+    // tokens themselves (the graph engine's decode step writes at a device-side slot).
+    std::pair<at::Tensor, at::Tensor> buffers(int64_t layer) const {
+        return {k_[static_cast<size_t>(layer)], v_[static_cast<size_t>(layer)]};
+    }
+
     // Grows the buffers to `capacity` tokens (the stored ones are kept); never shrinks.
     void reserve(int64_t capacity);
 

@@ -14,7 +14,7 @@
 #include "core/common/error.h"
 #include "core/infer/llama_model.h"
 #include "core/train/batching.h"
-#include "core/train/cuda_graph_step.h"
+#include "core/infer/cuda_graph_step.h"
 #include "core/train/lora_injection.h"
 
 namespace tb {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/common/torch_compat.h"
 #include "core/infer/generate.h"
 #include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
@@ -194,6 +195,18 @@ TEST(InferenceEngine, StreamingOrderAndText) {
     EXPECT_EQ(out[0].prompt_ids, eng->tokenizer()->encode("The capital of France is", true));
 }
 
+TEST(InferenceEngine, GraphEngineNeedsCudaAndSaysSo) {
+    EngineParams p = small_params(false);
+    p.engine = "graph";
+    auto e = InferenceEngine::load(p);
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().message.find("needs a CUDA device (this one: cpu)"), std::string::npos)
+        << e.error().message;
+    const auto avail = available_engines();
+    EXPECT_EQ(std::find(avail.begin(), avail.end(), "graph") != avail.end(),
+              tb::compat::cuda_available());
+}
+
 TEST(InferenceEngine, CancelStopsBetweenSteps) {
     auto eng = load_or_die(small_params(false));
     tb::CancelToken cancel;
@@ -302,10 +315,11 @@ TEST(InferenceEngine, ValidationErrors) {
     Request none;
     EXPECT_FALSE(eng->generate({none}).ok());
     EngineParams g = small_params(false);
-    g.engine = "graph";
+    g.engine = "warp";
     auto ge = InferenceEngine::load(g);
     ASSERT_FALSE(ge.ok());
-    EXPECT_NE(ge.error().message.find("not implemented"), std::string::npos);
+    EXPECT_NE(ge.error().message.find("unknown engine 'warp'"), std::string::npos)
+        << ge.error().message;
 }
 
 TEST(InferenceEngine, NonFiniteLogitsAreAnError) {

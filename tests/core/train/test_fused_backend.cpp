@@ -10,7 +10,7 @@
 #include "core/quant/qlora.h"
 #include "core/train/batching.h"
 #include "core/train/checkpointing.h"
-#include "core/train/cuda_graph_step.h"
+#include "core/infer/cuda_graph_step.h"
 #include "core/train/fused_forward.h"
 #include "core/train/fused_ops.h"
 #include "core/train/lora_injection.h"

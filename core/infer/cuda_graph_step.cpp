@@ -1,4 +1,4 @@
-#include "core/train/cuda_graph_step.h"
+#include "core/infer/cuda_graph_step.h"
 
 #include <torch/torch.h>
 
