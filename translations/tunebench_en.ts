@@ -73,6 +73,22 @@
 <context>
     <name>tbui::ComparePanel</name>
     <message>
+        <source>Inference engine that generates every column</source>
+        <translation>Inference engine that generates every column</translation>
+    </message>
+    <message>
+        <source>Available in this build</source>
+        <translation>Available in this build</translation>
+    </message>
+    <message>
+        <source>Not available: %1</source>
+        <translation>Not available: %1</translation>
+    </message>
+    <message>
+        <source>Engine:</source>
+        <translation>Engine:</translation>
+    </message>
+    <message>
         <source>Prompt</source>
         <translation>Prompt</translation>
     </message>

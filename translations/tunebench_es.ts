@@ -73,6 +73,22 @@
 <context>
     <name>tbui::ComparePanel</name>
     <message>
+        <source>Inference engine that generates every column</source>
+        <translation>Motor de inferencia que genera todas las columnas</translation>
+    </message>
+    <message>
+        <source>Available in this build</source>
+        <translation>Disponible en esta compilación</translation>
+    </message>
+    <message>
+        <source>Not available: %1</source>
+        <translation>No disponible: %1</translation>
+    </message>
+    <message>
+        <source>Engine:</source>
+        <translation>Motor:</translation>
+    </message>
+    <message>
         <source>Prompt</source>
         <translation>Instrucción</translation>
     </message>

@@ -1,6 +1,7 @@
 #include "widgets/compare_panel.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -14,11 +15,13 @@
 #include <QRegularExpression>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStandardItemModel>
 #include <QTextBrowser>
 #include <QTimer>
 #include <QVBoxLayout>
 
 #include "core/data/prompt.h"
+#include "core/infer/engine_choice.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
@@ -141,6 +144,25 @@ ComparePanel::ComparePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     sf->addRow(tr("Top-p:"), topP_);
     sf->addRow(tr("Seed:"), seed_);
     sf->addRow(tr("Max new tokens:"), maxTokens_);
+    // Every engine the core defines; the ones this build or machine lacks stay visible but
+    // disabled, so that the user learns why (graph needs CUDA) instead of wondering.
+    engine_ = new QComboBox(samplingBox);
+    engine_->setObjectName("engine");
+    engine_->setToolTip(tr("Inference engine that generates every column"));
+    auto* engineModel = qobject_cast<QStandardItemModel*>(engine_->model());
+    for (const std::string& name : tb::infer::engine_names()) {
+        engine_->addItem(QString::fromStdString(name));
+        const std::string why = tb::infer::engine_unavailable_reason(name);
+        QStandardItem* item = engineModel->item(engine_->count() - 1);
+        if (why.empty()) {
+            item->setToolTip(tr("Available in this build"));
+        } else {
+            item->setEnabled(false);
+            item->setToolTip(tr("Not available: %1").arg(QString::fromStdString(why)));
+        }
+    }
+    setEngine("eager");
+    sf->addRow(tr("Engine:"), engine_);
     diff_ = new QCheckBox(tr("Highlight word differences from the base"), samplingBox);
     sf->addRow(diff_);
     runButton_ = new QPushButton(tr("&Generate"), samplingBox);
@@ -286,6 +308,9 @@ void ComparePanel::run() {
     job.sampling.top_k = topK_->value();
     job.sampling.top_p = topP_->value();
     job.sampling.seed = static_cast<uint64_t>(seed_->value());
+    job.engine = engine().toStdString();
+    // graph runs on CUDA only: let the core pick the device (and its dtype) there.
+    if (job.engine == "graph") job.device = job.dtype = "auto";
     cancel_ = job.cancel;
     texts_ = QVector<QString>(titles_.size()).toList();
     rebuildColumns();
@@ -293,6 +318,16 @@ void ComparePanel::run() {
     runButton_->setEnabled(false);
     stopButton_->setEnabled(true);
     jobs_->submitCompare(job);
+}
+
+QString ComparePanel::engine() const { return engine_->currentText(); }
+
+void ComparePanel::setEngine(const QString& name) {
+    const int i = engine_->findText(name);
+    if (i < 0) return;
+    auto* m = qobject_cast<QStandardItemModel*>(engine_->model());
+    if (!m->item(i)->isEnabled()) return;
+    engine_->setCurrentIndex(i);
 }
 
 void ComparePanel::stop() {

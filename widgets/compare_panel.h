@@ -1,7 +1,8 @@
 // Compare panel: one prompt (typed, or a dataset row with its reference answer) sent to the
 // base model and to each chosen adapter, streamed side by side by the worker with the same
 // sampling settings and seed; tokens/s under each column; optional word-level diff against the
-// base column.
+// base column. The engine combo lists every engine of the inference core; those this build or
+// machine cannot run (tb::infer::available_engines()) are disabled, their tooltip says why.
 #pragma once
 
 #include <QStringList>
@@ -12,6 +13,7 @@
 #include "widgets/worker_types.h"
 
 class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QHBoxLayout;
 class QLabel;
@@ -42,11 +44,15 @@ class ComparePanel : public QWidget {
     QString prompt() const;
     QString reference() const { return reference_; }
     bool running() const { return running_; }
+    QString engine() const;
 
   public Q_SLOTS:
     void setModelDir(const QString& dir) { modelDir_ = dir; }
     void setDataset(std::shared_ptr<const tbui::DatasetBundle> bundle);
     void addAdapter(const QString& dir);
+    // Selects the inference engine (the config's inference.engine) when this build has it;
+    // an unavailable one leaves the choice as it is.
+    void setEngine(const QString& name);
     void useDatasetItem(int testIndex);  // index into the test split
     void run();
     void stop();
@@ -76,6 +82,7 @@ class ComparePanel : public QWidget {
     QDoubleSpinBox* topP_;
     QSpinBox* seed_;
     QSpinBox* maxTokens_;
+    QComboBox* engine_;
     QCheckBox* diff_;
     QPushButton* runButton_;
     QPushButton* stopButton_;

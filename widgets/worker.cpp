@@ -8,11 +8,8 @@
 
 #include "core/common/file_io.h"
 #include "core/data/stats.h"
-#include "core/infer/generate.h"
-#include "core/infer/llama_model.h"
+#include "core/infer/inference.h"
 #include "core/infer/model_export.h"
-#include "core/infer/peft_adapter.h"
-#include "core/tokenizer/stream_decoder.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace tbui {
@@ -110,70 +107,74 @@ void Worker::runTraining(tbui::TrainJob job) {
 
 void Worker::runCompare(tbui::CompareJob job) {
     guarded([&] {
-        auto tok = tb::Tokenizer::load(job.model_dir);
-        if (!tok.ok()) {
-            Q_EMIT failed(qs(tok.error().message));
+        // Generation is the inference core's (core/infer/inference.h): it loads the base
+        // weights once, applies each adapter to its own requests without merging, encodes the
+        // prompt (the chat template when the model has one) and owns the EOS/stop/pad rule. The
+        // worker fills its parameters and coalesces the token stream into chunks for the GUI.
+        tb::infer::EngineParams ep;
+        ep.engine = job.engine;
+        ep.model_dir = job.model_dir;
+        ep.tokenizer = job.model_dir;
+        ep.device = job.device;
+        ep.dtype = job.dtype;
+        ep.max_batch = 1;
+        ep.cancel = job.cancel.get();
+        // Stopped before or while loading: no column ran, nothing failed.
+        auto engine = tb::infer::InferenceEngine::load(ep);
+        if (!engine.ok()) {
+            if (!job.cancel->cancelled()) Q_EMIT failed(qs(engine.error().message));
+            Q_EMIT compareFinished();
             return;
         }
-        std::shared_ptr<const tb::Tokenizer> tokenizer = tok.value();
-        std::vector<int64_t> ids;
-        if (!tokenizer->chat_template().empty()) {
-            auto enc = tokenizer->encode_chat({{"user", job.prompt}}, true);
-            if (!enc.ok()) {
-                Q_EMIT failed(qs(enc.error().message));
-                return;
-            }
-            ids = enc.value();
+        tb::infer::Request req;
+        if (!(*engine)->tokenizer()->chat_template().empty()) {
+            req.messages = {{"user", job.prompt}};
         } else {
-            ids = tokenizer->encode(job.prompt, true);
+            req.prompt_text = job.prompt;
         }
+        req.max_new_tokens = job.max_new_tokens;
+        req.sampling.greedy = job.sampling.greedy;
+        req.sampling.temperature = job.sampling.temperature;
+        req.sampling.top_k = job.sampling.top_k;
+        req.sampling.top_p = job.sampling.top_p;
+        req.sampling.repetition_penalty = job.sampling.repetition_penalty;
+        req.sampling.seed = job.sampling.seed;
         const int columns = 1 + static_cast<int>(job.adapter_dirs.size());
         for (int col = 0; col < columns && !job.cancel->cancelled(); ++col) {
-            // A fresh base model per column: adapters are applied in place and must not stack.
-            auto model = tb::load_llama_model(job.model_dir);
-            if (!model.ok()) {
-                Q_EMIT failed(qs(model.error().message));
-                break;
-            }
+            req.adapter.clear();
             if (col > 0) {
-                tb::Status st = tb::apply_peft_adapter(model.value(), job.adapter_dirs[col - 1]);
+                req.adapter = "column " + std::to_string(col);
+                tb::Status st = (*engine)->load_adapter(req.adapter, job.adapter_dirs[col - 1]);
                 if (!st.ok()) {
                     Q_EMIT failed(qs(st.error().message));
                     continue;
                 }
             }
-            tb::StreamDecoder decoder(tokenizer, true);
             std::string buffered;
             QElapsedTimer since_emit;
             since_emit.start();
-            tb::GenerateParams gp;
-            gp.max_new_tokens = job.max_new_tokens;
-            gp.sampling = job.sampling;
-            gp.eos_token_ids = {tokenizer->eos_id()};
-            gp.pad_token_id = tokenizer->pad_id() >= 0 ? tokenizer->pad_id() : tokenizer->eos_id();
-            gp.cancel = job.cancel.get();
-            gp.on_token = [&](int64_t, int64_t token) {
-                buffered += decoder.push(token);
+            tb::infer::GenerateOptions go;
+            go.cancel = job.cancel.get();
+            go.on_token = [&](const tb::infer::TokenEvent& ev) {
+                buffered += ev.text;
                 if (!buffered.empty() && since_emit.elapsed() >= kChunkIntervalMs) {
                     Q_EMIT genChunk(GenChunk{col, QString::fromStdString(buffered)});
                     buffered.clear();
                     since_emit.restart();
                 }
             };
-            auto gen = tb::generate(model.value(), {ids}, gp);
-            buffered += decoder.flush();
+            auto gen = (*engine)->generate({req}, go);
             if (!buffered.empty()) Q_EMIT genChunk(GenChunk{col, QString::fromStdString(buffered)});
             if (!gen.ok()) {
                 Q_EMIT failed(qs(gen.error().message));
                 break;
             }
+            const tb::infer::Completion& c = gen.value().front();
             GenColumnDone done;
             done.column = col;
-            done.tokens = gen.value().generated_tokens;
-            done.seconds = gen.value().total_seconds;
-            done.finish_reason =
-                qs(gen.value().finish_reason.empty() ? std::string()
-                                                     : gen.value().finish_reason.front());
+            done.tokens = static_cast<int64_t>(c.ids.size());
+            done.seconds = c.end_seconds;
+            done.finish_reason = qs(c.finish_reason);
             Q_EMIT genColumnDone(done);
         }
         Q_EMIT compareFinished();

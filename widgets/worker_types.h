@@ -48,13 +48,19 @@ struct TrainJob {
 };
 
 // One prompt sent to the base model and to every adapter, one after the other, with the same
-// sampling settings and seed (each column restarts the sampler from `sampling.seed`).
+// sampling settings and seed (each column restarts the sampler from `sampling.seed`), through
+// one inference engine: the base weights load once, each adapter applies to its own column.
 struct CompareJob {
     std::string model_dir;
     std::vector<std::string> adapter_dirs;  // column 0 is the base model, then these
     std::string prompt;                     // user message (chat template applied if any)
     int64_t max_new_tokens = 128;
     tb::SamplingParams sampling;
+    // Inference engine (core/infer/engine_choice.h) and where it runs; the worker only fills
+    // the core's parameters. graph needs CUDA: the panel asks for "auto" there.
+    std::string engine = "eager";
+    std::string device = "cpu";
+    std::string dtype = "fp32";
     std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
 };
 

@@ -74,6 +74,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         const QString configError = hyper_->openWorkspaceConfig(
             ws.configPath(), ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
+        compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
         dataset_->loadFromConfig(hyper_->config());
         // A damaged store: one message with a one-click restore, before the panels open it.
         StoreRecovery::checkAndOffer(this, ws.dir, setStoreDir, jobs_->busy());
@@ -86,8 +87,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             configError.isEmpty() ? 5000 : 20000);
     });
     // The Dataset tab shows the split the config defines (seed, ratios, stratification).
-    connect(hyper_, &HyperparamPanel::configChanged, this,
-            [this] { dataset_->loadFromConfig(hyper_->config()); });
+    connect(hyper_, &HyperparamPanel::configChanged, this, [this] {
+        dataset_->loadFromConfig(hyper_->config());
+        compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
+    });
     connect(dataset_, &DatasetPanel::datasetReady, this, [this] {
         auto bundle = dataset_->model()->bundle();
         compare_->setDataset(bundle);
