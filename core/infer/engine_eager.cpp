@@ -137,7 +137,8 @@ int64_t batch_bucket(int64_t b) {
 
 class EagerBackend final : public DecodeBackend {
   public:
-    EagerBackend(LlamaModel& m, bool graph) : m_(m), graph_(graph) {
+    EagerBackend(LlamaModel& m, bool graph, std::shared_ptr<const PackedBaseWeight> head = nullptr)
+        : m_(m), graph_(graph), head_(std::move(head)) {
         torch::NoGradGuard no_grad;
         for (auto& L : m_.layers) {
             Fused f;
@@ -247,14 +248,14 @@ class EagerBackend final : public DecodeBackend {
             else
                 state_->bias.zero_();
         }
-        return at::linear(h.select(1, P - 1), m_.lm_head);
+        return logits(h.select(1, P - 1));
     }
 
     at::Tensor decode(const at::Tensor& tokens) override {
         if (state_) return decode_graph(tokens);
         at::Tensor h = run(*cache_, tokens.view({-1, 1}), pos_.view({-1, 1}), at::Tensor());
         pos_.add_(1);
-        return at::linear(h.select(1, 0), m_.lm_head);
+        return logits(h.select(1, 0));
     }
 
     void release() override {
@@ -464,8 +465,15 @@ class EagerBackend final : public DecodeBackend {
         return h1 + L.down_proj.forward(g, false);
     }
 
+    // [B, H] final hidden states -> [B, V] logits: through the packed head when one was given
+    // (the quant engine's Q8_0 lm_head), else model.lm_head.
+    at::Tensor logits(const at::Tensor& h) const {
+        return head_ ? head_->linear(h, at::Tensor()) : at::linear(h, m_.lm_head);
+    }
+
     LlamaModel& m_;
     const bool graph_;
+    std::shared_ptr<const PackedBaseWeight> head_;  // packed lm_head, or null (see logits())
     std::map<std::pair<int64_t, int64_t>, std::unique_ptr<GraphState>> graphs_;  // (B, cap)
     GraphState* state_ = nullptr;  // the current batch's (graph engine)
     std::vector<Fused> fused_;
@@ -478,8 +486,9 @@ class EagerBackend final : public DecodeBackend {
 
 }  // namespace
 
-std::unique_ptr<DecodeBackend> make_eager_backend(LlamaModel& model) {
-    return std::make_unique<EagerBackend>(model, /*graph=*/false);
+std::unique_ptr<DecodeBackend> make_eager_backend(LlamaModel& model,
+                                                  std::shared_ptr<const PackedBaseWeight> head) {
+    return std::make_unique<EagerBackend>(model, /*graph=*/false, std::move(head));
 }
 
 std::unique_ptr<DecodeBackend> make_graph_backend(LlamaModel& model) {

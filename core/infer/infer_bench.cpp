@@ -225,8 +225,12 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     InferBenchParams p = p_in;
     if (p.engines.empty()) return make_error("--engines", "empty list");
     for (const auto& e : p.engines)
-        if (e != "eager" && e != "legacy")
-            return make_error("--engines", "unknown engine '" + e + "' (expected eager, legacy)");
+        if (e != "eager" && e != "graph" && e != "legacy" && e != "quant" && e != "quant:q8_0" &&
+            e != "quant:nf4")
+            return make_error("--engines",
+                              "unknown engine '" + e +
+                                  "' (expected eager, graph, quant, quant:q8_0, quant:nf4, "
+                                  "legacy)");
     if (p.batch_sizes.empty()) return make_error("--batch", "empty list");
     for (int64_t b : p.batch_sizes)
         if (b < 1) return make_error("--batch", "sizes must be >= 1");
@@ -298,9 +302,11 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     for (const std::string& name : p.engines) {
         if (p.on_progress) p.on_progress("engine " + name + ": loading");
         json e = {{"engine", name}};
-        if (name == "eager") {
+        if (name == "eager" || name == "graph" || name.rfind("quant", 0) == 0) {
             EngineParams ep;
-            ep.engine = "eager";
+            // "quant" is quant:q8_0 (EngineParams' default format).
+            ep.engine = name.rfind("quant", 0) == 0 ? "quant" : name;
+            if (name.size() > 6) ep.quant = name.substr(6);
             ep.model_dir = model_dir;
             ep.device = dev_s;
             ep.dtype = dtype_s;

@@ -17,8 +17,9 @@
 //   included, like torch.cuda.max_memory_allocated/reserved after a reset); CPU: peak RSS;
 // - greedy token agreement with HF: the mean, over rows of the first timed run, of the share of
 //   new tokens before the first difference.
-// Engines: the core's "eager", and "legacy" (core/infer/generate.cpp, the generation path the
-// CLI used before the core) as the before-number.
+// Engines: the core's "eager" and "quant" ("quant" = "quant:q8_0", or "quant:nf4": the weight
+// format, EngineParams::quant), and "legacy" (core/infer/generate.cpp, the generation path
+// the CLI used before the core) as the before-number.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,7 @@
 namespace tb::infer {
 
 struct InferBenchParams {
-    std::vector<std::string> engines = {"eager"};  // eager | legacy
+    std::vector<std::string> engines = {"eager"};  // eager | quant[:q8_0|:nf4] | legacy
     std::string model_dir;  // a real HF folder, or empty for random weights of `shape`
     LlamaConfig shape;      // used when model_dir is empty
     std::vector<int64_t> batch_sizes = {1, 8};

@@ -17,6 +17,7 @@
 
 #include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
+#include "core/infer/engine_quant.h"
 #include "core/infer/generate.h"
 #include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
@@ -31,7 +32,12 @@ bool Sampling::operator==(const Sampling& o) const {
            top_p == o.top_p && repetition_penalty == o.repetition_penalty && seed == o.seed;
 }
 
-std::vector<std::string> available_engines() { return {"eager"}; }
+std::vector<std::string> available_engines() {
+    std::vector<std::string> e = {"eager"};
+    if (compat::cuda_available()) e.push_back("graph");  // CUDA graphs: a CUDA device
+    e.push_back("quant");                                // CPU and CUDA
+    return e;
+}
 
 namespace {
 
@@ -60,13 +66,11 @@ struct AdapterBranches {
 class Engine final : public InferenceEngine {
   public:
     Status init(const EngineParams& p) {
-        if (p.engine != "eager") {
-            if (p.engine == "graph" || p.engine == "quant")
-                return make_error("engine", "'" + p.engine +
-                                                "' is not implemented yet in this build "
-                                                "(available: eager)");
-            return make_error("engine", "unknown engine '" + p.engine + "' (available: eager)");
-        }
+        if (p.engine != "eager" && p.engine != "graph" && p.engine != "quant")
+            return make_error("engine", "unknown engine '" + p.engine + "' (eager, graph, quant)");
+        if (p.engine == "quant" && !is_quant_format(p.quant))
+            return make_error("quant",
+                              "unknown weight format '" + p.quant + "' (expected q8_0 or nf4)");
         if (p.max_batch < 1) return make_error("max_batch", "must be >= 1");
         max_batch_ = p.max_batch;
         at::Device device = at::kCPU;
@@ -79,6 +83,11 @@ class Engine final : public InferenceEngine {
         if (p.dtype != "auto" && !p.dtype.empty()) {
             TB_ASSIGN_OR_RETURN(dtype, parse_dtype(p.dtype));
         }
+        if (p.engine == "graph" && !device.is_cuda())
+            return make_error("engine",
+                              "'graph' records the decode step as a CUDA graph and "
+                              "needs a CUDA device (this one: " +
+                                  device.str() + "); use eager or quant");
         if (p.model_dir.empty() && !p.random_shape)
             return make_error("model", "give a model folder or a random shape");
 
@@ -113,13 +122,22 @@ class Engine final : public InferenceEngine {
         pad_ =
             tok_ && tok_->pad_id() >= 0 ? tok_->pad_id() : model_.config.pad_token_id.value_or(0);
 
-        backend_ = make_eager_backend(model_);
+        int64_t weight_bytes = 0;
+        if (p.engine == "quant") {
+            TB_ASSIGN_OR_RETURN(QuantBackend qb, make_quant_backend(model_, p.quant));
+            backend_ = std::move(qb.backend);
+            weight_bytes = qb.weight_bytes;  // packed projections as held
+        } else {
+            backend_ =
+                p.engine == "graph" ? make_graph_backend(model_) : make_eager_backend(model_);
+            weight_bytes = model_.parameter_bytes();
+        }
         compat::cuda_synchronize();
         // Fusing freed the per-projection weights into the allocator's cache: give them back,
         // so that reserved memory is what the engine holds.
         compat::cuda_empty_cache();
         report_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-        report_.weight_bytes = model_.parameter_bytes();
+        report_.weight_bytes = weight_bytes;
         report_.device = device.str();
         report_.dtype = dtype_name(dtype);
         if (device.is_cuda()) {

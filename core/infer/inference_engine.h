@@ -33,7 +33,10 @@ class DecodeBackend {
 // The eager engine over `model` (which must outlive it). Fuses the q/k/v and gate/up weights
 // of every layer in place (the projections become views into the fused tensors, no extra
 // memory), so that a decode step runs two GEMMs where it ran five.
-std::unique_ptr<DecodeBackend> make_eager_backend(LlamaModel& model);
+// `head`, when given, computes the logits in place of model.lm_head (the quant engine's
+// packed Q8_0 head).
+std::unique_ptr<DecodeBackend> make_eager_backend(
+    LlamaModel& model, std::shared_ptr<const PackedBaseWeight> head = nullptr);
 
 // The graph engine (CUDA only): the eager engine's prefill and layers, but each decode step is
 // recorded once as a CUDA graph per (batch bucket, cache capacity) and replayed; see

@@ -1,0 +1,206 @@
+// Q8_0 x Q8_0 CPU kernels (q8_0_cpu.h). The AVX2 functions carry target attributes instead
+// of the whole file being built with -mavx2, so that the binary still runs on CPUs without
+// AVX2 (they are only called after __builtin_cpu_supports said yes). No "fma" in the targets
+// and -ffp-contract=off on this file (core/quant/CMakeLists.txt): a fused multiply-add would
+// round differently from the scalar kernel.
+#include "core/quant/q8_0_cpu.h"
+
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define TB_Q8_X86 1
+#include <immintrin.h>
+#endif
+
+namespace tb::q8cpu {
+
+namespace {
+
+constexpr int64_t kBlock = 32;
+constexpr int kLanes = 8;
+
+// The fixed final order of the eight lanes (an AVX2 horizontal sum's).
+float combine(const float* l) {
+    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+}
+
+int32_t block_sum_scalar(const int8_t* a, const int8_t* b) {
+    int32_t s = 0;
+    for (int64_t j = 0; j < kBlock; ++j)
+        s += static_cast<int32_t>(a[j]) * static_cast<int32_t>(b[j]);
+    return s;
+}
+
+float vec_dot_scalar(const int8_t* wq, const c10::Half* wd, const int8_t* aq, const float* ad,
+                     int64_t nb) {
+    float lane[kLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t i = 0; i < nb; ++i) {
+        const int32_t s = block_sum_scalar(wq + i * kBlock, aq + i * kBlock);
+        const float dd = static_cast<float>(wd[i]) * ad[i];
+        lane[i % kLanes] += static_cast<float>(s) * dd;
+    }
+    return combine(lane);
+}
+
+#if defined(TB_Q8_X86)
+#define TB_AVX2 __attribute__((target("avx2,f16c")))
+
+// Eight int32 partial sums of one block (each lane four products): |a| as unsigned bytes
+// times b with a's sign moved onto it, pairs summed to int16 (at most 2 * 127 * 127, no
+// saturation: codes are in [-127, 127]), then pairs to int32.
+TB_AVX2 inline __m256i block_partials(const int8_t* a, const int8_t* b) {
+    const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+    const __m256i vb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(va, va), _mm256_sign_epi8(vb, va));
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+// The exact sums of eight consecutive blocks, block j in lane j.
+TB_AVX2 inline __m256i eight_block_sums(const int8_t* a, const int8_t* b) {
+    __m256i p[8];
+    for (int j = 0; j < 8; ++j) p[j] = block_partials(a + j * kBlock, b + j * kBlock);
+    // hadd works within 128-bit halves: after two rounds the low half holds the low-lane sums
+    // of blocks 0..3 (resp. 4..7), the high half the high-lane sums.
+    const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+    const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+    const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+                            _mm256_permute2x128_si256(q0, q1, 0x31));
+}
+
+TB_AVX2 int32_t block_sum_avx2(const int8_t* a, const int8_t* b) {
+    const __m256i p = block_partials(a, b);
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+    s = _mm_hadd_epi32(s, s);
+    s = _mm_hadd_epi32(s, s);
+    return _mm_cvtsi128_si32(s);
+}
+
+TB_AVX2 void block_sums_avx2(const int8_t* a, const int8_t* b, int64_t nb, int32_t* out) {
+    int64_t i = 0;
+    for (; i + 8 <= nb; i += 8)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                            eight_block_sums(a + i * kBlock, b + i * kBlock));
+    for (; i < nb; ++i) out[i] = block_sum_avx2(a + i * kBlock, b + i * kBlock);
+}
+
+TB_AVX2 float vec_dot_avx2(const int8_t* wq, const c10::Half* wd, const int8_t* aq, const float* ad,
+                           int64_t nb) {
+    __m256 acc = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= nb; i += 8) {
+        const __m256i s = eight_block_sums(wq + i * kBlock, aq + i * kBlock);
+        const __m256 dw =
+            _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wd + i)));
+        const __m256 dd = _mm256_mul_ps(dw, _mm256_loadu_ps(ad + i));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(s), dd));
+    }
+    float lane[kLanes];
+    _mm256_storeu_ps(lane, acc);
+    for (; i < nb; ++i) {  // i % 8 == i - (start of this tail)
+        const int32_t s = block_sum_avx2(wq + i * kBlock, aq + i * kBlock);
+        const float dd = static_cast<float>(wd[i]) * ad[i];
+        lane[i % kLanes] += static_cast<float>(s) * dd;
+    }
+    return combine(lane);
+}
+#endif
+
+bool cpu_has_avx2() {
+#if defined(TB_Q8_X86)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
+void quantize_row(const float* x, int64_t n, int8_t* qs, c10::Half* d) {
+    for (int64_t b = 0; b < n / kBlock; ++b) {
+        const float* xb = x + b * kBlock;
+        float amax = 0.0f;
+        for (int64_t j = 0; j < kBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
+        const float dv = amax / 127.0f;
+        const float id = dv != 0.0f ? 1.0f / dv : 0.0f;
+        d[b] = c10::Half(dv);  // round to nearest even, as GGML_FP32_TO_FP16
+        for (int64_t j = 0; j < kBlock; ++j)
+            qs[b * kBlock + j] = static_cast<int8_t>(std::round(xb[j] * id));  // halves away
+    }
+}
+
+bool kernel_supported(Kernel k) { return k == Kernel::Scalar || cpu_has_avx2(); }
+
+Kernel best_kernel() {
+    static const Kernel k = [] {
+        const char* env = std::getenv("TB_Q8_KERNEL");
+        if (env && std::strcmp(env, "scalar") == 0) return Kernel::Scalar;
+        return cpu_has_avx2() ? Kernel::Avx2 : Kernel::Scalar;
+    }();
+    return k;
+}
+
+const char* kernel_name(Kernel k) { return k == Kernel::Avx2 ? "avx2" : "scalar"; }
+
+void block_sums(Kernel k, const int8_t* a, const int8_t* b, int64_t nb, int32_t* out) {
+#if defined(TB_Q8_X86)
+    if (k == Kernel::Avx2) {
+        TORCH_CHECK(cpu_has_avx2(), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
+        return block_sums_avx2(a, b, nb, out);
+    }
+#endif
+    (void)k;
+    for (int64_t i = 0; i < nb; ++i) out[i] = block_sum_scalar(a + i * kBlock, b + i * kBlock);
+}
+
+float vec_dot(Kernel k, const int8_t* wq, const c10::Half* wd, const int8_t* aq, const float* ad,
+              int64_t nb) {
+#if defined(TB_Q8_X86)
+    if (k == Kernel::Avx2) {
+        TORCH_CHECK(cpu_has_avx2(), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
+        return vec_dot_avx2(wq, wd, aq, ad, nb);
+    }
+#endif
+    (void)k;
+    return vec_dot_scalar(wq, wd, aq, ad, nb);
+}
+
+void matmul(Kernel kern, const float* x, int64_t m, int64_t k, const int8_t* wq,
+            const c10::Half* wd, int64_t n, float* y) {
+    TORCH_CHECK(k % kBlock == 0, "q8cpu::matmul: k = ", k, " is not a multiple of 32");
+    TORCH_CHECK(kernel_supported(kern), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
+    const int64_t nb = k / kBlock;
+    // The activation rows as Q8_0 (ggml's vec_dot_type of Q8_0 is Q8_0), scales widened once.
+    std::vector<int8_t> aq(static_cast<size_t>(m * k));
+    std::vector<c10::Half> adh(static_cast<size_t>(m * nb));
+    std::vector<float> ad(static_cast<size_t>(m * nb));
+    for (int64_t r = 0; r < m; ++r)
+        quantize_row(x + r * k, k, aq.data() + r * k, adh.data() + r * nb);
+    for (size_t i = 0; i < ad.size(); ++i) ad[i] = static_cast<float>(adh[i]);
+
+    float (*dot)(const int8_t*, const c10::Half*, const int8_t*, const float*, int64_t) =
+        vec_dot_scalar;
+#if defined(TB_Q8_X86)
+    if (kern == Kernel::Avx2) dot = vec_dot_avx2;
+#endif
+    // Chunks of at least ~32K weights, so that a thread's share outweighs waking it.
+    const int64_t grain = std::max<int64_t>(1, (32 * 1024) / k);
+    at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t o = begin; o < end; ++o) {
+            const int8_t* wrow = wq + o * k;
+            const c10::Half* drow = wd + o * nb;
+            for (int64_t r = 0; r < m; ++r)
+                y[r * n + o] = dot(wrow, drow, aq.data() + r * k, ad.data() + r * nb, nb);
+        }
+    });
+}
+
+}  // namespace tb::q8cpu
