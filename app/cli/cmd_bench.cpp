@@ -434,7 +434,10 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
     infer->add_option("--shape", ia->shape, "Random-weight model shape: tinyllama (1.1B) or tiny")
         ->capture_default_str();
     infer->add_option("--model", ia->model, "A real HF model folder instead of a random shape");
-    infer->add_option("--engines", ia->engines, "Comma list: eager, legacy (the pre-core path)")
+    infer
+        ->add_option("--engines", ia->engines,
+                     "Comma list: eager, graph (CUDA), quant[:q8_0|:nf4], legacy (the pre-core "
+                     "path)")
         ->capture_default_str();
     infer->add_option("--batch", ia->batches, "Comma list of batch sizes")->capture_default_str();
     infer->add_option("--prompts", ia->prompts, "Distinct synthetic prompts (0: largest batch)")
