@@ -71,6 +71,431 @@
     </message>
 </context>
 <context>
+    <name>tbui::BenchmarkPanel</name>
+    <message>
+        <source>Benchmark</source>
+        <translation>Benchmark</translation>
+    </message>
+    <message>
+        <source>tunebench inference engines to measure, one after the other</source>
+        <translation>tunebench inference engines to measure, one after the other</translation>
+    </message>
+    <message>
+        <source>Engines:</source>
+        <translation>Engines:</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>Model folder</translation>
+    </message>
+    <message>
+        <source>Random weights</source>
+        <translation>Random weights</translation>
+    </message>
+    <message>
+        <source>HF model folder (the workspace&apos;s model)</source>
+        <translation>HF model folder (the workspace&apos;s model)</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>Choose a model folder</translation>
+    </message>
+    <message>
+        <source>%1 (%2 layers, hidden %3)</source>
+        <translation>%1 (%2 layers, hidden %3)</translation>
+    </message>
+    <message>
+        <source>Random weights of this shape, saved once as a model folder so that every engine (and HF) loads the same weights from disk</source>
+        <translation>Random weights of this shape, saved once as a model folder so that every engine (and HF) loads the same weights from disk</translation>
+    </message>
+    <message>
+        <source>Batch sizes, comma-separated; each is measured on every engine</source>
+        <translation>Batch sizes, comma-separated; each is measured on every engine</translation>
+    </message>
+    <message>
+        <source>Batch sizes:</source>
+        <translation>Batch sizes:</translation>
+    </message>
+    <message>
+        <source>largest batch</source>
+        <translation>largest batch</translation>
+    </message>
+    <message>
+        <source>Distinct synthetic prompts; a larger batch cycles through them</source>
+        <translation>Distinct synthetic prompts; a larger batch cycles through them</translation>
+    </message>
+    <message>
+        <source>Prompts:</source>
+        <translation>Prompts:</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> tokens</translation>
+    </message>
+    <message>
+        <source>Prompt length:</source>
+        <translation>Prompt length:</translation>
+    </message>
+    <message>
+        <source>New tokens per request, exactly (greedy; EOS does not stop)</source>
+        <translation>New tokens per request, exactly (greedy; EOS does not stop)</translation>
+    </message>
+    <message>
+        <source>Max new tokens:</source>
+        <translation>Max new tokens:</translation>
+    </message>
+    <message>
+        <source>Untimed runs per engine and batch size</source>
+        <translation>Untimed runs per engine and batch size</translation>
+    </message>
+    <message>
+        <source>Timed runs per engine and batch size: figures are their median, minimum and maximum</source>
+        <translation>Timed runs per engine and batch size: figures are their median, minimum and maximum</translation>
+    </message>
+    <message>
+        <source>timed:</source>
+        <translation>timed:</translation>
+    </message>
+    <message>
+        <source>Warm-up runs:</source>
+        <translation>Warm-up runs:</translation>
+    </message>
+    <message>
+        <source>auto: the first GPU when there is one, else the CPU; cuda:N</source>
+        <translation>auto: the first GPU when there is one, else the CPU; cuda:N</translation>
+    </message>
+    <message>
+        <source>auto: bfloat16 on a GPU, float32 on the CPU</source>
+        <translation>auto: bfloat16 on a GPU, float32 on the CPU</translation>
+    </message>
+    <message>
+        <source>Device, dtype:</source>
+        <translation>Device, dtype:</translation>
+    </message>
+    <message>
+        <source>Compare with HF transformers</source>
+        <translation>Compare with HF transformers</translation>
+    </message>
+    <message>
+        <source>The Python that has torch and transformers</source>
+        <translation>The Python that has torch and transformers</translation>
+    </message>
+    <message>
+        <source>hf_generate_bench.py was not found beside this program (share/tunebench/bench)</source>
+        <translation>hf_generate_bench.py was not found beside this program (share/tunebench/bench)</translation>
+    </message>
+    <message>
+        <source>Runs HF transformers&apos; generate on the same prompts and weights in the same run (%1); every figure is also given as a ratio to it. Needs a Python with torch and transformers.</source>
+        <translation>Runs HF transformers&apos; generate on the same prompts and weights in the same run (%1); every figure is also given as a ratio to it. Needs a Python with torch and transformers.</translation>
+    </message>
+    <message>
+        <source>Python:</source>
+        <translation>Python:</translation>
+    </message>
+    <message>
+        <source>Ru&amp;n benchmark</source>
+        <translation>Ru&amp;n benchmark</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>%v of %m measured</source>
+        <translation>%v of %m measured</translation>
+    </message>
+    <message>
+        <source>Earlier benchmarks (workspace store)</source>
+        <translation>Earlier benchmarks (workspace store)</translation>
+    </message>
+    <message>
+        <source>No benchmark shown: run one, or pick an earlier one.</source>
+        <translation>No benchmark shown: run one, or pick an earlier one.</translation>
+    </message>
+    <message>
+        <source>Export ta&amp;ble…</source>
+        <translation>Export ta&amp;ble…</translation>
+    </message>
+    <message>
+        <source>Ex&amp;port chart…</source>
+        <translation>Ex&amp;port chart…</translation>
+    </message>
+    <message>
+        <source>Charts appear here: time to first token, end-to-end latency, tokens/s per request and aggregate, peak memory and load time, per engine and batch size.
+
+Choose engines and settings on the left and run a benchmark, or pick an earlier one from the workspace&apos;s store. The same benchmark from the command line:
+
+  tunebench-cli bench infer --model &lt;folder&gt; --engines eager --batch 1,8 --store &lt;workspace&gt;/tunebench.sqlite --out &lt;workspace&gt;/results/benchmarks/run.json</source>
+        <translation>Charts appear here: time to first token, end-to-end latency, tokens/s per request and aggregate, peak memory and load time, per engine and batch size.
+
+Choose engines and settings on the left and run a benchmark, or pick an earlier one from the workspace&apos;s store. The same benchmark from the command line:
+
+  tunebench-cli bench infer --model &lt;folder&gt; --engines eager --batch 1,8 --store &lt;workspace&gt;/tunebench.sqlite --out &lt;workspace&gt;/results/benchmarks/run.json</translation>
+    </message>
+    <message>
+        <source>Time to first token</source>
+        <translation>Time to first token</translation>
+    </message>
+    <message>
+        <source>End-to-end latency</source>
+        <translation>End-to-end latency</translation>
+    </message>
+    <message>
+        <source>Tokens/s per request</source>
+        <translation>Tokens/s per request</translation>
+    </message>
+    <message>
+        <source>Tokens/s aggregate</source>
+        <translation>Tokens/s aggregate</translation>
+    </message>
+    <message>
+        <source>Peak memory</source>
+        <translation>Peak memory</translation>
+    </message>
+    <message>
+        <source>Load time</source>
+        <translation>Load time</translation>
+    </message>
+    <message>
+        <source>This window cannot run benchmarks.</source>
+        <translation>This window cannot run benchmarks.</translation>
+    </message>
+    <message>
+        <source>A benchmark is already running.</source>
+        <translation>A benchmark is already running.</translation>
+    </message>
+    <message>
+        <source>Tick at least one engine.</source>
+        <translation>Tick at least one engine.</translation>
+    </message>
+    <message>
+        <source>Batch sizes: &quot;%1&quot; is not a whole number &gt;= 1.</source>
+        <translation>Batch sizes: &quot;%1&quot; is not a whole number &gt;= 1.</translation>
+    </message>
+    <message>
+        <source>Enter at least one batch size.</source>
+        <translation>Enter at least one batch size.</translation>
+    </message>
+    <message>
+        <source>Choose a model folder, or tick &quot;Random weights&quot;.</source>
+        <translation>Choose a model folder, or tick &quot;Random weights&quot;.</translation>
+    </message>
+    <message>
+        <source>%1 is not a model folder (no config.json).</source>
+        <translation>%1 is not a model folder (no config.json).</translation>
+    </message>
+    <message>
+        <source>Queued (no workspace: the result will not be saved)</source>
+        <translation>Queued (no workspace: the result will not be saved)</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>Queued</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current run…</source>
+        <translation>Cancelling after the current run…</translation>
+    </message>
+    <message>
+        <source>Benchmark cancelled: nothing was recorded.</source>
+        <translation>Benchmark cancelled: nothing was recorded.</translation>
+    </message>
+    <message>
+        <source>Benchmark finished: run #%1, %2 rows in the store.</source>
+        <translation>Benchmark finished: run #%1, %2 rows in the store.</translation>
+    </message>
+    <message>
+        <source>Benchmark finished.</source>
+        <translation>Benchmark finished.</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>Saved to %1</translation>
+    </message>
+    <message>
+        <source>Not saved: no workspace is open.</source>
+        <translation>Not saved: no workspace is open.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Not saved: %1</translation>
+    </message>
+    <message>
+        <source>Run #%1</source>
+        <translation>Run #%1</translation>
+    </message>
+    <message>
+        <source>Latest run</source>
+        <translation>Latest run</translation>
+    </message>
+    <message>
+        <source>Benchmark failed: %1</source>
+        <translation>Benchmark failed: %1</translation>
+    </message>
+    <message>
+        <source>Run #%1 (%2)</source>
+        <translation>Run #%1 (%2)</translation>
+    </message>
+    <message>
+        <source>CLI run of %1</source>
+        <translation>CLI run of %1</translation>
+    </message>
+    <message>
+        <source>%1: %2 (%3 layers, hidden %4), %5 %6, prompt %7 tokens, %8 new tokens, greedy; %9 warm-up + %10 timed runs per batch: medians, bars from minimum to maximum.</source>
+        <translation>%1: %2 (%3 layers, hidden %4), %5 %6, prompt %7 tokens, %8 new tokens, greedy; %9 warm-up + %10 timed runs per batch: medians, bars from minimum to maximum.</translation>
+    </message>
+    <message>
+        <source>HF transformers was not measured: %1</source>
+        <translation>HF transformers was not measured: %1</translation>
+    </message>
+    <message>
+        <source>transformers (HF)</source>
+        <translation>transformers (HF)</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>seconds</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>tokens/s</translation>
+    </message>
+    <message>
+        <source>GB (dark: allocated, light: reserved)</source>
+        <translation>GB (dark: allocated, light: reserved)</translation>
+    </message>
+    <message>
+        <source>GB (process peak RSS)</source>
+        <translation>GB (process peak RSS)</translation>
+    </message>
+    <message>
+        <source>batch %1</source>
+        <translation>batch %1</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::BenchmarkRunsModel</name>
+    <message>
+        <source>#%1</source>
+        <translation>#%1</translation>
+    </message>
+    <message>
+        <source>(CLI)</source>
+        <translation>(CLI)</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Run</translation>
+    </message>
+    <message>
+        <source>Date (UTC)</source>
+        <translation>Date (UTC)</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Model</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Device</translation>
+    </message>
+    <message>
+        <source>Engines</source>
+        <translation>Engines</translation>
+    </message>
+    <message>
+        <source>Batches</source>
+        <translation>Batches</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::BenchmarkTableModel</name>
+    <message>
+        <source>Inter-token latency p50 %1 ms, p99 %2 ms (median [minimum–maximum] over the timed runs)</source>
+        <translation>Inter-token latency p50 %1 ms, p99 %2 ms (median [minimum–maximum] over the timed runs)</translation>
+    </message>
+    <message>
+        <source>Greedy tokens equal to HF&apos;s before the first difference: %1</source>
+        <translation>Greedy tokens equal to HF&apos;s before the first difference: %1</translation>
+    </message>
+    <message>
+        <source>transformers (HF)</source>
+        <translation>transformers (HF)</translation>
+    </message>
+    <message>
+        <source>%1 / %2 GB</source>
+        <translation>%1 / %2 GB</translation>
+    </message>
+    <message>
+        <source>%1 GB RSS</source>
+        <translation>%1 GB RSS</translation>
+    </message>
+    <message>
+        <source>Inter-token latency, p50 / p99 over every gap between two tokens (medians over the timed runs)</source>
+        <translation>Inter-token latency, p50 / p99 over every gap between two tokens (medians over the timed runs)</translation>
+    </message>
+    <message>
+        <source>Median over the timed runs [minimum–maximum]</source>
+        <translation>Median over the timed runs [minimum–maximum]</translation>
+    </message>
+    <message>
+        <source>Aggregate tokens/s as a ratio to HF transformers in the same run (&gt; 1 is faster)</source>
+        <translation>Aggregate tokens/s as a ratio to HF transformers in the same run (&gt; 1 is faster)</translation>
+    </message>
+    <message>
+        <source>CUDA: peak allocated / reserved over the timed runs (weights included); CPU: the process&apos;s peak resident memory</source>
+        <translation>CUDA: peak allocated / reserved over the timed runs (weights included); CPU: the process&apos;s peak resident memory</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>Engine</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <source>TTFT ms</source>
+        <translation>TTFT ms</translation>
+    </message>
+    <message>
+        <source>ITL p50 / p99 ms</source>
+        <translation>ITL p50 / p99 ms</translation>
+    </message>
+    <message>
+        <source>End-to-end s</source>
+        <translation>End-to-end s</translation>
+    </message>
+    <message>
+        <source>tok/s per request</source>
+        <translation>tok/s per request</translation>
+    </message>
+    <message>
+        <source>tok/s aggregate</source>
+        <translation>tok/s aggregate</translation>
+    </message>
+    <message>
+        <source>vs HF</source>
+        <translation>vs HF</translation>
+    </message>
+    <message>
+        <source>Peak memory</source>
+        <translation>Peak memory</translation>
+    </message>
+    <message>
+        <source>Load s</source>
+        <translation>Load s</translation>
+    </message>
+</context>
+<context>
     <name>tbui::ComparePanel</name>
     <message>
         <source>Inference engine that generates every column</source>
@@ -562,6 +987,10 @@
         <source>Evaluation</source>
         <translation>Evaluation</translation>
     </message>
+    <message>
+        <source>Inference benchmark</source>
+        <translation>Inference benchmark</translation>
+    </message>
 </context>
 <context>
     <name>tbui::MainWindow</name>
@@ -692,6 +1121,10 @@
     <message>
         <source>Save configuration &amp;as…</source>
         <translation>Save configuration &amp;as…</translation>
+    </message>
+    <message>
+        <source>Bench&amp;mark</source>
+        <translation>Bench&amp;mark</translation>
     </message>
 </context>
 <context>

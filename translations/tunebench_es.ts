@@ -71,6 +71,431 @@
     </message>
 </context>
 <context>
+    <name>tbui::BenchmarkPanel</name>
+    <message>
+        <source>Benchmark</source>
+        <translation>Rendimiento</translation>
+    </message>
+    <message>
+        <source>tunebench inference engines to measure, one after the other</source>
+        <translation>Motores de inferencia de tunebench que se miden, uno tras otro</translation>
+    </message>
+    <message>
+        <source>Engines:</source>
+        <translation>Motores:</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>Carpeta del modelo</translation>
+    </message>
+    <message>
+        <source>Random weights</source>
+        <translation>Pesos aleatorios</translation>
+    </message>
+    <message>
+        <source>HF model folder (the workspace&apos;s model)</source>
+        <translation>Carpeta de modelo HF (el modelo del espacio de trabajo)</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>Elija una carpeta de modelo</translation>
+    </message>
+    <message>
+        <source>%1 (%2 layers, hidden %3)</source>
+        <translation>%1 (%2 capas, oculta %3)</translation>
+    </message>
+    <message>
+        <source>Random weights of this shape, saved once as a model folder so that every engine (and HF) loads the same weights from disk</source>
+        <translation>Pesos aleatorios de esta forma, guardados una vez como carpeta de modelo para que cada motor (y HF) cargue los mismos pesos desde el disco</translation>
+    </message>
+    <message>
+        <source>Batch sizes, comma-separated; each is measured on every engine</source>
+        <translation>Tamaños de lote, separados por comas; cada uno se mide en cada motor</translation>
+    </message>
+    <message>
+        <source>Batch sizes:</source>
+        <translation>Tamaños de lote:</translation>
+    </message>
+    <message>
+        <source>largest batch</source>
+        <translation>lote mayor</translation>
+    </message>
+    <message>
+        <source>Distinct synthetic prompts; a larger batch cycles through them</source>
+        <translation>Prompts sintéticos distintos; un lote mayor los recorre en ciclo</translation>
+    </message>
+    <message>
+        <source>Prompts:</source>
+        <translation>Prompts:</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> tokens</translation>
+    </message>
+    <message>
+        <source>Prompt length:</source>
+        <translation>Longitud del prompt:</translation>
+    </message>
+    <message>
+        <source>New tokens per request, exactly (greedy; EOS does not stop)</source>
+        <translation>Tokens nuevos por petición, exactamente (greedy; EOS no detiene)</translation>
+    </message>
+    <message>
+        <source>Max new tokens:</source>
+        <translation>Máx. tokens nuevos:</translation>
+    </message>
+    <message>
+        <source>Untimed runs per engine and batch size</source>
+        <translation>Ejecuciones sin cronometrar por motor y tamaño de lote</translation>
+    </message>
+    <message>
+        <source>Timed runs per engine and batch size: figures are their median, minimum and maximum</source>
+        <translation>Ejecuciones cronometradas por motor y tamaño de lote: las cifras son su mediana, mínimo y máximo</translation>
+    </message>
+    <message>
+        <source>timed:</source>
+        <translation>cronometradas:</translation>
+    </message>
+    <message>
+        <source>Warm-up runs:</source>
+        <translation>Calentamiento:</translation>
+    </message>
+    <message>
+        <source>auto: the first GPU when there is one, else the CPU; cuda:N</source>
+        <translation>auto: la primera GPU si la hay, si no la CPU; cuda:N</translation>
+    </message>
+    <message>
+        <source>auto: bfloat16 on a GPU, float32 on the CPU</source>
+        <translation>auto: bfloat16 en una GPU, float32 en la CPU</translation>
+    </message>
+    <message>
+        <source>Device, dtype:</source>
+        <translation>Dispositivo, dtype:</translation>
+    </message>
+    <message>
+        <source>Compare with HF transformers</source>
+        <translation>Comparar con HF transformers</translation>
+    </message>
+    <message>
+        <source>The Python that has torch and transformers</source>
+        <translation>El Python que tiene torch y transformers</translation>
+    </message>
+    <message>
+        <source>hf_generate_bench.py was not found beside this program (share/tunebench/bench)</source>
+        <translation>No se encontró hf_generate_bench.py junto a este programa (share/tunebench/bench)</translation>
+    </message>
+    <message>
+        <source>Runs HF transformers&apos; generate on the same prompts and weights in the same run (%1); every figure is also given as a ratio to it. Needs a Python with torch and transformers.</source>
+        <translation>Ejecuta generate de HF transformers con los mismos prompts y pesos en la misma ejecución (%1); cada cifra se da también como razón respecto a él. Necesita un Python con torch y transformers.</translation>
+    </message>
+    <message>
+        <source>Python:</source>
+        <translation>Python:</translation>
+    </message>
+    <message>
+        <source>Ru&amp;n benchmark</source>
+        <translation>E&amp;jecutar prueba</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <source>%v of %m measured</source>
+        <translation>%v de %m medidos</translation>
+    </message>
+    <message>
+        <source>Earlier benchmarks (workspace store)</source>
+        <translation>Pruebas anteriores (almacén del espacio de trabajo)</translation>
+    </message>
+    <message>
+        <source>No benchmark shown: run one, or pick an earlier one.</source>
+        <translation>Ninguna prueba mostrada: ejecute una o elija una anterior.</translation>
+    </message>
+    <message>
+        <source>Export ta&amp;ble…</source>
+        <translation>Exportar ta&amp;bla…</translation>
+    </message>
+    <message>
+        <source>Ex&amp;port chart…</source>
+        <translation>Ex&amp;portar gráfico…</translation>
+    </message>
+    <message>
+        <source>Charts appear here: time to first token, end-to-end latency, tokens/s per request and aggregate, peak memory and load time, per engine and batch size.
+
+Choose engines and settings on the left and run a benchmark, or pick an earlier one from the workspace&apos;s store. The same benchmark from the command line:
+
+  tunebench-cli bench infer --model &lt;folder&gt; --engines eager --batch 1,8 --store &lt;workspace&gt;/tunebench.sqlite --out &lt;workspace&gt;/results/benchmarks/run.json</source>
+        <translation>Aquí aparecen los gráficos: tiempo hasta el primer token, latencia de extremo a extremo, tokens/s por petición y agregados, memoria máxima y tiempo de carga, por motor y tamaño de lote.
+
+Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterior del almacén del espacio de trabajo. La misma prueba desde la línea de órdenes:
+
+  tunebench-cli bench infer --model &lt;carpeta&gt; --engines eager --batch 1,8 --store &lt;espacio&gt;/tunebench.sqlite --out &lt;espacio&gt;/results/benchmarks/run.json</translation>
+    </message>
+    <message>
+        <source>Time to first token</source>
+        <translation>Tiempo hasta el primer token</translation>
+    </message>
+    <message>
+        <source>End-to-end latency</source>
+        <translation>Latencia de extremo a extremo</translation>
+    </message>
+    <message>
+        <source>Tokens/s per request</source>
+        <translation>Tokens/s por petición</translation>
+    </message>
+    <message>
+        <source>Tokens/s aggregate</source>
+        <translation>Tokens/s agregados</translation>
+    </message>
+    <message>
+        <source>Peak memory</source>
+        <translation>Memoria máxima</translation>
+    </message>
+    <message>
+        <source>Load time</source>
+        <translation>Tiempo de carga</translation>
+    </message>
+    <message>
+        <source>This window cannot run benchmarks.</source>
+        <translation>Esta ventana no puede ejecutar pruebas.</translation>
+    </message>
+    <message>
+        <source>A benchmark is already running.</source>
+        <translation>Ya hay una prueba en ejecución.</translation>
+    </message>
+    <message>
+        <source>Tick at least one engine.</source>
+        <translation>Marque al menos un motor.</translation>
+    </message>
+    <message>
+        <source>Batch sizes: &quot;%1&quot; is not a whole number &gt;= 1.</source>
+        <translation>Tamaños de lote: «%1» no es un número entero &gt;= 1.</translation>
+    </message>
+    <message>
+        <source>Enter at least one batch size.</source>
+        <translation>Introduzca al menos un tamaño de lote.</translation>
+    </message>
+    <message>
+        <source>Choose a model folder, or tick &quot;Random weights&quot;.</source>
+        <translation>Elija una carpeta de modelo o marque «Pesos aleatorios».</translation>
+    </message>
+    <message>
+        <source>%1 is not a model folder (no config.json).</source>
+        <translation>%1 no es una carpeta de modelo (no hay config.json).</translation>
+    </message>
+    <message>
+        <source>Queued (no workspace: the result will not be saved)</source>
+        <translation>En cola (sin espacio de trabajo: el resultado no se guardará)</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>En cola</translation>
+    </message>
+    <message>
+        <source>Cancelling after the current run…</source>
+        <translation>Cancelando tras la ejecución en curso…</translation>
+    </message>
+    <message>
+        <source>Benchmark cancelled: nothing was recorded.</source>
+        <translation>Prueba cancelada: no se registró nada.</translation>
+    </message>
+    <message>
+        <source>Benchmark finished: run #%1, %2 rows in the store.</source>
+        <translation>Prueba terminada: ejecución #%1, %2 filas en el almacén.</translation>
+    </message>
+    <message>
+        <source>Benchmark finished.</source>
+        <translation>Prueba terminada.</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>Guardada en %1</translation>
+    </message>
+    <message>
+        <source>Not saved: no workspace is open.</source>
+        <translation>No guardada: no hay ningún espacio de trabajo abierto.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>No guardada: %1</translation>
+    </message>
+    <message>
+        <source>Run #%1</source>
+        <translation>Ejecución #%1</translation>
+    </message>
+    <message>
+        <source>Latest run</source>
+        <translation>Última ejecución</translation>
+    </message>
+    <message>
+        <source>Benchmark failed: %1</source>
+        <translation>La prueba falló: %1</translation>
+    </message>
+    <message>
+        <source>Run #%1 (%2)</source>
+        <translation>Ejecución #%1 (%2)</translation>
+    </message>
+    <message>
+        <source>CLI run of %1</source>
+        <translation>Ejecución de la CLI del %1</translation>
+    </message>
+    <message>
+        <source>%1: %2 (%3 layers, hidden %4), %5 %6, prompt %7 tokens, %8 new tokens, greedy; %9 warm-up + %10 timed runs per batch: medians, bars from minimum to maximum.</source>
+        <translation>%1: %2 (%3 capas, oculta %4), %5 %6, prompt de %7 tokens, %8 tokens nuevos, greedy; %9 de calentamiento + %10 cronometradas por lote: medianas, barras del mínimo al máximo.</translation>
+    </message>
+    <message>
+        <source>HF transformers was not measured: %1</source>
+        <translation>HF transformers no se midió: %1</translation>
+    </message>
+    <message>
+        <source>transformers (HF)</source>
+        <translation>transformers (HF)</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>segundos</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>tokens/s</translation>
+    </message>
+    <message>
+        <source>GB (dark: allocated, light: reserved)</source>
+        <translation>GB (oscuro: asignada, claro: reservada)</translation>
+    </message>
+    <message>
+        <source>GB (process peak RSS)</source>
+        <translation>GB (RSS máximo del proceso)</translation>
+    </message>
+    <message>
+        <source>batch %1</source>
+        <translation>lote %1</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::BenchmarkRunsModel</name>
+    <message>
+        <source>#%1</source>
+        <translation>#%1</translation>
+    </message>
+    <message>
+        <source>(CLI)</source>
+        <translation>(CLI)</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Ejecución</translation>
+    </message>
+    <message>
+        <source>Date (UTC)</source>
+        <translation>Fecha (UTC)</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modelo</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Dispositivo</translation>
+    </message>
+    <message>
+        <source>Engines</source>
+        <translation>Motores</translation>
+    </message>
+    <message>
+        <source>Batches</source>
+        <translation>Lotes</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::BenchmarkTableModel</name>
+    <message>
+        <source>Inter-token latency p50 %1 ms, p99 %2 ms (median [minimum–maximum] over the timed runs)</source>
+        <translation>Latencia entre tokens p50 %1 ms, p99 %2 ms (mediana [mínimo–máximo] de las ejecuciones cronometradas)</translation>
+    </message>
+    <message>
+        <source>Greedy tokens equal to HF&apos;s before the first difference: %1</source>
+        <translation>Tokens greedy iguales a los de HF antes de la primera diferencia: %1</translation>
+    </message>
+    <message>
+        <source>transformers (HF)</source>
+        <translation>transformers (HF)</translation>
+    </message>
+    <message>
+        <source>%1 / %2 GB</source>
+        <translation>%1 / %2 GB</translation>
+    </message>
+    <message>
+        <source>%1 GB RSS</source>
+        <translation>%1 GB RSS</translation>
+    </message>
+    <message>
+        <source>Inter-token latency, p50 / p99 over every gap between two tokens (medians over the timed runs)</source>
+        <translation>Latencia entre tokens, p50 / p99 sobre cada intervalo entre dos tokens (medianas de las ejecuciones cronometradas)</translation>
+    </message>
+    <message>
+        <source>Median over the timed runs [minimum–maximum]</source>
+        <translation>Mediana de las ejecuciones cronometradas [mínimo–máximo]</translation>
+    </message>
+    <message>
+        <source>Aggregate tokens/s as a ratio to HF transformers in the same run (&gt; 1 is faster)</source>
+        <translation>Tokens/s agregados como razón respecto a HF transformers en la misma ejecución (&gt; 1 es más rápido)</translation>
+    </message>
+    <message>
+        <source>CUDA: peak allocated / reserved over the timed runs (weights included); CPU: the process&apos;s peak resident memory</source>
+        <translation>CUDA: máximo asignado / reservado en las ejecuciones cronometradas (pesos incluidos); CPU: la memoria residente máxima del proceso</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>Motor</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>Lote</translation>
+    </message>
+    <message>
+        <source>TTFT ms</source>
+        <translation>TTFT ms</translation>
+    </message>
+    <message>
+        <source>ITL p50 / p99 ms</source>
+        <translation>ITL p50 / p99 ms</translation>
+    </message>
+    <message>
+        <source>End-to-end s</source>
+        <translation>Extremo a extremo s</translation>
+    </message>
+    <message>
+        <source>tok/s per request</source>
+        <translation>tok/s por petición</translation>
+    </message>
+    <message>
+        <source>tok/s aggregate</source>
+        <translation>tok/s agregados</translation>
+    </message>
+    <message>
+        <source>vs HF</source>
+        <translation>vs HF</translation>
+    </message>
+    <message>
+        <source>Peak memory</source>
+        <translation>Memoria máxima</translation>
+    </message>
+    <message>
+        <source>Load s</source>
+        <translation>Carga s</translation>
+    </message>
+</context>
+<context>
     <name>tbui::ComparePanel</name>
     <message>
         <source>Inference engine that generates every column</source>
@@ -562,6 +987,10 @@
         <source>Evaluation</source>
         <translation>Evaluación</translation>
     </message>
+    <message>
+        <source>Inference benchmark</source>
+        <translation>Prueba de rendimiento de inferencia</translation>
+    </message>
 </context>
 <context>
     <name>tbui::MainWindow</name>
@@ -692,6 +1121,10 @@
     <message>
         <source>Save configuration &amp;as…</source>
         <translation>Guardar configuración &amp;como…</translation>
+    </message>
+    <message>
+        <source>Bench&amp;mark</source>
+        <translation>Rendi&amp;miento</translation>
     </message>
 </context>
 <context>

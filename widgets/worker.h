@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 
+#include "widgets/benchmark_job.h"
 #include "widgets/worker_types.h"
 
 namespace tbui {
@@ -31,6 +32,7 @@ class Worker : public QObject {
     void runCompare(tbui::CompareJob job);
     void runExport(tbui::ExportJob job);
     void runEvaluation(tbui::EvalJob job);
+    void runInferBench(tbui::InferBenchJob job);  // widgets/worker_benchmark.cpp
 
   private:
     void guarded(const std::function<void()>& body);
@@ -48,12 +50,14 @@ class Worker : public QObject {
     void exportFinished(tbui::ExportResult r);
     void evalProgress(tb::eval::EvalProgress p);
     void evalFinished(tb::eval::EvaluationResult r);
+    void inferBenchProgress(tbui::InferBenchProgress p);
+    void inferBenchFinished(tbui::InferBenchOutcome r);
     void failed(QString message);
     // Emitted after every job, success or not (JobQueue starts the next one).
     void jobDone();
 };
 
-enum class JobKind { None, Demo, Dataset, Training, Compare, Export, Evaluation };
+enum class JobKind { None, Demo, Dataset, Training, Compare, Export, Evaluation, InferBench };
 
 // Owns the worker thread; GUI-thread side of the queue.
 class JobQueue : public QObject {
@@ -70,6 +74,7 @@ class JobQueue : public QObject {
     void submitCompare(const CompareJob& job);
     void submitExport(const ExportJob& job);
     void submitEvaluation(const EvalJob& job);
+    void submitInferBench(const InferBenchJob& job);  // widgets/worker_benchmark.cpp
 
     bool busy() const { return !current_.isEmpty(); }
     QString current() const { return current_; }

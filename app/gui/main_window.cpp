@@ -12,6 +12,7 @@
 #include <QTimer>
 
 #include "widgets/about_panel.h"
+#include "widgets/benchmark_panel.h"
 #include "widgets/compare_panel.h"
 #include "widgets/dataset_panel.h"
 #include "widgets/hyperparam_panel.h"
@@ -38,6 +39,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     rating_ = new RatingPanel(tabs_);
     results_ = new ResultsPanel(
         jobs_, [this] { return hyper_->snapshot(); }, tabs_);
+    benchmark_ = new BenchmarkPanel(jobs_, tabs_);
     // Start training and Run evaluation follow the form: blocked while a field is invalid.
     connect(hyper_, &HyperparamPanel::stateChanged, training_, &TrainingPanel::updateConfigState);
     connect(hyper_, &HyperparamPanel::stateChanged, results_, &ResultsPanel::updateConfigState);
@@ -48,6 +50,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     tabs_->addTab(compare_, tr("&Compare"));
     tabs_->addTab(rating_, tr("H&uman evaluation"));
     tabs_->addTab(results_, tr("&Results"));
+    tabs_->addTab(benchmark_, tr("Bench&mark"));
     tabs_->addTab(new AboutPanel(tabs_), tr("&About"));
     setCentralWidget(tabs_);
 
@@ -74,6 +77,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         const QString configError = hyper_->openWorkspaceConfig(
             ws.configPath(), ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
+        benchmark_->setWorkspace(ws.dir, ws.modelDir);
         compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
         dataset_->loadFromConfig(hyper_->config());
         // A damaged store: one message with a one-click restore, before the panels open it.
@@ -190,6 +194,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         training_->cancelForShutdown();
         compare_->stop();
         results_->cancelEvaluation();
+        benchmark_->cancel();
         workspace_->cancelDemo();
         statusBar()->showMessage(tr("Stopping the running job before closing…"));
         event->ignore();

@@ -17,6 +17,7 @@ class TrainingPanel;
 class ComparePanel;
 class RatingPanel;
 class ResultsPanel;
+class BenchmarkPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -42,6 +43,7 @@ class MainWindow : public QMainWindow {
     ComparePanel* compare_;
     RatingPanel* rating_;
     ResultsPanel* results_;
+    BenchmarkPanel* benchmark_;
     QLabel* jobLabel_;
     QString workspaceDir_;
     bool closing_ = false;
