@@ -324,6 +324,9 @@ struct BenchInferArgs {
     std::string profile;   // Chrome-trace path prefix (empty: no profile)
     std::string out_file;  // the JSON result written here too (results/benchmarks/...)
     bool json_out = false;
+    std::string server;        // external server URL (core/infer/server_bench.h)
+    std::string api = "ollama";
+    std::string server_model;
 };
 
 int run_bench_infer(const BenchInferArgs& a) {
@@ -332,7 +335,10 @@ int run_bench_infer(const BenchInferArgs& a) {
     if (!shape) return fail(shape.error());
     p.shape = *shape;
     p.model_dir = a.model;
-    p.engines = split_list(a.engines);
+    p.engines = a.engines == "none" ? std::vector<std::string>{} : split_list(a.engines);
+    p.server_url = a.server;
+    p.server_api = a.api;
+    p.server_model = a.server_model;
     p.batch_sizes.clear();
     for (const std::string& b : split_list(a.batches)) {
         try {
@@ -437,7 +443,7 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
     infer
         ->add_option("--engines", ia->engines,
                      "Comma list: eager, graph (CUDA), quant[:q8_0|:nf4], legacy (the pre-core "
-                     "path)")
+                     "path); none: only the --server")
         ->capture_default_str();
     infer->add_option("--batch", ia->batches, "Comma list of batch sizes")->capture_default_str();
     infer->add_option("--prompts", ia->prompts, "Distinct synthetic prompts (0: largest batch)")
@@ -460,6 +466,16 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
                       "PREFIX.<engine>.json (libtorch 2.x)");
     infer->add_option("--out", ia->out_file, "Also write the JSON result to this file");
     infer->add_flag("--json", ia->json_out, "Print one JSON object");
+    infer->add_option("--server", ia->server,
+                      "Also measure an external server at this URL (http://host:port) with the "
+                      "same prompts as text, concurrent requests per batch size");
+    infer
+        ->add_option("--api", ia->api,
+                     "The server's API: ollama (/api/generate, NDJSON), openai (/v1/completions, "
+                     "SSE: vLLM, llama.cpp server, TGI), openai-chat (/v1/chat/completions)")
+        ->capture_default_str();
+    infer->add_option("--server-model", ia->server_model,
+                      "The model name the server expects (e.g. llama3.2:1b for Ollama)");
     return [a, train, ia, infer]() -> int {
         if (train->parsed()) return run_bench_train(*a);
         if (infer->parsed()) return run_bench_infer(*ia);

@@ -17,6 +17,8 @@
 #include "core/infer/generate.h"
 #include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
+#include "core/infer/server_bench.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace tb::infer {
 namespace {
@@ -211,6 +213,35 @@ double agreement(const json& ours, const json& theirs) {
     return sum / static_cast<double>(ours.size());
 }
 
+// Prompt text for a server when no tokenizer is at hand (a random shape): one word per
+// synthetic id, so prompts stay distinct and about prompt_len tokens long.
+const char* kWords[] = {"the",   "model", "reads", "a",     "long",  "prompt", "about", "rivers",
+                        "and",   "cities", "then", "writes", "more", "text",   "on",    "small",
+                        "green", "hills", "under", "clear", "skies", "while",  "birds", "sing",
+                        "old",   "songs", "of",    "distant", "seas", "bright", "lamps", "glow"};
+
+std::vector<std::string> server_prompts(const InferBenchParams& p,
+                                        const std::vector<std::vector<int64_t>>& prompts,
+                                        std::string& how) {
+    std::vector<std::string> out;
+    if (!p.model_dir.empty()) {
+        auto tok = Tokenizer::load(p.model_dir);
+        if (tok.ok()) {
+            how = "synthetic ids decoded by " + p.model_dir + "'s tokenizer";
+            for (const auto& ids : prompts) out.push_back(tok.value()->decode(ids, true));
+            return out;
+        }
+    }
+    how = "synthetic: one word per synthetic id (no tokenizer)";
+    const size_t n = sizeof kWords / sizeof kWords[0];
+    for (const auto& ids : prompts) {
+        std::string text;
+        for (int64_t id : ids) text += (text.empty() ? "" : " ") + std::string(kWords[id % n]);
+        out.push_back(text);
+    }
+    return out;
+}
+
 const char* kFigures[] = {"ttft_ms",
                           "itl_p50_ms",
                           "itl_p90_ms",
@@ -223,7 +254,9 @@ const char* kFigures[] = {"ttft_ms",
 
 Result<json> run_infer_bench(const InferBenchParams& p_in) {
     InferBenchParams p = p_in;
-    if (p.engines.empty()) return make_error("--engines", "empty list");
+    if (p.engines.empty() && p.server_url.empty()) return make_error("--engines", "empty list");
+    // The server alone needs no local model (only the vocabulary size of the shape).
+    const bool need_model = !p.engines.empty() || p.hf;
     for (const auto& e : p.engines)
         if (e != "eager" && e != "graph" && e != "legacy" && e != "quant" && e != "quant:q8_0" &&
             e != "quant:nf4")
@@ -257,7 +290,7 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     // engine and HF load the same weights from disk (load time is a real load).
     std::string model_dir = p.model_dir, tmp_dir;
     LlamaConfig cfg = p.shape;
-    if (model_dir.empty()) {
+    if (model_dir.empty() && need_model) {
         char tmpl[] = "/tmp/tb-bench-infer-XXXXXX";
         if (!::mkdtemp(tmpl)) return make_error("bench infer", "cannot create a temp folder");
         tmp_dir = tmpl;
@@ -268,7 +301,7 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
         LlamaModel m = init_llama(p.shape, p.seed, 0.02, lo);
         m.config.dtype = dtype_s;
         TB_TRY_STATUS(save_llama_model(m, model_dir, dtype));
-    } else {
+    } else if (!model_dir.empty()) {
         TB_ASSIGN_OR_RETURN(cfg, load_llama_config((fs::path(model_dir) / "config.json").string()));
     }
     struct TmpGuard {
@@ -277,7 +310,7 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
             if (!dir.empty()) (void)remove_tree(dir);
         }
     } guard{tmp_dir};
-    if (p.prompt_len + p.max_new_tokens > cfg.max_position_embeddings)
+    if (need_model && p.prompt_len + p.max_new_tokens > cfg.max_position_embeddings)
         return make_error("--prompt-len", "prompt + max new tokens exceed the model's context (" +
                                               std::to_string(cfg.max_position_embeddings) + ")");
     const auto prompts = make_prompts(p, cfg.vocab_size);
@@ -373,6 +406,26 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
         compat::cuda_empty_cache();  // the next engine starts from an empty cache
     }
 
+    if (!p.server_url.empty()) {
+        ServerBenchParams sp;
+        sp.url = p.server_url;
+        sp.api = p.server_api;
+        sp.model = p.server_model;
+        std::string how;
+        sp.prompts = server_prompts(p, prompts, how);
+        sp.batch_sizes = p.batch_sizes;
+        sp.max_new_tokens = p.max_new_tokens;
+        sp.warmup = p.warmup;
+        sp.repeats = p.repeats;
+        sp.cancel = p.cancel;
+        sp.on_progress = p.on_progress;
+        result["config"]["server"] = {
+            {"url", p.server_url}, {"api", p.server_api}, {"model", p.server_model},
+            {"prompt_text", how}};
+        TB_ASSIGN_OR_RETURN(json e, run_server_bench(sp));
+        result["engines"].push_back(e);
+    }
+
     if (p.hf) {
         if (p.hf_script.empty()) {
             result["hf"] = {{"error", "hf_generate_bench.py not found"}};
@@ -393,7 +446,8 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     const json& hf = result.contains("hf") ? result["hf"] : json();
     if (hf.is_object() && !hf.contains("error") && hf.contains("batches")) {
         for (auto& e : result["engines"]) {
-            if (e["load"].contains("seconds") && hf.contains("load") && hf["load"].is_object())
+            if (e["load"].contains("seconds") && e["load"]["seconds"].is_number() &&
+                hf.contains("load") && hf["load"].is_object())
                 e["load"]["seconds_vs_hf"] =
                     e["load"]["seconds"].get<double>() / hf["load"]["seconds"].get<double>();
             for (auto& b : e["batches"]) {
@@ -446,6 +500,10 @@ std::string format_infer_bench(const json& r) {
     o << "load:";
     for (const auto& e : engines) {
         if (!e.contains("load") || !e["load"].is_object()) continue;
+        if (!e["load"].contains("seconds") || !e["load"]["seconds"].is_number()) {
+            o << "  " << e["engine"].get<std::string>() << " n/a (server)";
+            continue;
+        }
         std::snprintf(line, sizeof line, "  %s %.2f s", e["engine"].get<std::string>().c_str(),
                       e["load"].value("seconds", 0.0));
         o << line;
@@ -514,6 +572,14 @@ std::string format_infer_bench(const json& r) {
             }
         }
     }
+    for (const auto& e : engines)
+        if (e.contains("server") && e["server"].is_object())
+            o << "\n" << e["engine"].get<std::string>() << ": " << e["server"].value("url", "")
+              << e["server"].value("endpoint", "") << "; tokens counted from "
+              << (e["server"].value("token_count", "") == "usage"
+                      ? "the server's usage/eval_count"
+                      : "streamed chunks (the server gave no usage)")
+              << "; ITL is between chunks; memory and load time not observable (null)\n";
     if (r.contains("hf") && r["hf"].is_object() && r["hf"].contains("error"))
         o << "\nHF: not measured: " << r["hf"]["error"].get<std::string>() << "\n";
     o << "ratios: ours / HF (tokens/s: > 1 is faster; latency and memory: < 1 is better); "

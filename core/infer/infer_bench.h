@@ -36,6 +36,7 @@ namespace tb::infer {
 
 struct InferBenchParams {
     std::vector<std::string> engines = {"eager"};  // eager | quant[:q8_0|:nf4] | legacy
+                                                   // (may be empty when server_url is set)
     std::string model_dir;  // a real HF folder, or empty for random weights of `shape`
     LlamaConfig shape;      // used when model_dir is empty
     std::vector<int64_t> batch_sizes = {1, 8};
@@ -51,6 +52,13 @@ struct InferBenchParams {
     bool hf = false;        // run the HF script beside
     std::string hf_script;  // path of hf_generate_bench.py
     std::string python = "python3";
+    // External server (core/infer/server_bench.h): the same prompts as text, its row after the
+    // engines'. The text is the synthetic ids decoded by the model folder's tokenizer, or, for
+    // a random shape (no tokenizer), one word per id from a fixed list (config "server"
+    // "prompt_text" says which).
+    std::string server_url;    // empty: no server
+    std::string server_api;    // ollama | openai | openai-chat
+    std::string server_model;  // the model name the server expects
     const CancelToken* cancel = nullptr;
     std::function<void(const std::string&)> on_progress;  // one line per stage
     // Profiling (the CLI wires these to core/train/torch_profiler.h): when set, one extra run
@@ -65,6 +73,7 @@ struct InferBenchParams {
 //  {median,min,max}, "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "e2e_s", "tokens_per_s_request",
 //  "tokens_per_s_aggregate", "peak_allocated_bytes", "peak_reserved_bytes", "peak_rss_bytes",
 //  "token_agreement_vs_hf", "vs_hf": {figure: ratio}}]}], "hf": {... same shape, or "error"}}
+// A server's entry is run_server_bench's (engine "server:<api>:<model>", load seconds null).
 // Ratios are ours / HF's for every figure (so > 1 is faster for tokens/s, slower for latency).
 Result<nlohmann::json> run_infer_bench(const InferBenchParams& params);
 

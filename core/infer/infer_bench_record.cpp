@@ -98,13 +98,19 @@ Result<InferBenchRecord> record_infer_bench(store::Store& st, const json& result
             if (!b.contains("tokens_per_s_aggregate")) continue;  // HF's per-batch errors
             store::BenchmarkRow row;
             row.run_id = rec.run_id;
-            row.engine = hf ? "transformers" : "tunebench " + e.value("engine", std::string("?"));
+            // External servers keep their own name ("server:<api>:<model>").
+            const std::string name = e.value("engine", std::string("?"));
+            row.engine = hf                            ? "transformers"
+                         : name.rfind("server:", 0) == 0 ? name
+                                                         : "tunebench " + name;
             row.model = model_label;
             row.tokens_per_s = b["tokens_per_s_aggregate"].value("median", 0.0);
             row.latency_s = b.contains("e2e_s") ? b["e2e_s"].value("median", 0.0) : 0.0;
             row.memory_bytes =
                 b.value("peak_allocated_bytes", b.value("peak_rss_bytes", int64_t{0}));
-            row.load_time_s = load.value("seconds", 0.0);
+            // A server's load time is not observable (null): 0 in the row, null in config_json.
+            row.load_time_s =
+                load.contains("seconds") && load["seconds"].is_number() ? load["seconds"].get<double>() : 0.0;
             json cfg = result["config"];
             cfg["kind"] = "infer";
             cfg["batch"] = b["batch"];

@@ -41,7 +41,8 @@ struct InferBenchRecord {
 
 // Records a run_infer_bench result: a run (kind "bench", name "bench infer <model_label>",
 // status "completed", output_dir = json_path's folder) and one benchmarks row per engine and
-// batch size (HF's first when it was measured): engine "tunebench <engine>" or "transformers",
+// batch size (HF's first when it was measured): engine "tunebench <engine>", "transformers" or
+// an external server's "server:<api>:<model>" (load time 0 in the row, null in config_json),
 // model = model_label (the model folder or the shape name), tokens_per_s = aggregate tokens/s
 // (median), latency_s = end-to-end latency (median), memory_bytes = peak CUDA allocated bytes,
 // else peak RSS, load_time_s. config_json: result["config"] plus "kind": "infer", "batch",
