@@ -324,7 +324,7 @@ struct BenchInferArgs {
     std::string profile;   // Chrome-trace path prefix (empty: no profile)
     std::string out_file;  // the JSON result written here too (results/benchmarks/...)
     bool json_out = false;
-    std::string server;        // external server URL (core/infer/server_bench.h)
+    std::string server;  // external server URL (core/infer/server_bench.h)
     std::string api = "ollama";
     std::string server_model;
 };

@@ -215,10 +215,10 @@ double agreement(const json& ours, const json& theirs) {
 
 // Prompt text for a server when no tokenizer is at hand (a random shape): one word per
 // synthetic id, so prompts stay distinct and about prompt_len tokens long.
-const char* kWords[] = {"the",   "model", "reads", "a",     "long",  "prompt", "about", "rivers",
-                        "and",   "cities", "then", "writes", "more", "text",   "on",    "small",
-                        "green", "hills", "under", "clear", "skies", "while",  "birds", "sing",
-                        "old",   "songs", "of",    "distant", "seas", "bright", "lamps", "glow"};
+const char* kWords[] = {"the",   "model",  "reads", "a",       "long",  "prompt", "about", "rivers",
+                        "and",   "cities", "then",  "writes",  "more",  "text",   "on",    "small",
+                        "green", "hills",  "under", "clear",   "skies", "while",  "birds", "sing",
+                        "old",   "songs",  "of",    "distant", "seas",  "bright", "lamps", "glow"};
 
 std::vector<std::string> server_prompts(const InferBenchParams& p,
                                         const std::vector<std::vector<int64_t>>& prompts,
@@ -419,9 +419,10 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
         sp.repeats = p.repeats;
         sp.cancel = p.cancel;
         sp.on_progress = p.on_progress;
-        result["config"]["server"] = {
-            {"url", p.server_url}, {"api", p.server_api}, {"model", p.server_model},
-            {"prompt_text", how}};
+        result["config"]["server"] = {{"url", p.server_url},
+                                      {"api", p.server_api},
+                                      {"model", p.server_model},
+                                      {"prompt_text", how}};
         TB_ASSIGN_OR_RETURN(json e, run_server_bench(sp));
         result["engines"].push_back(e);
     }
@@ -574,7 +575,8 @@ std::string format_infer_bench(const json& r) {
     }
     for (const auto& e : engines)
         if (e.contains("server") && e["server"].is_object())
-            o << "\n" << e["engine"].get<std::string>() << ": " << e["server"].value("url", "")
+            o << "\n"
+              << e["engine"].get<std::string>() << ": " << e["server"].value("url", "")
               << e["server"].value("endpoint", "") << "; tokens counted from "
               << (e["server"].value("token_count", "") == "usage"
                       ? "the server's usage/eval_count"

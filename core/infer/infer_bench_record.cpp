@@ -100,7 +100,7 @@ Result<InferBenchRecord> record_infer_bench(store::Store& st, const json& result
             row.run_id = rec.run_id;
             // External servers keep their own name ("server:<api>:<model>").
             const std::string name = e.value("engine", std::string("?"));
-            row.engine = hf                            ? "transformers"
+            row.engine = hf                              ? "transformers"
                          : name.rfind("server:", 0) == 0 ? name
                                                          : "tunebench " + name;
             row.model = model_label;
@@ -109,8 +109,9 @@ Result<InferBenchRecord> record_infer_bench(store::Store& st, const json& result
             row.memory_bytes =
                 b.value("peak_allocated_bytes", b.value("peak_rss_bytes", int64_t{0}));
             // A server's load time is not observable (null): 0 in the row, null in config_json.
-            row.load_time_s =
-                load.contains("seconds") && load["seconds"].is_number() ? load["seconds"].get<double>() : 0.0;
+            row.load_time_s = load.contains("seconds") && load["seconds"].is_number()
+                                  ? load["seconds"].get<double>()
+                                  : 0.0;
             json cfg = result["config"];
             cfg["kind"] = "infer";
             cfg["batch"] = b["batch"];
