@@ -14,6 +14,7 @@
 #include "core/common/file_io.h"
 #include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
+#include "core/infer/bench_stats.h"
 #include "core/infer/generate.h"
 #include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
@@ -27,21 +28,8 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// numpy.percentile's default (linear interpolation between closest ranks).
-double percentile(std::vector<double> v, double q) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
-    const size_t lo = static_cast<size_t>(std::floor(pos));
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
-json figure(const std::vector<double>& per_run) {
-    return {{"median", percentile(per_run, 50)},
-            {"min", *std::min_element(per_run.begin(), per_run.end())},
-            {"max", *std::max_element(per_run.begin(), per_run.end())}};
-}
+using bench_stats::figure;
+using bench_stats::percentile;
 
 // One timed run: per-row host times of every new token (seconds since the call) and the
 // call's duration.

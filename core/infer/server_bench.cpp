@@ -8,27 +8,16 @@
 #include <mutex>
 #include <thread>
 
+#include "core/infer/bench_stats.h"
+
 namespace tb::infer {
 namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// numpy.percentile's default (linear interpolation), as infer_bench.cpp.
-double percentile(std::vector<double> v, double q) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
-    const size_t lo = static_cast<size_t>(std::floor(pos));
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
-json figure(const std::vector<double>& per_run) {
-    return {{"median", percentile(per_run, 50)},
-            {"min", *std::min_element(per_run.begin(), per_run.end())},
-            {"max", *std::max_element(per_run.begin(), per_run.end())}};
-}
+using bench_stats::figure;
+using bench_stats::percentile;
 
 // A string field, or "" when absent or not a string (chat deltas carry "content": null).
 std::string str_field(const json& j, const char* key) {
