@@ -349,6 +349,28 @@ Result<std::vector<RunRecord>> Store::list_runs(const std::string& kind) const {
     return out;
 }
 
+Status Store::rename_run(int64_t run_id, const std::string& name) {
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    Stmt st(db_, path_, "UPDATE runs SET name = ?1 WHERE id = ?2");
+    st.bind(1, name).bind(2, run_id);
+    TB_TRY_STATUS(st.run());
+    if (sqlite3_changes(db_) == 0)
+        return Error{path_ + ": runs: no run with id " + std::to_string(run_id)};
+    return tx.commit();
+}
+
+Status Store::delete_run(int64_t run_id) {
+    Transaction tx(db_, path_);
+    TB_TRY_STATUS(tx.begun());
+    Stmt st(db_, path_, "DELETE FROM runs WHERE id = ?1");
+    st.bind(1, run_id);
+    TB_TRY_STATUS(st.run());
+    if (sqlite3_changes(db_) == 0)
+        return Error{path_ + ": runs: no run with id " + std::to_string(run_id)};
+    return tx.commit();
+}
+
 // --- training log ------------------------------------------------------------------------
 
 namespace {
@@ -416,6 +438,40 @@ Result<std::vector<TrainingLogRow>> Store::training_log(int64_t run_id) const {
         r.eval_loss = st.col_opt_double(7);
         r.elapsed_s = st.col_double(8);
         out.push_back(r);
+    }
+    return out;
+}
+
+Result<std::vector<TrainRunSummary>> Store::train_run_summaries() const {
+    // One pass over training_log grouped by run; the last row's values and the last eval come
+    // from correlated lookups on the (run_id, step) primary key.
+    Stmt st(db_, path_,
+            "SELECT r.id, COUNT(t.step), COALESCE(MAX(t.step), 0), "
+            "(SELECT loss FROM training_log WHERE run_id = r.id ORDER BY step DESC LIMIT 1), "
+            "(SELECT eval_loss FROM training_log WHERE run_id = r.id AND eval_loss IS NOT NULL "
+            " ORDER BY step DESC LIMIT 1), "
+            "MIN(t.eval_loss), "
+            "(SELECT tokens_per_s FROM training_log WHERE run_id = r.id ORDER BY step DESC "
+            " LIMIT 1), "
+            "(SELECT elapsed_s FROM training_log WHERE run_id = r.id ORDER BY step DESC LIMIT 1), "
+            "COALESCE(MAX(t.memory_bytes), 0) "
+            "FROM runs r LEFT JOIN training_log t ON t.run_id = r.id WHERE r.kind = 'train' "
+            "GROUP BY r.id ORDER BY r.id");
+    std::vector<TrainRunSummary> out;
+    while (true) {
+        TB_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        TrainRunSummary s;
+        s.run_id = st.col_int(0);
+        s.logged_steps = st.col_int(1);
+        s.last_step = st.col_int(2);
+        s.final_loss = st.col_opt_double(3);
+        s.last_eval_loss = st.col_opt_double(4);
+        s.best_eval_loss = st.col_opt_double(5);
+        s.tokens_per_s = st.col_opt_double(6).value_or(0.0);
+        s.elapsed_s = st.col_opt_double(7).value_or(0.0);
+        s.peak_memory_bytes = st.col_int(8);
+        out.push_back(s);
     }
     return out;
 }

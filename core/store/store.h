@@ -92,6 +92,19 @@ struct TrainingLogRow {
     double elapsed_s = 0;             // seconds since the run started
 };
 
+// What a runs table shows of a training run without reading its whole log (one query).
+struct TrainRunSummary {
+    int64_t run_id = 0;
+    int64_t logged_steps = 0;              // training_log rows
+    int64_t last_step = 0;                 // highest logged step (0: none)
+    std::optional<double> final_loss;      // loss at last_step
+    std::optional<double> last_eval_loss;  // eval loss of the highest step that has one
+    std::optional<double> best_eval_loss;  // lowest eval loss
+    double tokens_per_s = 0;               // at last_step
+    double elapsed_s = 0;                  // at last_step
+    int64_t peak_memory_bytes = 0;         // highest memory_bytes logged
+};
+
 struct GenerationRow {
     int64_t eval_id = 0;  // runs.id of the evaluation run
     std::string model;    // model label ("base" or the adapter folder)
@@ -261,6 +274,12 @@ class Store {
     Status finish_run(int64_t run_id, const std::string& status);
     Result<std::optional<RunRecord>> get_run(int64_t run_id) const;
     Result<std::vector<RunRecord>> list_runs(const std::string& kind = "") const;
+    // Sets the run's free label. Error when no run has that id.
+    Status rename_run(int64_t run_id, const std::string& name);
+    // Deletes the run and, by ON DELETE CASCADE, every row that belongs to it (training log,
+    // generations, metrics, ratings of an evaluation, bench rows). Its files are the caller's.
+    // Error when no run has that id.
+    Status delete_run(int64_t run_id);
 
     // --- training ------------------------------------------------------------------------
     // All rows in one transaction (loggers batch rows and flush every N steps).
@@ -269,6 +288,9 @@ class Store {
     // Replaces every row of `run_id` by `rows` in one transaction (a resumed run re-syncs the
     // store with its trimmed training_log.jsonl, so rows after the checkpoint disappear).
     Status replace_training_log(int64_t run_id, const std::vector<TrainingLogRow>& rows);
+    // Summaries of every run of kind "train" (runs without logged steps included, zeros),
+    // in run id order.
+    Result<std::vector<TrainRunSummary>> train_run_summaries() const;
 
     // --- evaluation ----------------------------------------------------------------------
     // A batch of generations in one transaction; a row for an existing (eval_id, model,

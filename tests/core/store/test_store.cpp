@@ -502,6 +502,66 @@ TEST(Store, RunsTrainingLogGenerationsMetricsRoundTrip) {
     EXPECT_TRUE(log->empty());
 }
 
+// The runs view's queries: summaries computed from the log rows, rename, delete with cascade.
+TEST(Store, TrainRunSummariesRenameAndDelete) {
+    auto dir = tbtest::scratch_dir("store_runs_view");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    const int64_t a = s->add_run({0, "train", "first", "", "", "", "", "out/a"}).value();
+    const int64_t empty = s->add_run({0, "train", "", "", "", "", "", "out/b"}).value();
+    const int64_t ev = s->add_run({0, "eval", "e", "", "", "", "", ""}).value();
+    std::vector<TrainingLogRow> rows;
+    // Eval losses at steps 2 (0.9) and 4 (1.1): last eval 1.1, best 0.9; memory peaks at step 3.
+    const double losses[] = {2.0, 1.5, 1.25, 1.0};
+    for (int i = 1; i <= 4; ++i) {
+        TrainingLogRow r;
+        r.run_id = a;
+        r.step = i;
+        r.loss = losses[i - 1];
+        r.tokens_per_s = 10.0 * i;
+        r.memory_bytes = i == 3 ? 900 : 100 * i;
+        r.elapsed_s = 0.5 * i;
+        if (i == 2) r.eval_loss = 0.9;
+        if (i == 4) r.eval_loss = 1.1;
+        rows.push_back(r);
+    }
+    // Appended out of order: the summary follows the step, not the insertion order.
+    std::swap(rows[0], rows[3]);
+    ASSERT_TRUE(s->append_training_log(rows).ok());
+    auto sums = s->train_run_summaries();
+    ASSERT_TRUE(sums.ok()) << sums.error().message;
+    ASSERT_EQ(sums->size(), 2u);  // train runs only
+    const auto& x = (*sums)[0];
+    EXPECT_EQ(x.run_id, a);
+    EXPECT_EQ(x.logged_steps, 4);
+    EXPECT_EQ(x.last_step, 4);
+    ASSERT_TRUE(x.final_loss && x.last_eval_loss && x.best_eval_loss);
+    EXPECT_DOUBLE_EQ(*x.final_loss, 1.0);
+    EXPECT_DOUBLE_EQ(*x.last_eval_loss, 1.1);
+    EXPECT_DOUBLE_EQ(*x.best_eval_loss, 0.9);
+    EXPECT_DOUBLE_EQ(x.tokens_per_s, 40.0);
+    EXPECT_DOUBLE_EQ(x.elapsed_s, 2.0);
+    EXPECT_EQ(x.peak_memory_bytes, 900);
+    const auto& y = (*sums)[1];
+    EXPECT_EQ(y.run_id, empty);
+    EXPECT_EQ(y.logged_steps, 0);
+    EXPECT_FALSE(y.final_loss.has_value());
+    EXPECT_FALSE(y.best_eval_loss.has_value());
+
+    ASSERT_TRUE(s->rename_run(a, "renamed").ok());
+    EXPECT_EQ(s->get_run(a).value()->name, "renamed");
+    auto bad = s->rename_run(9999, "x");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("9999"), std::string::npos);
+
+    ASSERT_TRUE(s->delete_run(a).ok());
+    EXPECT_FALSE(s->get_run(a).value().has_value());
+    EXPECT_TRUE(s->training_log(a).value().empty());
+    EXPECT_TRUE(s->get_run(ev).value().has_value());
+    EXPECT_FALSE(s->delete_run(a).ok());  // already gone
+    ASSERT_EQ(s->train_run_summaries().value().size(), 1u);
+}
+
 // A child process commits one batch, then starts a second, large transaction and is SIGKILLed
 // in the middle of it. The parent must find an intact database with exactly the first batch.
 TEST(Store, KilledWriterLosesOnlyTheBatchInFlight) {
