@@ -193,6 +193,35 @@ CREATE TRIGGER runs_delete_rating_v4 AFTER DELETE ON runs BEGIN
   DELETE FROM preferences WHERE eval_id = OLD.id;
 END;
 )sql",
+    // v4 -> v5: chat playground conversations (widgets/chat_panel.h). A conversation is one
+    // system prompt and its user turns, answered by several columns (column 0 the base model,
+    // column k the adapter adapters_json[k - 1]); every column keeps its own replies, so each
+    // model sees its own earlier answers. User messages have column -1. settings_json holds
+    // the sampling settings and engine as the GUI chose them (opaque to the store).
+    R"sql(
+CREATE TABLE conversations (
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL DEFAULT '',
+  system_prompt TEXT NOT NULL DEFAULT '',
+  model_dir TEXT NOT NULL DEFAULT '',
+  adapters_json TEXT NOT NULL DEFAULT '[]',
+  settings_json TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE conversation_messages (
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  turn INTEGER NOT NULL CHECK (turn >= 0),
+  column_index INTEGER NOT NULL CHECK (column_index >= -1),
+  role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+  content TEXT NOT NULL,
+  tokens INTEGER NOT NULL DEFAULT 0,
+  seconds REAL NOT NULL DEFAULT 0,
+  finish_reason TEXT NOT NULL DEFAULT '',
+  CHECK ((role = 'user') = (column_index = -1)),
+  PRIMARY KEY (conversation_id, turn, column_index)
+);
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");

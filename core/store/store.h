@@ -50,6 +50,7 @@
 //   v3  ratings.eval_id (part of the key: ratings belong to an evaluation's generations)
 //   v4  blind rating: rating_orders, rating_reveals, preferences, ratings.blind;
 //       eval_user_messages (the user's message of each evaluated item)
+//   v5  conversations, conversation_messages (the chat playground; conversations.cpp)
 // Each migration runs in one transaction together with its user_version bump.
 //
 // Errors name the database file and the failing statement: "<db>: <sql>: <sqlite message>".
@@ -67,7 +68,7 @@ struct sqlite3;
 
 namespace tb::store {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 struct RunRecord {
     int64_t id = 0;           // assigned by add_run
@@ -218,6 +219,34 @@ struct UserMessageRow {
     std::string context;
 };
 
+// A chat playground conversation (schema v5). Column 0 answers with the base model, column k
+// with the adapter `adapters[k - 1]`.
+struct ConversationRecord {
+    int64_t id = 0;  // 0: not stored yet (save_conversation assigns it)
+    std::string title;
+    std::string system_prompt;
+    std::string model_dir;
+    std::vector<std::string> adapters;
+    std::string settings_json = "{}";  // sampling and engine, as the front end chose them
+    std::string created_at;            // set by the store
+    std::string updated_at;            // set by the store at every save
+};
+
+struct ConversationMessage {
+    int64_t turn = 0;   // 0-based user turn
+    int column = -1;    // -1: the user's message of the turn; else the answering column
+    std::string role;   // "user" (column -1) | "assistant"
+    std::string content;
+    int64_t tokens = 0;  // generated tokens (assistant)
+    double seconds = 0;
+    std::string finish_reason;  // "eos" | "length" | "stop" | "cancelled" (assistant)
+};
+
+struct Conversation {
+    ConversationRecord record;
+    std::vector<ConversationMessage> messages;  // by turn, user first, then columns ascending
+};
+
 struct CriterionSummary {
     std::string criterion;  // "relevance", "coherence", "fluency", "completeness"
     int64_t n = 0;          // ratings
@@ -352,6 +381,19 @@ class Store {
     // prompt).
     Result<std::vector<UserMessageRow>> user_messages(int64_t eval_id) const;
 
+    // --- chat conversations (conversations.cpp) ------------------------------------------
+    // Inserts (record.id == 0) or replaces the conversation and all its messages in one
+    // transaction; returns its id. Error when record.id names no conversation, or a message
+    // has a column outside [-1, adapters.size()] or a role that does not match its column.
+    Result<int64_t> save_conversation(const ConversationRecord& record,
+                                      const std::vector<ConversationMessage>& messages);
+    // Records only (no messages), most recently updated first.
+    Result<std::vector<ConversationRecord>> list_conversations() const;
+    // nullopt when no conversation has that id.
+    Result<std::optional<Conversation>> load_conversation(int64_t id) const;
+    // Deletes it with its messages. Error when no conversation has that id.
+    Status delete_conversation(int64_t id);
+
     // --- exports -------------------------------------------------------------------------
     // <results_dir>/evaluation/eval_<id>_<model-slug>.json, one per model (the study's
     // layout): metrics with CI and p-value vs base, per-category breakdown, generations with
@@ -362,8 +404,9 @@ class Store {
     Result<std::vector<std::string>> export_benchmarks_json(const std::string& results_dir) const;
     // One table as RFC 4180 CSV (header row, CRLF, quoting as needed). Tables: runs,
     // training_log, generations, metrics_item, metrics_aggregate, benchmarks, ratings,
-    // rating_orders, rating_reveals, preferences, eval_user_messages (position-bias and
-    // preference analyses outside tunebench start from these).
+    // rating_orders, rating_reveals, preferences, eval_user_messages, conversations,
+    // conversation_messages (position-bias and preference analyses outside tunebench start
+    // from these).
     Status export_csv(const std::string& table, const std::string& csv_path) const;
 
     // Low-level access for tests and tools (PRAGMA checks).

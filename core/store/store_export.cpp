@@ -156,7 +156,7 @@ Status Store::export_csv(const std::string& table, const std::string& csv_path) 
         "runs",         "training_log",      "generations",
         "metrics_item", "metrics_aggregate", "benchmarks",
         "ratings",      "rating_orders",     "rating_reveals",
-        "preferences",  "eval_user_messages"};
+        "preferences",  "eval_user_messages", "conversations", "conversation_messages"};
     if (!kTables.count(table)) return Error{path_ + ": export_csv: unknown table '" + table + "'"};
     Stmt st(db_, path_, "SELECT * FROM " + table + " ORDER BY rowid");
     if (!st.ok()) return st.error();

@@ -417,6 +417,110 @@ TEST(Store, UserMessagesRoundTrip) {
     EXPECT_FALSE(s->add_user_messages({{id + 100, "1", "x", ""}}).ok());  // no such run
 }
 
+TEST(Store, MigratesFromVersion4AddingConversations) {
+    auto dir = tbtest::scratch_dir("store_v4");
+    const std::string path = dir + "/db.sqlite";
+    {
+        auto s = open_store(path);
+        ASSERT_TRUE(s);
+        RunRecord run;
+        run.kind = "train";
+        run.name = "kept";
+        ASSERT_TRUE(s->add_run(run).ok());
+    }
+    // v5 only adds the two conversation tables: without them and at user_version 4 the file
+    // is exactly a v4 store.
+    raw_exec(path,
+             "DROP TABLE conversation_messages; DROP TABLE conversations; "
+             "PRAGMA user_version = 4;");
+    EXPECT_EQ(query_text_of(path,
+                            "SELECT count(*) FROM sqlite_master WHERE name LIKE "
+                            "'conversation%'"),
+              "0");
+    auto s = open_store(path);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_version(), kSchemaVersion);
+    EXPECT_EQ(s->list_runs()->at(0).name, "kept");
+    EXPECT_TRUE(s->list_conversations()->empty());
+    ConversationRecord rec;
+    rec.title = "t";
+    EXPECT_TRUE(s->save_conversation(rec, {}).ok());
+}
+
+TEST(Store, ConversationsRoundTripReplaceAndDelete) {
+    auto dir = tbtest::scratch_dir("store_conversations");
+    auto s = open_store(dir + "/db.sqlite");
+    ASSERT_TRUE(s);
+    ConversationRecord rec;
+    rec.title = "Capitals";
+    rec.system_prompt = "Answer briefly.";
+    rec.model_dir = "/m";
+    rec.adapters = {"/runs/a/adapter", "/runs/b \"q\"/adapter"};
+    rec.settings_json = R"({"greedy":true})";
+    std::vector<ConversationMessage> msgs = {
+        {0, -1, "user", "Capital of Peru?", 0, 0, ""},
+        {0, 0, "assistant", "Lima.", 3, 0.25, "eos"},
+        {0, 1, "assistant", "Lima", 2, 0.5, "eos"},
+        {0, 2, "assistant", "Cusco", 4, 0.75, "length"},
+        {1, -1, "user", "And Chile?", 0, 0, ""},
+        {1, 0, "assistant", "Santiago.", 3, 0.125, "cancelled"},
+    };
+    auto id = s->save_conversation(rec, msgs);
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    EXPECT_GT(*id, 0);
+    auto c = s->load_conversation(*id);
+    ASSERT_TRUE(c.ok() && c->has_value());
+    const Conversation& conv = **c;
+    EXPECT_EQ(conv.record.title, "Capitals");
+    EXPECT_EQ(conv.record.system_prompt, "Answer briefly.");
+    EXPECT_EQ(conv.record.adapters, rec.adapters);
+    EXPECT_EQ(conv.record.settings_json, rec.settings_json);
+    EXPECT_FALSE(conv.record.created_at.empty());
+    ASSERT_EQ(conv.messages.size(), msgs.size());
+    for (size_t i = 0; i < msgs.size(); ++i) {
+        EXPECT_EQ(conv.messages[i].turn, msgs[i].turn) << i;
+        EXPECT_EQ(conv.messages[i].column, msgs[i].column) << i;
+        EXPECT_EQ(conv.messages[i].role, msgs[i].role) << i;
+        EXPECT_EQ(conv.messages[i].content, msgs[i].content) << i;
+        EXPECT_EQ(conv.messages[i].tokens, msgs[i].tokens) << i;
+        EXPECT_EQ(conv.messages[i].seconds, msgs[i].seconds) << i;  // binary fractions: exact
+        EXPECT_EQ(conv.messages[i].finish_reason, msgs[i].finish_reason) << i;
+    }
+    // Saving again under the id replaces the messages (a turn removed, the title changed).
+    ConversationRecord again = conv.record;
+    again.title = "Capitals of South America";
+    msgs.resize(4);
+    ASSERT_EQ(s->save_conversation(again, msgs).value(), *id);
+    auto c2 = s->load_conversation(*id);
+    EXPECT_EQ((*c2)->messages.size(), 4u);
+    EXPECT_EQ((*c2)->record.title, "Capitals of South America");
+    // A second conversation is listed first (most recently updated).
+    ConversationRecord other;
+    other.title = "Second";
+    const int64_t id2 = s->save_conversation(other, {{0, -1, "user", "hi", 0, 0, ""}}).value();
+    auto list = s->list_conversations();
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].id, id2);
+    EXPECT_EQ((*list)[1].adapters.size(), 2u);
+    // Bad messages are refused with the field named, and nothing is written.
+    auto bad = s->save_conversation(other, {{0, 1, "assistant", "x", 0, 0, ""}});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("column outside [-1, 0]"), std::string::npos);
+    EXPECT_FALSE(s->save_conversation(other, {{0, 0, "user", "x", 0, 0, ""}}).ok());
+    ConversationRecord missing;
+    missing.id = 999;
+    EXPECT_FALSE(s->save_conversation(missing, {}).ok());
+    EXPECT_EQ(s->list_conversations()->size(), 2u);
+    // Delete takes the messages along.
+    ASSERT_TRUE(s->delete_conversation(*id).ok());
+    EXPECT_FALSE(s->load_conversation(*id)->has_value());
+    EXPECT_EQ(query_text(s->handle(), "SELECT count(*) FROM conversation_messages"), "1");
+    EXPECT_FALSE(s->delete_conversation(*id).ok());
+    // The tables export as CSV like the others.
+    ASSERT_TRUE(s->export_csv("conversation_messages", dir + "/m.csv").ok());
+}
+
 TEST(Store, RejectsNewerSchemaAndNonDatabase) {
     auto dir = tbtest::scratch_dir("store_bad");
     raw_exec(dir + "/new.sqlite", "PRAGMA user_version = 99");
