@@ -28,6 +28,7 @@ struct EvaluateArgs {
     std::string device;
     std::string dtype;
     std::string engine;
+    std::string quant;
     int64_t resume = 0;
     std::string store;
     std::string results;
@@ -102,6 +103,7 @@ int run_evaluate(const EvaluateArgs& a) {
     p.device = a.device;
     p.dtype = a.dtype;
     p.engine = a.engine;
+    p.quant = a.quant;
     p.resume_eval_id = a.resume;
     const std::string workspace = cfg->base_dir.empty() ? "." : cfg->base_dir;
     p.store_path = a.store.empty() ? (fs::path(workspace) / "tunebench.sqlite").string() : a.store;
@@ -165,6 +167,8 @@ CommandRegistrar reg("evaluate", [](CLI::App& app) {
     app.add_option("--limit", a->limit, "Test items to evaluate (-1: all; default eval.limit)");
     app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N (default model.device)");
     app.add_option("--dtype", a->dtype, "auto, float32, bfloat16, float16 (default model.dtype)");
+    app.add_option("--quant", a->quant,
+                   "Weight format of the quant engine: q8_0 or nf4 (default inference.quant)");
     app.add_option("--engine", a->engine,
                    "Inference engine: eager, graph (CUDA) or quant, where this build has it "
                    "(default inference.engine)");

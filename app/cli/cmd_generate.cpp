@@ -36,6 +36,7 @@ struct GenerateArgs {
     std::vector<std::string> stop;
     bool json = false;
     std::string engine = "eager";
+    std::string quant = "q8_0";
     CLI::Option* temperature_opt = nullptr;
     CLI::Option* top_k_opt = nullptr;
     CLI::Option* top_p_opt = nullptr;
@@ -49,6 +50,8 @@ int run_generate(GenerateArgs& a) {
     if (a.max_new_tokens < 1) return fail("--max-new-tokens: must be >= 1");
     // An engine this build or machine cannot run is known before anything is read.
     if (auto st = tb::infer::check_engine(a.engine, "--engine"); !st.ok()) return fail(st.error());
+    if (!tb::infer::is_quant_format_name(a.quant))
+        return fail("--quant: unknown weight format '" + a.quant + "' (expected q8_0, nf4)");
     const bool sampling_flags =
         a.temperature_opt->count() || a.top_k_opt->count() || a.top_p_opt->count();
     if (a.greedy && sampling_flags)
@@ -127,6 +130,7 @@ int run_generate(GenerateArgs& a) {
 
     tb::infer::EngineParams ep;
     ep.engine = a.engine;
+    ep.quant = a.quant;
     ep.model_dir = a.model.model_dir;
     // --prompt needs the tokenizer: naming the folder makes a missing file a load error.
     if (have_prompt) ep.tokenizer = a.model.model_dir;
@@ -201,6 +205,8 @@ CommandRegistrar reg("generate", [](CLI::App& app) {
     app.add_option("--seed", a->seed, "Sampling seed")->capture_default_str();
     app.add_option("--stop", a->stop, "Stop string (repeatable)");
     app.add_flag("--json", a->json, "Print {ids, text, tokens_per_s} instead of streaming");
+    app.add_option("--quant", a->quant,
+                   "Weight format of --engine quant: q8_0 (default) or nf4");
     app.add_option("--engine", a->engine,
                    "Inference engine: eager, graph (CUDA) or quant, where this build has it")
         ->capture_default_str();

@@ -97,6 +97,9 @@ struct InferenceSection {
     // eager | graph | quant (core/infer/engine_choice.h). The spelling is checked here; whether
     // this build and machine can run it is checked by the front end before loading weights.
     std::string engine = "eager";
+    // Weight format of the quant engine (core/infer/inference.h EngineParams::quant): q8_0 |
+    // nf4. Read only when engine is quant.
+    std::string quant = "q8_0";
 };
 
 struct AppConfig {

@@ -308,10 +308,14 @@ std::vector<FieldDef> build_table() {
     // The names of core/infer/engine_choice.h's engine_names() (a test keeps them equal);
     // availability on this machine is the front ends' check, not the config's.
     d.push_back(
-        choice_field("inference.engine", TB_REF(inference.engine), {"eager", "graph", "quant"})
+        choice_field("inference.engine", TB_REF(inference.engine),
+                     {"eager", "graph", "quant", "paged"})
             .desc("Inference engine of evaluate and the compare panel: eager (forward per "
                   "token over a KV cache), graph (CUDA graphs, CUDA only), quant "
-                  "(weight-only quantized)"));
+                  "(weight-only quantized), paged (paged KV cache, continuous batching)"));
+    d.push_back(choice_field("inference.quant", TB_REF(inference.quant), {"q8_0", "nf4"})
+                    .desc("Weight format of the quant engine: q8_0 (8.5 bits per weight, "
+                          "llama.cpp's Q8_0) or nf4 (4.13 bits, QLoRA's NF4)"));
 
     std::vector<FieldDef> out;
     const AppConfig defaults;

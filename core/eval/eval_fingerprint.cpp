@@ -117,6 +117,7 @@ std::string eval_fingerprint_yaml(const EvalFingerprint& fp) {
     e << YAML::Key << "max_length" << YAML::Value << g.max_length;
     e << YAML::Key << "prompt_template" << YAML::Value << g.prompt_template;
     e << YAML::Key << "engine" << YAML::Value << g.engine;
+    if (!g.quant.empty()) e << YAML::Key << "quant" << YAML::Value << g.quant;
     e << YAML::EndMap;
     e << YAML::EndMap << YAML::EndMap;
     return std::string("---\n") + e.c_str() + "\n";
@@ -171,6 +172,10 @@ Result<EvalFingerprint> eval_fingerprint_from_run_yaml(const std::string& config
             fp.generation.max_length = get_or<int64_t>(g, "max_length", 0);
             fp.generation.prompt_template = get_or<std::string>(g, "prompt_template", "");
             fp.generation.engine = get_or<std::string>(g, "engine", "eager");
+            // quant evaluations recorded before the format was a setting ran q8_0, the only
+            // format the engine could be asked for then.
+            fp.generation.quant = get_or<std::string>(
+                g, "quant", fp.generation.engine == "quant" ? "q8_0" : "");
             return fp;
         } catch (const YAML::Exception& e) {
             return make_error("evaluation run", "unreadable fingerprint: " + e.msg);
@@ -236,6 +241,7 @@ Comparability compare_evaluations(const EvalFingerprint& a, const EvalFingerprin
     // differ in rounding only.
     const bool quant_a = ga.engine == "quant", quant_b = gb.engine == "quant";
     compare_field(quant_a != quant_b ? d : c.notes, "engine", ga.engine, gb.engine);
+    if (quant_a && quant_b) compare_field(d, "quant format", ga.quant, gb.quant);
 
     // Batch composition and device change the floating-point rounding of the forward passes,
     // not what is measured: shown, not blocking.

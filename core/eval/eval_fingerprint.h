@@ -61,6 +61,9 @@ struct GenerationFingerprint {
     // others' and decide; eager and graph run the same weights and math (rounding only, like
     // the device) and are noted.
     std::string engine = "eager";
+    // The quant engine's weight format (q8_0 | nf4; "" for the other engines): other weights,
+    // so it decides.
+    std::string quant;
 };
 
 struct EvalFingerprint {

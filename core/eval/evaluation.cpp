@@ -240,6 +240,10 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     const std::string engine_name = params.engine.empty() ? cfg.inference.engine : params.engine;
     TB_TRY_STATUS(
         infer::check_engine(engine_name, params.engine.empty() ? "inference.engine" : "engine"));
+    const std::string quant_format = params.quant.empty() ? cfg.inference.quant : params.quant;
+    if (!infer::is_quant_format_name(quant_format))
+        return make_error(params.quant.empty() ? "inference.quant" : "quant",
+                          "unknown weight format '" + quant_format + "' (expected q8_0, nf4)");
 
     // Data: the test split exactly as training split it, and its fingerprint.
     EvalFingerprint fingerprint;
@@ -294,6 +298,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         g.max_length = cfg.model.max_length;
         g.prompt_template = cfg.data.prompt_template;
         g.engine = engine_name;
+        if (engine_name == "quant") g.quant = quant_format;
     }
 
     TB_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> db, store::Store::open(params.store_path));
@@ -365,6 +370,7 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
         if (!engine) {
             infer::EngineParams ep;
             ep.engine = engine_name;
+            ep.quant = quant_format;
             ep.model_dir = model_dir;
             ep.tokenizer = model_dir;
             ep.device = device.str();

@@ -58,6 +58,8 @@ struct EvaluationParams {
     // Inference engine generating the answers (core/infer/engine_choice.h): eager, graph or
     // quant; empty: config.inference.engine. Checked against this build before any work.
     std::string engine;
+    // The quant engine's weight format (q8_0 | nf4); empty: config.inference.quant.
+    std::string quant;
     std::string store_path;                 // SQLite experiment store (created when absent)
     int64_t resume_eval_id = 0;             // > 0: continue this evaluation run
     metrics::BootstrapOptions bootstrap;    // CI and paired test resamples / seed

@@ -22,7 +22,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 }  // namespace
 
 const std::vector<std::string>& engine_names() {
-    static const std::vector<std::string> names = {"eager", "graph", "quant"};
+    static const std::vector<std::string> names = {"eager", "graph", "quant", "paged"};
     return names;
 }
 
@@ -46,6 +46,17 @@ Status check_engine(const std::string& name, const std::string& field) {
     return make_error(field, "engine '" + name +
                                  "' is not available here: " + engine_unavailable_reason(name) +
                                  " (available: " + join(available) + ")");
+}
+
+const std::vector<std::string>& quant_format_names() {
+    static const std::vector<std::string> names{"q8_0", "nf4"};
+    return names;
+}
+
+bool is_quant_format_name(const std::string& name) {
+    for (const auto& n : quant_format_names())
+        if (n == name) return true;
+    return false;
 }
 
 }  // namespace tb::infer

@@ -16,7 +16,7 @@
 
 namespace tb::infer {
 
-// Every engine name the core defines: "eager", "graph", "quant" (AppConfig's
+// Every engine name the core defines: "eager", "graph", "quant", "paged" (AppConfig's
 // inference.engine choices are the same list; tests/core/infer/test_engine_choice.cpp holds
 // them together).
 const std::vector<std::string>& engine_names();
@@ -29,5 +29,10 @@ std::string engine_unavailable_reason(const std::string& name);
 // "inference.engine"): unknown names list the known ones, known but unavailable ones say why
 // and list the available ones.
 Status check_engine(const std::string& name, const std::string& field);
+
+// The quant engine's weight formats (EngineParams::quant, `--quant`, inference.quant):
+// "q8_0", "nf4".
+const std::vector<std::string>& quant_format_names();
+bool is_quant_format_name(const std::string& name);
 
 }  // namespace tb::infer

@@ -27,6 +27,7 @@
 #include "core/infer/engine_quant.h"
 
 #include "core/common/torch_compat.h"
+#include "core/infer/engine_choice.h"
 #include "core/quant/q8_0.h"
 #include "core/quant/qlora.h"
 
@@ -55,7 +56,7 @@ Status quantize_q8_0_model(LlamaModel& model) {
 
 }  // namespace
 
-bool is_quant_format(const std::string& name) { return name == "q8_0" || name == "nf4"; }
+bool is_quant_format(const std::string& name) { return is_quant_format_name(name); }
 
 Result<QuantBackend> make_quant_backend(LlamaModel& model, const std::string& format) {
     std::shared_ptr<const PackedBaseWeight> head;

@@ -204,6 +204,16 @@ TEST(Config, OutOfRangeNamesKeyValueAndRange) {
 
 // inference.engine: the engine of evaluate and the compare panel. The spelling is the config's
 // check (availability on the machine is the front end's, core/infer/engine_choice.h).
+TEST(Config, InferenceQuantKey) {
+    EXPECT_EQ(tb::AppConfig{}.inference.quant, "q8_0");
+    EXPECT_EQ(parse_ok("inference:\n  engine: quant\n  quant: nf4\n").inference.quant, "nf4");
+    EXPECT_EQ(error_of("inference:\n  quant: q4\n"),
+              "cfg.yaml:2: inference.quant: 'q4' is not one of q8_0, nf4 (did you mean nf4?)");
+    tb::AppConfig c;
+    c.inference.quant = "nf4";
+    EXPECT_EQ(parse_ok(tb::app_config_to_yaml(c)).inference.quant, "nf4");
+}
+
 TEST(Config, InferenceEngineKey) {
     EXPECT_EQ(tb::AppConfig{}.inference.engine, "eager");
     EXPECT_EQ(parse_ok("inference:\n  engine: graph\n").inference.engine, "graph");

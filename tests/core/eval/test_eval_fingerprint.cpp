@@ -148,6 +148,20 @@ TEST(EvalFingerprint, EngineRoundTripsAndDefaultsToEager) {
     auto back = tb::eval::eval_fingerprint_from_run_yaml(text);
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(back->generation.engine, "quant");
+    EXPECT_EQ(back->generation.quant, "q8_0");  // recorded before formats: q8_0 then
+    // The quant format is recorded and decides: q8_0 and nf4 answers come from other weights.
+    auto q8 = fp, nf4 = fp;
+    q8.generation.quant = "q8_0";
+    nf4.generation.quant = "nf4";
+    auto q8_back = tb::eval::eval_fingerprint_from_run_yaml(tb::eval::eval_run_config_yaml("", q8));
+    ASSERT_TRUE(q8_back.ok()) << q8_back.error().message;
+    EXPECT_EQ(q8_back->generation.quant, "q8_0");
+    EXPECT_TRUE(tb::eval::compare_evaluations(q8, *q8_back).comparable);
+    const auto qc = tb::eval::compare_evaluations(q8, nf4);
+    EXPECT_FALSE(qc.comparable);
+    ASSERT_EQ(qc.differences.size(), 1u);
+    EXPECT_NE(qc.differences[0].find("quant format: q8_0 vs nf4"), std::string::npos)
+        << qc.differences[0];
     std::string old = tb::eval::eval_run_config_yaml("", sample());
     const size_t at = old.find("    engine: eager\n");
     ASSERT_NE(at, std::string::npos) << old;
