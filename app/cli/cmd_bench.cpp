@@ -327,6 +327,7 @@ struct BenchInferArgs {
     std::string server;  // external server URL (core/infer/server_bench.h)
     std::string api = "ollama";
     std::string server_model;
+    std::string server_api_key;
 };
 
 int run_bench_infer(const BenchInferArgs& a) {
@@ -339,6 +340,7 @@ int run_bench_infer(const BenchInferArgs& a) {
     p.server_url = a.server;
     p.server_api = a.api;
     p.server_model = a.server_model;
+    p.server_api_key = a.server_api_key;
     p.batch_sizes.clear();
     for (const std::string& b : split_list(a.batches)) {
         try {
@@ -476,6 +478,8 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
         ->capture_default_str();
     infer->add_option("--server-model", ia->server_model,
                       "The model name the server expects (e.g. llama3.2:1b for Ollama)");
+    infer->add_option("--server-api-key", ia->server_api_key,
+                      "Sent as 'Authorization: Bearer KEY' (tunebench-cli serve --api-key)");
     return [a, train, ia, infer]() -> int {
         if (train->parsed()) return run_bench_train(*a);
         if (infer->parsed()) return run_bench_infer(*ia);

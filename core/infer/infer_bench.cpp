@@ -399,6 +399,7 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
         sp.url = p.server_url;
         sp.api = p.server_api;
         sp.model = p.server_model;
+        sp.api_key = p.server_api_key;
         std::string how;
         sp.prompts = server_prompts(p, prompts, how);
         sp.batch_sizes = p.batch_sizes;

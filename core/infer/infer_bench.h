@@ -59,6 +59,7 @@ struct InferBenchParams {
     std::string server_url;    // empty: no server
     std::string server_api;    // ollama | openai | openai-chat
     std::string server_model;  // the model name the server expects
+    std::string server_api_key;  // "Authorization: Bearer <key>" (tunebench-cli serve --api-key)
     const CancelToken* cancel = nullptr;
     std::function<void(const std::string&)> on_progress;  // one line per stage
     // Profiling (the CLI wires these to core/train/torch_profiler.h): when set, one extra run

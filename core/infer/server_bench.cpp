@@ -162,6 +162,7 @@ Result<Reply> stream_one(const Target& t, const ServerBenchParams& p, const std:
     req.body = request_body(t, prompt, p.max_new_tokens, usage).dump();
     req.set_header("Content-Type", "application/json");
     req.set_header("Accept", t.api == "ollama" ? "application/x-ndjson" : "text/event-stream");
+    if (!p.api_key.empty()) req.set_header("Authorization", "Bearer " + p.api_key);
     Reply r;
     StreamState s;
     int status = 0;

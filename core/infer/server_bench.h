@@ -40,6 +40,7 @@ struct ServerBenchParams {
     std::string url;                   // http[s]://host:port[/prefix]
     std::string api;                   // ollama | openai | openai-chat
     std::string model;                 // the model name the server expects
+    std::string api_key;               // sent as "Authorization: Bearer <key>" when set
     std::vector<std::string> prompts;  // distinct prompts; a batch of b takes the first b, cycling
     std::vector<int64_t> batch_sizes = {1};
     int64_t max_new_tokens = 256;
