@@ -29,6 +29,9 @@ void registerWorkerMetaTypes() {
     qRegisterMetaType<tbui::CompareJob>();
     qRegisterMetaType<tbui::GenChunk>();
     qRegisterMetaType<tbui::GenColumnDone>();
+    qRegisterMetaType<tbui::ChatJob>();
+    qRegisterMetaType<tbui::ChatChunk>();
+    qRegisterMetaType<tbui::ChatColumnDone>();
     qRegisterMetaType<std::shared_ptr<tbui::DatasetBundle>>();
     qRegisterMetaType<tb::demo::DemoProgress>();
     qRegisterMetaType<tb::demo::DemoResult>();
@@ -113,6 +116,7 @@ void Worker::runCompare(tbui::CompareJob job) {
         // worker fills its parameters and coalesces the token stream into chunks for the GUI.
         tb::infer::EngineParams ep;
         ep.engine = job.engine;
+        ep.quant = job.quant;
         ep.model_dir = job.model_dir;
         ep.tokenizer = job.model_dir;
         ep.device = job.device;
@@ -295,6 +299,10 @@ void JobQueue::startNext() {
     pending_.pop_front();
     current_ = next.name;
     currentKind_ = next.kind;
+    // The engine a chat keeps between turns holds the model's memory: free it (queued, so
+    // before the job) when anything else runs.
+    if (next.kind != JobKind::Chat)
+        QMetaObject::invokeMethod(worker_, "releaseChatEngine", Qt::QueuedConnection);
     next.start();
     Q_EMIT queueChanged();
 }

@@ -33,9 +33,14 @@ class Worker : public QObject {
     void runExport(tbui::ExportJob job);
     void runEvaluation(tbui::EvalJob job);
     void runInferBench(tbui::InferBenchJob job);  // widgets/worker_benchmark.cpp
+    void runChat(tbui::ChatJob job);              // widgets/worker_chat.cpp
+    // Frees the engine kept between chat turns (JobQueue queues it before any other job).
+    void releaseChatEngine();
 
   private:
     void guarded(const std::function<void()>& body);
+    struct ChatEngine;  // worker_chat.cpp; shared_ptr: complete only there
+    std::shared_ptr<ChatEngine> chatEngine_;
 
   Q_SIGNALS:
     void demoProgress(tb::demo::DemoProgress p);
@@ -52,12 +57,15 @@ class Worker : public QObject {
     void evalFinished(tb::eval::EvaluationResult r);
     void inferBenchProgress(tbui::InferBenchProgress p);
     void inferBenchFinished(tbui::InferBenchOutcome r);
+    void chatChunk(tbui::ChatChunk c);
+    void chatColumnDone(tbui::ChatColumnDone d);
+    void chatFinished(qint64 turn);  // after every chat job, also when it failed
     void failed(QString message);
     // Emitted after every job, success or not (JobQueue starts the next one).
     void jobDone();
 };
 
-enum class JobKind { None, Demo, Dataset, Training, Compare, Export, Evaluation, InferBench };
+enum class JobKind { None, Demo, Dataset, Training, Compare, Export, Evaluation, InferBench, Chat };
 
 // Owns the worker thread; GUI-thread side of the queue.
 class JobQueue : public QObject {
@@ -75,6 +83,7 @@ class JobQueue : public QObject {
     void submitExport(const ExportJob& job);
     void submitEvaluation(const EvalJob& job);
     void submitInferBench(const InferBenchJob& job);  // widgets/worker_benchmark.cpp
+    void submitChat(const ChatJob& job);              // widgets/worker_chat.cpp
 
     bool busy() const { return !current_.isEmpty(); }
     QString current() const { return current_; }

@@ -59,6 +59,26 @@ struct CompareJob {
     // Inference engine (core/infer/engine_choice.h) and where it runs; the worker only fills
     // the core's parameters. graph needs CUDA: the panel asks for "auto" there.
     std::string engine = "eager";
+    std::string quant = "q8_0";  // the quant engine's weight format (inference.quant)
+    std::string device = "cpu";
+    std::string dtype = "fp32";
+    std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
+};
+
+// One user turn of a chat playground conversation (widgets/chat_panel.h), answered by the
+// base model (column 0) and every adapter through core/infer/chat.h. The worker keeps the
+// loaded engine (and its adapters) between turns while model, engine, device and dtype stay
+// the same; any other job releases it first.
+struct ChatJob {
+    std::string model_dir;
+    std::vector<std::string> adapter_dirs;  // column k > 0 is adapter_dirs[k - 1]
+    int64_t turn = 0;                       // echoed in the signals
+    std::string system_prompt;
+    std::vector<std::string> user_turns;            // the last one is answered
+    std::vector<std::vector<std::string>> replies;  // [column][turn < last]
+    int64_t max_new_tokens = 256;
+    tb::SamplingParams sampling;
+    std::string engine = "eager";
     std::string device = "cpu";
     std::string dtype = "fp32";
     std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();
@@ -100,6 +120,22 @@ struct GenColumnDone {
     QString finish_reason;
 };
 
+struct ChatChunk {
+    int64_t turn = 0;
+    int column = 0;
+    QString text;  // new text since the previous chunk of this column
+};
+
+struct ChatColumnDone {
+    int64_t turn = 0;
+    int column = 0;
+    QString text;  // the whole reply as the core decoded it
+    int64_t tokens = 0;
+    double seconds = 0.0;
+    QString finish_reason;
+    int64_t dropped_turns = 0;  // oldest turns left out to fit the context
+};
+
 void registerWorkerMetaTypes();
 
 }  // namespace tbui
@@ -115,6 +151,9 @@ Q_DECLARE_METATYPE(tb::eval::EvalProgress)
 Q_DECLARE_METATYPE(tb::eval::EvaluationResult)
 Q_DECLARE_METATYPE(tbui::GenChunk)
 Q_DECLARE_METATYPE(tbui::GenColumnDone)
+Q_DECLARE_METATYPE(tbui::ChatJob)
+Q_DECLARE_METATYPE(tbui::ChatChunk)
+Q_DECLARE_METATYPE(tbui::ChatColumnDone)
 Q_DECLARE_METATYPE(std::shared_ptr<tbui::DatasetBundle>)
 Q_DECLARE_METATYPE(tb::demo::DemoProgress)
 Q_DECLARE_METATYPE(tb::demo::DemoResult)

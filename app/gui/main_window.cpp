@@ -13,6 +13,7 @@
 
 #include "widgets/about_panel.h"
 #include "widgets/benchmark_panel.h"
+#include "widgets/chat_panel.h"
 #include "widgets/compare_panel.h"
 #include "widgets/dataset_panel.h"
 #include "widgets/hyperparam_panel.h"
@@ -36,6 +37,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     training_ = new TrainingPanel(
         jobs_, [this] { return hyper_->snapshot(); }, tabs_);
     compare_ = new ComparePanel(jobs_, tabs_);
+    chat_ = new ChatPanel(jobs_, tabs_);
     rating_ = new RatingPanel(tabs_);
     results_ = new ResultsPanel(
         jobs_, [this] { return hyper_->snapshot(); }, tabs_);
@@ -48,6 +50,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     tabs_->addTab(hyper_, tr("&Hyperparameters"));
     tabs_->addTab(training_, tr("&Training"));
     tabs_->addTab(compare_, tr("&Compare"));
+    tabs_->addTab(chat_, tr("Chat &playground"));
     tabs_->addTab(rating_, tr("H&uman evaluation"));
     tabs_->addTab(results_, tr("&Results"));
     tabs_->addTab(benchmark_, tr("Bench&mark"));
@@ -63,6 +66,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         training_->setWorkspaceDir(dir);
         rating_->setWorkspaceDir(dir);
         results_->setWorkspaceDir(dir);
+        chat_->setWorkspaceDir(dir);
     };
     connect(jobs_->worker(), &Worker::failed, this, [this, setStoreDir](const QString& msg) {
         statusBar()->showMessage(tr("Error: %1").arg(msg), 15000);
@@ -77,6 +81,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         const QString configError = hyper_->openWorkspaceConfig(
             ws.configPath(), ws.modelDir, ws.dataPath, ws.dir + "/outputs", ws.demo);
         compare_->setModelDir(ws.modelDir);
+        chat_->setModelDir(ws.modelDir);
+        chat_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
         benchmark_->setWorkspace(ws.dir, ws.modelDir);
         compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
         dataset_->loadFromConfig(hyper_->config());
@@ -101,6 +107,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         hyper_->setTrainRows(static_cast<qint64>(bundle->split.train.size()));
     });
     connect(training_, &TrainingPanel::runFinished, compare_, &ComparePanel::addAdapter);
+    connect(training_, &TrainingPanel::runFinished, chat_, &ChatPanel::addAdapter);
     // New generations: the rating panel lists the evaluation (re-reads the store).
     connect(results_, &ResultsPanel::evaluationDone, this, [this](qint64 evalId) {
         if (workspaceDir_.isEmpty()) return;
@@ -193,6 +200,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         jobs_->clearPending();
         training_->cancelForShutdown();
         compare_->stop();
+        chat_->stop();
         results_->cancelEvaluation();
         benchmark_->cancel();
         workspace_->cancelDemo();

@@ -15,6 +15,7 @@ class DatasetPanel;
 class HyperparamPanel;
 class TrainingPanel;
 class ComparePanel;
+class ChatPanel;
 class RatingPanel;
 class ResultsPanel;
 class BenchmarkPanel;
@@ -41,6 +42,7 @@ class MainWindow : public QMainWindow {
     HyperparamPanel* hyper_;
     TrainingPanel* training_;
     ComparePanel* compare_;
+    ChatPanel* chat_;
     RatingPanel* rating_;
     ResultsPanel* results_;
     BenchmarkPanel* benchmark_;
