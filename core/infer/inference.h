@@ -25,6 +25,9 @@
 //   "quant": eager steps over weight-only quantised decoder projections, quantised on load
 //            (EngineParams::quant: llama.cpp's Q8_0 or the project's NF4; CPU and CUDA;
 //            core/infer/engine_quant.cpp says what is quantised and how it is computed).
+//   "paged": the serving core's engine (core/serve/batcher.h): a paged KV cache with
+//            continuous batching, chunked prefill and prefix sharing; generate() submits every
+//            request at once and rows with different adapters share each step (CPU and CUDA).
 //
 // Torch-free header: the front ends include it without libtorch.
 #pragma once

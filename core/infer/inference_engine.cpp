@@ -22,8 +22,13 @@
 #include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
 #include "core/infer/peft_adapter.h"
+#include "core/infer/request_rules.h"
 #include "core/infer/sampler.h"
 #include "core/tokenizer/stream_decoder.h"
+
+#if defined(TB_WITH_SERVE)
+#include "core/serve/paged_inference.h"
+#endif
 
 namespace tb::infer {
 
@@ -36,6 +41,9 @@ std::vector<std::string> available_engines() {
     std::vector<std::string> e = {"eager"};
     if (compat::cuda_available()) e.push_back("graph");  // CUDA graphs: a CUDA device
     e.push_back("quant");                                // CPU and CUDA
+#if defined(TB_WITH_SERVE)
+    e.push_back("paged");  // the serving core's engine (core/serve), CPU and CUDA
+#endif
     return e;
 }
 
@@ -117,10 +125,8 @@ class Engine final : public InferenceEngine {
             }
         }
         // The EOS/pad rule (see inference.h).
-        eos_ = !gen_.eos_token_ids.empty() ? gen_.eos_token_ids : model_.config.eos_token_ids;
-        if (eos_.empty() && tok_ && tok_->eos_id() >= 0) eos_ = {tok_->eos_id()};
-        pad_ =
-            tok_ && tok_->pad_id() >= 0 ? tok_->pad_id() : model_.config.pad_token_id.value_or(0);
+        eos_ = resolve_eos_ids(gen_, model_.config, tok_.get());
+        pad_ = resolve_pad_id(model_.config, tok_.get());
 
         int64_t weight_bytes = 0;
         if (p.engine == "quant") {
@@ -169,14 +175,7 @@ class Engine final : public InferenceEngine {
     }
 
     Result<std::vector<int64_t>> encode(const Request& r) const override {
-        const int forms =
-            (r.prompt_ids.empty() ? 0 : 1) + (r.messages.empty() ? 0 : 1) + (r.prompt_text ? 1 : 0);
-        if (forms != 1)
-            return make_error("request", "give exactly one of prompt ids, chat messages or text");
-        if (!r.prompt_ids.empty()) return r.prompt_ids;
-        if (!tok_) return make_error("request", "a text or chat prompt needs a tokenizer");
-        if (!r.messages.empty()) return tok_->encode_chat(r.messages, true);
-        return tok_->encode(*r.prompt_text, true);
+        return encode_prompt(r, tok_.get());
     }
 
     Result<std::vector<Completion>> generate(const std::vector<Request>& requests,
@@ -231,35 +230,12 @@ class Engine final : public InferenceEngine {
     Status validate(const std::vector<Request>& requests,
                     std::vector<std::vector<int64_t>>* prompts) const {
         if (requests.empty()) return make_error("generate", "no requests");
-        const int64_t vocab = model_.config.vocab_size;
         for (size_t i = 0; i < requests.size(); ++i) {
             const Request& r = requests[i];
-            const std::string where = "request " + std::to_string(i);
             TB_ASSIGN_OR_RETURN(std::vector<int64_t> ids, encode(r));
-            if (ids.empty()) return make_error(where, "the prompt encodes to no tokens");
-            for (int64_t id : ids)
-                if (id < 0 || id >= vocab)
-                    return make_error(where, "token id " + std::to_string(id) +
-                                                 " outside the vocabulary [0, " +
-                                                 std::to_string(vocab) + ")");
-            if (r.max_new_tokens < 1) return make_error(where, "max_new_tokens: must be >= 1");
-            if (r.min_new_tokens < 0 || r.min_new_tokens > r.max_new_tokens)
-                return make_error(where, "min_new_tokens: must be in [0, max_new_tokens]");
-            // The bound every front end shares (issue 10): a max_new_tokens beyond the model's
-            // context is a typo, and the KV cache is allocated for prompt + max_new_tokens.
-            const int64_t limit = max_new_tokens_limit(model_.config);
-            if (r.max_new_tokens > limit)
-                return make_error(where, "max_new_tokens: must be in [1, " + std::to_string(limit) +
-                                             "], the model's context (max_position_embeddings)");
-            // The sampling checks every front end shares (issue 10: NaN/inf refused).
-            if (Status st = validate_sampling_params(to_sampler(r.sampling)); !st.ok())
-                return make_error(where, st.error().message);
-            for (const auto& st : r.stop)
-                if (st.empty()) return make_error(where, "stop strings must not be empty");
-            if (!r.stop.empty() && !tok_)
-                return make_error(where, "stop strings need a tokenizer to match text");
-            if (!r.adapter.empty() && !adapters_.count(r.adapter))
-                return make_error(where, "unknown adapter '" + r.adapter + "'");
+            TB_TRY_STATUS(validate_request(r, ids, model_.config, tok_ != nullptr,
+                                           r.adapter.empty() || adapters_.count(r.adapter) > 0,
+                                           "request " + std::to_string(i)));
             prompts->push_back(std::move(ids));
         }
         return Status::Ok();
@@ -320,13 +296,10 @@ class Engine final : public InferenceEngine {
         if (!eos_.empty()) eos_dev = at::tensor(eos_, at::kLong).to(dev);
         const double neg_inf = -std::numeric_limits<double>::infinity();
 
-        std::vector<std::unique_ptr<StreamDecoder>> streams(rows.size());
-        size_t longest_stop = 0;
-        for (size_t b = 0; b < rows.size(); ++b) {
-            if (tok_) streams[b] = std::make_unique<StreamDecoder>(tok_, true);
-            for (const auto& st : requests[rows[b]].stop)
-                longest_stop = std::max(longest_stop, st.size());
-        }
+        // Each row's end rule and text stream (request_rules.h).
+        std::vector<RowEnd> ends;
+        ends.reserve(rows.size());
+        for (size_t r : rows) ends.emplace_back(requests[r], tok_, eos_);
         std::vector<bool> running(rows.size(), true);
         int64_t alive = B;
         for (int64_t step = 0; step < max_new && alive > 0; ++step) {
@@ -380,7 +353,6 @@ class Engine final : public InferenceEngine {
             auto acc = next_host.accessor<int64_t, 1>();
             for (size_t b = 0; b < rows.size(); ++b) {
                 if (!running[b]) continue;
-                const Request& req = requests[rows[b]];
                 Completion& c = out[rows[b]];
                 const int64_t tok = acc[static_cast<int64_t>(b)];
                 c.ids.push_back(tok);
@@ -390,29 +362,11 @@ class Engine final : public InferenceEngine {
                 ev.index = static_cast<int64_t>(c.ids.size()) - 1;
                 ev.token = tok;
                 ev.seconds = now;
-                bool done = false;
-                size_t before = 0;
-                if (streams[b]) {
-                    before = streams[b]->text().size();
-                    ev.text = streams[b]->push(tok);
-                }
-                if (std::find(eos_.begin(), eos_.end(), tok) != eos_.end()) {
-                    c.finish_reason = "eos";
-                    done = true;
-                } else if (!req.stop.empty()) {
-                    // Only the new text and the stop length before it can hold a new match.
-                    const std::string& text = streams[b]->text();
-                    const size_t from = before >= longest_stop ? before - longest_stop + 1 : 0;
-                    for (const auto& st : req.stop)
-                        if (text.find(st, from) != std::string::npos) {
-                            c.finish_reason = "stop";
-                            done = true;
-                            break;
-                        }
-                }
-                if (!done && static_cast<int64_t>(c.ids.size()) >= req.max_new_tokens) done = true;
+                std::string finish;
+                ev.text = ends[b].push(tok, &finish);
+                const bool done = !finish.empty();
                 if (done) {
-                    if (streams[b]) ev.text += streams[b]->flush();
+                    c.finish_reason = finish;
                     running[b] = false;
                     c.end_seconds = now;
                     --alive;
@@ -443,6 +397,10 @@ class Engine final : public InferenceEngine {
 }  // namespace
 
 Result<std::unique_ptr<InferenceEngine>> InferenceEngine::load(const EngineParams& params) {
+#if defined(TB_WITH_SERVE)
+    // Paged KV cache and continuous batching: the serving core's Batcher behind this interface.
+    if (params.engine == "paged") return serve::load_paged_engine(params);
+#endif
     auto e = std::make_unique<Engine>();
     TB_TRY_STATUS(e->init(params));
     return std::unique_ptr<InferenceEngine>(std::move(e));

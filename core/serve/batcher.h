@@ -37,7 +37,9 @@ struct BatcherParams {
     std::string model_name;
     // KV cache: tokens per block, and the share of the device memory left after loading the
     // weights that the block pool may take (vLLM's gpu_memory_utilization, applied to free
-    // memory). On CPU `kv_cache_bytes` (when > 0) sets the pool size instead.
+    // memory). On CPU `kv_cache_bytes` (when > 0) sets the pool size instead; it does on CUDA
+    // too (tests and benchmarks that want a fixed pool). CPU without it: enough blocks for
+    // max_num_seqs sequences of max_model_len tokens, at most 1 GiB (at least one sequence).
     int64_t block_size = 16;
     double memory_fraction = 0.9;
     int64_t kv_cache_bytes = 0;
@@ -80,6 +82,9 @@ struct BatcherStats {
     int64_t prefix_blocks_cached = 0;
     int64_t requests_finished = 0;
     int64_t tokens_generated = 0;
+    int64_t preemptions = 0;            // sequences sent back to the queue for want of blocks
+    int64_t prefix_tokens_reused = 0;   // prompt tokens whose K/V came from cached blocks
+    int64_t steps = 0;                  // forward steps run
 };
 
 class Batcher {
@@ -94,6 +99,13 @@ class Batcher {
     // max_model_len, ids inside the vocabulary, stop strings need a tokenizer, known adapter)
     // and queues it. Returns its id; events then arrive through `on_event`. A rejected request
     // gets no events.
+    // The checks of submit() without queueing; returns the prompt ids as encoded.
+    // (Added members of this interface have defaults, so stand-ins need not implement them.)
+    virtual Result<std::vector<int64_t>> check(const infer::Request& request) const {
+        (void)request;
+        return make_error("batcher", "check() is not implemented by this Batcher");
+    }
+
     virtual Result<uint64_t> submit(const infer::Request& request,
                                     std::function<void(const StreamEvent&)> on_event) = 0;
 
@@ -108,6 +120,14 @@ class Batcher {
 
     virtual BatcherStats stats() const = 0;
 
+    // Loads one more PEFT LoRA adapter (served under `name`, usable by requests submitted
+    // after it returns). A name already served is replaced for later requests; running ones
+    // keep the weights they started with. DoRA adapters are refused.
+    virtual Status load_adapter(const std::string& name, const std::string& adapter_dir) {
+        (void)adapter_dir;
+        return make_error("adapter " + name, "this Batcher cannot load adapters");
+    }
+
     // The served model names: the base model's first, then the adapters'.
     virtual std::vector<std::string> model_names() const = 0;
     // "" for the base model's name, the adapter's name for an adapter's, nullopt-like error
@@ -119,6 +139,12 @@ class Batcher {
     virtual std::shared_ptr<const Tokenizer> tokenizer() const = 0;  // nullptr without one
     virtual const GenerationDefaults& generation_defaults() const = 0;
     virtual int64_t max_model_len() const = 0;
+    // The inference core's EOS and pad ids (inference.h's rule).
+    virtual std::vector<int64_t> eos_token_ids() const { return {}; }
+    virtual int64_t pad_token_id() const { return 0; }
+    // KV pool geometry: blocks and tokens per block (0 when there is no pool).
+    virtual int64_t kv_blocks() const { return 0; }
+    virtual int64_t block_size() const { return 0; }
 };
 
 }  // namespace tb::serve

@@ -219,8 +219,8 @@ TEST(Config, InferenceEngineKey) {
     EXPECT_EQ(parse_ok("inference:\n  engine: graph\n").inference.engine, "graph");
     EXPECT_EQ(parse_ok("inference:\n  engine: quant\n").inference.engine, "quant");
     EXPECT_EQ(error_of("eval:\n  limit: 2\ninference:\n  engine: egaer\n"),
-              "cfg.yaml:4: inference.engine: 'egaer' is not one of eager, graph, quant (did you "
-              "mean eager?)");
+              "cfg.yaml:4: inference.engine: 'egaer' is not one of eager, graph, quant, paged "
+              "(did you mean eager?)");
     EXPECT_EQ(error_of("inference:\n  engine: [eager]\n"),
               "cfg.yaml:2: inference.engine: expected a string, got a list");
     EXPECT_EQ(error_of("inference:\n  engin: eager\n"),

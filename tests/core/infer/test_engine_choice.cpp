@@ -62,7 +62,7 @@ TEST(EngineChoice, UnknownNameListsTheEngines) {
     const tb::Status st = tb::infer::check_engine("bogus", "inference.engine");
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().message.rfind("inference.engine: unknown engine 'bogus' (engines: eager, "
-                                       "graph, quant; available here: eager",
+                                       "graph, quant, paged; available here: eager",
                                        0),
               0u)
         << st.error().message;
