@@ -11,11 +11,15 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTime>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <cmath>
 
+#include "core/common/torch_compat.h"
+#include "widgets/chart_style.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 #include "widgets/store_safe_file_dialog.h"
@@ -43,14 +47,15 @@ bool TrainingCurves::add(const tb::TrainProgress& p) {
     if (p.eval_loss && (evalStep.isEmpty() || p.step > evalStep.last())) {
         evalStep << static_cast<double>(p.step);
         evalLoss << *p.eval_loss;
+        evalPpl << std::exp(*p.eval_loss);
         changed = true;
     }
     return changed;
 }
 
 void TrainingCurves::clear() {
-    for (auto* v :
-         {&step, &loss, &smoothed, &lr, &gradNorm, &tokensPerS, &memoryMiB, &evalStep, &evalLoss})
+    for (auto* v : {&step, &loss, &smoothed, &lr, &gradNorm, &tokensPerS, &memoryMiB, &evalStep,
+                    &evalLoss, &evalPpl})
         v->clear();
     totalSteps = 0;
     etaS = 0;
@@ -73,6 +78,10 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     runCombo_->setMinimumContentsLength(24);
     runCombo_->setToolTip(
         tr("Training runs recorded in the workspace's store; the selected one is drawn in grey"));
+    exportCombo_ = new QComboBox(this);
+    exportCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    exportCombo_->setMinimumContentsLength(16);
+    exportCombo_->setToolTip(tr("The completed run that the export buttons write out"));
     exportAdapterButton_ = new QPushButton(tr("Export &adapter…"), this);
     exportAdapterButton_->setToolTip(
         tr("Copy the selected run's LoRA adapter (PEFT format) into a folder"));
@@ -88,6 +97,11 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     runLabel->setBuddy(runCombo_);
     controls->addWidget(runLabel);
     controls->addWidget(runCombo_);
+    controls->addSpacing(16);
+    auto* exportLabel = new QLabel(tr("E&xport run:"), this);
+    exportLabel->setBuddy(exportCombo_);
+    controls->addWidget(exportLabel);
+    controls->addWidget(exportCombo_);
     controls->addWidget(exportAdapterButton_);
     controls->addWidget(exportMergedButton_);
     controls->addStretch(1);
@@ -116,38 +130,52 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     auto* grid = new QWidget(split);
     auto* g = new QGridLayout(grid);
     g->setContentsMargins(0, 0, 0, 0);
-    const QString titles[] = {tr("Loss"), tr("Learning rate"), tr("Gradient norm"),
-                              tr("Tokens per second"), tr("Memory (MiB)")};
-    const char* names[] = {"loss", "learning-rate", "grad-norm", "tokens-per-s", "memory"};
-    for (int i = 0; i < 5; ++i) {
+    // Six charts, three per row; the memory chart says whose memory it is (GPU allocated or
+    // host resident set: the trainer reports whichever its device uses).
+    const QString step = tr("optimizer step");
+    const chart::ChartSetup setups[] = {
+        {tr("Loss"), step, tr("cross-entropy (nats/token)"), "loss", true,
+         tr("No training running.\nPress Start training to see the loss here.")},
+        {tr("Learning rate"), step, tr("learning rate"), "learning-rate", false,
+         tr("No training running.")},
+        {tr("Gradient norm"), step, tr("L2 norm before clipping"), "grad-norm", false,
+         tr("No training running.")},
+        {tr("Throughput"), step, tr("tokens/s"), "tokens-per-s", false, tr("No training running.")},
+        {tr("Memory"), step, tr("MiB"), "memory", false, tr("No training running.")},
+        {tr("Eval perplexity"), step, tr("perplexity (exp of eval loss)"), "eval-perplexity", false,
+         tr("No evaluation yet.\nThe trainer evaluates every eval_steps steps.")}};
+    for (int i = 0; i < 6; ++i) {
         auto* plot = new QCustomPlot(grid);
-        plot->setMinimumHeight(160);
-        plot->plotLayout()->insertRow(0);
-        plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, titles[i]));
-        plot->xAxis->setLabel(tr("step"));
-        plot->addGraph()->setPen(QPen(QColor(52, 101, 164), 1.5));
-        installChartExportMenu(plot, names[i]);
+        plot->setMinimumHeight(170);
+        plot->addGraph()->setPen(QPen(chart::paletteColor(0), 1.5));
+        chart::setup(plot, setups[i]);
         plots_ << plot;
         g->addWidget(plot, i / 3, i % 3);
     }
     auto* lossPlot = plots_[0];
+    const QColor c0 = chart::paletteColor(0);
     lossPlot->graph(0)->setName(tr("train loss"));
-    lossPlot->graph(0)->setPen(QPen(QColor(52, 101, 164, 90), 1));
+    lossPlot->graph(0)->setPen(QPen(QColor(c0.red(), c0.green(), c0.blue(), 90), 1));
     lossPlot->addGraph()->setName(tr("smoothed"));
-    lossPlot->graph(1)->setPen(QPen(QColor(52, 101, 164), 2));
+    lossPlot->graph(1)->setPen(QPen(c0, 2));
     lossPlot->addGraph()->setName(tr("eval loss"));
-    lossPlot->graph(2)->setPen(QPen(QColor(245, 121, 0), 2));
-    lossPlot->graph(2)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    lossPlot->graph(2)->setPen(QPen(chart::paletteColor(1), 2));
+    lossPlot->graph(2)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     lossPlot->addGraph()->setName(tr("earlier run"));
     lossPlot->graph(3)->setPen(QPen(QColor(150, 150, 150), 1, Qt::DashLine));
-    lossPlot->legend->setVisible(true);
+    plots_[5]->graph(0)->setPen(QPen(chart::paletteColor(1), 2));
+    plots_[5]->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
+    for (auto* p : plots_) chart::refresh(p);
     split->addWidget(grid);
     log_ = new QPlainTextEdit(split);
     log_->setReadOnly(true);
     log_->setMaximumBlockCount(20000);
     split->addWidget(log_);
-    split->setStretchFactor(0, 4);
+    // The log is read while training: about a dozen lines by default, resizable.
+    log_->setMinimumHeight(log_->fontMetrics().lineSpacing() * 8);
+    split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
+    split->setCollapsible(1, false);
     layout->addWidget(split, 1);
 
     redrawTimer_ = new QTimer(this);
@@ -159,14 +187,10 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
 
     connect(startButton_, &QPushButton::clicked, this, &TrainingPanel::start);
     connect(pauseButton_, &QPushButton::clicked, this, &TrainingPanel::togglePause);
-    connect(cancelButton_, &QPushButton::clicked, this, &TrainingPanel::cancel);
+    connect(cancelButton_, &QPushButton::clicked, this, &TrainingPanel::confirmCancel);
+    logScale_->setToolTip(tr("Logarithmic y axis for the loss, gradient norm and perplexity"));
     connect(logScale_, &QCheckBox::toggled, this, [this](bool on) {
-        for (int i : {0, 2}) {
-            auto* ax = plots_[i]->yAxis;
-            ax->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
-            ax->setTicker(on ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
-                             : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-        }
+        for (int i : {0, 2, 5}) chart::setLogY(plots_[i], on);
         dirty_ = true;
     });
     connect(runCombo_, &QComboBox::activated, this, [this](int k) {
@@ -191,7 +215,19 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     });
     setRunning(false);
     updateConfigState();
+    updateMemoryLabels(configSource_ ? configSource_().config.model.device : std::string("auto"));
     refreshRuns();
+}
+
+// CUDA reports allocated bytes, the CPU the process's resident set (TrainProgress): the chart
+// says which, from the device the run uses ("auto" is CUDA when this machine has it).
+void TrainingPanel::updateMemoryLabels(const std::string& device) {
+    const bool gpu =
+        device.rfind("cuda", 0) == 0 || (device == "auto" && tb::compat::cuda_available());
+    chart::setTitle(plots_[4], gpu ? tr("GPU memory") : tr("Host memory"));
+    plots_[4]->yAxis->setLabel(gpu ? tr("MiB allocated on the GPU")
+                                   : tr("MiB resident (host RSS)"));
+    dirty_ = true;
 }
 
 TrainingPanel::~TrainingPanel() = default;
@@ -207,8 +243,10 @@ void TrainingPanel::setWorkspaceDir(const QString& dir) {
 
 QString TrainingPanel::refreshRuns() {
     const qint64 keep = runCombo_->currentData().value<qint64>();
+    const qint64 keepExport = exportCombo_->currentData().value<qint64>();
     runCombo_->clear();
     runCombo_->addItem(tr("(none)"), QVariant::fromValue<qint64>(0));
+    exportCombo_->clear();
     if (!store_ && !storePath_.isEmpty() && QFileInfo::exists(storePath_)) {
         auto st = tb::store::Store::open(storePath_.toStdString());
         if (!st.ok()) return QString::fromStdString(st.error().message);
@@ -223,9 +261,16 @@ QString TrainingPanel::refreshRuns() {
                 .arg(it->id)
                 .arg(QString::fromStdString(it->name), QString::fromStdString(it->status)),
             QVariant::fromValue<qint64>(it->id));
+        if (it->status == "completed")
+            exportCombo_->addItem(tr("#%1 %2").arg(it->id).arg(QString::fromStdString(it->name)),
+                                  QVariant::fromValue<qint64>(it->id));
     }
     const int k = runCombo_->findData(QVariant::fromValue<qint64>(keep));
     runCombo_->setCurrentIndex(k >= 0 ? k : 0);
+    const int e = exportCombo_->findData(QVariant::fromValue<qint64>(keepExport));
+    if (e >= 0) exportCombo_->setCurrentIndex(e);
+    exportAdapterButton_->setEnabled(exportCombo_->count() > 0);
+    exportMergedButton_->setEnabled(exportCombo_->count() > 0);
     return {};
 }
 
@@ -303,10 +348,10 @@ QString TrainingPanel::exportRun(qint64 runId, const QString& dest, bool merged)
 }
 
 void TrainingPanel::exportInteractive(bool merged) {
-    const qint64 runId = runCombo_->currentData().value<qint64>();
+    const qint64 runId = exportCombo_->currentData().value<qint64>();
     if (runId == 0) {
         QMessageBox::information(this, tr("Export"),
-                                 tr("Choose a finished run in the earlier-run list first."));
+                                 tr("The store has no completed training run to export."));
         return;
     }
     const QString dest = tbui::getExistingDirectory(
@@ -344,7 +389,12 @@ void TrainingPanel::setRunning(bool running) {
 }
 
 void TrainingPanel::log(const QString& line) {
+    // Follow the newest line unless the user scrolled up to read (whatever happened between:
+    // pause, resume, a resize of the splitter).
+    auto* bar = log_->verticalScrollBar();
+    const bool follow = bar->value() >= bar->maximum() - 1;
     log_->appendPlainText(QTime::currentTime().toString("HH:mm:ss ") + line);
+    if (follow) bar->setValue(bar->maximum());
 }
 
 void TrainingPanel::start() {
@@ -367,32 +417,79 @@ void TrainingPanel::start() {
         return;
     }
     params.value().config_yaml = tb::app_config_to_yaml(cfg);
-    params.value().store_path = storePath_.toStdString();
+    submit(params.value(), tr("Training %1 on %2")
+                               .arg(QString::fromStdString(params.value().model_dir),
+                                    QString::fromStdString(params.value().data_path)));
+}
+
+void TrainingPanel::submit(tb::TrainParams params, const QString& what) {
+    params.store_path = storePath_.toStdString();
+    updateMemoryLabels(params.device);
     TrainJob job;
-    job.params = params.value();
+    job.params = std::move(params);
     cancel_ = job.cancel;
     pause_ = job.pause;
     curves_.clear();
     dirty_ = true;
     setRunning(true);
     phase_->setText(tr("Queued"));
-    log(tr("Training %1 on %2")
-            .arg(QString::fromStdString(job.params.model_dir),
-                 QString::fromStdString(job.params.data_path)));
+    log(what);
     jobs_->submitTraining(job);
+    Q_EMIT runsChanged();
 }
+
+QString TrainingPanel::resumeRun(qint64 runId, const QString& checkpoint) {
+    if (running_) return tr("A training run is already running.");
+    QString error;
+    auto run = runRecord(runId, error);
+    if (!run) return error;
+    // The run's own config, relative paths against the workspace the store lives in (where
+    // the run was started from); the trainer checks that the settings match the checkpoint.
+    const QString base = QFileInfo(storePath_).absolutePath();
+    auto cfg =
+        tb::parse_app_config(run->config_yaml, QDir(base).filePath("config.yaml").toStdString());
+    if (!cfg.ok())
+        return tr("Run #%1's stored config cannot be read: %2")
+            .arg(runId)
+            .arg(QString::fromStdString(cfg.error().message));
+    auto params = tb::train_params_from_config(cfg.value());
+    if (!params.ok()) return QString::fromStdString(params.error().message);
+    params.value().config_yaml = run->config_yaml;
+    params.value().resume_from =
+        (checkpoint.isEmpty() ? QString::fromStdString(run->output_dir) : checkpoint).toStdString();
+    submit(params.value(), tr("Resuming run #%1 from %2")
+                               .arg(runId)
+                               .arg(QString::fromStdString(params.value().resume_from)));
+    return {};
+}
+
+bool TrainingPanel::paused() const { return running_ && pause_ && pause_->paused(); }
+
+QString TrainingPanel::phaseText() const { return phase_->text(); }
 
 void TrainingPanel::togglePause() {
     if (!running_ || !pause_) return;
     if (pause_->paused()) {
         pause_->resume();
         pauseButton_->setText(tr("&Pause"));
+        phase_->setText(tr("Training"));
         log(tr("Resumed"));
     } else {
         pause_->pause();
         pauseButton_->setText(tr("&Resume"));
+        phase_->setText(tr("Paused"));
         log(tr("Pausing after the current step"));
     }
+}
+
+void TrainingPanel::confirmCancel() {
+    if (!running_) return;
+    const auto answer = QMessageBox::question(
+        this, tr("Cancel training"),
+        tr("Cancel the training run? It stops after the current step and writes a checkpoint "
+           "that it can be resumed from (Runs tab)."),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer == QMessageBox::Yes) cancel();
 }
 
 void TrainingPanel::cancel() {
@@ -413,7 +510,9 @@ void TrainingPanel::onProgress(const tb::TrainProgress& p) {
     progress_->setFormat(tr("step %v / %m"));
     progress_->setMaximum(static_cast<int>(std::max<int64_t>(p.total_steps, 1)));
     progress_->setValue(static_cast<int>(p.step));
-    phase_->setText(QString::fromLatin1(tb::train_phase_name(p.phase)));
+    // The trainer finishes the step in flight after Pause: the status says Paused from the
+    // click on, not the step's phase.
+    phase_->setText(paused() ? tr("Paused") : QString::fromLatin1(tb::train_phase_name(p.phase)));
     if (p.eta_s > 0) {
         eta_->setText(
             tr("ETA %1").arg(QTime(0, 0).addSecs(static_cast<int>(p.eta_s)).toString("HH:mm:ss")));
@@ -438,6 +537,7 @@ void TrainingPanel::onProgress(const tb::TrainProgress& p) {
 void TrainingPanel::onFinished(const tb::TrainResult& r) {
     setRunning(false);
     dirty_ = true;
+    Q_EMIT runsChanged();
     const QString err = refreshRuns();
     if (!err.isEmpty()) log(err);
     phase_->setText(r.cancelled ? tr("Cancelled") : tr("Finished"));
@@ -471,6 +571,7 @@ void TrainingPanel::onFailed(const QString& message) {
     if (!running_ || jobs_->currentKind() != JobKind::Training) return;
     refreshRuns();
     setRunning(false);
+    Q_EMIT runsChanged();
     phase_->setText(tr("Failed"));
     log(tr("Failed: %1").arg(message));
 }
@@ -485,10 +586,17 @@ void TrainingPanel::redraw() {
     plots_[2]->graph(0)->setData(c.step, c.gradNorm, true);
     plots_[3]->graph(0)->setData(c.step, c.tokensPerS, true);
     plots_[4]->graph(0)->setData(c.step, c.memoryMiB, true);
-    for (auto* p : plots_) {
-        p->rescaleAxes();
-        if (c.totalSteps > 0) p->xAxis->setRange(0, static_cast<double>(c.totalSteps));
-        p->replot(QCustomPlot::rpQueuedReplot);
+    plots_[5]->graph(0)->setData(c.evalStep, c.evalPpl, true);
+    // x from 0 to the run's length (an earlier run's overlay may be longer: it is drawn whole);
+    // y to the data with headroom, on every update.
+    chart::Scale scale;
+    scale.xMin = 0.0;
+    if (c.totalSteps > 0) scale.xMax = static_cast<double>(c.totalSteps);
+    for (int i = 0; i < plots_.size(); ++i) {
+        chart::Scale sc = scale;
+        sc.zeroBasedY = i == 1 || i == 3 || i == 4;  // lr, tokens/s, memory start at 0
+        chart::autoscale(plots_[i], sc);
+        chart::refresh(plots_[i], true);
     }
 }
 

@@ -36,7 +36,7 @@ class JobQueue;
 struct TrainingCurves {
     double smoothing = 0.9;  // EMA weight of the previous smoothed value (TensorBoard-style)
     QVector<double> step, loss, smoothed, lr, gradNorm, tokensPerS, memoryMiB;
-    QVector<double> evalStep, evalLoss;
+    QVector<double> evalStep, evalLoss, evalPpl;  // evalPpl = exp(evalLoss), as the trainer's
     int64_t totalSteps = 0;
     double etaS = 0;
     // Adds a record; returns true when it carried a new optimizer step or eval value.
@@ -58,6 +58,7 @@ class TrainingPanel : public QWidget {
     QString configProblem() const { return configProblem_; }
     bool startEnabled() const;
     QCustomPlot* lossChart() const { return plots_[0]; }
+    QCustomPlot* memoryChart() const { return plots_[4]; }
     QVector<QCustomPlot*> charts() const { return plots_; }
     ~TrainingPanel() override;
 
@@ -73,6 +74,16 @@ class TrainingPanel : public QWidget {
     // adapter, or the merged model. Returns an error message or "" (the job reports the rest).
     QString exportRun(qint64 runId, const QString& dest, bool merged);
     bool exporting() const { return exporting_; }
+    // The run the export buttons act on (completed runs; independent of the overlay choice).
+    QComboBox* exportRunCombo() const { return exportCombo_; }
+    QComboBox* overlayRunCombo() const { return runCombo_; }
+    // Resumes store run `runId` from `checkpoint` (a checkpoints/step-N folder or the run
+    // folder) with the run's own stored config, on the worker, shown live here. Error or "".
+    QString resumeRun(qint64 runId, const QString& checkpoint);
+    bool paused() const;
+    QString phaseText() const;
+    QPlainTextEdit* logView() const { return log_; }
+    QPushButton* cancelButton() const { return cancelButton_; }
 
   public Q_SLOTS:
     void start();
@@ -80,6 +91,8 @@ class TrainingPanel : public QWidget {
     void updateConfigState();
     void togglePause();
     void cancel();
+    // The Cancel button: asks first, then cancel().
+    void confirmCancel();
     // Called when the window closes: cancels (the trainer checkpoints) and returns true if a
     // job was running.
     bool cancelForShutdown();
@@ -94,11 +107,15 @@ class TrainingPanel : public QWidget {
     void runFinished(const QString& adapterDir);
     void exportFinished(const QString& dest);
     void exportFailed(const QString& message);
+    // A run was queued, finished, failed or was cancelled: the store's runs changed.
+    void runsChanged();
 
   private:
     void redraw();
     void setRunning(bool running);
     void log(const QString& line);
+    void submit(tb::TrainParams params, const QString& what);
+    void updateMemoryLabels(const std::string& device);
     std::optional<tb::store::RunRecord> runRecord(qint64 runId, QString& error);
 
     JobQueue* jobs_;
@@ -118,6 +135,7 @@ class TrainingPanel : public QWidget {
     QPushButton* cancelButton_;
     QCheckBox* logScale_;
     QComboBox* runCombo_;
+    QComboBox* exportCombo_;
     QPushButton* exportAdapterButton_;
     QPushButton* exportMergedButton_;
     QProgressBar* progress_;

@@ -66,7 +66,7 @@ class TestTraining : public QObject {
         // Nothing is drawn synchronously; the 40 ms timer picks the points up.
         QCOMPARE(panel.lossChart()->graph(0)->dataCount(), 0);
         QTRY_COMPARE_WITH_TIMEOUT(panel.lossChart()->graph(0)->dataCount(), 5, 2000);
-        QCOMPARE(panel.charts().size(), 5);
+        QCOMPARE(panel.charts().size(), 6);
         QCOMPARE(panel.charts()[1]->graph(0)->dataCount(), 5);
     }
 
