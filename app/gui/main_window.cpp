@@ -19,6 +19,7 @@
 #include "widgets/hyperparam_panel.h"
 #include "widgets/rating_panel.h"
 #include "widgets/results_panel.h"
+#include "widgets/runs_panel.h"
 #include "widgets/store_recovery.h"
 #include "widgets/training_panel.h"
 #include "widgets/worker.h"
@@ -36,6 +37,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     hyper_ = new HyperparamPanel(tabs_);
     training_ = new TrainingPanel(
         jobs_, [this] { return hyper_->snapshot(); }, tabs_);
+    runs_ = new RunsPanel(tabs_);
+    runs_->setActions({[this](qint64 id, const QString& cp) {
+                           const QString err = training_->resumeRun(id, cp);
+                           if (err.isEmpty()) tabs_->setCurrentWidget(training_);
+                           return err;
+                       },
+                       [this](qint64 id, const QString& dest, bool merged) {
+                           return training_->exportRun(id, dest, merged);
+                       },
+                       [this] { return training_->running(); }});
+    connect(training_, &TrainingPanel::runsChanged, runs_, [this] { runs_->refresh(); });
     compare_ = new ComparePanel(jobs_, tabs_);
     chat_ = new ChatPanel(jobs_, tabs_);
     rating_ = new RatingPanel(tabs_);
@@ -49,6 +61,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     tabs_->addTab(dataset_, tr("&Dataset"));
     tabs_->addTab(hyper_, tr("&Hyperparameters"));
     tabs_->addTab(training_, tr("&Training"));
+    tabs_->addTab(runs_, tr("Ru&ns"));
     tabs_->addTab(compare_, tr("&Compare"));
     tabs_->addTab(chat_, tr("Chat &playground"));
     tabs_->addTab(rating_, tr("H&uman evaluation"));
@@ -64,6 +77,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     // and reopens them (StoreRecovery).
     auto setStoreDir = [this](const QString& dir) {
         training_->setWorkspaceDir(dir);
+        runs_->setWorkspaceDir(dir);
         rating_->setWorkspaceDir(dir);
         results_->setWorkspaceDir(dir);
         chat_->setWorkspaceDir(dir);

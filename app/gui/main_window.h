@@ -14,6 +14,7 @@ class WorkspacePanel;
 class DatasetPanel;
 class HyperparamPanel;
 class TrainingPanel;
+class RunsPanel;
 class ComparePanel;
 class ChatPanel;
 class RatingPanel;
@@ -41,6 +42,7 @@ class MainWindow : public QMainWindow {
     DatasetPanel* dataset_;
     HyperparamPanel* hyper_;
     TrainingPanel* training_;
+    RunsPanel* runs_;
     ComparePanel* compare_;
     ChatPanel* chat_;
     RatingPanel* rating_;
