@@ -33,6 +33,7 @@
 #include "core/infer/infer_bench_record.h"
 #include "core/infer/inference.h"
 #include "core/store/store.h"
+#include "widgets/chart_style.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 #include "widgets/store_safe_file_dialog.h"
@@ -97,10 +98,10 @@ QString shortModel(const QString& model) {
 
 QString gb(qint64 bytes) { return QString::number(static_cast<double>(bytes) / 1e9, 'f', 2); }
 
-// Colour of a series: HF grey, the engines spread around the hue circle.
-QColor seriesColor(int index, int count, bool hf) {
+// Colour of a series: HF grey, an engine its session-wide colour (chart::colorFor).
+QColor seriesColor(const QString& engine, bool hf) {
     if (hf) return QColor(136, 138, 133);
-    return QColor::fromHsv((index * 360 / std::max(count, 1) + 210) % 360, 150, 200);
+    return chart::colorFor(QStringLiteral("engine:") + engine);
 }
 
 }  // namespace
@@ -529,16 +530,13 @@ BenchmarkPanel::BenchmarkPanel(JobQueue* jobs, QWidget* parent)
                            "bench_tokens_per_s_aggregate",
                            "bench_peak_memory",
                            "bench_load_time"};
-    QFont titleFont = font();
-    titleFont.setBold(true);
     for (int i = 0; i < 6; ++i) {
         auto* plot = new QCustomPlot(grid);
         plot->setMinimumHeight(170);
         plot->setMinimumWidth(200);
-        plot->plotLayout()->insertRow(0);
-        plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, titles[i], titleFont));
-        if (i != 5) placeLegendBelow(plot);  // load time: one bar per engine, named on the axis
-        installChartExportMenu(plot, names[i]);
+        // Load time: one bar per engine, named on the axis (no legend).
+        chart::setup(plot, {titles[i], i == 5 ? tr("engine") : tr("batch size"), QString(),
+                            names[i], i != 5, tr("No benchmark results yet.")});
         charts_ << plot;
         g->addWidget(plot, i / 3, i % 3);
     }
@@ -887,12 +885,12 @@ void BenchmarkPanel::redrawCharts() {
     const bool cuda = std::any_of(rows.begin(), rows.end(),
                                   [](const BenchRow& r) { return r.peakAllocated.has_value(); });
     const QString yLabels[] = {
-        tr("ms"),
-        tr("seconds"),
-        tr("tokens/s"),
-        tr("tokens/s"),
-        cuda ? tr("GB (dark: allocated, light: reserved)") : tr("GB (process peak RSS)"),
-        tr("seconds")};
+        tr("TTFT (ms)"),
+        tr("latency (s)"),
+        tr("tokens/s per request"),
+        tr("tokens/s, all requests"),
+        cuda ? tr("GPU GB (dark: allocated, light: reserved)") : tr("host GB (process peak RSS)"),
+        tr("load time (s)")};
     const double width = series.isEmpty() ? 0.8 : 0.8 / series.size();
     for (int i = 0; i < charts_.size(); ++i) {
         QCustomPlot* plot = charts_[i];
@@ -908,7 +906,7 @@ void BenchmarkPanel::redrawCharts() {
                 auto it = std::find_if(rows.begin(), rows.end(),
                                        [&](const BenchRow& r) { return r.engine == series[s]; });
                 auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
-                const QColor color = seriesColor(s, series.size(), seriesHf[s]);
+                const QColor color = seriesColor(series[s], seriesHf[s]);
                 bars->setBrush(color);
                 bars->setPen(color.darker());
                 bars->setWidth(0.6);
@@ -921,7 +919,7 @@ void BenchmarkPanel::redrawCharts() {
             plot->xAxis->setTicker(ticker);
             plot->xAxis->setRange(0.4, std::max<int>(1, batches.size()) + 0.6);
             for (int s = 0; s < series.size(); ++s) {
-                const QColor color = seriesColor(s, series.size(), seriesHf[s]);
+                const QColor color = seriesColor(series[s], seriesHf[s]);
                 QCPBars* behind = nullptr;
                 if (i == 4 && cuda) {
                     behind = new QCPBars(plot->xAxis, plot->yAxis);
@@ -974,9 +972,12 @@ void BenchmarkPanel::redrawCharts() {
                 }
             }
         }
-        plot->yAxis->setRange(0, ymax > 0 ? ymax * 1.15 : 1.0);
-        plot->legend->setVisible(i != 5 && !series.isEmpty());
-        plot->replot();
+        (void)ymax;
+        chart::Scale sc;
+        sc.keepX = true;
+        sc.zeroBasedY = true;
+        chart::autoscale(plot, sc);
+        chart::refresh(plot);
     }
 }
 

@@ -6,14 +6,20 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMap>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
 
 #include "core/data/data_config.h"
+#include "core/data/prompt.h"
+#include "widgets/chart_style.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 #include "widgets/worker.h"
@@ -177,6 +183,18 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     layout->addLayout(filters);
     summary_ = new QLabel(tr("No dataset loaded. Choose a workspace first."), this);
     layout->addWidget(summary_);
+    shown_ = new QLabel(this);
+    shown_->setObjectName("rowsShown");
+    noMatch_ = new QLabel(tr("No row matches the filters: change the category, split or search "
+                             "text."),
+                          this);
+    noMatch_->setObjectName("noMatch");
+    noMatch_->setStyleSheet("color: #9c6500;");
+    noMatch_->setVisible(false);
+    auto* shownRow = new QHBoxLayout;
+    shownRow->addWidget(shown_);
+    shownRow->addWidget(noMatch_, 1);
+    layout->addLayout(shownRow);
 
     auto* split = new QSplitter(Qt::Vertical, this);
     table_ = new QTableView(split);
@@ -203,8 +221,24 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
     layout->addWidget(split, 1);
-    installChartExportMenu(lengthPlot_, "length-histogram");
-    installChartExportMenu(categoryPlot_, "categories");
+    lengthPlot_->setMinimumHeight(200);
+    categoryPlot_->setMinimumHeight(200);
+    chart::setup(lengthPlot_, {tr("Length of the rows shown"), tr("prompt + response (characters)"),
+                               tr("rows"), "length-histogram", true, tr("No rows to measure.")});
+    chart::setup(categoryPlot_, {tr("Rows per category (whole dataset)"), tr("category"),
+                                 tr("rows"), "categories", false, tr("No dataset loaded.")});
+    // The filters change the proxy's rows: the counts, the histogram and the detail follow
+    // (coalesced: a typed search refilters once per keystroke).
+    auto* filterTimer = new QTimer(this);
+    filterTimer->setSingleShot(true);
+    filterTimer->setInterval(60);
+    connect(filterTimer, &QTimer::timeout, this, &DatasetPanel::filterChanged);
+    for (auto sig : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(proxy_, sig, filterTimer, [filterTimer] { filterTimer->start(); });
+    connect(proxy_, &QAbstractItemModel::modelReset, filterTimer,
+            [filterTimer] { filterTimer->start(); });
+    connect(proxy_, &QAbstractItemModel::layoutChanged, filterTimer,
+            [filterTimer] { filterTimer->start(); });
 
     connect(categoryCombo_, &QComboBox::currentIndexChanged, this, [this](int i) {
         const QVariant v = categoryCombo_->itemData(i);
@@ -215,6 +249,10 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     connect(searchEdit_, &QLineEdit::textChanged, proxy_, &DatasetFilterProxy::setSearch);
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& cur) { showDetail(cur); });
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        const auto rows = table_->selectionModel()->selectedRows();
+        if (!rows.isEmpty()) showDetail(rows.first());
+    });
     connect(exportButton, &QPushButton::clicked, this,
             [this] { exportTableInteractive(this, proxy_, "dataset"); });
     connect(jobs_->worker(), &Worker::datasetLoaded, this, &DatasetPanel::setBundle);
@@ -284,11 +322,21 @@ void DatasetPanel::setBundle(std::shared_ptr<DatasetBundle> bundle) {
         badRows_->addItem(QString::fromStdString(tb::format_bad_row(ds.path, b)));
     for (const auto& w : ds.warnings)
         badRows_->addItem(tr("Warning: %1").arg(QString::fromStdString(w)));
+    if (badRows_->count() == 0)
+        badRows_->addItem(
+            tr("None: every row of %1 was read.").arg(QString::fromStdString(ds.path)));
+    rowLength_.clear();
+    rowLength_.reserve(static_cast<int>(ds.examples.size()));
+    for (const auto& ex : ds.examples) {
+        const tb::PromptParts parts = tb::build_instruction_prompt(ex);
+        rowLength_ << QString::fromStdString(parts.prompt + parts.response).size();
+    }
     table_->resizeColumnToContents(DatasetTableModel::ColIndex);
     table_->setColumnWidth(DatasetTableModel::ColInstruction, 320);
     table_->setColumnWidth(DatasetTableModel::ColContext, 200);
     table_->setColumnWidth(DatasetTableModel::ColResponse, 320);
     drawCharts();
+    filterChanged();
     Q_EMIT datasetReady();
 }
 
@@ -313,34 +361,6 @@ void DatasetPanel::showDetail(const QModelIndex& proxyIndex) {
 
 void DatasetPanel::drawCharts() {
     const auto& stats = model_->bundle()->stats;
-    // Length histogram: total (prompt + response) length of every row, per split stacked.
-    lengthPlot_->clearPlottables();
-    const QColor colors[3] = {QColor(52, 101, 164), QColor(245, 121, 0), QColor(78, 154, 6)};
-    QCPBars* below = nullptr;
-    for (size_t s = 0; s < stats.splits.size() && s < 3; ++s) {
-        const auto& h = stats.splits[s].total_length;
-        auto* bars = new QCPBars(lengthPlot_->xAxis, lengthPlot_->yAxis);
-        bars->setName(DatasetTableModel::splitName(static_cast<int>(s)));
-        bars->setBrush(colors[s]);
-        bars->setPen(Qt::NoPen);
-        bars->setWidth(static_cast<double>(h.bin_width));
-        QVector<double> x, y;
-        for (size_t i = 0; i < h.counts.size(); ++i) {
-            x << (i + 0.5) * h.bin_width;
-            y << static_cast<double>(h.counts[i]);
-        }
-        bars->setData(x, y);
-        if (below) bars->moveAbove(below);
-        below = bars;
-    }
-    lengthPlot_->xAxis->setLabel(
-        tr("prompt + response length (%1)").arg(QString::fromStdString(stats.length_unit)));
-    lengthPlot_->yAxis->setLabel(tr("rows"));
-    lengthPlot_->legend->setVisible(true);
-    lengthPlot_->rescaleAxes();
-    lengthPlot_->yAxis->setRangeLower(0);
-    lengthPlot_->replot();
-
     categoryPlot_->clearPlottables();
     auto* bars = new QCPBars(categoryPlot_->xAxis, categoryPlot_->yAxis);
     bars->setBrush(QColor(52, 101, 164));
@@ -356,11 +376,86 @@ void DatasetPanel::drawCharts() {
     bars->setData(x, y);
     categoryPlot_->xAxis->setTicker(ticker);
     categoryPlot_->xAxis->setTickLabelRotation(35);
-    categoryPlot_->yAxis->setLabel(tr("rows"));
-    categoryPlot_->rescaleAxes();
     categoryPlot_->xAxis->setRange(0.3, i + 0.7);
-    categoryPlot_->yAxis->setRangeLower(0);
-    categoryPlot_->replot();
+    chart::Scale sc;
+    sc.keepX = true;
+    sc.zeroBasedY = true;
+    chart::autoscale(categoryPlot_, sc);
+    chart::refresh(categoryPlot_);
+}
+
+QString DatasetPanel::shownText() const { return shown_->text(); }
+bool DatasetPanel::noMatchVisible() const { return !noMatch_->isHidden(); }
+
+// Counts, no-match message, length histogram of the rows the filters let through (stacked per
+// split, bins fixed by the whole dataset so that filtering never moves them), detail pane.
+void DatasetPanel::filterChanged() {
+    const auto bundle = model_->bundle();
+    const int total = bundle ? static_cast<int>(bundle->dataset.examples.size()) : 0;
+    const int shown = bundle ? proxy_->rowCount() : 0;
+    shown_->setText(bundle ? tr("%1 of %2 rows shown").arg(shown).arg(total) : QString());
+    noMatch_->setVisible(bundle && shown == 0 && total > 0);
+    if (shown == 0) detail_->clear();
+
+    lengthPlot_->clearPlottables();
+    histogramRows_ = 0;
+    if (bundle && !rowLength_.isEmpty()) {
+        const int maxLen = *std::max_element(rowLength_.begin(), rowLength_.end());
+        // About 40 bins, on a 1-2-5 step.
+        const double raw = std::max(1.0, maxLen / 40.0);
+        const double p10 = std::pow(10.0, std::floor(std::log10(raw)));
+        double width = 10 * p10;
+        for (double m : {1.0, 2.0, 5.0})
+            if (m * p10 >= raw) {
+                width = m * p10;
+                break;
+            }
+        const int bins = static_cast<int>(maxLen / width) + 1;
+        QVector<double> counts[3];
+        for (auto& c : counts) c.fill(0.0, bins);
+        for (int r = 0; r < shown; ++r) {
+            const int src = proxy_->mapToSource(proxy_->index(r, 0)).row();
+            const int split = model_->index(src, 0).data(DatasetTableModel::SplitRole).toInt();
+            if (split < 0 || split > 2) continue;
+            counts[split][static_cast<int>(rowLength_[src] / width)] += 1;
+            ++histogramRows_;
+        }
+        QCPBars* below = nullptr;
+        for (int sp = 0; sp < 3; ++sp) {
+            auto* bars = new QCPBars(lengthPlot_->xAxis, lengthPlot_->yAxis);
+            bars->setName(DatasetTableModel::splitName(sp));
+            bars->setBrush(chart::paletteColor(sp));
+            bars->setPen(Qt::NoPen);
+            bars->setWidth(width);
+            QVector<double> x, y;
+            for (int i = 0; i < bins; ++i) {
+                if (counts[sp][i] == 0) continue;
+                x << (i + 0.5) * width;
+                y << counts[sp][i];
+            }
+            bars->setData(x, y);
+            if (below) bars->moveAbove(below);
+            below = bars;
+        }
+    }
+    lengthPlot_->xAxis->setLabel(tr("prompt + response (characters)"));
+    chart::setEmptyMessage(lengthPlot_, bundle && total > 0 ? tr("No row matches the filters.")
+                                                            : tr("No dataset loaded."));
+    chart::Scale sc;
+    sc.xMin = 0.0;
+    sc.zeroBasedY = true;
+    chart::autoscale(lengthPlot_, sc);
+    // Stacked bars: the tallest stack, not the tallest single bar, sets the y range.
+    if (histogramRows_ > 0) {
+        double top = 0;
+        QMap<double, double> stack;
+        for (int k = 0; k < lengthPlot_->plottableCount(); ++k)
+            if (auto* b = qobject_cast<QCPBars*>(lengthPlot_->plottable(k)))
+                for (auto it = b->data()->constBegin(); it != b->data()->constEnd(); ++it)
+                    top = std::max(top, stack[it->key] += it->value);
+        lengthPlot_->yAxis->setRange(0, top * 1.08);
+    }
+    chart::refresh(lengthPlot_);
 }
 
 }  // namespace tbui

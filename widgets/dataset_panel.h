@@ -88,6 +88,14 @@ class DatasetPanel : public QWidget {
     DatasetFilterProxy* proxy() const { return proxy_; }
     QCustomPlot* lengthChart() const { return lengthPlot_; }
     QCustomPlot* categoryChart() const { return categoryPlot_; }
+    // "n of N rows shown" under the filters; the no-match message; the Bad rows list.
+    QString shownText() const;
+    bool noMatchVisible() const;
+    QListWidget* badRowsList() const { return badRows_; }
+    QTextBrowser* detailView() const { return detail_; }
+    QTableView* tableView() const { return table_; }
+    // Rows counted by the length histogram (the rows the filters let through).
+    qint64 histogramRows() const { return histogramRows_; }
 
   public Q_SLOTS:
     // Default reader options and split (a file opened on its own).
@@ -104,6 +112,7 @@ class DatasetPanel : public QWidget {
   private:
     void showDetail(const QModelIndex& proxyIndex);
     void drawCharts();
+    void filterChanged();
 
     JobQueue* jobs_;
     DatasetTableModel* model_;
@@ -115,6 +124,10 @@ class DatasetPanel : public QWidget {
     QTextBrowser* detail_;
     QListWidget* badRows_;
     QLabel* summary_;
+    QLabel* shown_;
+    QLabel* noMatch_;
+    QVector<int> rowLength_;  // prompt + response characters per example
+    qint64 histogramRows_ = 0;
     QCustomPlot* lengthPlot_;
     QCustomPlot* categoryPlot_;
     QString pendingPath_;

@@ -26,6 +26,7 @@
 #include <random>
 #include <tuple>
 
+#include "widgets/chart_style.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 
@@ -464,11 +465,14 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     auto* summaryLayout = new QVBoxLayout(summaryBox);
     summaryLayout->setContentsMargins(0, 0, 0, 0);
     chart_ = new QCustomPlot(summaryBox);
-    chart_->setMinimumHeight(180);
-    placeLegendBelow(chart_);
+    // Tall enough for the criterion labels, the legend row and the title even before any
+    // rating exists (it showed squashed 0-5 axes at about 100 px).
+    chart_->setMinimumHeight(240);
+    chart::setup(chart_, {tr("Human ratings: mean score per criterion"), tr("criterion"),
+                          tr("mean score, 1-5 (95% CI)"), "ratings_summary", true,
+                          tr("No ratings yet.\nScore outputs above; the means per model "
+                             "appear here.")});
     chart_->yAxis->setRange(0, 5.5);
-    chart_->yAxis->setLabel(tr("Mean score (95% CI)"));
-    installChartExportMenu(chart_, "ratings_summary");
     hiddenNote_ = new QLabel(summaryBox);
     hiddenNote_->setWordWrap(true);
     hiddenNote_->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
@@ -484,7 +488,8 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 3);
     split->setStretchFactor(2, 1);
-    split->setSizes({200, 600, 180});
+    split->setSizes({200, 600, 260});
+    summaryBox->setMinimumHeight(260);
     top->addWidget(split, 1);
 
     connect(startButton, &QPushButton::clicked, this, [this] { showError(start()); });
@@ -556,6 +561,7 @@ QString RatingPanel::openStore(const QString& path) {
         return q(st.error().message);
     }
     store_ = std::move(st.value());
+    names_.load(*store_);
     storeLabel_->setText(tr("Store: %1").arg(path));
     auto runs = store_->list_runs();
     if (!runs.ok()) return q(runs.error().message);
@@ -959,7 +965,7 @@ void RatingPanel::refreshSummary() {
     preferenceLabel_->clear();
     hiddenNote_->clear();
     if (!store_) {
-        chart_->replot();
+        chart::refresh(chart_);
         return;
     }
     const qint64 evalId = selectedEval();
@@ -972,7 +978,7 @@ void RatingPanel::refreshSummary() {
                     : !rows.ok()     ? rows.error().message
                     : !prefRows.ok() ? prefRows.error().message
                                      : prefs.error().message));
-        chart_->replot();
+        chart::refresh(chart_);
         return;
     }
     QSet<QString> raters;
@@ -1012,7 +1018,7 @@ void RatingPanel::refreshSummary() {
                 .arg(mine)
                 .arg(minePrefs)
                 .arg(rows.value().size()));
-        chart_->replot();
+        chart::refresh(chart_);
         return;
     }
     hiddenNote_->hide();
@@ -1030,9 +1036,9 @@ void RatingPanel::refreshSummary() {
     for (int m = 0; m < nm; ++m) {
         const auto& ms = summary_.models[m];
         auto* bars = new QCPBars(chart_->xAxis, chart_->yAxis);
-        bars->setName(q(ms.model));
+        bars->setName(names_.display(q(ms.model)));
         bars->setWidth(width);
-        const QColor color = QColor::fromHsv((m * 360 / std::max(nm, 1) + 210) % 360, 140, 210);
+        const QColor color = chart::colorFor(names_.colorKey(q(ms.model)));
         bars->setBrush(color);
         bars->setPen(color.darker());
         auto* err = new QCPErrorBars(chart_->xAxis, chart_->yAxis);
@@ -1049,7 +1055,7 @@ void RatingPanel::refreshSummary() {
         err->setDataPlottable(bars);
         err->setData(lo, hi);
     }
-    chart_->replot();
+    chart::refresh(chart_);
 
     QStringList lines;
     for (const auto& p : preferences_) {

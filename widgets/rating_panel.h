@@ -35,6 +35,7 @@
 #include <optional>
 
 #include "core/store/store.h"
+#include "widgets/run_names.h"
 
 class QButtonGroup;
 class QComboBox;
@@ -238,6 +239,7 @@ class RatingPanel : public QWidget {
     QVector<QLineEdit*> notesEdits_;
     QVector<QButtonGroup*> prefGroups_;  // one per pair; button ids 0 = a, 1 = b, 2 = tie
     QCustomPlot* chart_;
+    RunNames names_;  // model labels and colours shared with the other views
     QLabel* hiddenNote_;
     QLabel* preferenceLabel_;
     QLabel* alphaLabel_;

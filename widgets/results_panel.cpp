@@ -14,10 +14,12 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 
 #include "core/eval/eval_fingerprint.h"
+#include "widgets/chart_style.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
 #include "widgets/worker.h"
@@ -49,12 +51,20 @@ QVariant ResultsTableModel::data(const QModelIndex& index, int role) const {
     const auto& r = rows_[static_cast<size_t>(index.row())];
     if (role == Qt::TextAlignmentRole && index.column() >= Value)
         return int(Qt::AlignRight | Qt::AlignVCenter);
+    if (index.column() == Model && role == Qt::ToolTipRole)
+        return names_ && names_->runOf(q(r.model))
+                   ? tr("%1\nDouble-click to rename the run").arg(q(r.model))
+                   : q(r.model);
+    if (index.column() == Model && role == Qt::EditRole)
+        return names_ ? names_->display(q(r.model)) : q(r.model);
+    if (index.column() == Model && role == Qt::DecorationRole && names_)
+        return chart::colorFor(names_->colorKey(q(r.model)));
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
         case Metric:
             return q(r.metric);
         case Model:
-            return q(r.model);
+            return names_ ? names_->display(q(r.model)) : q(r.model);
         case Value:
             return QString::number(r.value, 'f', 4);
         case CiLow:
@@ -69,6 +79,23 @@ QVariant ResultsTableModel::data(const QModelIndex& index, int role) const {
         default:
             return {};
     }
+}
+
+Qt::ItemFlags ResultsTableModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && index.column() == Model && names_ &&
+        names_->runOf(q(rows_[static_cast<size_t>(index.row())].model)))
+        f |= Qt::ItemIsEditable;
+    return f;
+}
+
+bool ResultsTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (!index.isValid() || role != Qt::EditRole || index.column() != Model || !names_)
+        return false;
+    const auto run = names_->runOf(q(rows_[static_cast<size_t>(index.row())].model));
+    if (!run) return false;
+    Q_EMIT renameRequested(*run, value.toString().trimmed());
+    return true;
 }
 
 QVariant ResultsTableModel::headerData(int section, Qt::Orientation o, int role) const {
@@ -154,6 +181,11 @@ ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
     includeComparable_->setToolTip(
         tr("Also show the store's evaluations run on the same split with the same generation "
            "settings; others are never put beside this one"));
+    logScale_ = new QCheckBox(tr("&Log scale"), this);
+    logScale_->setToolTip(
+        tr("Logarithmic value axis (perplexity and loss span orders of "
+           "magnitude)"));
+    bar->addWidget(logScale_);
     bar->addStretch();
     bar->addWidget(exportTable);
     bar->addWidget(exportChart);
@@ -178,12 +210,18 @@ ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
     table_ = new ResultsTableModel(this);
     view_ = new QTableView(split);
     view_->setModel(table_);
-    view_->horizontalHeader()->setStretchLastSection(true);
+    table_->setNames(&names_);
+    // The model label takes the spare width; numbers and Items only what they need.
+    view_->horizontalHeader()->setStretchLastSection(false);
+    view_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    view_->horizontalHeader()->setSectionResizeMode(ResultsTableModel::Model, QHeaderView::Stretch);
+    view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     chart_ = new QCustomPlot(split);
     chart_->setMinimumHeight(220);
-    placeLegendBelow(chart_);
-    installChartExportMenu(chart_, "results_by_category");
+    chart::setup(chart_,
+                 {tr("Results by category"), tr("category"), tr("value"), "results_by_category",
+                  true, tr("No per-category results for this metric.")});
     stack_->addWidget(help_);
     stack_->addWidget(split);
     top->addWidget(stack_, 1);
@@ -200,6 +238,23 @@ ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
         if (!err.isEmpty()) evalStatus_->setText(err);
     });
     connect(cancelButton_, &QPushButton::clicked, this, &ResultsPanel::cancelEvaluation);
+    connect(logScale_, &QCheckBox::toggled, this, [this](bool on) {
+        chart::setLogY(chart_, on);
+        refreshChart();
+    });
+    connect(table_, &ResultsTableModel::renameRequested, this, [this](qint64 id, const QString& n) {
+        QTimer::singleShot(0, this, [this, id, n] {
+            if (!store_) return;
+            auto st = store_->rename_run(id, n.toStdString());
+            if (!st.ok()) {
+                evalStatus_->setText(q(st.error().message));
+                return;
+            }
+            names_.load(*store_);
+            table_->setRows(table_->rows());
+            refreshChart();
+        });
+    });
     connect(includeComparable_, &QCheckBox::toggled, this, [this] {
         if (!shown_.isEmpty()) showEvaluation(shown_.first());
     });
@@ -394,6 +449,7 @@ QString ResultsPanel::openStore(const QString& path) {
         return q(st.error().message);
     }
     store_ = std::move(st.value());
+    names_.load(*store_);
     storeLabel_->setText(tr("Store: %1").arg(path));
     auto runs = store_->list_runs();
     if (!runs.ok()) return q(runs.error().message);
@@ -456,6 +512,21 @@ QString ResultsPanel::showEvaluation(qint64 evalId) {
 }
 
 void ResultsPanel::setChartMetric(const QString& metric) { metricCombo_->setCurrentText(metric); }
+
+void ResultsPanel::setLogScale(bool on) { logScale_->setChecked(on); }
+bool ResultsPanel::logScale() const { return logScale_->isChecked(); }
+
+QString ResultsPanel::renameModel(const QString& model, const QString& name) {
+    if (!store_) return tr("No store is open.");
+    const auto run = names_.runOf(model);
+    if (!run) return tr("%1 is not the adapter of a training run in this store.").arg(model);
+    auto st = store_->rename_run(*run, name.toStdString());
+    if (!st.ok()) return q(st.error().message);
+    names_.load(*store_);
+    table_->setRows(table_->rows());
+    refreshChart();
+    return {};
+}
 
 void ResultsPanel::setIncludeComparable(bool on) { includeComparable_->setChecked(on); }
 
@@ -536,17 +607,20 @@ void ResultsPanel::refreshChart() {
     chart_->xAxis->setRange(0.4, categories_.size() + 0.6);
     // TER (edits per reference word) and perplexity fall as quality rises: say so on the axis.
     const bool lower_is_better = metric == "ter" || metric == "ppl";
-    chart_->yAxis->setLabel((lower_is_better ? tr("%1 by category (95% CI; lower is better)")
+    chart::setTitle(chart_, (lower_is_better ? tr("%1 by category (95% CI; lower is better)")
                                              : tr("%1 by category (95% CI)"))
                                 .arg(metricCombo_->currentText()));
+    const QString unit = metric == "ppl"         ? tr("perplexity")
+                         : metric == "ter"       ? tr("TER (edits per reference word)")
+                         : metric == "bertscore" ? tr("BERTScore F1")
+                                                 : tr("%1 score").arg(metricCombo_->currentText());
+    chart_->yAxis->setLabel(unit);
     const double width = models.isEmpty() ? 0.8 : 0.8 / models.size();
-    double ymax = 0;
-    double ymin = 0;
     for (int m = 0; m < models.size(); ++m) {
         auto* bars = new QCPBars(chart_->xAxis, chart_->yAxis);
-        bars->setName(models[m]);
+        bars->setName(names_.display(models[m]));
         bars->setWidth(width);
-        const QColor color = QColor::fromHsv((m * 360 / models.size() + 210) % 360, 140, 210);
+        const QColor color = chart::colorFor(names_.colorKey(models[m]));
         bars->setBrush(color);
         bars->setPen(color.darker());
         auto* err = new QCPErrorBars(chart_->xAxis, chart_->yAxis);
@@ -564,15 +638,16 @@ void ResultsPanel::refreshChart() {
             y << r.value;
             lo << std::max(0.0, r.value - r.ci_lo);
             hi << std::max(0.0, r.ci_hi - r.value);
-            ymax = std::max({ymax, r.value, r.ci_hi});
-            ymin = std::min({ymin, r.value, r.ci_lo});
         }
         bars->setData(x, y, true);
         err->setDataPlottable(bars);
         err->setData(lo, hi);
     }
-    chart_->yAxis->setRange(ymin, ymax > ymin ? ymax + 0.1 * (ymax - ymin) : ymin + 1.0);
-    chart_->replot();
+    chart::Scale sc;
+    sc.keepX = true;
+    sc.zeroBasedY = true;
+    chart::autoscale(chart_, sc);
+    chart::refresh(chart_);
 }
 
 }  // namespace tbui

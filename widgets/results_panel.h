@@ -22,6 +22,7 @@
 #include "core/eval/evaluation.h"
 #include "core/store/store.h"
 #include "widgets/config_source.h"
+#include "widgets/run_names.h"
 
 class QCheckBox;
 class QComboBox;
@@ -46,6 +47,10 @@ class ResultsTableModel : public QAbstractTableModel {
     using QAbstractTableModel::QAbstractTableModel;
 
     void setRows(std::vector<tb::store::MetricAggregateRow> rows);
+    // Model labels: run names (path in the tooltip); a run's adapter is renamed in place.
+    void setNames(const RunNames* names) { names_ = names; }
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role) override;
     const std::vector<tb::store::MetricAggregateRow>& rows() const { return rows_; }
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -53,8 +58,12 @@ class ResultsTableModel : public QAbstractTableModel {
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation o, int role) const override;
 
+  Q_SIGNALS:
+    void renameRequested(qint64 runId, const QString& name);
+
   private:
     std::vector<tb::store::MetricAggregateRow> rows_;
+    const RunNames* names_ = nullptr;
 };
 
 class ResultsPanel : public QWidget {
@@ -89,6 +98,13 @@ class ResultsPanel : public QWidget {
     // Shows `evalId` (one of evaluations()). Returns an error message or "".
     QString showEvaluation(qint64 evalId);
     void setChartMetric(const QString& metric);
+    // Logarithmic value axis (perplexity and loss span orders of magnitude).
+    void setLogScale(bool on);
+    bool logScale() const;
+    // The label shown for a model ("base", a run name, else the folder's last components).
+    QString modelLabel(const QString& model) const { return names_.display(model); }
+    // Renames the training run whose adapter `model` is (store label). Error or "".
+    QString renameModel(const QString& model, const QString& name);
     // Also show the store's evaluations comparable with the selected one (models labelled
     // "#<id> <model>"); incomparable ones are never added, only named in the notice.
     void setIncludeComparable(bool on);
@@ -142,6 +158,8 @@ class ResultsPanel : public QWidget {
     QComboBox* evalCombo_;
     QComboBox* metricCombo_;
     QCheckBox* includeComparable_;
+    QCheckBox* logScale_;
+    RunNames names_;
     QLabel* comparisonNotice_;
     QLineEdit* modelsEdit_;
     QLineEdit* metricsEdit_;

@@ -593,7 +593,8 @@ void RunsPanel::redrawChart() {
             auto* g = chart_->addGraph();
             const QString name = label(r->run);
             g->setName(name);
-            const QColor color = chart::colorFor(name);
+            // Keyed by run: the results and rating charts colour this run's adapter the same.
+            const QColor color = chart::colorFor(QStringLiteral("run:%1").arg(id));
             g->setPen(QPen(color, 1.8));
             if (metric == EvalLoss)
                 g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, 6));
