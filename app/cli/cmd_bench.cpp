@@ -15,6 +15,7 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/progress_printer.h"
 #include "core/infer/infer_bench.h"
 #include "core/infer/infer_bench_record.h"
 #include "core/store/store.h"
@@ -362,7 +363,8 @@ int run_bench_infer(const BenchInferArgs& a) {
     p.hf_script = a.hf_script.empty() ? find_bench_script("hf_generate_bench.py") : a.hf_script;
     p.python = a.python;
     p.cancel = &interrupt_token();
-    p.on_progress = [](const std::string& s) { std::cerr << "bench infer: " << s << std::endl; };
+    ProgressPrinter progress;
+    p.on_progress = [&progress](const std::string& s) { progress.line("bench infer: " + s); };
     if (!a.profile.empty()) {
         p.profile_start = [](bool cuda) { return tb::start_torch_profiler(cuda); };
         p.profile_stop = [prefix = a.profile](const std::string& engine) {

@@ -10,6 +10,7 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/progress_printer.h"
 #include "core/eval/bertscore_bench.h"
 
 namespace tbcli {
@@ -71,9 +72,8 @@ int run_bench_bertscore(const BenchBertScoreArgs& a) {
     p.python_exe = a.python;
     p.script = a.script.empty() ? find_script("bertscore_bench.py") : a.script;
     p.cancel = &interrupt_token();
-    p.on_progress = [](const std::string& s) {
-        std::cerr << "bench-bertscore: " << s << std::endl;
-    };
+    ProgressPrinter progress;
+    p.on_progress = [&progress](const std::string& s) { progress.line("bench-bertscore: " + s); };
     auto r = tb::eval::run_bertscore_bench(p);
     if (!r) return fail(r.error());
     if (a.json_out)

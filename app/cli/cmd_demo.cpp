@@ -4,6 +4,7 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/progress_printer.h"
 #include "core/demo/demo_workspace.h"
 
 namespace tbcli {
@@ -21,18 +22,22 @@ int run_demo_init(const DemoArgs& a) {
     p.seed = a.seed;
     p.pretrain_steps = a.steps;
     p.cancel = &interrupt_token();
-    p.on_progress = [](const tb::demo::DemoProgress& pr) {
+    ProgressPrinter progress;
+    p.on_progress = [&progress](const tb::demo::DemoProgress& pr) {
         if (pr.stage == "pretrain") {
-            if (pr.step % 10 == 0 || pr.step == pr.total)
-                std::fprintf(stderr, "\rpretraining demo model: step %lld/%lld  loss %.3f   ",
-                             static_cast<long long>(pr.step), static_cast<long long>(pr.total),
-                             pr.loss);
-            if (pr.step == pr.total) std::fprintf(stderr, "\n");
+            if (pr.step % 10 == 0 || pr.step == pr.total) {
+                char buf[128];
+                std::snprintf(buf, sizeof buf, "pretraining demo model: step %lld/%lld  loss %.3f",
+                              static_cast<long long>(pr.step), static_cast<long long>(pr.total),
+                              pr.loss);
+                progress.update(buf);
+            }
+            if (pr.step == pr.total) progress.finish();
         } else {
-            std::fprintf(stderr, "%s...\n",
-                         pr.stage == "data"        ? "writing dataset"
-                         : pr.stage == "tokenizer" ? "training tokenizer"
-                                                   : "writing model");
+            progress.line(std::string(pr.stage == "data"        ? "writing dataset"
+                                      : pr.stage == "tokenizer" ? "training tokenizer"
+                                                                : "writing model") +
+                          "...");
         }
     };
     auto r = tb::demo::create_demo_workspace(p);

@@ -8,6 +8,7 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/progress_printer.h"
 #include "core/config/app_config.h"
 #include "core/eval/eval_fingerprint.h"
 #include "core/eval/evaluation.h"
@@ -111,16 +112,14 @@ int run_evaluate(const EvaluateArgs& a) {
     p.bootstrap.seed = a.seed;
     p.paired_test = a.test;
     p.cancel = &interrupt_token();
-    bool line_open = false;  // a progress line without its newline yet
-    p.on_progress = [&line_open](const tb::eval::EvalProgress& e) {
-        std::fprintf(stderr, "\r[%s] %s: %lld/%lld", e.stage.c_str(), e.model.c_str(),
-                     static_cast<long long>(e.done), static_cast<long long>(e.total));
-        line_open = e.done != e.total;
-        if (!line_open) std::fprintf(stderr, "\n");
-        std::fflush(stderr);
+    ProgressPrinter progress;
+    p.on_progress = [&progress](const tb::eval::EvalProgress& e) {
+        progress.update("[" + e.stage + "] " + e.model + ": " + std::to_string(e.done) + "/" +
+                        std::to_string(e.total));
+        if (e.done == e.total) progress.finish();
     };
     auto r = tb::eval::run_evaluation(p);
-    if (line_open) std::fprintf(stderr, "\n");  // the score stage reports 0/N only
+    progress.finish();  // the score stage reports 0/N only
     if (!r) return fail(r.error());
     if (r->cancelled) {
         std::fprintf(stderr,

@@ -16,6 +16,7 @@
 
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
+#include "app/cli/progress_printer.h"
 #include "core/config/app_config.h"
 #include "core/train/trainer.h"
 
@@ -47,10 +48,11 @@ std::string hms(double s) {
     return buf;
 }
 
-// One line, redrawn in place on a terminal; on a pipe/file one line per logged update.
+// One line, redrawn in place on a terminal; on a pipe/file one line per logged update
+// (ProgressPrinter decides which).
 class ProgressBar {
   public:
-    explicit ProgressBar(int64_t log_every) : tty_(::isatty(2)), every_(log_every) {}
+    explicit ProgressBar(int64_t log_every) : every_(log_every) {}
 
     void update(const tb::TrainProgress& p) {
         std::string line;
@@ -77,31 +79,20 @@ class ProgressBar {
             } else {
                 line += last_eval_;
             }
-            if (!tty_ && p.step % every_ != 0 && p.step != p.total_steps && !p.eval_loss) return;
+            if (!printer_.tty() && p.step % every_ != 0 && p.step != p.total_steps && !p.eval_loss)
+                return;
         } else {
             line = std::string(tb::train_phase_name(p.phase)) +
                    (p.message.empty() ? "" : ": " + p.message);
         }
-        if (tty_) {
-            // Pad to the previous length so a shorter line erases the old one.
-            std::string out = line;
-            if (out.size() < last_len_) out.append(last_len_ - out.size(), ' ');
-            std::fprintf(stderr, "\r%s", out.c_str());
-            last_len_ = line.size();
-        } else {
-            std::fprintf(stderr, "%s\n", line.c_str());
-        }
-        std::fflush(stderr);
+        printer_.update(line);
     }
 
-    void finish() {
-        if (tty_ && last_len_ > 0) std::fprintf(stderr, "\n");
-    }
+    void finish() { printer_.finish(); }
 
   private:
-    bool tty_;
+    ProgressPrinter printer_;
     int64_t every_;
-    size_t last_len_ = 0;
     std::string last_eval_;
 };
 
