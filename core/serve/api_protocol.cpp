@@ -311,6 +311,7 @@ void parse_openai(Api api, const json& body, const GenerationDefaults& d, const 
     r.sampling = resolve_sampling(g, d, fallback_seed, "");
     r.stop = stop_list(body, "stop", "stop", true);
 
+    out.return_token_ids = opt_bool(body, "return_token_ids", "return_token_ids").value_or(false);
     out.stream = opt_bool(body, "stream", "stream").value_or(false);
     if (const json* so = field(body, "stream_options")) {
         if (!so->is_object())
@@ -457,12 +458,13 @@ json ollama_load_answer(Api api, const std::string& model) {
 }
 
 ResponseFormatter::ResponseFormatter(Api api, std::string model, std::string id, int64_t created,
-                                     bool include_usage)
+                                     bool include_usage, bool return_token_ids)
     : api_(api),
       model_(std::move(model)),
       id_(std::move(id)),
       created_(created),
-      include_usage_(include_usage) {}
+      include_usage_(include_usage),
+      return_token_ids_(return_token_ids) {}
 
 std::string ResponseFormatter::content_type(bool stream) const {
     if (!stream) return "application/json";
@@ -513,20 +515,28 @@ std::string ResponseFormatter::start() const {
                              {"finish_reason", nullptr}}));
 }
 
-std::string ResponseFormatter::token(const std::string& text) const {
-    if (text.empty()) return {};
+std::string ResponseFormatter::token(const std::string& text, int64_t token_id) const {
+    // A token without text (a partial UTF-8 sequence, a special token) sends nothing, unless
+    // its id was asked for.
+    const bool ids = return_token_ids_ && !is_ollama(api_);
+    if (text.empty() && !ids) return {};
+    json choice;
     switch (api_) {
         case Api::openai_completions:
-            return sse(openai_chunk(
-                {{"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", nullptr}}));
+            choice = {
+                {"index", 0}, {"text", text}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
+            break;
         case Api::openai_chat:
-            return sse(openai_chunk({{"index", 0},
-                                     {"delta", {{"content", text}}},
-                                     {"logprobs", nullptr},
-                                     {"finish_reason", nullptr}}));
+            choice = {{"index", 0},
+                      {"delta", {{"content", text}}},
+                      {"logprobs", nullptr},
+                      {"finish_reason", nullptr}};
+            break;
         default:
             return ollama_line(text, false).dump() + "\n";
     }
+    if (ids) choice["token_ids"] = json::array({token_id});
+    return sse(openai_chunk(std::move(choice)));
 }
 
 static std::string end_error_message(const StreamEvent& e) {
@@ -571,7 +581,8 @@ std::string ResponseFormatter::finish(const StreamEvent& e) const {
     return out;
 }
 
-json ResponseFormatter::body(const std::string& text, const StreamEvent& e, int* status) const {
+json ResponseFormatter::body(const std::string& text, const std::vector<int64_t>& token_ids,
+                             const StreamEvent& e, int* status) const {
     const std::string reason = finish_reason_of(e);
     if (reason.empty()) {
         ApiError err;
@@ -595,6 +606,7 @@ json ResponseFormatter::body(const std::string& text, const StreamEvent& e, int*
         choice["text"] = text;
     choice["logprobs"] = nullptr;
     choice["finish_reason"] = reason;
+    if (return_token_ids_) choice["token_ids"] = token_ids;
     return {{"id", id_},
             {"object", chat ? "chat.completion" : "text_completion"},
             {"created", created_},

@@ -69,6 +69,9 @@ struct ParsedRequest {
     infer::Request request;      // prompt form, sampling, max_new_tokens, stop (adapter: caller's)
     bool stream = false;         // OpenAI default false, Ollama default true
     bool include_usage = false;  // OpenAI stream_options.include_usage
+    // vLLM's extension "return_token_ids": the generated ids beside the text ("token_ids" in
+    // each choice; per chunk when streamed). Models without a tokenizer have no text.
+    bool return_token_ids = false;
     // Ollama: an empty prompt / no messages asks to load the model: answered at once with
     // done_reason "load", nothing generated.
     bool load_only = false;
@@ -91,19 +94,20 @@ class ResponseFormatter {
   public:
     // `id`: the OpenAI response id ("cmpl-..."/"chatcmpl-..."), `created`: Unix seconds.
     ResponseFormatter(Api api, std::string model, std::string id, int64_t created,
-                      bool include_usage);
+                      bool include_usage, bool return_token_ids = false);
 
     // text/event-stream (OpenAI), application/x-ndjson (Ollama); application/json unstreamed.
     std::string content_type(bool stream) const;
     std::string start() const;  // OpenAI chat: the role chunk; otherwise ""
-    std::string token(const std::string& text) const;
+    std::string token(const std::string& text, int64_t token_id) const;
     // The finishing chunk(s) and the end marker: OpenAI a chunk with finish_reason, the usage
     // chunk when asked, "data: [DONE]"; Ollama the done line with counts and durations. A final
     // event that is not a normal end (error, cancelled by the server) becomes an error object.
     std::string finish(const StreamEvent& final_event) const;
     // The whole answer when not streamed; `status` is set to 200, or 500 with an error object
     // when the final event is not a normal end.
-    nlohmann::json body(const std::string& text, const StreamEvent& final_event, int* status) const;
+    nlohmann::json body(const std::string& text, const std::vector<int64_t>& token_ids,
+                        const StreamEvent& final_event, int* status) const;
 
   private:
     std::string sse(const nlohmann::json& j) const;
@@ -114,7 +118,7 @@ class ResponseFormatter {
     Api api_;
     std::string model_, id_;
     int64_t created_;
-    bool include_usage_;
+    bool include_usage_, return_token_ids_;
 };
 
 // "stop" for eos/stop, "length" for length, "" for anything else (cancelled, error).

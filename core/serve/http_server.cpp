@@ -356,9 +356,10 @@ class Server final : public HttpServer {
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count();
         auto fmt = std::make_shared<ResponseFormatter>(api, q.model, response_id(api), created,
-                                                       q.include_usage);
+                                                       q.include_usage, q.return_token_ids);
         if (!q.stream) {
             std::string text;
+            std::vector<int64_t> ids;
             StreamEvent final_event;
             for (bool done = false; !done;) {
                 for (StreamEvent& e : events->take(std::chrono::milliseconds(200))) {
@@ -367,11 +368,12 @@ class Server final : public HttpServer {
                         done = true;
                     } else {
                         text += e.text;
+                        ids.push_back(e.token);
                     }
                 }
             }
             int status = 200;
-            json body = fmt->body(text, final_event, &status);
+            json body = fmt->body(text, ids, final_event, &status);
             res.status = status;
             res.set_content(body.dump(), "application/json");
             if (status == 200) {
@@ -408,7 +410,7 @@ class Server final : public HttpServer {
                         final_event = std::move(e);
                         finished = true;
                     } else {
-                        out += fmt->token(e.text);
+                        out += fmt->token(e.text, e.token);
                     }
                 }
                 if (finished) out += fmt->finish(final_event);

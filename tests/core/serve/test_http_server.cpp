@@ -309,6 +309,25 @@ TEST(HttpServer, CompletionNotStreamed) {
     ids.adapter = "sql";
     EXPECT_EQ(json::parse(r->body)["choices"][0]["text"], FakeBatcher::text_for(ids, 1000));
     EXPECT_EQ(f.batcher->submitted().back().adapter, "sql");
+    EXPECT_FALSE(json::parse(r->body)["choices"][0].contains("token_ids"));
+    // vLLM's return_token_ids extension, unstreamed and streamed.
+    r = post(
+        f, "/v1/completions",
+        {{"model", "sql"}, {"prompt", {5, 6, 7}}, {"max_tokens", 3}, {"return_token_ids", true}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(json::parse(r->body)["choices"][0]["token_ids"], FakeBatcher::tokens_for(ids, 1000));
+    r = post(f, "/v1/completions",
+             {{"model", "sql"},
+              {"prompt", {5, 6, 7}},
+              {"max_tokens", 3},
+              {"stream", true},
+              {"return_token_ids", true}});
+    ASSERT_TRUE(r);
+    std::vector<int64_t> streamed;
+    for (const json& e : sse_events(r->body))
+        if (e.is_object() && e["choices"][0].contains("token_ids"))
+            for (const json& t : e["choices"][0]["token_ids"]) streamed.push_back(t.get<int64_t>());
+    EXPECT_EQ(streamed, FakeBatcher::tokens_for(ids, 1000));
 }
 
 TEST(HttpServer, CompletionStreamWithUsage) {
