@@ -3,6 +3,8 @@
 //             [--screenshot FILE [--screenshot-delay MS]]
 // --demo opens (creating if needed) the embedded demo workspace; --screenshot grabs the window
 // after it is shown and exits (used to check the layout headlessly under Xvfb/offscreen).
+// --help and --version answer without a display: they run on a QCoreApplication, created
+// instead of the QApplication (which needs a display server) when one of them is asked.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QLibraryInfo>
@@ -11,24 +13,47 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <QTranslator>
+#include <cstring>
+#include <memory>
 
 #include "app/gui/main_window.h"
 #include "widgets/workspace_panel.h"
 
+namespace {
+
+// The options QCommandLineParser answers by printing and exiting.
+bool asksHelpOrVersion(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const char* a = argv[i];
+        if (std::strcmp(a, "--") == 0) break;
+        for (const char* o : {"-h", "--help", "-?", "--help-all", "-v", "--version"})
+            if (std::strcmp(a, o) == 0) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName("tunebench");
-    QApplication::setOrganizationName("tunebench");
-    QApplication::setApplicationVersion(TUNEBENCH_VERSION);
-    QApplication::setWindowIcon(QIcon(":/icons/tunebench.svg"));
+    const bool infoOnly = asksHelpOrVersion(argc, argv);
+    std::unique_ptr<QCoreApplication> appHolder;
+    if (infoOnly)
+        appHolder = std::make_unique<QCoreApplication>(argc, argv);
+    else
+        appHolder = std::make_unique<QApplication>(argc, argv);
+    QCoreApplication& app = *appHolder;
+    QCoreApplication::setApplicationName("tunebench");
+    QCoreApplication::setOrganizationName("tunebench");
+    QCoreApplication::setApplicationVersion(TUNEBENCH_VERSION);
+    if (!infoOnly) QApplication::setWindowIcon(QIcon(":/icons/tunebench.svg"));
 
     // Language: the saved choice, else the system locale (the .qm files are embedded).
     const QString saved = QSettings().value("ui/language").toString();
     const QLocale locale = saved.isEmpty() ? QLocale::system() : QLocale(saved);
     QTranslator appTr, qtTr;
-    if (appTr.load(locale, "tunebench", "_", ":/i18n")) QApplication::installTranslator(&appTr);
+    if (appTr.load(locale, "tunebench", "_", ":/i18n")) QCoreApplication::installTranslator(&appTr);
     if (qtTr.load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
-        QApplication::installTranslator(&qtTr);
+        QCoreApplication::installTranslator(&qtTr);
 
     QCommandLineParser parser;
     parser.addHelpOption();
@@ -44,7 +69,9 @@ int main(int argc, char** argv) {
     QCommandLineOption workspace("workspace", QApplication::translate("main", "Workspace folder."),
                                  "DIR");
     parser.addOptions({demo, tab, shot, delay, model, data, workspace});
-    parser.process(app);
+    parser.setApplicationDescription(QCoreApplication::translate(
+        "main", "tunebench: fine-tune, compare, chat with and evaluate Llama-family models."));
+    parser.process(app);  // --help / --version print and exit here
 
     tbui::MainWindow w;
     if (parser.isSet(tab)) w.tabs()->setCurrentIndex(parser.value(tab).toInt());
