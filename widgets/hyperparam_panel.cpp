@@ -116,76 +116,7 @@ QVariant ConfigDiffModel::headerData(int section, Qt::Orientation o, int role) c
 
 ResourceEstimate estimateResources(const tb::AppConfig& cfg, const tb::LlamaConfig& m,
                                    int64_t trainRows, bool cuda) {
-    ResourceEstimate e;
-    const double H = static_cast<double>(m.hidden_size),
-                 I = static_cast<double>(m.intermediate_size);
-    const double L = static_cast<double>(m.num_hidden_layers),
-                 V = static_cast<double>(m.vocab_size);
-    const double hd =
-        m.head_dim > 0 ? m.head_dim : (m.num_attention_heads > 0 ? H / m.num_attention_heads : 0);
-    const double q = m.num_attention_heads * hd, kv = m.num_key_value_heads * hd;
-    e.base_params = V * H * (m.tie_word_embeddings ? 1 : 2) +
-                    L * (H * q + 2 * H * kv + q * H + 3 * H * I + 2 * H) + H;
-    auto dims = [&](const std::string& t) -> std::pair<double, double> {
-        if (t == "q_proj") return {H, q};
-        if (t == "k_proj" || t == "v_proj") return {H, kv};
-        if (t == "o_proj") return {q, H};
-        if (t == "gate_proj" || t == "up_proj") return {H, I};
-        if (t == "down_proj") return {I, H};
-        return {0, 0};
-    };
-    for (const auto& t : cfg.lora.target_modules) {
-        auto [in, out] = dims(t);
-        e.lora_params += L * cfg.lora.r * (in + out);
-    }
-    const bool bf16 = cfg.model.dtype == "bfloat16" || cfg.model.dtype == "float16" ||
-                      (cfg.model.dtype == "auto" && cuda);
-    const double act = bf16 ? 2.0 : 4.0;
-    // NF4: 0.5 byte per weight plus absmax (8-bit with double quant, fp32 without) per block.
-    const double nf4 = 0.5 + (cfg.quant.double_quant ? 1.0 : 4.0) / cfg.quant.blocksize;
-    e.weight_bytes = e.base_params * (cfg.quant.load_in_4bit ? nf4 : act);
-    const double adam = cfg.training.optimizer == "adamw" ? 8.0 : 2.0;
-    e.train_state_bytes = e.lora_params * (4.0 + 4.0 + adam);
-    const double tokens = static_cast<double>(cfg.training.batch_size * cfg.model.max_length);
-    // Stored activations per token and layer, calibrated against `bench train` on an H200
-    // (TinyLlama shape, bf16, 4 x 512, r16 q/k/v/o: reference 7.96 GB, fused 4.21 GB peak).
-    // Reference backend (autograd): ~24*H + 2*I values (attention and MLP intermediates, the
-    // LoRA inputs and dropout outputs), plus the micro-batch's fp32 logits. Fused backend: what
-    // its Functions keep (core/train/fused_ops.h): the layer input and the post-attention
-    // residual (2*H), the MLP input only when gate/up carry LoRA (H), q after RoPE, k and v
-    // (with their KV heads on CUDA in half precision, where SDPA reads GQA directly; repeated
-    // to the query heads elsewhere), the attention output and the o_proj input (2*q), gate and
-    // up (2*I). Dropout masks cost nothing on CUDA (regenerated from a seed); on CPU the noise
-    // tensor of each LoRA input with dropout is kept. The cross-entropy holds one ~64 MiB
-    // chunk of logits. With checkpointing either keeps the layer input (H) plus one layer's
-    // worth during recomputation.
-    const bool fused = cfg.training.backend == "fused";
-    bool mlpInputKept = false;
-    double maskBytes = 0;
-    for (const auto& t : cfg.lora.target_modules) {
-        mlpInputKept = mlpInputKept || t == "gate_proj" || t == "up_proj";
-        if (fused && !cuda && cfg.lora.dropout > 0) maskBytes += dims(t).first * act;
-    }
-    const double kvKept = cuda && bf16 ? 2.0 * kv : 2.0 * q;
-    const double fullLayer =
-        fused ? ((mlpInputKept ? 3.0 : 2.0) * H + q + kvKept + 2.0 * q + 2.0 * I) * act + maskBytes
-              : (24.0 * H + 2.0 * I) * act;
-    const double perLayer =
-        cfg.training.gradient_checkpointing ? H * act + fullLayer / std::max(L, 1.0) : fullLayer;
-    const double logits = fused ? std::min(tokens * V * 4.0, 64.0 * 1024 * 1024) : tokens * V * 4.0;
-    e.activation_bytes = tokens * L * perLayer + logits;
-    e.total_bytes = e.weight_bytes + e.train_state_bytes + e.activation_bytes;
-    if (trainRows > 0) {
-        const double micro = std::ceil(static_cast<double>(trainRows) / cfg.training.batch_size);
-        const double perEpoch = std::ceil(micro / cfg.training.gradient_accumulation_steps);
-        e.steps = cfg.training.max_steps > 0 ? cfg.training.max_steps
-                                             : perEpoch * static_cast<double>(cfg.training.epochs);
-        // Assumed sustained throughput: 30 GFLOP/s on a CPU, 60 TFLOP/s on a modern GPU.
-        e.assumed_flops = cuda ? 60e12 : 30e9;
-        const double stepTokens = tokens * cfg.training.gradient_accumulation_steps;
-        e.seconds = e.steps * stepTokens * 4.0 * e.base_params / e.assumed_flops;
-    }
-    return e;
+    return tb::estimate_resources(cfg, m, trainRows, cuda);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -517,6 +448,11 @@ void HyperparamPanel::refreshDerived() {
     } else {
         text += "<br>" + tr("Time: load the dataset to estimate the number of steps.");
     }
+    if (e.world_size > 1)
+        text += "<br>" + tr("Per rank, for %1 data-parallel ranks (gradient all-reduce buckets "
+                            "%2 GiB included)")
+                             .arg(e.world_size)
+                             .arg(gib(e.allreduce_bytes));
     estimateLabel_->setText(text);
 }
 

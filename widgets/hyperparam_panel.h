@@ -18,6 +18,7 @@
 
 #include "core/config/app_config.h"
 #include "core/model/model_config.h"
+#include "core/train/resource_estimate.h"
 #include "widgets/config_source.h"
 
 class QLabel;
@@ -45,20 +46,10 @@ class ConfigDiffModel : public QAbstractTableModel {
     QVector<Row> rows_;
 };
 
-// Rough resource estimate (order of magnitude, not a promise): weights + LoRA weights, grads
-// and AdamW moments + activations of one micro-batch; time from 4*N FLOPs per token (frozen
-// base: forward + activation gradients) at an assumed throughput.
-struct ResourceEstimate {
-    double base_params = 0;
-    double lora_params = 0;
-    double weight_bytes = 0;
-    double train_state_bytes = 0;
-    double activation_bytes = 0;
-    double total_bytes = 0;
-    double steps = 0;          // 0 when the train rows are unknown
-    double seconds = 0;        // 0 when steps are unknown
-    double assumed_flops = 0;  // FLOP/s used for the time
-};
+// Rough resource estimate (order of magnitude, not a promise), per rank for
+// training.nproc_per_node ranks: the core's (core/train/resource_estimate.h), which
+// `tunebench-cli train --dry-run` prints too.
+using ResourceEstimate = tb::ResourceEstimate;
 ResourceEstimate estimateResources(const tb::AppConfig& cfg, const tb::LlamaConfig& model,
                                    int64_t trainRows, bool cuda);
 

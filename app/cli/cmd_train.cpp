@@ -17,6 +17,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
 #include "app/cli/progress_printer.h"
+#include "app/cli/train_ranks.h"
 #include "core/config/app_config.h"
 #include "core/train/trainer.h"
 
@@ -31,6 +32,8 @@ struct TrainArgs {
     std::string store;
     bool no_store = false;
     int64_t max_steps = 0;
+    int64_t nproc_per_node = 0;  // 0: training.nproc_per_node
+    bool dry_run = false;
 };
 
 tb::CancelToken* g_token = nullptr;
@@ -102,8 +105,18 @@ int run_train(const TrainArgs& a) {
     if (!a.backend.empty()) cfg->training.backend = a.backend;
     if (a.max_steps > 0) cfg->training.max_steps = a.max_steps;
     if (!a.device.empty()) cfg->model.device = a.device;
+    // Data parallel (issue 15): under torchrun (or our own launcher) this process is one rank;
+    // otherwise N > 1 ranks are started here and supervised.
+    auto dist = tb::distributed_settings_from_env();
+    if (!dist) return fail(dist.error());
+    const int64_t nproc = a.nproc_per_node > 0 ? a.nproc_per_node : cfg->training.nproc_per_node;
+    if (a.dry_run)
+        return print_train_dry_run(*cfg, dist->has_value() ? (*dist)->world_size : nproc);
+    if (!dist->has_value() && nproc > 1) return launch_train_ranks(nproc);
     auto params = tb::train_params_from_config(*cfg);
     if (!params) return fail(params.error());
+    if (dist->has_value()) params->dist = **dist;
+    const bool lead = params->dist.rank == 0;  // ranks > 0 print errors only
     params->resume_from = a.resume;
     if (!a.no_store) {
         const std::string workspace = cfg->base_dir.empty() ? "." : cfg->base_dir;
@@ -119,10 +132,15 @@ int run_train(const TrainArgs& a) {
 
     ProgressBar bar(params->logging_steps);
     auto result = tb::run_training(
-        *params, [&](const tb::TrainProgress& p) { bar.update(p); }, token);
+        *params,
+        [&](const tb::TrainProgress& p) {
+            if (lead) bar.update(p);
+        },
+        token);
     bar.finish();
     if (!result) return fail(result.error());
     for (const auto& w : result->warnings) std::cerr << "tunebench-cli: warning: " << w << "\n";
+    if (!lead) return result->cancelled ? 130 : kExitOk;
     if (result->cancelled) {
         if (result->run_dir.empty()) {
             // Cancelled while loading a fresh run: no run folder, no store record.
@@ -158,6 +176,12 @@ CommandRegistrar reg("train", [](CLI::App& app) {
                    "Resume from a checkpoint folder or a run folder (its latest checkpoint)");
     app.add_option("--max-steps", args->max_steps, "Override training.max_steps");
     app.add_option("--device", args->device, "Override model.device (cpu, cuda, cuda:N)");
+    app.add_option("--nproc-per-node", args->nproc_per_node,
+                   "Data-parallel ranks on this machine (GPUs; Gloo processes on CPU); "
+                   "overrides training.nproc_per_node")
+        ->check(CLI::Range(1, 1024));
+    app.add_flag("--dry-run", args->dry_run,
+                 "Print the per-rank memory/time estimate and exit without training");
     auto* store = app.add_option("--store", args->store,
                                  "Experiment store to record the run in (default: "
                                  "<config folder>/tunebench.sqlite)");

@@ -204,4 +204,12 @@ class NoCudnnSdpaGuard {
     bool active_ = false;
 };
 
+// c10d (data_parallel.cpp): ProcessGroupGloo / ProcessGroupNCCL derive from c10d::ProcessGroup
+// in 1.13 and from c10d::Backend from 2.0 on; collectives and Work are the same otherwise.
+#if TB_TORCH_AT_LEAST(2, 0)
+#define TB_C10D_BACKEND_BASE c10d::Backend
+#else
+#define TB_C10D_BACKEND_BASE c10d::ProcessGroup
+#endif
+
 }  // namespace tb::compat

@@ -59,6 +59,8 @@ struct TrainingSection {
     bool cuda_graphs = false;            // fused on CUDA: each micro-batch padded to batch_size x
                                          // max_length and replayed as one recorded CUDA graph
     bool bf16 = false;                   // bf16 autocast (CUDA only; ignored on CPU)
+    int64_t nproc_per_node = 1;          // data-parallel ranks on this machine (GPUs on CUDA,
+                                         // Gloo processes on CPU); global batch = this x batch_size
     int64_t eval_steps = 200;            // validation loss every N steps; 0: end of epoch
     int64_t save_steps = 500;            // checkpoint every N steps; 0: end of epoch
     int64_t logging_steps = 10;          // log record every N steps, >= 1

@@ -230,6 +230,12 @@ std::vector<FieldDef> build_table() {
                           "and replay it (micro-batches padded to batch_size x max_length)"));
     d.push_back(bool_field("training.bf16", TB_REF(training.bf16))
                     .desc("bf16 autocast on CUDA (ignored on CPU)"));
+    d.push_back(int_field("training.nproc_per_node", TB_REF(training.nproc_per_node))
+                    .min(1)
+                    .max(1024)
+                    .desc("GPUs (data-parallel ranks) on this machine: one process per GPU over "
+                          "NCCL on CUDA, Gloo processes on CPU; the global batch is this x "
+                          "batch_size"));
     d.push_back(int_field("training.eval_steps", TB_REF(training.eval_steps))
                     .min(0)
                     .desc("Validation loss every N optimizer steps (0: at the end of each epoch)"));

@@ -238,4 +238,17 @@ std::vector<const TokenizedRow*> micro_batch_rows(const std::vector<TokenizedRow
     return out;
 }
 
+std::vector<const TokenizedRow*> rank_micro_batch_rows(const std::vector<TokenizedRow>& rows,
+                                                       const std::vector<size_t>& order,
+                                                       int64_t batch_size, int64_t world,
+                                                       int64_t rank, int64_t index) {
+    std::vector<const TokenizedRow*> out;
+    const size_t global = static_cast<size_t>(batch_size * world);
+    const size_t begin = static_cast<size_t>(index) * global;
+    const size_t end = std::min(order.size(), begin + global);
+    for (size_t i = begin + static_cast<size_t>(rank); i < end; i += static_cast<size_t>(world))
+        out.push_back(&rows[order[i]]);
+    return out;
+}
+
 }  // namespace tb

@@ -47,15 +47,11 @@
 #include "core/common/error.h"
 #include "core/data/example.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/train/train_options.h"  // PromptTemplate
 
 namespace tb {
 
 constexpr int64_t kIgnoreIndex = -100;
-
-enum class PromptTemplate { Chat, Instruction };
-
-// "chat" / "instruction".
-Result<PromptTemplate> parse_prompt_template(const std::string& name);
 
 // See "truncation" above. 32 bytes a token is 8x what English text needs with a Llama vocabulary
 // and more than the longest ordinary piece; the margin covers BPE merges that change near the cut.
@@ -139,5 +135,14 @@ int64_t micro_batches_per_epoch(size_t n, int64_t batch_size);
 std::vector<const TokenizedRow*> micro_batch_rows(const std::vector<TokenizedRow>& rows,
                                                   const std::vector<size_t>& order,
                                                   int64_t batch_size, int64_t index);
+
+// Data parallel (data_parallel.h): rank `rank`'s share of global micro-batch `index` of
+// world x batch_size rows, the positions rank, rank + world, ... of it (torch's
+// DistributedSampler: indices[rank::world_size]); empty when the micro-batch is short enough.
+// world 1: micro_batch_rows(rows, order, batch_size, index).
+std::vector<const TokenizedRow*> rank_micro_batch_rows(const std::vector<TokenizedRow>& rows,
+                                                       const std::vector<size_t>& order,
+                                                       int64_t batch_size, int64_t world,
+                                                       int64_t rank, int64_t index);
 
 }  // namespace tb

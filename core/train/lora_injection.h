@@ -24,16 +24,9 @@
 #include "core/common/error.h"
 #include "core/infer/llama_model.h"
 #include "core/infer/peft_adapter.h"
+#include "core/train/train_options.h"  // LoraInit
 
 namespace tb {
-
-enum class LoraInit {
-    Kaiming,   // PEFT's default (init_lora_weights=True)
-    Gaussian,  // init_lora_weights="gaussian"
-};
-
-// "default" -> Kaiming, "gaussian" -> Gaussian.
-Result<LoraInit> parse_lora_init(const std::string& name);
 
 // One trainable tensor with PEFT's saved name, e.g.
 // "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight".

@@ -24,15 +24,9 @@
 
 #include "core/common/error.h"
 #include "core/train/lora_injection.h"
+#include "core/train/train_options.h"  // AdamWOptions, ScheduleKind
 
 namespace tb {
-
-struct AdamWOptions {
-    double beta1 = 0.9;
-    double beta2 = 0.999;
-    double eps = 1e-8;
-    double weight_decay = 0.0;  // decoupled: p *= 1 - lr * weight_decay
-};
 
 // The interface the trainer drives; core/quant's 8-bit AdamW implements it too.
 class Optimizer {
@@ -91,11 +85,6 @@ Result<std::unique_ptr<Optimizer>> make_optimizer(const std::string& name,
 double clip_grad_norm(const std::vector<NamedParameter>& params, double max_norm);
 
 // --- learning-rate schedules (transformers.optimization) ---------------------------------
-
-enum class ScheduleKind { Constant, Linear, Cosine };
-
-// "constant", "linear", "cosine".
-Result<ScheduleKind> parse_schedule(const std::string& name);
 
 struct Schedule {
     ScheduleKind kind = ScheduleKind::Linear;

@@ -40,6 +40,11 @@
 // nothing is written (result.run_dir empty). Cancelled before the first step of this session:
 // no checkpoint is written (step 0 is the seeded initialisation, which a resume recreates)
 // and the store's run is marked cancelled.
+//
+// This header is the run's public face and is torch-free (front-ends and widgets/ include it
+// without libtorch); the run itself is a TrainingSession (training_session.h) whose named
+// steps are data, plan, resume, model and optimizer, run directory, step loop, evaluation and
+// finalisation.
 #pragma once
 
 #include <atomic>
@@ -54,13 +59,42 @@
 #include "core/config/app_config.h"
 #include "core/data/dataset_reader.h"
 #include "core/data/split.h"
-#include "core/infer/peft_adapter.h"
-#include "core/quant/nf4.h"
-#include "core/train/batching.h"
-#include "core/train/lora_injection.h"
-#include "core/train/optimizer.h"
+#include "core/infer/lora_settings.h"
+#include "core/train/train_options.h"
 
 namespace tb {
+
+// NF4 storage of the frozen base weights (QLoRA); core/quant's Nf4Options is filled from it.
+struct TrainNf4Settings {
+    int64_t blocksize = 64;    // weights per absmax block, power of two
+    bool double_quant = true;  // quantise the absmax values again (8-bit, block 256)
+};
+
+// Data parallelism (data_parallel.h): this process is rank `rank` of `world_size` processes that
+// train one model together over c10d (Gloo on CPU, NCCL on CUDA), meeting at a TCPStore.
+// world_size 1: a plain single-process run (no process group at all).
+struct DistributedSettings {
+    int64_t rank = 0;
+    int64_t world_size = 1;
+    int64_t local_rank = 0;  // CUDA device index of this rank on its machine
+    std::string master_addr = "127.0.0.1";
+    int64_t master_port = 29500;
+    // The TCPStore server runs elsewhere (tunebench-cli's launcher, torchrun's agent:
+    // TORCHELASTIC_USE_AGENT_STORE=True); otherwise rank 0 hosts it.
+    bool external_store = false;
+    std::string store_prefix = "tunebench";  // keys of one attempt (torchrun restarts)
+    // A collective (or the rendezvous) waiting longer than this ends the run with an error
+    // naming the ranks that fell behind.
+    double timeout_s = 120.0;
+    // Gradient bucket size of the all-reduce (DDP's bucket_cap_mb; TUNEBENCH_DDP_BUCKET_BYTES).
+    int64_t bucket_bytes = 25 << 20;
+};
+
+// The torchrun environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT,
+// TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT; TUNEBENCH_DIST_TIMEOUT in seconds,
+// TUNEBENCH_DDP_BUCKET_BYTES)
+// as settings; nullopt when WORLD_SIZE is not set. Errors name the variable.
+Result<std::optional<DistributedSettings>> distributed_settings_from_env();
 
 // Everything a training run needs, resolved from AppConfig (train_params_from_config) or set
 // in code (tests, GUI). Paths are absolute or relative to the working directory.
@@ -82,7 +116,7 @@ struct TrainParams {
     // --- QLoRA (core/quant): every projection's frozen weight stored as NF4 and decoded on the
     // fly; LoRA trains in fp32 on top
     bool load_in_4bit = false;
-    Nf4Options nf4;                            // blocksize, double quantisation
+    TrainNf4Settings nf4;                      // blocksize, double quantisation
     std::string quant_compute_dtype = "auto";  // auto|float32|bfloat16|float16
 
     // --- optimisation
@@ -125,6 +159,10 @@ struct TrainParams {
     bool save_merged_model = true;       // merged_model/ (full HF folder) at the end
     std::string config_yaml;             // the run config, stored in training_stats.json
     std::string store_path;              // workspace SQLite store (run + log rows); empty: none
+
+    // --- data parallel: batch_size is per rank; the global micro-batch is world_size x
+    // batch_size rows, sharded like torch's DistributedSampler (see data_parallel.h)
+    DistributedSettings dist;
 };
 
 // Resolves an AppConfig (paths against its folder) into TrainParams.

@@ -408,3 +408,16 @@ TEST(Config, ResolvePath) {
 }
 
 }  // namespace
+
+// training.nproc_per_node: data-parallel ranks on this machine (issue 15).
+TEST(Config, NprocPerNode) {
+    EXPECT_EQ(tb::AppConfig{}.training.nproc_per_node, 1);
+    EXPECT_EQ(parse_ok("training:\n  nproc_per_node: 8\n").training.nproc_per_node, 8);
+    EXPECT_EQ(error_of("training:\n  nproc_per_node: 0\n"),
+              "cfg.yaml:2: training.nproc_per_node: 0 is out of range (allowed: [1, 1024])");
+    EXPECT_EQ(error_of("training:\n  epochs: 1\n  nproc_per_node: two\n"),
+              "cfg.yaml:3: training.nproc_per_node: expected an integer, got 'two'");
+    tb::AppConfig c;
+    c.training.nproc_per_node = 4;
+    EXPECT_EQ(parse_ok(tb::app_config_to_yaml(c)).training.nproc_per_node, 4);
+}

@@ -14,6 +14,9 @@
 #include "core/common/file_io.h"
 #include "core/infer/llama_io.h"
 #include "core/model/safetensors.h"
+#include "core/train/batching.h"
+#include "core/train/lora_injection.h"
+#include "core/train/optimizer.h"
 #include "core/train/trainer.h"
 #include "tests/test_paths.h"
 
