@@ -311,6 +311,7 @@ struct BenchInferArgs {
     std::string model;
     std::string engines = "eager";
     std::string batches = "1,8";
+    std::string concurrency;  // --concurrency: the same list, named for the paged engine/servers
     int64_t prompts = 0;
     int64_t prompt_len = 128;
     int64_t max_new_tokens = 256;
@@ -343,13 +344,14 @@ int run_bench_infer(const BenchInferArgs& a) {
     p.server_model = a.server_model;
     p.server_api_key = a.server_api_key;
     p.batch_sizes.clear();
-    for (const std::string& b : split_list(a.batches)) {
+    const std::string sizes_flag = a.concurrency.empty() ? "--batch" : "--concurrency";
+    for (const std::string& b : split_list(a.concurrency.empty() ? a.batches : a.concurrency)) {
         try {
             size_t used = 0;
             p.batch_sizes.push_back(std::stoll(b, &used));
             if (used != b.size()) throw std::invalid_argument(b);
         } catch (const std::exception&) {
-            return fail("--batch: '" + b + "' is not a whole number");
+            return fail(sizes_flag + ": '" + b + "' is not a whole number");
         }
     }
     p.prompts = a.prompts;
@@ -446,10 +448,13 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
     infer->add_option("--model", ia->model, "A real HF model folder instead of a random shape");
     infer
         ->add_option("--engines", ia->engines,
-                     "Comma list: eager, graph (CUDA), quant[:q8_0|:nf4], legacy (the pre-core "
-                     "path); none: only the --server")
+                     "Comma list: eager, graph (CUDA), quant[:q8_0|:nf4], paged (continuous "
+                     "batching), legacy (the pre-core path); none: only the --server")
         ->capture_default_str();
     infer->add_option("--batch", ia->batches, "Comma list of batch sizes")->capture_default_str();
+    infer->add_option("--concurrency", ia->concurrency,
+                      "Comma list of concurrent requests (paged, --server); replaces --batch: a "
+                      "batch of B is B requests submitted at once");
     infer->add_option("--prompts", ia->prompts, "Distinct synthetic prompts (0: largest batch)")
         ->capture_default_str();
     infer->add_option("--prompt-len", ia->prompt_len, "Tokens per prompt")->capture_default_str();

@@ -208,7 +208,8 @@ CommandRegistrar reg("generate", [](CLI::App& app) {
     app.add_option("--quant", a->quant,
                    "Weight format of --engine quant: q8_0 (default) or nf4");
     app.add_option("--engine", a->engine,
-                   "Inference engine: eager, graph (CUDA) or quant, where this build has it")
+                   "Inference engine: eager, graph (CUDA), quant or paged, where this build has "
+                   "it")
         ->capture_default_str();
     return [a] { return run_generate(*a); };
 });

@@ -247,11 +247,11 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     const bool need_model = !p.engines.empty() || p.hf;
     for (const auto& e : p.engines)
         if (e != "eager" && e != "graph" && e != "legacy" && e != "quant" && e != "quant:q8_0" &&
-            e != "quant:nf4")
+            e != "quant:nf4" && e != "paged")
             return make_error("--engines",
                               "unknown engine '" + e +
                                   "' (expected eager, graph, quant, quant:q8_0, quant:nf4, "
-                                  "legacy)");
+                                  "paged, legacy)");
     if (p.batch_sizes.empty()) return make_error("--batch", "empty list");
     for (int64_t b : p.batch_sizes)
         if (b < 1) return make_error("--batch", "sizes must be >= 1");
@@ -323,7 +323,9 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     for (const std::string& name : p.engines) {
         if (p.on_progress) p.on_progress("engine " + name + ": loading");
         json e = {{"engine", name}};
-        if (name == "eager" || name == "graph" || name.rfind("quant", 0) == 0) {
+        // "paged": the serving core's Batcher behind the same interface; a run's B requests
+        // are submitted at once (B concurrent requests, continuous batching).
+        if (name == "eager" || name == "graph" || name == "paged" || name.rfind("quant", 0) == 0) {
             EngineParams ep;
             // "quant" is quant:q8_0 (EngineParams' default format).
             ep.engine = name.rfind("quant", 0) == 0 ? "quant" : name;

@@ -18,8 +18,10 @@
 // - greedy token agreement with HF: the mean, over rows of the first timed run, of the share of
 //   new tokens before the first difference.
 // Engines: the core's "eager" and "quant" ("quant" = "quant:q8_0", or "quant:nf4": the weight
-// format, EngineParams::quant), and "legacy" (core/infer/generate.cpp, the generation path
-// the CLI used before the core) as the before-number.
+// format, EngineParams::quant), "paged" (the serving core's Batcher, core/serve/batcher.h: a
+// run of batch B is B concurrent requests submitted at once, continuous batching over a paged
+// KV cache), and "legacy" (core/infer/generate.cpp, the generation path the CLI used before
+// the core) as the before-number.
 #pragma once
 
 #include <cstdint>
