@@ -1,6 +1,8 @@
 #include "widgets/worker.h"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QMetaObject>
 #include <exception>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include "core/infer/inference.h"
 #include "core/infer/model_export.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/train/rank_launcher.h"
 
 namespace tbui {
 
@@ -95,11 +98,27 @@ void Worker::runDataset(tbui::DatasetJob job) {
     });
 }
 
+namespace {
+// tunebench-cli, which runs the ranks of a multi-rank training (TUNEBENCH_CLI, else beside
+// this program: installed bin/, or the build tree's app/cli).
+std::string cliPath() {
+    const QString env = qEnvironmentVariable("TUNEBENCH_CLI");
+    if (!env.isEmpty()) return env.toStdString();
+    const QString dir = QCoreApplication::applicationDirPath();
+    for (const QString& c : {dir + "/tunebench-cli", dir + "/../cli/tunebench-cli",
+                             dir + "/../../app/cli/tunebench-cli"})
+        if (QFileInfo(c).isExecutable()) return QFileInfo(c).canonicalFilePath().toStdString();
+    return "tunebench-cli";
+}
+}  // namespace
+
 void Worker::runTraining(tbui::TrainJob job) {
     guarded([&] {
-        auto r = tb::run_training(
-            job.params, [this](const tb::TrainProgress& p) { Q_EMIT trainProgress(p); },
-            *job.cancel, job.pause.get());
+        auto report = [this](const tb::TrainProgress& p) { Q_EMIT trainProgress(p); };
+        // training.nproc_per_node > 1: N rank processes, their progress merged (no pause).
+        auto r = job.params.nproc_per_node > 1
+                     ? tb::run_training_ranks(job.params, cliPath(), report, *job.cancel)
+                     : tb::run_training(job.params, report, *job.cancel, job.pause.get());
         if (!r.ok()) {
             Q_EMIT failed(qs(r.error().message));
         } else {

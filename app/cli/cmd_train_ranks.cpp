@@ -60,6 +60,8 @@ int launch_train_ranks(int64_t nproc) {
     o.nproc = nproc;
     if (const char* t = std::getenv("TUNEBENCH_DIST_TIMEOUT")) o.timeout_s = std::atof(t);
     if (!(o.timeout_s > 0)) o.timeout_s = 120;
+    std::vector<tb::TrainProgress> last;
+    o.on_progress = [&](const std::vector<tb::TrainProgress>& all) { last = all; };
     tb::RankLauncher launcher;
     g_launcher = &launcher;
     std::signal(SIGINT, on_launcher_interrupt);
@@ -68,6 +70,8 @@ int launch_train_ranks(int64_t nproc) {
     auto r = launcher.run(o);
     g_launcher = nullptr;
     if (!r) return fail(r.error());
+    if (!last.empty())
+        std::cerr << "tunebench-cli: " << tb::merge_rank_progress(last).message << std::endl;
     if (r->failed_rank >= 0) {
         std::cerr << "tunebench-cli: " << r->message << std::endl;
         if (!r->run_dir.empty() && !r->last_checkpoint.empty())

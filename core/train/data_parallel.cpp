@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <torch/csrc/distributed/c10d/Backend.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "core/common/torch_compat.h"
@@ -332,7 +334,7 @@ Error DataParallel::fail(const std::string& what, const std::exception& e) const
                  "): " + m +
                  (behind.empty() ? std::string()
                                  : "; behind: " + behind + " (dead or hung; step " +
-                                       std::to_string(last_step_) + " here)")};
+                                       std::to_string(last_step_ + 1) + " here)")};
 }
 
 }  // namespace tb

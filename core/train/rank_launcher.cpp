@@ -6,12 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/train/data_parallel.h"
@@ -134,7 +137,47 @@ Result<RankLaunchOutcome> RankLauncher::run(const RankLaunchOptions& o) {
         for (auto& r : ranks) n += r.alive;
         return n;
     };
+    std::vector<std::string> last_progress(ranks.size());
+    auto last_poll = Clock::now();
+    auto poll_progress = [&] {
+        if (!o.on_progress) return;
+        bool changed = false;
+        std::vector<TrainProgress> all(ranks.size());
+        for (size_t i = 0; i < ranks.size(); ++i) {
+            std::string v = store->peek(prefix, "progress/" + std::to_string(i));
+            if (v != last_progress[i]) changed = true;
+            last_progress[i] = v;
+            if (v.empty()) continue;
+            try {
+                auto j = nlohmann::json::parse(v);
+                TrainProgress& p = all[i];
+                p.phase = static_cast<TrainPhase>(j.value("phase", 0));
+                p.step = j.value("step", int64_t{0});
+                p.total_steps = j.value("total_steps", int64_t{0});
+                p.epoch = j.value("epoch", 0.0);
+                p.loss = j.value("loss", 0.0);
+                p.lr = j.value("lr", 0.0);
+                p.grad_norm = j.value("grad_norm", 0.0);
+                p.tokens_per_s = j.value("tokens_per_s", 0.0);
+                p.samples_per_s = j.value("samples_per_s", 0.0);
+                p.memory_bytes = j.value("memory_bytes", int64_t{0});
+                p.peak_memory_bytes = j.value("peak_memory_bytes", int64_t{0});
+                p.elapsed_s = j.value("elapsed_s", 0.0);
+                p.eta_s = j.value("eta_s", 0.0);
+                if (j["eval_loss"].is_number()) p.eval_loss = j["eval_loss"].get<double>();
+                if (j["eval_ppl"].is_number()) p.eval_ppl = j["eval_ppl"].get<double>();
+                p.message = j.value("message", std::string());
+            } catch (const std::exception&) {
+                // a value from another writer: ignored
+            }
+        }
+        if (changed) o.on_progress(all);
+    };
     while (alive_count() > 0) {
+        if (Clock::now() - last_poll > std::chrono::milliseconds(200)) {
+            poll_progress();
+            last_poll = Clock::now();
+        }
         // Forward each stop request once (first: stop at a step boundary; second: now).
         const int stops = stops_.load(std::memory_order_relaxed);
         for (; stops_seen < stops; ++stops_seen)
@@ -172,6 +215,7 @@ Result<RankLaunchOutcome> RankLauncher::run(const RankLaunchOptions& o) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 
+    poll_progress();
     out.run_dir = store->peek(prefix, "run_dir");
     if (!out.run_dir.empty()) {
         auto cks =
@@ -225,6 +269,104 @@ Result<RankLaunchOutcome> RankLauncher::run(const RankLaunchOptions& o) {
         (out.last_checkpoint.empty() ? std::string("; no checkpoint was written")
                                      : "; last complete checkpoint: " + out.last_checkpoint);
     return out;
+}
+
+Result<TrainResult> run_training_ranks(const TrainParams& params, const std::string& cli,
+                                       const ProgressCallback& progress,
+                                       const CancelToken& cancel) {
+    namespace fs = std::filesystem;
+    TB_ASSIGN_OR_RETURN(AppConfig cfg, parse_app_config(params.config_yaml, "run config"));
+    cfg.model.name = fs::absolute(params.model_dir).string();
+    cfg.data.path = fs::absolute(params.data_path).string();
+    cfg.training.output_dir = fs::absolute(params.output_dir).string();
+    std::error_code ec;
+    fs::create_directories(cfg.training.output_dir, ec);
+    const std::string config =
+        (fs::path(cfg.training.output_dir) / (".ranks-" + std::to_string(::getpid()) + ".yaml"))
+            .string();
+    {
+        std::ofstream f(config);
+        f << app_config_to_yaml(cfg);
+        if (!f) return make_error(config, "cannot write the run config for the ranks");
+    }
+    RankLaunchOptions o;
+    o.exe = cli;
+    o.args = {"train", "--config", config, "--nproc-per-node",
+              std::to_string(params.nproc_per_node)};
+    if (params.store_path.empty())
+        o.args.push_back("--no-store");
+    else
+        o.args.insert(o.args.end(), {"--store", params.store_path});
+    if (!params.resume_from.empty()) o.args.insert(o.args.end(), {"--resume", params.resume_from});
+    o.nproc = params.nproc_per_node;
+    o.timeout_s = params.dist.timeout_s;
+    o.on_progress = [&](const std::vector<TrainProgress>& all) {
+        if (progress) progress(merge_rank_progress(all));
+    };
+    RankLauncher launcher;
+    std::atomic<bool> done{false};
+    std::thread watch([&] {
+        while (!done.load()) {
+            if (cancel.cancelled()) {
+                launcher.request_stop();
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+    auto r = launcher.run(o);
+    done = true;
+    watch.join();
+    fs::remove(config, ec);
+    if (!r.ok()) return r.error();
+    if (r.value().failed_rank >= 0) return Error{r.value().message};
+    TrainResult res;
+    res.run_dir = r.value().run_dir;
+    res.last_checkpoint = r.value().last_checkpoint;
+    res.cancelled = r.value().exit_code == 130;
+    const fs::path stats = fs::path(res.run_dir) / "training_stats.json";
+    if (!res.cancelled && !res.run_dir.empty() && fs::exists(stats, ec)) {
+        res.stats_path = stats.string();
+        res.adapter_dir = (fs::path(res.run_dir) / "adapter").string();
+        if (fs::exists(fs::path(res.run_dir) / "merged_model", ec))
+            res.merged_dir = (fs::path(res.run_dir) / "merged_model").string();
+        std::ifstream in(stats);
+        try {
+            auto j = nlohmann::json::parse(in);
+            res.steps = j.value("total_steps", int64_t{0});
+            res.total_steps = res.steps;
+            res.final_loss = j.value("final_loss", 0.0);
+            res.train_loss = j.value("train_loss", 0.0);
+            if (j["final_eval_loss"].is_number())
+                res.final_eval_loss = j["final_eval_loss"].get<double>();
+            res.train_seconds = j.value("training_time_this_session_seconds", 0.0);
+            res.total_seconds = j.value("total_time_seconds", 0.0);
+        } catch (const std::exception& e) {
+            return make_error(stats.string(), e.what());
+        }
+    } else if (!res.cancelled && r.value().exit_code != 0) {
+        return Error{"the ranks ended with exit code " + std::to_string(r.value().exit_code)};
+    }
+    return res;
+}
+
+TrainProgress merge_rank_progress(const std::vector<TrainProgress>& ranks) {
+    if (ranks.empty()) return {};
+    TrainProgress m = ranks.front();
+    std::string who;
+    for (size_t i = 0; i < ranks.size(); ++i) {
+        const TrainProgress& p = ranks[i];
+        if (i > 0) {
+            m.step = std::min(m.step, p.step);
+            m.memory_bytes = std::max(m.memory_bytes, p.memory_bytes);
+            m.peak_memory_bytes = std::max(m.peak_memory_bytes, p.peak_memory_bytes);
+        }
+        who += (i ? ", " : "") + std::string("rank ") + std::to_string(i) + ": " +
+               train_phase_name(p.phase) + " " + std::to_string(p.step);
+    }
+    m.message =
+        (ranks.front().message.empty() ? std::string() : ranks.front().message + "; ") + who;
+    return m;
 }
 
 }  // namespace tb

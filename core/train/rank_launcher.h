@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/train/trainer.h"
 
 namespace tb {
 
@@ -33,7 +34,26 @@ struct RankLaunchOptions {
     double timeout_s = 120.0;       // collectives and rendezvous (TUNEBENCH_DIST_TIMEOUT)
     double grace_s = 10.0;          // SIGTERM -> SIGKILL for the surviving ranks of a failed run
     bool quiet_other_ranks = true;  // ranks > 0: stdout to /dev/null (stderr kept)
+    // Every rank's latest progress (index = rank; published by each rank's session into the
+    // store), polled about every 200 ms and delivered when one changed; merge_rank_progress
+    // makes one report of them.
+    std::function<void(const std::vector<TrainProgress>&)> on_progress;
 };
+
+// One report for the run from every rank's: rank 0's loss, lr, grad norm, throughput and
+// evaluation (all-reduced: the run's), the slowest rank's step, the largest memory, and
+// "rank r: step s" of every rank in the message.
+TrainProgress merge_rank_progress(const std::vector<TrainProgress>& ranks);
+
+// A front-end's N-rank run (params.nproc_per_node > 1): the run config (params.config_yaml
+// with the resolved model, data and output paths) written beside the outputs, `cli` (the
+// tunebench-cli executable) started as the ranks with `train --config`, the merged progress
+// reported, `cancel` forwarded (the ranks stop at a step boundary, rank 0 checkpoints). The
+// result is rank 0's run folder and training_stats.json; a failed rank is the error (its
+// message names the rank).
+Result<TrainResult> run_training_ranks(const TrainParams& params, const std::string& cli,
+                                       const ProgressCallback& progress,
+                                       const CancelToken& cancel);
 
 struct RankLaunchOutcome {
     int exit_code = 0;            // 0 all ranks finished; 130 cancelled; else the failure's

@@ -84,6 +84,7 @@ Result<TrainParams> train_params_from_config(const AppConfig& cfg) {
     p.backend = t.backend;
     p.gradient_checkpointing = t.gradient_checkpointing;
     p.cuda_graphs = t.cuda_graphs;
+    p.nproc_per_node = t.nproc_per_node;
     p.eval_steps = t.eval_steps;
     p.save_steps = t.save_steps;
     p.logging_steps = t.logging_steps;
@@ -120,6 +121,7 @@ Result<std::optional<DistributedSettings>> distributed_settings_from_env() {
     TB_ASSIGN_OR_RETURN(auto world, env_int("WORLD_SIZE", 1, 1 << 20));
     if (!world) return std::optional<DistributedSettings>();
     DistributedSettings d;
+    d.group = true;
     d.world_size = *world;
     TB_ASSIGN_OR_RETURN(auto rank, env_int("RANK", 0, d.world_size - 1));
     if (!rank) return make_error("RANK", "not set (WORLD_SIZE is " + std::to_string(*world) + ")");

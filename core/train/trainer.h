@@ -76,6 +76,9 @@ struct TrainNf4Settings {
 struct DistributedSettings {
     int64_t rank = 0;
     int64_t world_size = 1;
+    // Join a process group even when world_size is 1 (a single torchrun process, as PyTorch
+    // does; tests of the collective path on one GPU). Set by distributed_settings_from_env.
+    bool group = false;
     int64_t local_rank = 0;  // CUDA device index of this rank on its machine
     std::string master_addr = "127.0.0.1";
     int64_t master_port = 29500;
@@ -163,6 +166,9 @@ struct TrainParams {
     // --- data parallel: batch_size is per rank; the global micro-batch is world_size x
     // batch_size rows, sharded like torch's DistributedSampler (see data_parallel.h)
     DistributedSettings dist;
+    // training.nproc_per_node: how many ranks a front-end starts (RankLauncher); a session is
+    // always one rank (`dist`).
+    int64_t nproc_per_node = 1;
 };
 
 // Resolves an AppConfig (paths against its folder) into TrainParams.

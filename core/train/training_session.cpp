@@ -463,6 +463,26 @@ void TrainingSession::report(TrainPhase phase, const std::string& message) {
     prog_.phase = phase;
     prog_.message = message;
     if (progress_) progress_(prog_);
+    // Every rank's progress in the store: the launcher merges them for the GUI.
+    if (dp_)
+        dp_->publish("progress/" + std::to_string(rank_),
+                     json{{"phase", static_cast<int>(phase)},
+                          {"step", prog_.step},
+                          {"total_steps", prog_.total_steps},
+                          {"epoch", prog_.epoch},
+                          {"loss", prog_.loss},
+                          {"lr", prog_.lr},
+                          {"grad_norm", prog_.grad_norm},
+                          {"tokens_per_s", prog_.tokens_per_s},
+                          {"samples_per_s", prog_.samples_per_s},
+                          {"memory_bytes", prog_.memory_bytes},
+                          {"peak_memory_bytes", prog_.peak_memory_bytes},
+                          {"elapsed_s", prog_.elapsed_s},
+                          {"eta_s", prog_.eta_s},
+                          {"eval_loss", prog_.eval_loss ? json(*prog_.eval_loss) : json(nullptr)},
+                          {"eval_ppl", prog_.eval_ppl ? json(*prog_.eval_ppl) : json(nullptr)},
+                          {"message", message}}
+                         .dump());
     prog_.eval_loss.reset();
     prog_.eval_ppl.reset();
 }
@@ -477,7 +497,7 @@ void TrainingSession::write_record(const json& j) {
 Result<TrainResult> TrainingSession::run() {
     t_start_ = Clock::now();
     TB_TRY_STATUS(validate_params(params_));
-    rank_ = params_.dist.world_size > 1 ? params_.dist.rank : 0;
+    rank_ = params_.dist.world_size > 1 || params_.dist.group ? params_.dist.rank : 0;
     world_ = std::max<int64_t>(1, params_.dist.world_size);
     // Rank 0 alone records the run (store, log, checkpoints, adapter).
     TB_TRY_STATUS(store_log_.open(lead() ? params_.store_path : std::string()));
@@ -525,7 +545,7 @@ Status TrainingSession::resolve_device() {
     report(TrainPhase::Loading, "resolving device");
     TB_ASSIGN_OR_RETURN(device_, tb::resolve_device(params_.device));
     // One GPU per rank: the rank's local index on its machine (torchrun's LOCAL_RANK).
-    if (world_ > 1 && device_.is_cuda())
+    if ((world_ > 1 || params_.dist.group) && device_.is_cuda())
         device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(params_.dist.local_rank));
     TB_ASSIGN_OR_RETURN(dtype_, resolve_dtype(params_.dtype, device_));
     if (params_.cuda_graphs && !device_.is_cuda())
@@ -537,7 +557,7 @@ Status TrainingSession::resolve_device() {
 // --- data parallel: join the process group before any heavy work, so that a rank that never
 // comes fails the run after the rendezvous timeout instead of after loading.
 Status TrainingSession::join_group() {
-    if (world_ == 1) return Status::Ok();
+    if (world_ == 1 && !params_.dist.group) return Status::Ok();
     report(TrainPhase::Loading, "joining " + std::to_string(world_) + " ranks at " +
                                     params_.dist.master_addr + ":" +
                                     std::to_string(params_.dist.master_port));

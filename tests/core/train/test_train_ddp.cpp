@@ -39,14 +39,14 @@ std::string slurp(const std::string& path) {
 
 // Starts tunebench-cli with `args`, stdout/stderr to files under `dir`.
 pid_t spawn(const std::vector<std::string>& args, const std::string& dir,
-            const std::string& bucket_bytes = "") {
+            const std::string& bucket_bytes = "", const char* timeout_s = "20") {
     std::fflush(stdout);  // or the child's freopen prints our buffered lines again
     const pid_t pid = ::fork();
     if (pid == 0) {
         std::FILE* o = std::freopen((dir + "/stdout.txt").c_str(), "w", stdout);
         std::FILE* e = std::freopen((dir + "/stderr.txt").c_str(), "w", stderr);
         if (!o || !e) ::_exit(126);
-        ::setenv("TUNEBENCH_DIST_TIMEOUT", "20", 1);
+        ::setenv("TUNEBENCH_DIST_TIMEOUT", timeout_s, 1);
         if (!bucket_bytes.empty()) ::setenv("TUNEBENCH_DDP_BUCKET_BYTES", bucket_bytes.c_str(), 1);
         std::vector<char*> argv{const_cast<char*>(TB_CLI_PATH)};
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -183,6 +183,8 @@ TEST_F(Ddp, TwoGlooRanksOfBatchTwoEqualOneRankOfBatchFour) {
     const Outcome two = run_cli(dir, 2, 2, 6, "", "2048");
     ASSERT_EQ(two.status, 0) << two.err;
     EXPECT_NE(two.err.find("starting 2 ranks"), std::string::npos) << two.err;
+    // Every rank's progress, merged by the launcher (what the GUI shows).
+    EXPECT_NE(two.err.find("rank 0: finished 6, rank 1: finished 6"), std::string::npos) << two.err;
     expect_same_curve(two.out, *one_run_, 1, "2 ranks x 2 vs 1 rank x 4");
     expect_same_adapter(two.out, *one_run_, "2 ranks x 2 vs 1 rank x 4");
     auto stats = tbtest::load_json(two.out + "/training_stats.json");
@@ -223,6 +225,29 @@ TEST_F(Ddp, TwoRankCheckpointResumesOnOneRank) {
     const Outcome bad = run_cli(dir2, 2, 1, 6, two.out + "/checkpoints/step-000003");
     EXPECT_NE(bad.status, 0);
     EXPECT_NE(bad.err.find("fingerprint.batch_size"), std::string::npos) << bad.err;
+}
+
+// The collective path with one rank, in process (what test_train_ddp_gpu does with NCCL on a
+// GPU): a Gloo group of one, every collective of the loop run; SUM over one rank returns its
+// input and the hook's (.grad + incoming) is the sum AccumulateGrad forms, so the losses are
+// the plain run's bit for bit.
+TEST_F(Ddp, GlooGroupOfOneEqualsThePlainRunBitForBit) {
+    tbtest::LossRecorder plain, grouped;
+    tb::CancelToken c1, c2;
+    tb::TrainParams p = tbtest::tiny_params(*model_dir_, tbtest::scratch("ddp_group1_plain"));
+    auto a = tb::run_training(p, plain.callback(), c1);
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    p.run_dir = tbtest::scratch("ddp_group1");
+    p.dist.group = true;
+    p.dist.master_port = 0;  // rank 0 hosts the store on a free port
+    p.dist.timeout_s = 20;
+    p.dist.bucket_bytes = 2048;
+    auto b = tb::run_training(p, grouped.callback(), c2);
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    EXPECT_EQ(grouped.losses, plain.losses);
+    EXPECT_EQ(b.value().final_eval_loss, a.value().final_eval_loss);
+    auto stats = tbtest::load_json(b.value().stats_path);
+    EXPECT_EQ(stats.at("dist_backend").get<std::string>(), "gloo");
 }
 
 // The pids of `parent`'s children whose environment has RANK=<rank>.
@@ -307,6 +332,44 @@ TEST_F(Ddp, SigkilledRankEndsTheRunOnEveryRankWithOneMessage) {
     ASSERT_TRUE(resumed.ok()) << resumed.error().message;
     auto state = tbtest::load_json(resumed.value() + "/trainer_state.json");
     EXPECT_GE(state.at("step").get<int64_t>(), 2);
+}
+
+// A rank that hangs (SIGSTOP: alive, silent) ends the run after the collective timeout (5 s
+// here): rank 0's wait times out, the heartbeats in the launcher's store show which rank fell
+// behind, and the launcher names it, SIGKILLs it after its grace period (10 s: a stopped
+// process does not act on SIGTERM) and exits non-zero.
+TEST_F(Ddp, HungRankIsNamedAfterTheCollectiveTimeout) {
+    const std::string dir = tbtest::scratch("ddp_hang");
+    const std::string config = write_config(dir, 2, 2, 300, 2);
+    const pid_t launcher = spawn({"train", "--config", config, "--no-store"}, dir, "", "5");
+    ASSERT_GT(launcher, 0);
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    pid_t victim = -1;
+    while (Clock::now() < deadline && victim < 0) {
+        std::error_code ec;
+        if (fs::exists(dir + "/outputs/reference", ec))
+            for (const auto& e : fs::directory_iterator(dir + "/outputs/reference", ec))
+                if (slurp(e.path().string() + "/training_log.jsonl").find("\"step\":3,") !=
+                    std::string::npos)
+                    victim = rank_pid(launcher, 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GT(victim, 0) << slurp(dir + "/stderr.txt");
+    const auto t_stop = Clock::now();
+    ASSERT_EQ(::kill(victim, SIGSTOP), 0);
+    const Outcome r = finish(launcher, dir);
+    const double after_s = std::chrono::duration<double>(Clock::now() - t_stop).count();
+    std::printf("run ended %.1f s after rank 1 stopped (timeout 5 s, grace 10 s)\n", after_s);
+    ASSERT_TRUE(WIFEXITED(r.status));
+    EXPECT_NE(WEXITSTATUS(r.status), 0);
+    EXPECT_NE(r.err.find("tunebench-cli: rank 1 (pid " + std::to_string(victim) +
+                         ") stopped making progress"),
+              std::string::npos)
+        << r.err;
+    EXPECT_GT(after_s, 4.0);
+    EXPECT_LT(after_s, 5.0 + 10.0 + 8.0);
+    EXPECT_NE(::kill(victim, 0), 0) << "the hung rank was left running";
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "core/train/checkpointing.h"
 #include "core/train/lora_injection.h"
 #include "core/train/optimizer.h"
+#include "core/train/resource_estimate.h"
 #include "train_test_util.h"
 
 namespace {
@@ -508,4 +509,70 @@ TEST(RemoveTree, NestedTreeSymlinksMissingPathAndErrors) {
         fs::permissions(outside / "ro", fs::perms::owner_all);
     }
     EXPECT_FALSE(tb::remove_tree(outside.string()));
+}
+
+// The estimate per rank (core/train/resource_estimate.h, issue 15): N ranks each hold the model
+// and one micro-batch, plus one fp32 copy of the LoRA gradients for the all-reduce; a step
+// takes N micro-batches per accumulation step, so the steps of an epoch shrink by N (rounded
+// as the trainer rounds: ceil(ceil(rows / (N * batch)) / accumulation)).
+TEST(ResourceEstimate, PerRankForDataParallel) {
+    tb::AppConfig cfg;  // batch 4, accumulation 4, 3 epochs, r 16 on q/k/v/o
+    tb::LlamaConfig m;  // TinyLlama-1.1B's shape
+    m.vocab_size = 32000;
+    m.hidden_size = 2048;
+    m.intermediate_size = 5632;
+    m.num_hidden_layers = 22;
+    m.num_attention_heads = 32;
+    m.num_key_value_heads = 4;
+    const tb::ResourceEstimate one = tb::estimate_resources(cfg, m, 13510, true, 1);
+    const tb::ResourceEstimate two = tb::estimate_resources(cfg, m, 13510, true, 2);
+    EXPECT_EQ(one.world_size, 1);
+    EXPECT_EQ(one.allreduce_bytes, 0.0);
+    EXPECT_EQ(two.world_size, 2);
+    EXPECT_EQ(two.allreduce_bytes, two.lora_params * 4.0);
+    EXPECT_DOUBLE_EQ(two.total_bytes, one.total_bytes + two.allreduce_bytes);
+    EXPECT_EQ(one.steps, 3 * 845);  // ceil(ceil(13510 / 4) / 4) = 845 per epoch
+    EXPECT_EQ(two.steps, 3 * 423);  // ceil(ceil(13510 / 8) / 4) = 423 per epoch
+    EXPECT_DOUBLE_EQ(two.seconds / one.seconds, 423.0 / 845.0);
+    // world_size 0: the config's training.nproc_per_node.
+    cfg.training.nproc_per_node = 2;
+    EXPECT_EQ(tb::estimate_resources(cfg, m, 13510, true).steps, two.steps);
+    const std::string text = tb::format_resource_estimate(two);
+    EXPECT_NE(text.find("per rank, 2 ranks"), std::string::npos) << text;
+    EXPECT_NE(text.find("1269 steps"), std::string::npos) << text;
+}
+
+// Data-parallel sharding (batching.h): rank r's share of global micro-batch k is positions
+// r, r + N, ... of it, i.e. DistributedSampler's indices[rank::world_size] cut into batches of
+// batch_size; the ranks' shares make up exactly the one-rank batch of N x batch_size rows and
+// every row is visited once per epoch (no padding: a short last micro-batch leaves ranks empty).
+TEST(Batching, RankShardsAreDistributedSamplerSlicesOfTheGlobalBatch) {
+    std::vector<tb::TokenizedRow> rows(11);
+    const auto order = tb::epoch_order(rows.size(), 42, 0);
+    const int64_t world = 3, batch = 2;
+    const int64_t n_mb = tb::micro_batches_per_epoch(rows.size(), batch * world);
+    ASSERT_EQ(n_mb, 2);
+    std::multiset<const tb::TokenizedRow*> seen;
+    for (int64_t k = 0; k < n_mb; ++k) {
+        const auto global = tb::micro_batch_rows(rows, order, batch * world, k);
+        std::multiset<const tb::TokenizedRow*> shares;
+        for (int64_t r = 0; r < world; ++r) {
+            const auto mine = tb::rank_micro_batch_rows(rows, order, batch, world, r, k);
+            // DistributedSampler: rank r's epoch indices are order[r::world]; its batch k is
+            // the k-th run of `batch` of them.
+            for (size_t i = 0; i < mine.size(); ++i)
+                EXPECT_EQ(mine[i], &rows[order[static_cast<size_t>(r) +
+                                               static_cast<size_t>(world) *
+                                                   (static_cast<size_t>(k * batch) + i)]]);
+            shares.insert(mine.begin(), mine.end());
+        }
+        EXPECT_EQ(shares, std::multiset<const tb::TokenizedRow*>(global.begin(), global.end()));
+        seen.insert(shares.begin(), shares.end());
+    }
+    EXPECT_EQ(seen.size(), rows.size());
+    for (const auto& r : rows) EXPECT_EQ(seen.count(&r), 1u);
+    // The last micro-batch has 5 rows: ranks 0 and 1 get 2, rank 2 gets 1.
+    EXPECT_EQ(tb::rank_micro_batch_rows(rows, order, batch, world, 2, 1).size(), 1u);
+    EXPECT_EQ(tb::rank_micro_batch_rows(rows, order, batch, 1, 0, 1),
+              tb::micro_batch_rows(rows, order, batch, 1));
 }
