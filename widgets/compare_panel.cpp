@@ -13,6 +13,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
@@ -22,6 +23,7 @@
 
 #include "core/data/prompt.h"
 #include "core/infer/engine_choice.h"
+#include "core/store/store.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
@@ -195,11 +197,15 @@ ComparePanel::ComparePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     syncSampling();
     connect(useItem, &QPushButton::clicked, this, [this] { useDatasetItem(itemSpin_->value()); });
     connect(addButton, &QPushButton::clicked, this, [this] {
-        const QString d = tbui::getExistingDirectory(this, tr("Adapter folder"));
+        const QString start =
+            workspaceDir_.isEmpty() ? QString() : QDir(workspaceDir_).filePath("outputs");
+        const QString d = tbui::getExistingDirectory(this, tr("Adapter folder"), start);
         if (!d.isEmpty()) addAdapter(d);
     });
-    connect(removeButton, &QPushButton::clicked, this,
-            [this] { delete adapterList_->currentItem(); });
+    connect(removeButton, &QPushButton::clicked, this, [this] {
+        delete adapterList_->currentItem();
+        saveAdapters();
+    });
     connect(runButton_, &QPushButton::clicked, this, &ComparePanel::run);
     connect(stopButton_, &QPushButton::clicked, this, &ComparePanel::stop);
     connect(diff_, &QCheckBox::toggled, this, [this] { dirty_ = true; });
@@ -241,12 +247,48 @@ QString ComparePanel::prompt() const { return prompt_->toPlainText(); }
 
 void ComparePanel::addAdapter(const QString& dir) {
     if (dir.isEmpty() || adapters().contains(dir)) return;
-    auto* item = new QListWidgetItem(QDir(dir).dirName() == "adapter"
-                                         ? QFileInfo(dir).dir().dirName() + "/adapter"
-                                         : QDir(dir).dirName(),
-                                     adapterList_);
+    auto* item = new QListWidgetItem(adapterLabel(dir), adapterList_);
     item->setData(Qt::UserRole, dir);
     item->setToolTip(dir);
+    saveAdapters();
+}
+
+QString ComparePanel::adapterLabel(const QString& dir) const {
+    if (names_.runOf(dir)) return names_.display(dir);
+    return QDir(dir).dirName() == "adapter" ? QFileInfo(dir).dir().dirName() + "/adapter"
+                                            : QDir(dir).dirName();
+}
+
+QString ComparePanel::settingsKey(const QString& workspaceDir) {
+    return QStringLiteral("compare/adapters/") +
+           QString::fromLatin1(
+               QDir::cleanPath(workspaceDir)
+                   .toUtf8()
+                   .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
+
+void ComparePanel::saveAdapters() const {
+    if (workspaceDir_.isEmpty()) return;
+    QSettings().setValue(settingsKey(workspaceDir_), adapters());
+}
+
+void ComparePanel::setWorkspaceDir(const QString& dir) {
+    workspaceDir_ = dir;
+    names_.clear();
+    const QString db = QDir(dir).filePath("tunebench.sqlite");
+    if (!dir.isEmpty() && QFileInfo::exists(db)) {
+        auto st = tb::store::Store::open(db.toStdString());
+        if (st.ok()) names_.load(*st.value());
+    }
+    // Last session's adapters of this workspace (folders that still hold an adapter).
+    const QStringList kept = QSettings().value(settingsKey(dir)).toStringList();
+    adapterList_->clear();
+    for (const QString& a : kept)
+        if (QFileInfo::exists(QDir(a).filePath("adapter_config.json"))) addAdapter(a);
+    // Labels of adapters added before the store existed follow the run names.
+    for (int i = 0; i < adapterList_->count(); ++i)
+        adapterList_->item(i)->setText(
+            adapterLabel(adapterList_->item(i)->data(Qt::UserRole).toString()));
 }
 
 void ComparePanel::setDataset(std::shared_ptr<const DatasetBundle> bundle) {

@@ -10,6 +10,7 @@
 #include <QWidget>
 #include <memory>
 
+#include "widgets/run_names.h"
 #include "widgets/worker_types.h"
 
 class QCheckBox;
@@ -45,9 +46,17 @@ class ComparePanel : public QWidget {
     QString reference() const { return reference_; }
     bool running() const { return running_; }
     QString engine() const;
+    // The label an adapter is listed under: its training run's name when the workspace's
+    // store knows the folder, else the folder's last components.
+    QString adapterLabel(const QString& dir) const;
+    // The QSettings key the workspace's adapter list is kept under.
+    static QString settingsKey(const QString& workspaceDir);
 
   public Q_SLOTS:
     void setModelDir(const QString& dir) { modelDir_ = dir; }
+    // Adapters are named from <dir>/tunebench.sqlite, file dialogs open in <dir>/outputs, and
+    // the adapter list of this workspace comes back from the last session (QSettings).
+    void setWorkspaceDir(const QString& dir);
     void setDataset(std::shared_ptr<const tbui::DatasetBundle> bundle);
     void addAdapter(const QString& dir);
     // Selects the inference engine (the config's inference.engine) when this build has it;
@@ -61,10 +70,13 @@ class ComparePanel : public QWidget {
     void onChunk(const tbui::GenChunk& c);
     void onColumnDone(const tbui::GenColumnDone& d);
     void rebuildColumns();
+    void saveAdapters() const;
     void refreshTexts();
 
     JobQueue* jobs_;
     QString modelDir_;
+    QString workspaceDir_;
+    RunNames names_;
     std::shared_ptr<const DatasetBundle> bundle_;
     std::shared_ptr<tb::CancelToken> cancel_;
     bool running_ = false;

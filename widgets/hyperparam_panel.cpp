@@ -2,10 +2,13 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -137,6 +140,11 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     top->addWidget(new QLabel(tr("Preset:"), this));
     top->addWidget(presetCombo_);
     top->addWidget(applyPresetButton);
+    // What the form holds: the combo only chooses; the preset counts as applied once Apply
+    // preset has put its values in (and until a field is edited).
+    auto* presetState = new QLabel(tr("No preset applied"), this);
+    presetState->setObjectName("presetState");
+    top->addWidget(presetState);
     top->addStretch(1);
     top->addWidget(fileLabel_);
     top->addWidget(loadButton);
@@ -159,7 +167,10 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     diff_ = new ConfigDiffModel(this);
     auto* diffView = new QTableView(right);
     diffView->setModel(diff_);
+    // Key and default as wide as their text, the value the rest (never cut to "...").
+    diffView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     diffView->horizontalHeader()->setStretchLastSection(true);
+    diffView->setWordWrap(false);
     diffView->verticalHeader()->setVisible(false);
     auto* exportDiff = new QPushButton(tr("Export diff…"), right);
     rightLayout->addWidget(new QLabel(tr("<b>Validation</b>"), right));
@@ -187,6 +198,28 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
             [this] { exportTableInteractive(this, diff_, "config-diff"); });
 }
 
+// "learning_rate" -> "Learning rate"; known abbreviations kept upright.
+static QString humanLabel(const std::string& name) {
+    static const QHash<QString, const char*> known = {
+        {"r", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Rank (r)")},
+        {"alpha", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Alpha")},
+        {"lr_scheduler", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "LR scheduler")},
+        {"use_rslora", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Use rsLoRA")},
+        {"use_dora", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Use DoRA")},
+        {"dtype", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Data type")},
+        {"max_length", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Max length (tokens)")},
+        {"cuda_graphs", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "CUDA graphs")},
+        {"target_modules", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Target modules")},
+    };
+    const QString n = QString::fromStdString(name);
+    if (auto it = known.find(n); it != known.end())
+        return QCoreApplication::translate("tbui::HyperparamPanel", it.value());
+    QString out = n;
+    out.replace('_', ' ');
+    if (!out.isEmpty()) out[0] = out[0].toUpper();
+    return out;
+}
+
 void HyperparamPanel::buildForm() {
     auto* tabs = findChild<QTabWidget*>("sections");
     QMap<QString, QFormLayout*> forms;
@@ -209,47 +242,84 @@ void HyperparamPanel::buildForm() {
         QWidget* editor = nullptr;
         auto commit = [this, key](const QString& text) {
             if (updating_) return;
+            if (auto* state = findChild<QLabel*>("presetState"))
+                if (state->text().startsWith(tr("Applied: ").trimmed()))
+                    state->setText(tr("Preset edited"));
             editField(key, text);
         };
-        switch (f.type) {
-            case tb::ConfigFieldType::Integer: {
-                auto* spin = new QSpinBox(page);
-                double lo = f.min ? *f.min + (f.min_exclusive ? 1 : 0) : INT_MIN;
-                double hi = f.max ? *f.max - (f.max_exclusive ? 1 : 0) : INT_MAX;
-                if (f.sentinel) {
-                    lo = std::min<double>(lo, static_cast<double>(*f.sentinel));
-                    if (static_cast<double>(*f.sentinel) == lo)
-                        spin->setSpecialValueText(qs(f.sentinel_meaning));
+        // Enumerations typed as strings in the schema: choices, not free text.
+        QStringList choices;
+        if (f.key == "model.device") choices = {"auto", "cpu", "cuda", "cuda:0", "cuda:1"};
+        if (f.key == "model.dtype") choices = {"auto", "float32", "bfloat16", "float16"};
+        if (f.key == "lora.target_modules") {
+            // LoRA targets: the Llama decoder's projections, one checkbox each.
+            auto* box = new QWidget(page);
+            auto* grid = new QGridLayout(box);
+            grid->setContentsMargins(0, 0, 0, 0);
+            const QStringList projections = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
+                                             "gate_proj", "up_proj", "down_proj"};
+            for (int i = 0; i < projections.size(); ++i) {
+                auto* check = new QCheckBox(projections[i], box);
+                check->setObjectName(projections[i]);
+                grid->addWidget(check, i / 4, i % 4);
+                connect(check, &QCheckBox::toggled, this, [box, commit] {
+                    QStringList on;
+                    for (auto* c : box->findChildren<QCheckBox*>())
+                        if (c->isChecked()) on << c->text();
+                    commit("[" + on.join(", ") + "]");
+                });
+            }
+            box->setProperty("tbModuleChecks", true);
+            editor = box;
+        } else if (!choices.isEmpty()) {
+            auto* combo = new QComboBox(page);
+            combo->addItems(choices);
+            connect(combo, &QComboBox::currentTextChanged, this, commit);
+            editor = combo;
+        }
+        if (!editor) {
+            switch (f.type) {
+                case tb::ConfigFieldType::Integer: {
+                    auto* spin = new QSpinBox(page);
+                    double lo = f.min ? *f.min + (f.min_exclusive ? 1 : 0) : INT_MIN;
+                    double hi = f.max ? *f.max - (f.max_exclusive ? 1 : 0) : INT_MAX;
+                    if (f.sentinel) {
+                        lo = std::min<double>(lo, static_cast<double>(*f.sentinel));
+                        if (static_cast<double>(*f.sentinel) == lo)
+                            spin->setSpecialValueText(qs(f.sentinel_meaning));
+                    }
+                    spin->setRange(static_cast<int>(std::max<double>(lo, INT_MIN)),
+                                   static_cast<int>(std::min<double>(hi, INT_MAX)));
+                    connect(spin, &QSpinBox::valueChanged, this,
+                            [commit](int v) { commit(QString::number(v)); });
+                    editor = spin;
+                    break;
                 }
-                spin->setRange(static_cast<int>(std::max<double>(lo, INT_MIN)),
-                               static_cast<int>(std::min<double>(hi, INT_MAX)));
-                connect(spin, &QSpinBox::valueChanged, this,
-                        [commit](int v) { commit(QString::number(v)); });
-                editor = spin;
-                break;
-            }
-            case tb::ConfigFieldType::Boolean: {
-                auto* box = new QCheckBox(page);
-                connect(box, &QCheckBox::toggled, this,
-                        [commit](bool b) { commit(b ? "true" : "false"); });
-                editor = box;
-                break;
-            }
-            case tb::ConfigFieldType::Choice: {
-                auto* combo = new QComboBox(page);
-                for (const auto& c : f.choices) combo->addItem(qs(c));
-                connect(combo, &QComboBox::currentTextChanged, this, commit);
-                editor = combo;
-                break;
-            }
-            default: {  // Number, String, StringList: typed as YAML text ("2e-4", "[q_proj]")
-                auto* edit = new QLineEdit(page);
-                connect(edit, &QLineEdit::editingFinished, this,
-                        [edit, commit] { commit(edit->text()); });
-                editor = edit;
-                break;
+                case tb::ConfigFieldType::Boolean: {
+                    auto* box = new QCheckBox(page);
+                    connect(box, &QCheckBox::toggled, this,
+                            [commit](bool b) { commit(b ? "true" : "false"); });
+                    editor = box;
+                    break;
+                }
+                case tb::ConfigFieldType::Choice: {
+                    auto* combo = new QComboBox(page);
+                    for (const auto& c : f.choices) combo->addItem(qs(c));
+                    connect(combo, &QComboBox::currentTextChanged, this, commit);
+                    editor = combo;
+                    break;
+                }
+                default: {  // Number, String, StringList: typed as YAML text ("2e-4", "[q_proj]")
+                    auto* edit = new QLineEdit(page);
+                    connect(edit, &QLineEdit::editingFinished, this,
+                            [edit, commit] { commit(edit->text()); });
+                    editor = edit;
+                    break;
+                }
             }
         }
+        // The YAML key first: the label is for people, the key for the config file.
+        tip = tr("YAML key: %1").arg(key) + "\n" + tip;
         editor->setToolTip(tip);
         editor->setObjectName(key);
         auto* message = new QLabel(page);
@@ -261,7 +331,7 @@ void HyperparamPanel::buildForm() {
         v->setContentsMargins(0, 0, 0, 0);
         v->addWidget(editor);
         v->addWidget(message);
-        auto* label = new QLabel(qs(f.name) + ":", page);
+        auto* label = new QLabel(humanLabel(f.name) + ":", page);
         label->setToolTip(tip);
         form->addRow(label, cell);
         editors_[key] = editor;
@@ -280,7 +350,17 @@ void HyperparamPanel::refreshEditors() {
         } else if (auto* box = qobject_cast<QCheckBox*>(it.value())) {
             box->setChecked(text == "true");
         } else if (auto* combo = qobject_cast<QComboBox*>(it.value())) {
-            combo->setCurrentText(text);
+            QString t = text;  // strings come back YAML-quoted
+            if (t.size() >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.mid(1, t.size() - 2);
+            if (combo->findText(t) < 0) combo->addItem(t);
+            combo->setCurrentText(t);
+        } else if (it.value()->property("tbModuleChecks").toBool()) {
+            QString t = text;
+            t.remove('[').remove(']').remove('"');
+            QStringList on;
+            for (const QString& m : t.split(',', Qt::SkipEmptyParts)) on << m.trimmed();
+            for (auto* c : it.value()->findChildren<QCheckBox*>())
+                c->setChecked(on.contains(c->text()));
         } else if (auto* edit = qobject_cast<QLineEdit*>(it.value())) {
             // Strings come back YAML-quoted ("\"outputs\""); show them bare when unambiguous.
             QString t = text;
@@ -347,6 +427,8 @@ bool HyperparamPanel::applyPreset(const QString& name) {
         next.training.output_dir = cfg_.training.output_dir;
         next.base_dir = cfg_.base_dir;
         setConfig(next);
+        if (auto* state = findChild<QLabel*>("presetState"))
+            state->setText(tr("Applied: %1").arg(tr(p.name)));
         return true;
     }
     return false;

@@ -78,6 +78,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     auto setStoreDir = [this](const QString& dir) {
         training_->setWorkspaceDir(dir);
         runs_->setWorkspaceDir(dir);
+        compare_->setWorkspaceDir(dir);
         rating_->setWorkspaceDir(dir);
         results_->setWorkspaceDir(dir);
         chat_->setWorkspaceDir(dir);
