@@ -88,6 +88,7 @@ void setup(QCustomPlot* plot, const ChartSetup& s) {
     text->setObjectName(kEmptyName);
     text->setClipToAxisRect(false);
     text->position->setType(QCPItemPosition::ptAxisRectRatio);
+    text->position->setAxisRect(plot->axisRect());
     text->position->setCoords(0.5, 0.5);
     text->setPositionAlignment(Qt::AlignCenter);
     text->setTextAlignment(Qt::AlignCenter);

@@ -168,8 +168,9 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     auto* diffView = new QTableView(right);
     diffView->setModel(diff_);
     // Key and default as wide as their text, the value the rest (never cut to "...").
-    diffView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    diffView->horizontalHeader()->setStretchLastSection(true);
+    diffView->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    diffView->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    diffView->setTextElideMode(Qt::ElideMiddle);
     diffView->setWordWrap(false);
     diffView->verticalHeader()->setVisible(false);
     auto* exportDiff = new QPushButton(tr("Export diff…"), right);

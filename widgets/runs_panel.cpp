@@ -636,7 +636,11 @@ void RunsPanel::updateDiff() {
     diff_->setSpan(0, 0, 1, 1);
     const RunRow* a = model_->rowById(ids[0]);
     const RunRow* b = model_->rowById(ids[1]);
-    diff_->setHorizontalHeaderLabels({tr("Setting"), label(a->run), label(b->run)});
+    // Ids in the header (names can be long); the full label as the header's tooltip.
+    diff_->setHorizontalHeaderLabels(
+        {tr("Setting"), tr("#%1").arg(a->run.id), tr("#%1").arg(b->run.id)});
+    diff_->horizontalHeaderItem(1)->setToolTip(label(a->run));
+    diff_->horizontalHeaderItem(2)->setToolTip(label(b->run));
     if (!a->config || !b->config) {
         diff_->setRowCount(1);
         diff_->setItem(0, 0, new QTableWidgetItem(tr("A run's stored config does not parse.")));
