@@ -218,11 +218,15 @@ ResultsPanel::ResultsPanel(JobQueue* jobs, ConfigSource config, QWidget* parent)
     view_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     chart_ = new QCustomPlot(split);
-    chart_->setMinimumHeight(220);
     chart::setup(chart_,
                  {tr("Results by category"), tr("category"), tr("value"), "results_by_category",
                   true, tr("No per-category results for this metric.")});
     stack_->addWidget(help_);
+    // The chart needs room for rotated category names, the title and the legend row: it gets
+    // two thirds of the height, the table (a few rows per metric) the rest.
+    chart_->setMinimumHeight(300);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 2);
     stack_->addWidget(split);
     top->addWidget(stack_, 1);
 
