@@ -163,6 +163,7 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     lossPlot->graph(2)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     lossPlot->addGraph()->setName(tr("earlier run"));
     lossPlot->graph(3)->setPen(QPen(QColor(150, 150, 150), 1, Qt::DashLine));
+    lossPlot->graph(3)->removeFromLegend();  // listed only while an overlay is drawn
     plots_[5]->graph(0)->setPen(QPen(chart::paletteColor(1), 2));
     plots_[5]->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     for (auto* p : plots_) chart::refresh(p);
@@ -299,6 +300,7 @@ std::optional<tb::store::RunRecord> TrainingPanel::runRecord(qint64 runId, QStri
 
 QString TrainingPanel::loadOverlay(qint64 runId) {
     plots_[0]->graph(3)->data()->clear();
+    plots_[0]->graph(3)->removeFromLegend();
     dirty_ = true;
     if (runId == 0) return {};
     QString error;
@@ -314,6 +316,7 @@ QString TrainingPanel::loadOverlay(qint64 runId) {
     if (x.isEmpty()) return tr("Run #%1 has no logged steps.").arg(runId);
     plots_[0]->graph(3)->setData(x, y, true);
     plots_[0]->graph(3)->setName(tr("run #%1").arg(runId));
+    plots_[0]->graph(3)->addToLegend();
     const int k = runCombo_->findData(QVariant::fromValue<qint64>(runId));
     if (k >= 0) runCombo_->setCurrentIndex(k);
     return {};
