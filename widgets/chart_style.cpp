@@ -171,8 +171,9 @@ void autoscale(QCustomPlot* plot, const Scale& s) {
         lo -= d;
         hi += d;
     }
-    const double pad = s.headroom * (hi - lo);
+    // Zero-based axes: the headroom is a share of the whole bar (0..hi), else of the data span.
     const bool zero = s.zeroBasedY && lo >= 0;
+    const double pad = s.headroom * (zero ? hi : hi - lo);
     plot->yAxis->setRange(zero ? 0.0 : lo - pad, hi + pad);
 }
 
