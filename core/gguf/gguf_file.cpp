@@ -564,18 +564,19 @@ Result<std::unique_ptr<Reader>> Reader::parse_image(std::unique_ptr<Reader> r,
     }
     const uint64_t data_size = r->size_ >= r->data_offset_ ? r->size_ - r->data_offset_ : 0;
     for (const auto& t : r->tensors_) {
-        const int64_t nb = t.n_bytes();
-        // n_bytes() can overflow for absurd shapes: bound rows * row bytes by the data size.
+        // Rows x row bytes is bounded by the data size before it is multiplied (no overflow).
         const int64_t rb = row_bytes(t.type, t.ne[0]);
         const int64_t rows = t.n_elements() / t.ne[0];
-        if (rb <= 0 || rows > static_cast<int64_t>(data_size) / rb + 1 || nb < 0 ||
-            t.offset > data_size ||
+        const bool fits = rb > 0 && rows <= static_cast<int64_t>(data_size) / rb;
+        const int64_t nb = fits ? rb * rows : -1;
+        if (!fits || t.offset > data_size ||
             align_up(static_cast<uint64_t>(nb), r->alignment_) > data_size - t.offset) {
             // (padded, as llama.cpp reads it: it loads the data section in one piece)
             return c.fail(
                 static_cast<size_t>(r->data_offset_ + std::min<uint64_t>(t.offset, data_size)),
                 "tensor '" + t.name + "'",
-                "data [" + std::to_string(t.offset) + ", +" + std::to_string(nb) +
+                "data [" + std::to_string(t.offset) + ", +" +
+                    (fits ? std::to_string(nb) : std::string("overflow")) +
                     ") runs past the data section of " + std::to_string(data_size) + " bytes");
         }
     }
