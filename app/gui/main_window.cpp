@@ -13,6 +13,7 @@
 
 #include "widgets/about_panel.h"
 #include "widgets/benchmark_panel.h"
+#include "widgets/serve_panel.h"
 #include "widgets/chat_panel.h"
 #include "widgets/compare_panel.h"
 #include "widgets/dataset_panel.h"
@@ -54,6 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     results_ = new ResultsPanel(
         jobs_, [this] { return hyper_->snapshot(); }, tabs_);
     benchmark_ = new BenchmarkPanel(jobs_, tabs_);
+    serve_ = new ServePanel(tabs_);
     // Start training and Run evaluation follow the form: blocked while a field is invalid.
     connect(hyper_, &HyperparamPanel::stateChanged, training_, &TrainingPanel::updateConfigState);
     connect(hyper_, &HyperparamPanel::stateChanged, results_, &ResultsPanel::updateConfigState);
@@ -67,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     tabs_->addTab(rating_, tr("H&uman evaluation"));
     tabs_->addTab(results_, tr("&Results"));
     tabs_->addTab(benchmark_, tr("Bench&mark"));
+    tabs_->addTab(serve_, tr("Ser&ve"));
     tabs_->addTab(new AboutPanel(tabs_), tr("&About"));
     setCentralWidget(tabs_);
 
@@ -99,6 +102,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         chat_->setModelDir(ws.modelDir);
         chat_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
         benchmark_->setWorkspace(ws.dir, ws.modelDir);
+        serve_->setModelDir(ws.modelDir);
         compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
         dataset_->loadFromConfig(hyper_->config());
         // A damaged store: one message with a one-click restore, before the panels open it.

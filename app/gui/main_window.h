@@ -20,6 +20,7 @@ class ChatPanel;
 class RatingPanel;
 class ResultsPanel;
 class BenchmarkPanel;
+class ServePanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -48,6 +49,7 @@ class MainWindow : public QMainWindow {
     RatingPanel* rating_;
     ResultsPanel* results_;
     BenchmarkPanel* benchmark_;
+    ServePanel* serve_;
     QLabel* jobLabel_;
     QString workspaceDir_;
     bool closing_ = false;
