@@ -29,6 +29,14 @@
 //   recorded graph of that shape.
 // Attending over the whole capacity costs a little more per step than eager's exact length;
 // the replay saves launching ~500 kernels per token, which is what bounds batch-1 decode.
+// When the batch and model allow it (CUDA build, at most decode_gemv_max_batch() rows, no LoRA
+// branch attached, head_dim 8..128, no biases; dense weights or the quant engine's NF4), the
+// recorded step is made of the decode kernels of decode_kernels.h instead of torch ops: five
+// kernels per layer (RMSNorm inside the GEMVs, RoPE and the cache write inside attention,
+// residual adds and SwiGLU in the GEMV epilogues), chained with programmatic dependent launch.
+// Larger batches keep the torch ops (cuBLAS). TB_DECODE_KERNELS=0 keeps the torch ops always
+// (for comparison); =1 makes the kernels required (tests).
+// An unpadded batch's prefill is recorded too (prefill_graph()), for the time to first token.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -39,6 +47,16 @@
 #include "core/infer/cuda_graph_step.h"
 #include "core/infer/inference_engine.h"
 #include "core/infer/kv_cache.h"
+
+#if defined(TUNEBENCH_WITH_CUDA)
+#include <c10/cuda/CUDAStream.h>
+
+#include <cstdlib>
+
+#include "core/infer/decode_kernels.h"
+#include "core/quant/codebook.h"
+#include "core/quant/qlora.h"
+#endif
 
 namespace tb::infer {
 namespace {
@@ -127,6 +145,12 @@ at::Tensor group_linear(const FusedGroup& g, const std::vector<const LoraLinear*
 
 // Cache capacities of the graph engine are multiples of this (fewer recorded graphs).
 constexpr int64_t kCapacityStep = 256;
+// Recorded prefill lengths kept per (bucket, capacity); lengths beyond run eagerly.
+constexpr size_t kMaxPrefillGraphs = 32;
+// Default of EagerBackend::decode_gemv_max_batch().
+// Measured on the H200 (TinyLlama shape, bf16): the GEMVs beat cuBLAS up to 4 rows (batch 4:
+// 1,696 vs 1,249 tok/s), cuBLAS wins at 8 (2,457 vs 2,199).
+constexpr int64_t kDefaultGemvMaxBatch = 4;
 
 int64_t batch_bucket(int64_t b) {
     if (b > 64) return (b + 63) / 64 * 64;
@@ -147,6 +171,13 @@ class EagerBackend final : public DecodeBackend {
             fused_.push_back(std::move(f));
         }
         if (graph_) ensure_rope(std::max<int64_t>(m_.config.max_position_embeddings, 1));
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (graph_ && m_.device.is_cuda()) prepare_nf4();
+#endif
+        for (const auto& L : m_.layers)
+            for (const LoraLinear* p : {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj,
+                                        &L.up_proj, &L.down_proj})
+                if (p->is_packed() && !p->weight.defined()) packed_ = true;
     }
 
     at::Tensor prefill(const std::vector<std::vector<int64_t>>& rows, int64_t pad_id,
@@ -212,7 +243,10 @@ class EagerBackend final : public DecodeBackend {
                 st->bias =
                     at::zeros({B, 1, 1, cap}, at::TensorOptions().dtype(m_.dtype).device(dev));
             }
-            if (st->step && st->lora != lora_signature()) st->step.reset();  // adapter changed
+            if (st->lora != lora_signature()) {  // adapter changed: recordings are stale
+                st->step.reset();
+                st->prefill.clear();
+            }
             st->cache->clear();
             state_ = st.get();
         } else {
@@ -238,7 +272,13 @@ class EagerBackend final : public DecodeBackend {
         }
         at::Tensor x = ids.to(dev);
         at::Tensor p = pos.to(dev);
-        at::Tensor h = run(cache, x, p, prefill_mask);
+        at::Tensor last;  // [B, V]
+        if (state_ && !padded_ && !packed_) {
+            last = prefill_graph(*state_, x, p);
+        } else {
+            at::Tensor h = run(cache, x, p, prefill_mask);
+            last = logits(h.select(1, P - 1));
+        }
         if (state_) {
             // The recorded step's inputs for this batch, refilled in place.
             state_->pos.copy_(pos_);
@@ -248,7 +288,7 @@ class EagerBackend final : public DecodeBackend {
             else
                 state_->bias.zero_();
         }
-        return logits(h.select(1, P - 1));
+        return last;
     }
 
     at::Tensor decode(const at::Tensor& tokens) override {
@@ -256,6 +296,20 @@ class EagerBackend final : public DecodeBackend {
         at::Tensor h = run(*cache_, tokens.view({-1, 1}), pos_.view({-1, 1}), at::Tensor());
         pos_.add_(1);
         return logits(h.select(1, 0));
+    }
+
+    bool decode_kernels_cover(int64_t batch, int64_t capacity) const override {
+#if defined(TUNEBENCH_WITH_CUDA)
+        if (!graph_ || !m_.device.is_cuda()) return false;
+        const char* env = std::getenv("TB_DECODE_KERNELS");
+        if (env && std::string(env) == "0") return false;
+        return kernels_possible(batch_bucket(batch),
+                                (capacity + kCapacityStep - 1) / kCapacityStep * kCapacityStep);
+#else
+        (void)batch;
+        (void)capacity;
+        return false;
+#endif
     }
 
     void release() override {
@@ -270,6 +324,13 @@ class EagerBackend final : public DecodeBackend {
         FusedGroup qkv, gate_up;
     };
 
+    // A recorded prefill: static inputs [B, P], its output [B, V] (prefill_graph()).
+    struct PrefillGraph {
+        int seen = 0;
+        at::Tensor ids, pos, out;
+        std::unique_ptr<CudaGraphStep> step;
+    };
+
     // What one recorded decode step reads and writes (graph engine); see the file comment.
     struct GraphState {
         int64_t batch = 0, capacity = 0;
@@ -281,8 +342,41 @@ class EagerBackend final : public DecodeBackend {
         at::Tensor keys;    // [cap] int64: 0..cap-1
         at::Tensor logits;  // [B, V]: the recorded step's output
         std::unique_ptr<CudaGraphStep> step;
-        std::vector<const void*> lora;  // the LoRA branches the recording used
+        std::vector<const void*> lora;  // the LoRA branches the recordings used
+        // Recorded prefills of unpadded batches, by prompt length (prefill_graph()).
+        std::map<int64_t, PrefillGraph> prefill;
     };
+
+    // Prefill of an unpadded batch in the graph engine: eager the first time a prompt length
+    // is seen; from the second time on recorded (once) as a CUDA graph per length and replayed,
+    // which removes the ~25 launches per layer that bound a short prompt's time to first token.
+    // Recording on the second sighting keeps one-off lengths from paying for a capture.
+    at::Tensor prefill_graph(GraphState& st, const at::Tensor& ids, const at::Tensor& pos) {
+        const int64_t P = ids.size(1);
+        KvCache& cache = *st.cache;
+        PrefillGraph& pg = st.prefill[P];
+        if (!pg.step && ++pg.seen >= 2 && st.prefill.size() <= kMaxPrefillGraphs) {
+            pg.ids = ids.clone();
+            pg.pos = pos.clone();
+            auto step = std::make_unique<CudaGraphStep>();
+            Status ok = step->capture(
+                [&] { pg.out = logits(run(cache, pg.ids, pg.pos, at::Tensor()).select(1, P - 1)); },
+                [&] { cache.clear(); }, /*warmup=*/1);
+            cache.clear();
+            if (!ok.ok()) throw std::runtime_error("graph engine prefill: " + ok.error().message);
+            pg.step = std::move(step);
+            st.lora = lora_signature();
+        }
+        if (!pg.step) {
+            at::Tensor h = run(cache, ids, pos, at::Tensor());
+            return logits(h.select(1, P - 1));
+        }
+        pg.ids.copy_(ids);
+        pg.pos.copy_(pos);
+        pg.step->replay();
+        cache.advance(P);  // the replay wrote the cache; its host-side length follows
+        return pg.out;
+    }
 
     std::vector<const void*> lora_signature() const {
         std::vector<const void*> sig;
@@ -388,12 +482,21 @@ class EagerBackend final : public DecodeBackend {
             auto step = std::make_unique<CudaGraphStep>();
             // The eager warm-up run writes this step's K/V (the values the replay writes
             // again) and advances pos/slot; `between` steps them back.
-            Status ok = step->capture([&] { graph_step(st); },
-                                      [&] {
-                                          st.pos.sub_(1);
-                                          st.slot.sub_(1);
-                                      },
-                                      /*warmup=*/1);
+            Status ok = step->capture(
+                [&] {
+#if defined(TUNEBENCH_WITH_CUDA)
+                    if (kernels_usable(st)) {
+                        graph_step_kernels(st);
+                        return;
+                    }
+#endif
+                    graph_step(st);
+                },
+                [&] {
+                    st.pos.sub_(1);
+                    st.slot.sub_(1);
+                },
+                /*warmup=*/1);
             if (!ok.ok()) throw std::runtime_error("graph engine: " + ok.error().message);
             st.step = std::move(step);
             st.lora = lora_signature();
@@ -419,6 +522,184 @@ class EagerBackend final : public DecodeBackend {
         st.pos.add_(1);
         st.slot.add_(1);
     }
+
+#if defined(TUNEBENCH_WITH_CUDA)
+    // Whether the decode kernels can compute this state's step (see the file comment).
+    // TB_DECODE_KERNELS=0: never; =1: required (an unusable model is an error; tests use it
+    // to know which path they measured).
+    bool kernels_usable(const GraphState& st) const {
+        const char* env = std::getenv("TB_DECODE_KERNELS");
+        const std::string mode = env ? env : "";
+        if (mode == "0") return false;
+        const bool ok = kernels_possible(st.batch, st.capacity);
+        if (!ok && mode == "1")
+            throw std::runtime_error(
+                "graph engine: TB_DECODE_KERNELS=1 but this model cannot use the decode kernels");
+        return ok;
+    }
+
+    bool kernels_possible(int64_t batch, int64_t capacity) const {
+        const at::ScalarType t = m_.dtype;
+        if (t != at::kFloat && t != at::kBFloat16 && t != at::kHalf) return false;
+        const auto& c = m_.config;
+        const int64_t hd = c.head_dim;
+        if (hd != 8 && hd != 16 && hd != 32 && hd != 64 && hd != 128) return false;
+        if (hd * m_.embed_tokens.element_size() % 16 != 0) return false;
+        if (c.hidden_size % 8 != 0 || c.intermediate_size % 8 != 0 ||
+            (c.num_attention_heads * hd) % 8 != 0)
+            return false;
+        if (capacity > 32768 || head_) return false;
+        // Dense weights: the GEMVs up to the measured crossover with cuBLAS. NF4: up to the
+        // kernels' limit (the alternative decodes every weight per call, far slower).
+        if (batch > (nf4_.empty() ? decode_gemv_max_batch() : decodecuda::kMaxGemvBatch))
+            return false;
+        if (!m_.lm_head.is_contiguous() || !m_.final_norm.is_contiguous()) return false;
+        for (size_t i = 0; i < m_.layers.size(); ++i) {
+            const LlamaLayer& L = m_.layers[i];
+            const Fused& f = fused_[i];
+            for (const LoraLinear* p : {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj,
+                                        &L.up_proj, &L.down_proj})
+                if (p->lora.defined()) return false;
+            if (!L.input_norm.is_contiguous() || !L.post_norm.is_contiguous()) return false;
+            if (!nf4_.empty()) {
+                if (!nf4_[i].ready) return false;
+                continue;
+            }
+            if (!still_fused(f.qkv, {&L.q_proj, &L.k_proj, &L.v_proj}) ||
+                !still_fused(f.gate_up, {&L.gate_proj, &L.up_proj}))
+                return false;
+            if (f.qkv.bias.defined() || f.gate_up.bias.defined()) return false;
+            if (!f.qkv.weight.is_contiguous() || !f.gate_up.weight.is_contiguous()) return false;
+            for (const LoraLinear* p : {&L.o_proj, &L.down_proj})
+                if (p->is_packed() || !p->weight.defined() || p->bias.defined() ||
+                    !p->weight.is_contiguous())
+                    return false;
+        }
+        return true;
+    }
+
+    // The NF4 form of every layer's projections for gemv_nf4 (quant engine "nf4" on CUDA):
+    // the packed codes as they are, the block scales decoded once to fp32. Left empty unless
+    // every projection of every layer is an unbiased NF4 weight with 64-weight blocks.
+    void prepare_nf4() {
+        std::vector<Nf4Layer> layers;
+        for (auto& L : m_.layers) {
+            Nf4Layer n;
+            auto seg = [&](const LoraLinear& p, decodecuda::Nf4Matrix& m) {
+                auto* w = dynamic_cast<const Nf4BaseWeight*>(p.packed.get());
+                if (!w || p.weight.defined() || p.bias.defined()) return false;
+                const QuantizedWeight& q = w->quantized();
+                if (!q.device().is_cuda() || q.blocksize != 64 || q.shape.size() != 2 ||
+                    q.shape[1] % 64 != 0 || !q.packed.is_contiguous())
+                    return false;
+                at::Tensor scales = q.absmax_values().to(at::kFloat).contiguous();  // [nblocks]
+                n.keep.push_back(scales);
+                m.codes[m.n] = q.packed.data_ptr<uint8_t>();
+                m.scales[m.n] = scales.data_ptr<float>();
+                m.rows[m.n] = static_cast<int>(q.shape[0]);
+                ++m.n;
+                return true;
+            };
+            n.ready = seg(L.q_proj, n.qkv) && seg(L.k_proj, n.qkv) && seg(L.v_proj, n.qkv) &&
+                      seg(L.o_proj, n.o) && seg(L.gate_proj, n.gate_up) &&
+                      seg(L.up_proj, n.gate_up) && seg(L.down_proj, n.down);
+            if (!n.ready) return;
+            layers.push_back(std::move(n));
+        }
+        for (size_t i = 0; i < 16; ++i) nf4_table_.v[i] = nf4_values()[i];
+        nf4_ = std::move(layers);
+    }
+
+    static decodecuda::DType kernel_dtype(at::ScalarType t) {
+        switch (t) {
+            case at::kBFloat16:
+                return decodecuda::DType::BF16;
+            case at::kHalf:
+                return decodecuda::DType::F16;
+            default:
+                return decodecuda::DType::F32;
+        }
+    }
+
+    static void check(const std::string& err, const char* what) {
+        if (!err.empty())
+            throw std::runtime_error(std::string("graph engine: ") + what + ": " + err);
+    }
+
+    // The recorded body with the decode kernels (decode_kernels.h): every projection one GEMV
+    // that reads its weights once for the whole batch (at most decode_gemv_max_batch() rows).
+    void graph_step_kernels(GraphState& st) {
+        namespace dk = decodecuda;
+        const auto& c = m_.config;
+        const int64_t B = st.batch, H = c.hidden_size, I = c.intermediate_size;
+        const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
+        const int64_t nqkv = (nh + 2 * nkv) * hd;
+        const float eps = static_cast<float>(c.rms_norm_eps);
+        const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+        const dk::DType dt = kernel_dtype(m_.dtype);
+        void* stream = c10::cuda::getCurrentCUDAStream(m_.device.index()).stream();
+
+        // One GEMV over a dense weight or a layer's NF4 matrices.
+        auto gemv = [&](const at::Tensor& x, const at::Tensor* norm, const at::Tensor& dense,
+                        const dk::Nf4Matrix* nf4, int64_t N, int64_t K, const at::Tensor* res,
+                        const at::Tensor& y, dk::Epilogue ep, const char* what) {
+            const void* nw = norm ? norm->data_ptr() : nullptr;
+            const void* rp = res ? res->data_ptr() : nullptr;
+            check(nf4 ? dk::gemv_nf4(x.data_ptr(), nw, eps, *nf4, K, rp, y.data_ptr(), B, ep,
+                                     nf4_table_, dt, stream)
+                      : dk::gemv(x.data_ptr(), nw, eps, dense.data_ptr(), N, K, rp, y.data_ptr(), B,
+                                 ep, dt, stream),
+                  what);
+        };
+
+        at::Tensor h = m_.embed(st.tokens.view({B, 1})).view({B, H}).contiguous();  // [B, H]
+        const auto opts = h.options();
+        for (size_t i = 0; i < m_.layers.size(); ++i) {
+            const LlamaLayer& L = m_.layers[i];
+            const Fused& f = fused_[i];
+            const Nf4Layer* q4 = nf4_.empty() ? nullptr : &nf4_[i];
+            at::Tensor qkv = at::empty({B, nqkv}, opts);  // [B, (nh + 2 nkv) hd]
+            gemv(h, &L.input_norm, f.qkv.weight, q4 ? &q4->qkv : nullptr, nqkv, H, nullptr, qkv,
+                 dk::Epilogue::Plain, "qkv");
+            at::Tensor attn = at::empty({B, nh * hd}, opts);  // [B, nh hd]
+            auto kv = st.cache->buffers(static_cast<int64_t>(i));
+            check(dk::rope_attention_decode(qkv.data_ptr(), cos_.data_ptr(), sin_.data_ptr(),
+                                            st.pos.data_ptr<int64_t>(), st.slot.data_ptr<int64_t>(),
+                                            kv.first.data_ptr(), kv.second.data_ptr(),
+                                            st.bias.data_ptr(), attn.data_ptr(), B, nh, nkv, hd,
+                                            st.capacity, scale, dt, stream),
+                  "attention");
+            at::Tensor h1 = at::empty({B, H}, opts);  // h + o_proj(attn)
+            gemv(attn, nullptr, L.o_proj.weight, q4 ? &q4->o : nullptr, H, nh * hd, &h, h1,
+                 dk::Epilogue::Residual, "o_proj");
+            at::Tensor act = at::empty({B, I}, opts);  // silu(gate) * up
+            gemv(h1, &L.post_norm, f.gate_up.weight, q4 ? &q4->gate_up : nullptr, 2 * I, H, nullptr,
+                 act, dk::Epilogue::SwiGLU, "gate_up");
+            at::Tensor h2 = at::empty({B, H}, opts);  // h1 + down_proj(act)
+            gemv(act, nullptr, L.down_proj.weight, q4 ? &q4->down : nullptr, H, I, &h1, h2,
+                 dk::Epilogue::Residual, "down_proj");
+            h = h2;
+        }
+        const int64_t V = m_.lm_head.size(0);
+        st.logits = at::empty({B, V}, opts);
+        gemv(h, &m_.final_norm, m_.lm_head, nullptr, V, H, nullptr, st.logits, dk::Epilogue::Plain,
+             "lm_head");
+        st.pos.add_(1);
+        st.slot.add_(1);
+    }
+
+    // Batches up to this many rows decode on the GEMV kernels; larger ones keep cuBLAS (whose
+    // tensor-core GEMMs win once the weights are reused across enough rows).
+    // TB_DECODE_GEMV_MAX_BATCH overrides it (1..8), for measuring the crossover.
+    static int64_t decode_gemv_max_batch() {
+        static const int64_t n = [] {
+            const char* e = std::getenv("TB_DECODE_GEMV_MAX_BATCH");
+            const int64_t v = e ? std::atoll(e) : kDefaultGemvMaxBatch;
+            return std::min<int64_t>(std::max<int64_t>(v, 1), decodecuda::kMaxGemvBatch);
+        }();
+        return n;
+    }
+#endif
 
     static double lowest(at::ScalarType t) {
         switch (t) {
@@ -471,6 +752,15 @@ class EagerBackend final : public DecodeBackend {
         return head_ ? head_->linear(h, at::Tensor()) : at::linear(h, m_.lm_head);
     }
 
+#if defined(TUNEBENCH_WITH_CUDA)
+    struct Nf4Layer {
+        bool ready = false;
+        decodecuda::Nf4Matrix qkv, o, gate_up, down;
+        std::vector<at::Tensor> keep;  // the decoded scales the matrices point into
+    };
+    std::vector<Nf4Layer> nf4_;  // per layer, or empty (dense weights)
+    decodecuda::Nf4Table nf4_table_{};
+#endif
     LlamaModel& m_;
     const bool graph_;
     std::shared_ptr<const PackedBaseWeight> head_;  // packed lm_head, or null (see logits())
@@ -482,6 +772,7 @@ class EagerBackend final : public DecodeBackend {
     at::Tensor pos_;       // [B] int64: position of each row's next token
     at::Tensor key_bias_;  // [B, 1, 1, capacity] additive padding bias, or undefined
     bool padded_ = false;
+    bool packed_ = false;  // some projection is packed (quant): prefill is not recorded
 };
 
 }  // namespace

@@ -14,7 +14,10 @@
 // - "nf4": the project's QLoRA NF4 with double quantisation (core/quant/nf4.h, 4.13 bits per
 //   weight), decoded per call to the model dtype: on CUDA by the hand-written dequant kernel
 //   (nf4_kernels.cu), on the CPU by torch ops - correct, but slower than the dense engine
-//   there (each step decodes every weight to float32 before its GEMM);
+//   there (each step decodes every weight to float32 before its GEMM). On CUDA a batch of up to
+//   8 rows without an adapter decodes through the graph engine's NF4 GEMV kernels
+//   (decode_kernels.h: codes read once per step, dequantised in registers, one CUDA graph per
+//   step); other batches decode per call as above;
 // - the lm_head: "q8_0" quantises it too when it is untied, as llama.cpp's Q8_0 files do
 //   (output.weight is Q8_0): it is the largest single matrix a step reads (TinyLlama: 65 M of
 //   1.1 B weights, a fifth of the fp32 traffic that remains once the layers are Q8_0); the
@@ -25,6 +28,10 @@
 //   quantising them would save memory, not time; llama.cpp quantises token_embd for the
 //   file size) and the RMSNorm weights (tiny, and applied in fp32 anyway).
 #include "core/infer/engine_quant.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
 
 #include "core/common/torch_compat.h"
 #include "core/infer/engine_choice.h"
@@ -54,6 +61,42 @@ Status quantize_q8_0_model(LlamaModel& model) {
     return Status::Ok();
 }
 
+// "nf4" on CUDA: a batch that the graph engine's NF4 decode kernels cover (no LoRA branch
+// attached, at most decodecuda::kMaxGemvBatch rows) decodes there - each step one recorded CUDA
+// graph of fused dequantise-GEMV kernels reading the 4-bit codes once; any other batch takes the
+// eager step (the weights decoded per call).
+class Nf4CudaBackend final : public DecodeBackend {
+  public:
+    explicit Nf4CudaBackend(LlamaModel& model)
+        : eager_(make_eager_backend(model)), graph_(make_graph_backend(model)) {}
+
+    at::Tensor prefill(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
+                       int64_t max_new_tokens) override {
+        int64_t longest = 0;
+        for (const auto& p : prompts)
+            longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
+        const int64_t rows = static_cast<int64_t>(prompts.size());
+        const bool cover = graph_->decode_kernels_cover(rows, longest + max_new_tokens);
+        // TB_DECODE_KERNELS=1: the kernels are required (tests know which path they measured).
+        const char* env = std::getenv("TB_DECODE_KERNELS");
+        if (!cover && env && std::string(env) == "1")
+            throw std::runtime_error(
+                "quant engine: TB_DECODE_KERNELS=1 but this batch cannot "
+                "use the NF4 decode kernels");
+        active_ = cover ? graph_.get() : eager_.get();
+        return active_->prefill(prompts, pad_id, max_new_tokens);
+    }
+    at::Tensor decode(const at::Tensor& tokens) override { return active_->decode(tokens); }
+    void release() override {
+        if (active_) active_->release();
+        active_ = nullptr;
+    }
+
+  private:
+    std::unique_ptr<DecodeBackend> eager_, graph_;
+    DecodeBackend* active_ = nullptr;
+};
+
 }  // namespace
 
 bool is_quant_format(const std::string& name) { return is_quant_format_name(name); }
@@ -80,7 +123,10 @@ Result<QuantBackend> make_quant_backend(LlamaModel& model, const std::string& fo
     compat::cuda_empty_cache();
     QuantBackend out;
     out.weight_bytes = model_weight_bytes(model) + (head ? head->bytes() : 0);
-    out.backend = make_eager_backend(model, head);
+    if (format == "nf4" && model.device.is_cuda())
+        out.backend = std::make_unique<Nf4CudaBackend>(model);
+    else
+        out.backend = make_eager_backend(model, head);
     return out;
 }
 

@@ -28,6 +28,15 @@ class DecodeBackend {
 
     // Frees the batch's KV cache.
     virtual void release() = 0;
+
+    // Whether a batch of `batch` rows with `capacity` cache tokens would decode on the decode
+    // kernels (core/infer/decode_kernels.h) with the LoRA branches now attached (graph engine
+    // on CUDA only).
+    virtual bool decode_kernels_cover(int64_t batch, int64_t capacity) const {
+        (void)batch;
+        (void)capacity;
+        return false;
+    }
 };
 
 // The eager engine over `model` (which must outlive it). Fuses the q/k/v and gate/up weights

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -159,6 +160,145 @@ TEST(GraphEngine, Bf16AgreementWithFp32) {
     EXPECT_GT(same, 0u);
 }
 
+// The decode kernels (core/infer/decode_kernels.h) at Llama's head_dim 64: TB_DECODE_KERNELS=1
+// makes their use required, so these rows are known to run on them. Batches 1, 3 (bucket 4,
+// left padded) and 8 use the GEMV kernels; 12 (bucket 16) cuBLAS plus the attention kernel.
+tb::LlamaConfig shape_hd64() {
+    tb::LlamaConfig c = shape();
+    c.vocab_size = 1000;
+    c.hidden_size = 256;
+    c.intermediate_size = 704;  // a multiple of 64: NF4 blocks of down_proj's rows
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = 2;
+    c.head_dim = 64;
+    return c;
+}
+
+std::vector<Request> rows_of(int64_t rows, int64_t n) {
+    std::vector<Request> out;
+    for (int64_t r = 0; r < rows; ++r) {
+        std::vector<int64_t> ids{1};
+        for (int64_t j = 0; j < 3 + (r * 5) % 11; ++j) ids.push_back(3 + (r * 131 + j * 17) % 990);
+        out.push_back(greedy(ids, n));
+    }
+    return out;
+}
+
+struct KernelMode {
+    explicit KernelMode(const char* v) { setenv("TB_DECODE_KERNELS", v, 1); }
+    ~KernelMode() { unsetenv("TB_DECODE_KERNELS"); }
+};
+
+TEST(GraphEngine, DecodeKernelsEqualEagerFp32) {
+    EngineParams p;
+    p.random_shape = shape_hd64();
+    p.seed = 7;
+    p.device = "cuda";
+    p.dtype = "fp32";
+    auto eager = load_or_die(p);
+    p.engine = "graph";
+    KernelMode required("1");
+    auto graph = load_or_die(p);
+    for (int64_t rows : {1, 3, 8}) {
+        const int64_t n = rows == 3 ? 300 : 48;  // 300: past a capacity step
+        auto want = run_or_die(*eager, rows_of(rows, n));
+        // Three times: eager prefill, then the prefill recorded (unpadded batch 1), then
+        // replayed; the decode step is recorded on the first and replayed after.
+        for (int pass = 0; pass < 3; ++pass) {
+            auto got = run_or_die(*graph, rows_of(rows, n));
+            for (size_t r = 0; r < want.size(); ++r)
+                EXPECT_EQ(got[r].ids, want[r].ids)
+                    << "batch " << rows << " row " << r << " pass " << pass;
+        }
+    }
+    // An unpadded batch of 8 (one prompt length): its prefill is recorded too.
+    std::vector<Request> same;
+    for (int64_t r = 0; r < 8; ++r) same.push_back(greedy({1, 5 + r, 77, 300 + r, 9}, 40));
+    auto want = run_or_die(*eager, same);
+    for (int pass = 0; pass < 3; ++pass) {
+        auto got = run_or_die(*graph, same);
+        for (size_t r = 0; r < want.size(); ++r)
+            EXPECT_EQ(got[r].ids, want[r].ids) << "unpadded row " << r << " pass " << pass;
+    }
+}
+
+TEST(GraphEngine, DecodeKernelsBf16AgreeWithTorchOps) {
+    EngineParams p;
+    p.random_shape = shape_hd64();
+    p.seed = 7;
+    p.device = "cuda";
+    p.engine = "graph";
+    p.dtype = "fp32";
+    std::vector<Completion> f32;
+    {
+        KernelMode off("0");
+        f32 = run_or_die(*load_or_die(p), rows_of(4, 64));
+    }
+    p.dtype = "bf16";
+    std::vector<Completion> ops, ker;
+    {
+        KernelMode off("0");
+        ops = run_or_die(*load_or_die(p), rows_of(4, 64));
+    }
+    {
+        KernelMode on("1");
+        ker = run_or_die(*load_or_die(p), rows_of(4, 64));
+    }
+    auto prefix = [](const std::vector<Completion>& a, const std::vector<Completion>& b) {
+        size_t same = 0, total = 0;
+        for (size_t r = 0; r < a.size(); ++r) {
+            size_t k = 0;
+            while (k < a[r].ids.size() && a[r].ids[k] == b[r].ids[k]) ++k;
+            same += k;
+            total += a[r].ids.size();
+        }
+        return std::make_pair(same, total);
+    };
+    auto [s1, t1] = prefix(ops, ker);
+    auto [s2, t2] = prefix(f32, ker);
+    auto [s3, t3] = prefix(f32, ops);
+    std::printf("bf16 kernels vs bf16 torch ops: common prefix %zu of %zu\n", s1, t1);
+    std::printf("bf16 kernels vs fp32: %zu of %zu; bf16 torch ops vs fp32: %zu of %zu\n", s2, t2,
+                s3, t3);
+    // Both bf16 paths round at the same places; a flip needs a near-tie of a random model.
+    EXPECT_GT(s1, t1 / 2);
+}
+
+// The quant engine's NF4 decode kernels (gemv_nf4 inside the recorded step) against its eager
+// step (weights decoded per call) in fp32: the same products nf4[code] * absmax in fp32, so
+// greedy tokens agree up to summation order; the agreement is printed and must be high.
+TEST(GraphEngine, Nf4DecodeKernelsAgreeWithEagerNf4Fp32) {
+    EngineParams p;
+    p.random_shape = shape_hd64();
+    p.seed = 7;
+    p.device = "cuda";
+    p.dtype = "fp32";
+    p.engine = "quant";
+    p.quant = "nf4";
+    std::vector<Completion> eager, ker;
+    {
+        KernelMode off("0");
+        eager = run_or_die(*load_or_die(p), rows_of(4, 64));
+    }
+    {
+        KernelMode on("1");
+        auto eng = load_or_die(p);
+        ker = run_or_die(*eng, rows_of(4, 64));
+        auto again = run_or_die(*eng, rows_of(4, 64));  // replayed
+        for (size_t r = 0; r < ker.size(); ++r) EXPECT_EQ(again[r].ids, ker[r].ids) << r;
+    }
+    size_t same = 0, total = 0;
+    for (size_t r = 0; r < ker.size(); ++r) {
+        size_t k = 0;
+        while (k < ker[r].ids.size() && ker[r].ids[k] == eager[r].ids[k]) ++k;
+        same += k;
+        total += ker[r].ids.size();
+    }
+    std::printf("nf4 kernels vs nf4 eager (fp32): common prefix %zu of %zu\n", same, total);
+    EXPECT_GE(same * 10, total * 9);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -166,6 +306,8 @@ int main(int argc, char** argv) {
         std::printf("no CUDA device: skipping graph engine tests\n");
         return 77;
     }
+    // Every GEMV instantiation (up to 8 rows) is exercised, not only the default crossover's.
+    setenv("TB_DECODE_GEMV_MAX_BATCH", "8", 0);
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();
 }
