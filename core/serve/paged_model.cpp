@@ -43,39 +43,73 @@ at::Tensor fuse(std::vector<LoraLinear*> parts) {
     return w;
 }
 
-at::Tensor to_device(const std::vector<int64_t>& v, const at::Device& dev) {
-    return at::tensor(v, at::kLong).to(dev);
-}
+// The step's index lists, uploaded together: one host buffer (pinned on CUDA) and one copy
+// instead of one blocking copy per list.
+class Upload {
+  public:
+    // Appends `v`; returns its handle (offset, size).
+    std::pair<int64_t, int64_t> add(const std::vector<int64_t>& v) {
+        const int64_t off = static_cast<int64_t>(all_.size());
+        all_.insert(all_.end(), v.begin(), v.end());
+        return {off, static_cast<int64_t>(v.size())};
+    }
+    void send(const at::Device& dev) {
+        at::Tensor host = at::tensor(all_, at::kLong);
+        if (dev.is_cuda()) host = host.pin_memory();
+        dev_ = dev.is_cuda() ? host.to(dev, /*non_blocking=*/true) : host;
+    }
+    at::Tensor get(std::pair<int64_t, int64_t> h) const {
+        return dev_.narrow(0, h.first, h.second);
+    }
+
+  private:
+    std::vector<int64_t> all_;
+    at::Tensor dev_;
+};
 
 }  // namespace
+
+DecodeGather make_decode_gather(const at::Tensor& block_tables, const at::Tensor& context_lens,
+                                int64_t max_context, int64_t block_size, at::ScalarType dtype) {
+    const int64_t D = block_tables.size(0), L = max_context, bs = block_size;
+    const auto lo = at::TensorOptions().dtype(at::kLong).device(block_tables.device());
+    at::Tensor pos = at::arange(L, lo);  // [L]
+    DecodeGather g;
+    g.slots = (block_tables.index_select(1, at::floor_divide(pos, bs)) * bs +
+               at::remainder(pos, bs).view({1, L}))
+                  .reshape({-1});  // [D L]
+    // Keys past a sequence's length are padding: masked (their gathered values are finite:
+    // the pool starts zeroed and only ever holds K/V).
+    at::Tensor valid = pos.view({1, L}) < context_lens.view({D, 1});  // [D, L]
+    const auto o = at::TensorOptions().dtype(dtype).device(block_tables.device());
+    g.bias = at::where(valid, at::zeros({}, o), at::full({}, lowest(dtype), o)).view({D, 1, 1, L});
+    return g;
+}
 
 at::Tensor paged_decode_attention(const at::Tensor& q, const at::Tensor& k_pool,
                                   const at::Tensor& v_pool, const at::Tensor& block_tables,
                                   const at::Tensor& context_lens, int64_t max_context, double scale,
-                                  bool use_fused) {
+                                  bool use_fused, const DecodeGather* gather) {
     const int64_t D = q.size(0), nh = q.size(1), hd = q.size(2);
     const int64_t bs = k_pool.size(1), nkv = k_pool.size(2);
     const int64_t L = max_context;
-    const auto lo = at::TensorOptions().dtype(at::kLong).device(q.device());
-    at::Tensor pos = at::arange(L, lo);  // [L]
-    at::Tensor slots = block_tables.index_select(1, at::floor_divide(pos, bs)) * bs +
-                       at::remainder(pos, bs).view({1, L});  // [D, L]
+    DecodeGather own;
+    if (!gather) {
+        own = make_decode_gather(block_tables, context_lens, max_context, bs, q.scalar_type());
+        gather = &own;
+    }
     const int64_t rows = k_pool.size(0) * bs;
-    at::Tensor flat = slots.reshape({-1});
     // [D, L, nkv, hd] -> [D, nkv, L, hd]
-    at::Tensor k = k_pool.view({rows, nkv, hd}).index_select(0, flat).view({D, L, nkv, hd});
-    at::Tensor v = v_pool.view({rows, nkv, hd}).index_select(0, flat).view({D, L, nkv, hd});
+    at::Tensor k =
+        k_pool.view({rows, nkv, hd}).index_select(0, gather->slots).view({D, L, nkv, hd});
+    at::Tensor v =
+        v_pool.view({rows, nkv, hd}).index_select(0, gather->slots).view({D, L, nkv, hd});
     k = k.permute({0, 2, 1, 3});
     v = v.permute({0, 2, 1, 3});
-    // Keys past a sequence's length are padding: masked (their gathered values are finite:
-    // the pool starts zeroed and only ever holds K/V).
-    at::Tensor valid = pos.view({1, L}) < context_lens.view({D, 1});  // [D, L]
-    at::Tensor bias = at::where(valid, at::zeros({}, q.options()),
-                                at::full({}, lowest(q.scalar_type()), q.options()))
-                          .view({D, 1, 1, L});
     // Query heads grouped per KV head (GQA without copying K/V), as the eager decode step.
     at::Tensor qg = q.reshape({D, nkv, nh / nkv, hd});
-    at::Tensor a = compat::attention(qg, k, v, bias, scale, use_fused);  // [D, nkv, rep, hd]
+    at::Tensor a =
+        compat::attention(qg, k, v, gather->bias, scale, use_fused);  // [D, nkv, rep, hd]
     return a.reshape({D, nh, hd});
 }
 
@@ -123,6 +157,8 @@ at::Tensor PagedModel::step(const std::vector<StepChunk>& chunks) {
     std::map<const AdapterWeights*, std::vector<int64_t>> groups;
     std::vector<int64_t> d_rows, d_lens, d_tables;
     int64_t d_width = 1, d_max = 0;
+    Upload up;
+    std::vector<std::pair<int64_t, int64_t>> pre_keys;
     for (const StepChunk& ch : chunks)
         if (ch.tokens.size() == 1)
             d_width =
@@ -152,28 +188,41 @@ at::Tensor PagedModel::step(const std::vector<StepChunk>& chunks) {
             std::vector<int64_t> ks;
             for (int64_t p = 0; p < ch.start + n; ++p)
                 ks.push_back(table[static_cast<size_t>(p / bs)] * bs + p % bs);
-            st_.pre.push_back({row0, n, ch.start, to_device(ks, dev)});
+            st_.pre.push_back({row0, n, ch.start, at::Tensor()});
+            pre_keys.push_back(up.add(ks));
         }
     }
     const int64_t T = static_cast<int64_t>(ids.size());
     ensure_rope(*std::max_element(pos.begin(), pos.end()) + 1);
-    st_.slots = to_device(slots, dev);
-    for (auto& [a, rows] : groups) st_.groups.emplace_back(a, to_device(rows, dev));
+    const auto h_slots = up.add(slots), h_pos = up.add(pos), h_ids = up.add(ids),
+               h_want = up.add(want), h_drows = up.add(d_rows), h_dlens = up.add(d_lens),
+               h_dtables = up.add(d_tables);
+    std::vector<std::pair<int64_t, int64_t>> h_groups;
+    for (auto& [a, rows] : groups) h_groups.push_back(up.add(rows));
+    up.send(dev);
+    st_.slots = up.get(h_slots);
+    {
+        size_t k = 0;
+        for (auto& [a, rows] : groups) st_.groups.emplace_back(a, up.get(h_groups[k++]));
+    }
+    for (size_t k = 0; k < st_.pre.size(); ++k) st_.pre[k].key_slots = up.get(pre_keys[k]);
     if (!d_rows.empty()) {
         const int64_t D = static_cast<int64_t>(d_rows.size());
-        st_.d_rows = to_device(d_rows, dev);
-        st_.d_lens = to_device(d_lens, dev);
-        st_.d_tables = to_device(d_tables, dev).view({D, d_width});
+        st_.d_rows = up.get(h_drows);
+        st_.d_lens = up.get(h_dlens);
+        st_.d_tables = up.get(h_dtables).view({D, d_width});
         st_.d_max = d_max;
+        // Slots and key mask of the decode rows: the same for every layer of the step.
+        st_.d_gather = make_decode_gather(st_.d_tables, st_.d_lens, d_max, bs, m_.dtype);
     }
-    at::Tensor pos_d = to_device(pos, dev);
+    at::Tensor pos_d = up.get(h_pos);
     const int64_t hd = m_.config.head_dim;
     at::Tensor cos = cos_.index_select(0, pos_d).view({T, 1, hd});
     at::Tensor sin = sin_.index_select(0, pos_d).view({T, 1, hd});
-    at::Tensor h = m_.embed(to_device(ids, dev));  // [T, H]
+    at::Tensor h = m_.embed(up.get(h_ids));  // [T, H]
     for (int64_t i = 0; i < static_cast<int64_t>(m_.layers.size()); ++i) h = layer(i, h, cos, sin);
     if (want.empty()) return at::Tensor();
-    at::Tensor last = h.index_select(0, to_device(want, dev));  // [n, H]
+    at::Tensor last = h.index_select(0, up.get(h_want));  // [n, H]
     return at::linear(m_.rms_norm(last, m_.final_norm), m_.lm_head);
 }
 
@@ -238,8 +287,9 @@ at::Tensor PagedModel::layer(int64_t i, const at::Tensor& h, const at::Tensor& c
     at::Tensor a = at::empty({T, nh * hd}, h.options());
     if (st_.d_rows.defined()) {
         at::Tensor qd = q.index_select(0, st_.d_rows);  // [D, nh, hd]
-        at::Tensor ad = paged_decode_attention(qd, k_pool_[li], v_pool_[li], st_.d_tables,
-                                               st_.d_lens, st_.d_max, scale, fused_attn);
+        at::Tensor ad =
+            paged_decode_attention(qd, k_pool_[li], v_pool_[li], st_.d_tables, st_.d_lens,
+                                   st_.d_max, scale, fused_attn, &st_.d_gather);
         a.index_copy_(0, st_.d_rows, ad.reshape({ad.size(0), nh * hd}));
     }
     for (const auto& p : st_.pre) {

@@ -44,11 +44,19 @@ namespace tb::serve {
 //   max_context:  max(context_lens), known on the host
 // Returns [D, nh, hd]. The torch version gathers K/V through the tables into a padded batch
 // and runs one attention call under a key mask; a CUDA kernel reading the blocks in place
-// replaces it without touching anything else.
+// replaces it without touching anything else (and ignores `gather`).
+// `gather`: the slot indices and key mask of the tables, the same for every layer of a step
+// (make_decode_gather, once per step); computed here when null.
+struct DecodeGather {
+    at::Tensor slots;  // [D * max_context] int64: pool slot of every (sequence, key position)
+    at::Tensor bias;   // [D, 1, 1, max_context] additive key mask (0 / lowest) in q's dtype
+};
+DecodeGather make_decode_gather(const at::Tensor& block_tables, const at::Tensor& context_lens,
+                                int64_t max_context, int64_t block_size, at::ScalarType dtype);
 at::Tensor paged_decode_attention(const at::Tensor& q, const at::Tensor& k_pool,
                                   const at::Tensor& v_pool, const at::Tensor& block_tables,
                                   const at::Tensor& context_lens, int64_t max_context, double scale,
-                                  bool use_fused);
+                                  bool use_fused, const DecodeGather* gather = nullptr);
 
 // One adapter's LoRA branches, per layer and projection (q, k, v, o, gate, up, down);
 // undefined where the adapter does not target the projection.
@@ -103,6 +111,7 @@ class PagedModel {
         // decode (single-token) rows
         at::Tensor d_rows, d_tables, d_lens;
         int64_t d_max = 0;
+        DecodeGather d_gather;
         // longer chunks: (first row, tokens, start, slots of positions 0..start+n)
         struct Pre {
             int64_t row, n, start;
