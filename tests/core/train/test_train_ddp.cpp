@@ -20,6 +20,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/train/rank_launcher.h"
 #include "core/train/run_checkpoint.h"
 #include "train_test_util.h"
 
@@ -248,6 +249,37 @@ TEST_F(Ddp, GlooGroupOfOneEqualsThePlainRunBitForBit) {
     EXPECT_EQ(b.value().final_eval_loss, a.value().final_eval_loss);
     auto stats = tbtest::load_json(b.value().stats_path);
     EXPECT_EQ(stats.at("dist_backend").get<std::string>(), "gloo");
+}
+
+// The GUI's path (widgets/worker.cpp): run_training_ranks starts tunebench-cli as the ranks
+// from TrainParams and reports every rank's progress merged into one.
+TEST_F(Ddp, RunTrainingRanksReportsMergedProgress) {
+    const std::string dir = tbtest::scratch("ddp_front_end");
+    auto cfg = tb::load_app_config(write_config(dir, 2, 2, 6));
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    auto params = tb::train_params_from_config(cfg.value());
+    ASSERT_TRUE(params.ok()) << params.error().message;
+    EXPECT_EQ(params.value().nproc_per_node, 2);
+    std::vector<tb::TrainProgress> seen;
+    tb::CancelToken cancel;
+    ::setenv("TUNEBENCH_DIST_TIMEOUT", "20", 1);
+    std::fflush(stdout);
+    auto r = tb::run_training_ranks(
+        params.value(), TB_CLI_PATH, [&](const tb::TrainProgress& p) { seen.push_back(p); },
+        cancel);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(r.value().cancelled);
+    EXPECT_EQ(r.value().steps, 6);
+    EXPECT_TRUE(fs::exists(r.value().adapter_dir + "/adapter_model.safetensors"));
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back().phase, tb::TrainPhase::Finished);
+    EXPECT_NE(seen.back().message.find("rank 1: finished 6"), std::string::npos)
+        << seen.back().message;
+    // The merged loss is the run's (rank 0 reports the all-reduced loss).
+    std::map<int64_t, StepRecord> steps;
+    std::map<int64_t, double> evals;
+    read_log(r.value().run_dir, &steps, &evals);
+    EXPECT_EQ(r.value().final_loss, steps.at(6).loss);
 }
 
 // The pids of `parent`'s children whose environment has RANK=<rank>.
