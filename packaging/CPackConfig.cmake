@@ -13,6 +13,9 @@ if(TUNEBENCH_GUI)
     RENAME io.github.tunebench.Tunebench.svg)
 endif()
 
+# The documentation folder the About panel links to (<prefix>/share/doc/tunebench).
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 set(CPACK_PACKAGE_NAME "tunebench")
 set(CPACK_PACKAGE_VENDOR "tunebench")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})

@@ -46,21 +46,13 @@
         <source>Workspace folder.</source>
         <translation>Workspace folder.</translation>
     </message>
+    <message>
+        <source>tunebench: fine-tune, compare, chat with and evaluate Llama-family models.</source>
+        <translation>tunebench: fine-tune, compare, chat with and evaluate Llama-family models.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::AboutPanel</name>
-    <message>
-        <source>tunebench version:</source>
-        <translation>tunebench version:</translation>
-    </message>
-    <message>
-        <source>libtorch:</source>
-        <translation>libtorch:</translation>
-    </message>
-    <message>
-        <source>CUDA kernels:</source>
-        <translation>CUDA kernels:</translation>
-    </message>
     <message>
         <source>built in</source>
         <translation>built in</translation>
@@ -68,6 +60,110 @@
     <message>
         <source>CPU only</source>
         <translation>CPU only</translation>
+    </message>
+    <message>
+        <source>A desktop workbench for fine-tuning, comparing, chatting with and evaluating Llama-family language models.</source>
+        <translation>A desktop workbench for fine-tuning, comparing, chatting with and evaluating Llama-family language models.</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>Version</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>Licence</translation>
+    </message>
+    <message>
+        <source>libtorch</source>
+        <translation>libtorch</translation>
+    </message>
+    <message>
+        <source>CUDA kernels</source>
+        <translation>CUDA kernels</translation>
+    </message>
+    <message>
+        <source>Qt</source>
+        <translation>Qt</translation>
+    </message>
+    <message>
+        <source>Documentation</source>
+        <translation>Documentation</translation>
+    </message>
+    <message>
+        <source>No documentation folder was found beside this binary.</source>
+        <translation>No documentation folder was found beside this binary.</translation>
+    </message>
+    <message>
+        <source>Documentation folder:</source>
+        <translation>Documentation folder:</translation>
+    </message>
+    <message>
+        <source>Read me first:</source>
+        <translation>Read me first:</translation>
+    </message>
+    <message>
+        <source>Libraries</source>
+        <translation>Libraries</translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation>Library</translation>
+    </message>
+    <message>
+        <source>Used for</source>
+        <translation>Used for</translation>
+    </message>
+    <message>
+        <source>tensors, autograd, CUDA</source>
+        <translation>tensors, autograd, CUDA</translation>
+    </message>
+    <message>
+        <source>the window and its widgets</source>
+        <translation>the window and its widgets</translation>
+    </message>
+    <message>
+        <source>charts</source>
+        <translation>charts</translation>
+    </message>
+    <message>
+        <source>public domain</source>
+        <translation>public domain</translation>
+    </message>
+    <message>
+        <source>the experiment store</source>
+        <translation>the experiment store</translation>
+    </message>
+    <message>
+        <source>tokenizers</source>
+        <translation>tokenizers</translation>
+    </message>
+    <message>
+        <source>configuration files</source>
+        <translation>configuration files</translation>
+    </message>
+    <message>
+        <source>JSON files</source>
+        <translation>JSON files</translation>
+    </message>
+    <message>
+        <source>benchmarks against inference servers</source>
+        <translation>benchmarks against inference servers</translation>
+    </message>
+    <message>
+        <source>the command line (tunebench-cli)</source>
+        <translation>the command line (tunebench-cli)</translation>
+    </message>
+    <message>
+        <source>NVIDIA CUDA EULA</source>
+        <translation>NVIDIA CUDA EULA</translation>
+    </message>
+    <message>
+        <source>GPU kernels</source>
+        <translation>GPU kernels</translation>
+    </message>
+    <message>
+        <source>The versions are those this build was compiled against (SQLite and Qt: loaded at run time). Each library&apos;s licence text is in its Debian package (/usr/share/doc/&lt;package&gt;/copyright).</source>
+        <translation>The versions are those this build was compiled against (SQLite and Qt: loaded at run time). Each library&apos;s licence text is in its Debian package (/usr/share/doc/&lt;package&gt;/copyright).</translation>
     </message>
 </context>
 <context>
@@ -357,28 +453,48 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
         <translation>transformers (HF)</translation>
     </message>
     <message>
-        <source>ms</source>
-        <translation>ms</translation>
-    </message>
-    <message>
-        <source>seconds</source>
-        <translation>seconds</translation>
-    </message>
-    <message>
-        <source>tokens/s</source>
-        <translation>tokens/s</translation>
-    </message>
-    <message>
-        <source>GB (dark: allocated, light: reserved)</source>
-        <translation>GB (dark: allocated, light: reserved)</translation>
-    </message>
-    <message>
-        <source>GB (process peak RSS)</source>
-        <translation>GB (process peak RSS)</translation>
-    </message>
-    <message>
         <source>batch %1</source>
         <translation>batch %1</translation>
+    </message>
+    <message>
+        <source>engine</source>
+        <translation>engine</translation>
+    </message>
+    <message>
+        <source>batch size</source>
+        <translation>batch size</translation>
+    </message>
+    <message>
+        <source>No benchmark results yet.</source>
+        <translation>No benchmark results yet.</translation>
+    </message>
+    <message>
+        <source>TTFT (ms)</source>
+        <translation>TTFT (ms)</translation>
+    </message>
+    <message>
+        <source>latency (s)</source>
+        <translation>latency (s)</translation>
+    </message>
+    <message>
+        <source>tokens/s per request</source>
+        <translation>tokens/s per request</translation>
+    </message>
+    <message>
+        <source>tokens/s, all requests</source>
+        <translation>tokens/s, all requests</translation>
+    </message>
+    <message>
+        <source>GPU GB (dark: allocated, light: reserved)</source>
+        <translation>GPU GB (dark: allocated, light: reserved)</translation>
+    </message>
+    <message>
+        <source>host GB (process peak RSS)</source>
+        <translation>host GB (process peak RSS)</translation>
+    </message>
+    <message>
+        <source>load time (s)</source>
+        <translation>load time (s)</translation>
     </message>
 </context>
 <context>
@@ -493,6 +609,217 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
     <message>
         <source>Load s</source>
         <translation>Load s</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ChatPanel</name>
+    <message>
+        <source>Adapter folder</source>
+        <translation>Adapter folder</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>Delete conversation</translation>
+    </message>
+    <message>
+        <source>Delete the conversation &quot;%1&quot;?</source>
+        <translation>Delete the conversation &quot;%1&quot;?</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>Conversations</translation>
+    </message>
+    <message>
+        <source>Saved in the workspace&apos;s store; click one to re-open it</source>
+        <translation>Saved in the workspace&apos;s store; click one to re-open it</translation>
+    </message>
+    <message>
+        <source>&amp;New</source>
+        <translation>&amp;New</translation>
+    </message>
+    <message>
+        <source>Start a new conversation</source>
+        <translation>Start a new conversation</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>System prompt</translation>
+    </message>
+    <message>
+        <source>Instructions every model receives before the conversation</source>
+        <translation>Instructions every model receives before the conversation</translation>
+    </message>
+    <message>
+        <source>Adapters</source>
+        <translation>Adapters</translation>
+    </message>
+    <message>
+        <source>The base model always answers in the first column</source>
+        <translation>The base model always answers in the first column</translation>
+    </message>
+    <message>
+        <source>Add adapter…</source>
+        <translation>Add adapter…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Remove</translation>
+    </message>
+    <message>
+        <source>Sampling (same for every column)</source>
+        <translation>Sampling (same for every column)</translation>
+    </message>
+    <message>
+        <source>Greedy</source>
+        <translation>Greedy</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>Temperature:</translation>
+    </message>
+    <message>
+        <source>Top-p:</source>
+        <translation>Top-p:</translation>
+    </message>
+    <message>
+        <source>Top-k:</source>
+        <translation>Top-k:</translation>
+    </message>
+    <message>
+        <source>Max new tokens:</source>
+        <translation>Max new tokens:</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>Seed:</translation>
+    </message>
+    <message>
+        <source>Engine:</source>
+        <translation>Engine:</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>off</translation>
+    </message>
+    <message>
+        <source>Divides the logits before sampling; lower is more focused</source>
+        <translation>Divides the logits before sampling; lower is more focused</translation>
+    </message>
+    <message>
+        <source>Samples from the smallest set of tokens whose probability reaches p</source>
+        <translation>Samples from the smallest set of tokens whose probability reaches p</translation>
+    </message>
+    <message>
+        <source>Samples from the k most likely tokens (0: no limit)</source>
+        <translation>Samples from the k most likely tokens (0: no limit)</translation>
+    </message>
+    <message>
+        <source>Every column restarts its sampler from this seed</source>
+        <translation>Every column restarts its sampler from this seed</translation>
+    </message>
+    <message>
+        <source>Inference engine that answers in every column</source>
+        <translation>Inference engine that answers in every column</translation>
+    </message>
+    <message>
+        <source>Available in this build</source>
+        <translation>Available in this build</translation>
+    </message>
+    <message>
+        <source>Not available: %1</source>
+        <translation>Not available: %1</translation>
+    </message>
+    <message>
+        <source>Type a message (Ctrl+Enter sends)</source>
+        <translation>Type a message (Ctrl+Enter sends)</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>&amp;Send</translation>
+    </message>
+    <message>
+        <source>Send the message to every model (Ctrl+Enter)</source>
+        <translation>Send the message to every model (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>S&amp;top</translation>
+    </message>
+    <message>
+        <source>Conversations are not saved: %1</source>
+        <translation>Conversations are not saved: %1</translation>
+    </message>
+    <message>
+        <source>Base model</source>
+        <translation>Base model</translation>
+    </message>
+    <message>
+        <source>%1 tokens in %2 s · %3 tokens/s · %4</source>
+        <translation>%1 tokens in %2 s · %3 tokens/s · %4</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n oldest turn(s) left out to fit the context</source>
+        <translation>
+            <numerusform>%n oldest turn left out to fit the context</numerusform>
+            <numerusform>%n oldest turns left out to fit the context</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>You</translation>
+    </message>
+    <message>
+        <source>Fixed for this conversation: start a new one to change it</source>
+        <translation>Fixed for this conversation: start a new one to change it</translation>
+    </message>
+    <message>
+        <source>Choose a workspace with a model first.</source>
+        <translation>Choose a workspace with a model first.</translation>
+    </message>
+    <message>
+        <source>Generating…</source>
+        <translation>Generating…</translation>
+    </message>
+    <message>
+        <source>Stopped before any answer.</source>
+        <translation>Stopped before any answer.</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>Failed: %1</translation>
+    </message>
+    <message>
+        <source>The conversation could not be saved: %1</source>
+        <translation>The conversation could not be saved: %1</translation>
+    </message>
+    <message>
+        <source>(untitled)</source>
+        <translation>(untitled)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+Last answered %2
+%n adapter(s)</source>
+        <translation>
+            <numerusform>%1
+Last answered %2
+%n adapter</numerusform>
+            <numerusform>%1
+Last answered %2
+%n adapters</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No conversation %1 in the store.</source>
+        <translation>No conversation %1 in the store.</translation>
+    </message>
+    <message>
+        <source>This conversation was held with %1; the workspace&apos;s model (%2) answers new turns.</source>
+        <translation>This conversation was held with %1; the workspace&apos;s model (%2) answers new turns.</translation>
     </message>
 </context>
 <context>
@@ -638,6 +965,265 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
     </message>
 </context>
 <context>
+    <name>tbui::ConfigText</name>
+    <message>
+        <source>Model</source>
+        <translation>Model</translation>
+    </message>
+    <message>
+        <source>LoRA</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <source>Quantisation</source>
+        <translation>Quantisation</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>Training</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>Data</translation>
+    </message>
+    <message>
+        <source>Evaluation</source>
+        <translation>Evaluation</translation>
+    </message>
+    <message>
+        <source>Inference</source>
+        <translation>Inference</translation>
+    </message>
+    <message>
+        <source>Max length (tokens)</source>
+        <translation>Max length (tokens)</translation>
+    </message>
+    <message>
+        <source>Data type</source>
+        <translation>Data type</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Device</translation>
+    </message>
+    <message>
+        <source>Rank (r)</source>
+        <translation>Rank (r)</translation>
+    </message>
+    <message>
+        <source>Alpha</source>
+        <translation>Alpha</translation>
+    </message>
+    <message>
+        <source>Dropout</source>
+        <translation>Dropout</translation>
+    </message>
+    <message>
+        <source>Target modules</source>
+        <translation>Target modules</translation>
+    </message>
+    <message>
+        <source>Use rsLoRA</source>
+        <translation>Use rsLoRA</translation>
+    </message>
+    <message>
+        <source>Use DoRA</source>
+        <translation>Use DoRA</translation>
+    </message>
+    <message>
+        <source>Initialisation</source>
+        <translation>Initialisation</translation>
+    </message>
+    <message>
+        <source>Load in 4 bits</source>
+        <translation>Load in 4 bits</translation>
+    </message>
+    <message>
+        <source>4-bit type</source>
+        <translation>4-bit type</translation>
+    </message>
+    <message>
+        <source>Double quantisation</source>
+        <translation>Double quantisation</translation>
+    </message>
+    <message>
+        <source>Block size</source>
+        <translation>Block size</translation>
+    </message>
+    <message>
+        <source>Compute data type</source>
+        <translation>Compute data type</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>Epochs</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>Batch size</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Learning rate</translation>
+    </message>
+    <message>
+        <source>Gradient accumulation steps</source>
+        <translation>Gradient accumulation steps</translation>
+    </message>
+    <message>
+        <source>Optimizer</source>
+        <translation>Optimizer</translation>
+    </message>
+    <message>
+        <source>Weight decay</source>
+        <translation>Weight decay</translation>
+    </message>
+    <message>
+        <source>Max gradient norm</source>
+        <translation>Max gradient norm</translation>
+    </message>
+    <message>
+        <source>LR scheduler</source>
+        <translation>LR scheduler</translation>
+    </message>
+    <message>
+        <source>Warmup steps</source>
+        <translation>Warmup steps</translation>
+    </message>
+    <message>
+        <source>Warmup ratio</source>
+        <translation>Warmup ratio</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Seed</translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation>Backend</translation>
+    </message>
+    <message>
+        <source>Gradient checkpointing</source>
+        <translation>Gradient checkpointing</translation>
+    </message>
+    <message>
+        <source>CUDA graphs</source>
+        <translation>CUDA graphs</translation>
+    </message>
+    <message>
+        <source>bf16 autocast</source>
+        <translation>bf16 autocast</translation>
+    </message>
+    <message>
+        <source>Processes per node</source>
+        <translation>Processes per node</translation>
+    </message>
+    <message>
+        <source>Eval every (steps)</source>
+        <translation>Eval every (steps)</translation>
+    </message>
+    <message>
+        <source>Save every (steps)</source>
+        <translation>Save every (steps)</translation>
+    </message>
+    <message>
+        <source>Log every (steps)</source>
+        <translation>Log every (steps)</translation>
+    </message>
+    <message>
+        <source>Max steps</source>
+        <translation>Max steps</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>Output folder</translation>
+    </message>
+    <message>
+        <source>Dataset file</source>
+        <translation>Dataset file</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>Format</translation>
+    </message>
+    <message>
+        <source>Instruction column</source>
+        <translation>Instruction column</translation>
+    </message>
+    <message>
+        <source>Context column</source>
+        <translation>Context column</translation>
+    </message>
+    <message>
+        <source>Response column</source>
+        <translation>Response column</translation>
+    </message>
+    <message>
+        <source>Category column</source>
+        <translation>Category column</translation>
+    </message>
+    <message>
+        <source>Train ratio</source>
+        <translation>Train ratio</translation>
+    </message>
+    <message>
+        <source>Validation ratio</source>
+        <translation>Validation ratio</translation>
+    </message>
+    <message>
+        <source>Test ratio</source>
+        <translation>Test ratio</translation>
+    </message>
+    <message>
+        <source>Split seed</source>
+        <translation>Split seed</translation>
+    </message>
+    <message>
+        <source>Stratify by category</source>
+        <translation>Stratify by category</translation>
+    </message>
+    <message>
+        <source>Prompt template</source>
+        <translation>Prompt template</translation>
+    </message>
+    <message>
+        <source>Loss on</source>
+        <translation>Loss on</translation>
+    </message>
+    <message>
+        <source>Packing</source>
+        <translation>Packing</translation>
+    </message>
+    <message>
+        <source>Skip bad rows</source>
+        <translation>Skip bad rows</translation>
+    </message>
+    <message>
+        <source>Metrics</source>
+        <translation>Metrics</translation>
+    </message>
+    <message>
+        <source>Max new tokens</source>
+        <translation>Max new tokens</translation>
+    </message>
+    <message>
+        <source>Test rows</source>
+        <translation>Test rows</translation>
+    </message>
+    <message>
+        <source>BERTScore model</source>
+        <translation>BERTScore model</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>Engine</translation>
+    </message>
+    <message>
+        <source>Quant format</source>
+        <translation>Quant format</translation>
+    </message>
+</context>
+<context>
     <name>tbui::DatasetPanel</name>
     <message>
         <source>All splits</source>
@@ -716,16 +1302,52 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
         <translation>Category: %1 · line %2</translation>
     </message>
     <message>
-        <source>prompt + response length (%1)</source>
-        <translation>prompt + response length (%1)</translation>
-    </message>
-    <message>
         <source>rows</source>
         <translation>rows</translation>
     </message>
     <message>
         <source>Could not load %1: %2</source>
         <translation>Could not load %1: %2</translation>
+    </message>
+    <message>
+        <source>No row matches the filters: change the category, split or search text.</source>
+        <translation>No row matches the filters: change the category, split or search text.</translation>
+    </message>
+    <message>
+        <source>Length of the rows shown</source>
+        <translation>Length of the rows shown</translation>
+    </message>
+    <message>
+        <source>prompt + response (characters)</source>
+        <translation>prompt + response (characters)</translation>
+    </message>
+    <message>
+        <source>No rows to measure.</source>
+        <translation>No rows to measure.</translation>
+    </message>
+    <message>
+        <source>Rows per category (whole dataset)</source>
+        <translation>Rows per category (whole dataset)</translation>
+    </message>
+    <message>
+        <source>category</source>
+        <translation>category</translation>
+    </message>
+    <message>
+        <source>No dataset loaded.</source>
+        <translation>No dataset loaded.</translation>
+    </message>
+    <message>
+        <source>None: every row of %1 was read.</source>
+        <translation>None: every row of %1 was read.</translation>
+    </message>
+    <message>
+        <source>%1 of %2 rows shown</source>
+        <translation>%1 of %2 rows shown</translation>
+    </message>
+    <message>
+        <source>No row matches the filters.</source>
+        <translation>No row matches the filters.</translation>
     </message>
 </context>
 <context>
@@ -956,6 +1578,30 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
         <source>%1 could not be loaded. Replace it with the settings shown?</source>
         <translation>%1 could not be loaded. Replace it with the settings shown?</translation>
     </message>
+    <message>
+        <source>No preset applied</source>
+        <translation>No preset applied</translation>
+    </message>
+    <message>
+        <source>Applied: </source>
+        <translation>Applied: </translation>
+    </message>
+    <message>
+        <source>Preset edited</source>
+        <translation>Preset edited</translation>
+    </message>
+    <message>
+        <source>YAML key: %1</source>
+        <translation>YAML key: %1</translation>
+    </message>
+    <message>
+        <source>Applied: %1</source>
+        <translation>Applied: %1</translation>
+    </message>
+    <message>
+        <source>Per rank, for %1 data-parallel ranks (gradient all-reduce buckets %2 GiB included)</source>
+        <translation>Per rank, for %1 data-parallel ranks (gradient all-reduce buckets %2 GiB included)</translation>
+    </message>
 </context>
 <context>
     <name>tbui::JobQueue</name>
@@ -990,6 +1636,10 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
     <message>
         <source>Inference benchmark</source>
         <translation>Inference benchmark</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>Chat</translation>
     </message>
 </context>
 <context>
@@ -1059,14 +1709,6 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
         <translation>System default</translation>
     </message>
     <message>
-        <source>Language</source>
-        <translation>Language</translation>
-    </message>
-    <message>
-        <source>The language changes the next time tunebench starts.</source>
-        <translation>The language changes the next time tunebench starts.</translation>
-    </message>
-    <message>
         <source>&amp;Help</source>
         <translation>&amp;Help</translation>
     </message>
@@ -1125,6 +1767,18 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
     <message>
         <source>Bench&amp;mark</source>
         <translation>Bench&amp;mark</translation>
+    </message>
+    <message>
+        <source>Ru&amp;ns</source>
+        <translation>Ru&amp;ns</translation>
+    </message>
+    <message>
+        <source>Chat &amp;playground</source>
+        <translation>Chat &amp;playground</translation>
+    </message>
+    <message>
+        <source>Ser&amp;ve</source>
+        <translation>Ser&amp;ve</translation>
     </message>
 </context>
 <context>
@@ -1196,10 +1850,6 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
     <message>
         <source>&amp;Next</source>
         <translation>&amp;Next</translation>
-    </message>
-    <message>
-        <source>Mean score (95% CI)</source>
-        <translation>Mean score (95% CI)</translation>
     </message>
     <message>
         <source>No store in %1 yet: run an evaluation first.</source>
@@ -1491,6 +2141,24 @@ Saved in this evaluation: %1 scored outputs and %2 preferences from you, %3 scor
         <source>Preferences (all raters):</source>
         <translation>Preferences (all raters):</translation>
     </message>
+    <message>
+        <source>Human ratings: mean score per criterion</source>
+        <translation>Human ratings: mean score per criterion</translation>
+    </message>
+    <message>
+        <source>criterion</source>
+        <translation>criterion</translation>
+    </message>
+    <message>
+        <source>mean score, 1-5 (95% CI)</source>
+        <translation>mean score, 1-5 (95% CI)</translation>
+    </message>
+    <message>
+        <source>No ratings yet.
+Score outputs above; the means per model appear here.</source>
+        <translation>No ratings yet.
+Score outputs above; the means per model appear here.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::RecentWorkspacesModel</name>
@@ -1733,6 +2401,46 @@ then choose the workspace again (or reopen this tab).</translation>
         <source>Not comparable with #%1, so never shown beside it: %2.</source>
         <translation>Not comparable with #%1, so never shown beside it: %2.</translation>
     </message>
+    <message>
+        <source>&amp;Log scale</source>
+        <translation>&amp;Log scale</translation>
+    </message>
+    <message>
+        <source>Logarithmic value axis (perplexity and loss span orders of magnitude)</source>
+        <translation>Logarithmic value axis (perplexity and loss span orders of magnitude)</translation>
+    </message>
+    <message>
+        <source>Results by category</source>
+        <translation>Results by category</translation>
+    </message>
+    <message>
+        <source>category</source>
+        <translation>category</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>value</translation>
+    </message>
+    <message>
+        <source>No per-category results for this metric.</source>
+        <translation>No per-category results for this metric.</translation>
+    </message>
+    <message>
+        <source>%1 is not the adapter of a training run in this store.</source>
+        <translation>%1 is not the adapter of a training run in this store.</translation>
+    </message>
+    <message>
+        <source>TER (edits per reference word)</source>
+        <translation>TER (edits per reference word)</translation>
+    </message>
+    <message>
+        <source>BERTScore F1</source>
+        <translation>BERTScore F1</translation>
+    </message>
+    <message>
+        <source>%1 score</source>
+        <translation>%1 score</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ResultsTableModel</name>
@@ -1763,6 +2471,486 @@ then choose the workspace again (or reopen this tab).</translation>
     <message>
         <source>Items</source>
         <translation>Items</translation>
+    </message>
+    <message>
+        <source>%1
+Double-click to rename the run</source>
+        <translation>%1
+Double-click to rename the run</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RunNames</name>
+    <message>
+        <source>run #%1</source>
+        <translation>run #%1</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RunsPanel</name>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation>Re&amp;fresh</translation>
+    </message>
+    <message>
+        <source>Re&amp;name…</source>
+        <translation>Re&amp;name…</translation>
+    </message>
+    <message>
+        <source>&amp;Delete…</source>
+        <translation>&amp;Delete…</translation>
+    </message>
+    <message>
+        <source>Delete the selected runs from the store and their run folders</source>
+        <translation>Delete the selected runs from the store and their run folders</translation>
+    </message>
+    <message>
+        <source>Checkpoint to resume the selected run from</source>
+        <translation>Checkpoint to resume the selected run from</translation>
+    </message>
+    <message>
+        <source>Res&amp;ume</source>
+        <translation>Res&amp;ume</translation>
+    </message>
+    <message>
+        <source>Continue the selected run from the chosen checkpoint (shown in the Training tab)</source>
+        <translation>Continue the selected run from the chosen checkpoint (shown in the Training tab)</translation>
+    </message>
+    <message>
+        <source>Export &amp;adapter…</source>
+        <translation>Export &amp;adapter…</translation>
+    </message>
+    <message>
+        <source>Export &amp;merged model…</source>
+        <translation>Export &amp;merged model…</translation>
+    </message>
+    <message>
+        <source>Export ta&amp;ble…</source>
+        <translation>Export ta&amp;ble…</translation>
+    </message>
+    <message>
+        <source>&amp;Checkpoint:</source>
+        <translation>&amp;Checkpoint:</translation>
+    </message>
+    <message>
+        <source>No store open: choose a workspace.</source>
+        <translation>No store open: choose a workspace.</translation>
+    </message>
+    <message>
+        <source>Train loss</source>
+        <translation>Train loss</translation>
+    </message>
+    <message>
+        <source>Eval loss</source>
+        <translation>Eval loss</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Learning rate</translation>
+    </message>
+    <message>
+        <source>Gradient norm</source>
+        <translation>Gradient norm</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>Tokens/s</translation>
+    </message>
+    <message>
+        <source>Memory (MiB)</source>
+        <translation>Memory (MiB)</translation>
+    </message>
+    <message>
+        <source>&amp;Log scale</source>
+        <translation>&amp;Log scale</translation>
+    </message>
+    <message>
+        <source>&amp;Overlay:</source>
+        <translation>&amp;Overlay:</translation>
+    </message>
+    <message>
+        <source>Train loss of the selected runs</source>
+        <translation>Train loss of the selected runs</translation>
+    </message>
+    <message>
+        <source>optimizer step</source>
+        <translation>optimizer step</translation>
+    </message>
+    <message>
+        <source>cross-entropy (nats/token)</source>
+        <translation>cross-entropy (nats/token)</translation>
+    </message>
+    <message>
+        <source>Select one or more runs in the table to draw them here.</source>
+        <translation>Select one or more runs in the table to draw them here.</translation>
+    </message>
+    <message>
+        <source>Only &amp;differences</source>
+        <translation>Only &amp;differences</translation>
+    </message>
+    <message>
+        <source>Setting</source>
+        <translation>Setting</translation>
+    </message>
+    <message>
+        <source>Run A</source>
+        <translation>Run A</translation>
+    </message>
+    <message>
+        <source>Run B</source>
+        <translation>Run B</translation>
+    </message>
+    <message>
+        <source>Select one run to rename.</source>
+        <translation>Select one run to rename.</translation>
+    </message>
+    <message>
+        <source>Rename run</source>
+        <translation>Rename run</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>Name:</translation>
+    </message>
+    <message>
+        <source>No runs yet: the store is created by the first training run (Training tab).</source>
+        <translation>No runs yet: the store is created by the first training run (Training tab).</translation>
+    </message>
+    <message>
+        <source>The store has no training runs yet: start one in the Training tab.</source>
+        <translation>The store has no training runs yet: start one in the Training tab.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n training run(s) in %1. Select several to overlay them; two to compare their configs. Double-click a name to rename.</source>
+        <translation>
+            <numerusform>%n training run in %1. Select several to overlay them; two to compare their configs. Double-click a name to rename.</numerusform>
+            <numerusform>%n training runs in %1. Select several to overlay them; two to compare their configs. Double-click a name to rename.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>newest usable</source>
+        <translation>newest usable</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>learning rate</translation>
+    </message>
+    <message>
+        <source>L2 norm before clipping</source>
+        <translation>L2 norm before clipping</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>tokens/s</translation>
+    </message>
+    <message>
+        <source>MiB (GPU allocated or host RSS)</source>
+        <translation>MiB (GPU allocated or host RSS)</translation>
+    </message>
+    <message>
+        <source>%1 of the selected runs</source>
+        <translation>%1 of the selected runs</translation>
+    </message>
+    <message>
+        <source>Select two runs to compare their settings.</source>
+        <translation>Select two runs to compare their settings.</translation>
+    </message>
+    <message>
+        <source>#%1</source>
+        <translation>#%1</translation>
+    </message>
+    <message>
+        <source>A run&apos;s stored config does not parse.</source>
+        <translation>A run&apos;s stored config does not parse.</translation>
+    </message>
+    <message>
+        <source>Same settings.</source>
+        <translation>Same settings.</translation>
+    </message>
+    <message>
+        <source>No store is open.</source>
+        <translation>No store is open.</translation>
+    </message>
+    <message>
+        <source>The store has no training run #%1.</source>
+        <translation>The store has no training run #%1.</translation>
+    </message>
+    <message>
+        <source>Run #%1 is training: cancel it first.</source>
+        <translation>Run #%1 is training: cancel it first.</translation>
+    </message>
+    <message>
+        <source>Could not remove all of %1.</source>
+        <translation>Could not remove all of %1.</translation>
+    </message>
+    <message>
+        <source>%1 does not look like a run folder; left in place.</source>
+        <translation>%1 does not look like a run folder; left in place.</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Delete runs</source>
+        <translation>Delete runs</translation>
+    </message>
+    <message numerus="yes">
+        <source>Delete %n run(s) from the store together with their run folders (adapter, checkpoints, merged model)? This cannot be undone.
+
+%1</source>
+        <translation>
+            <numerusform>Delete %n run from the store together with their run folders (adapter, checkpoints, merged model)? This cannot be undone.
+
+%1</numerusform>
+            <numerusform>Delete %n runs from the store together with their run folders (adapter, checkpoints, merged model)? This cannot be undone.
+
+%1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Resuming run #%1: progress in the Training tab.</source>
+        <translation>Resuming run #%1: progress in the Training tab.</translation>
+    </message>
+    <message>
+        <source>Folder for the merged model</source>
+        <translation>Folder for the merged model</translation>
+    </message>
+    <message>
+        <source>Folder for the adapter</source>
+        <translation>Folder for the adapter</translation>
+    </message>
+    <message>
+        <source>Exporting run #%1 to %2 (progress in the Training tab&apos;s log).</source>
+        <translation>Exporting run #%1 to %2 (progress in the Training tab&apos;s log).</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RunsTableModel</name>
+    <message>
+        <source>Run folder: %1
+Double-click the name to rename</source>
+        <translation>Run folder: %1
+Double-click the name to rename</translation>
+    </message>
+    <message>
+        <source>exp(best eval loss)</source>
+        <translation>exp(best eval loss)</translation>
+    </message>
+    <message>
+        <source>Highest memory logged (GPU allocated or host RSS)</source>
+        <translation>Highest memory logged (GPU allocated or host RSS)</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>Last logged optimizer step</source>
+        <translation>Last logged optimizer step</translation>
+    </message>
+    <message>
+        <source>Training loss at the last logged step</source>
+        <translation>Training loss at the last logged step</translation>
+    </message>
+    <message>
+        <source>Validation loss of the last evaluation</source>
+        <translation>Validation loss of the last evaluation</translation>
+    </message>
+    <message>
+        <source>Lowest validation loss</source>
+        <translation>Lowest validation loss</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>Started</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Steps</translation>
+    </message>
+    <message>
+        <source>Final loss</source>
+        <translation>Final loss</translation>
+    </message>
+    <message>
+        <source>Eval loss</source>
+        <translation>Eval loss</translation>
+    </message>
+    <message>
+        <source>Best eval loss</source>
+        <translation>Best eval loss</translation>
+    </message>
+    <message>
+        <source>Best perplexity</source>
+        <translation>Best perplexity</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>Tokens/s</translation>
+    </message>
+    <message>
+        <source>Train time</source>
+        <translation>Train time</translation>
+    </message>
+    <message>
+        <source>Peak memory (MiB)</source>
+        <translation>Peak memory (MiB)</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Learning rate</translation>
+    </message>
+    <message>
+        <source>LoRA r</source>
+        <translation>LoRA r</translation>
+    </message>
+    <message>
+        <source>LoRA alpha</source>
+        <translation>LoRA alpha</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>Epochs</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>Batch size</translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation>Backend</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ServePanel</name>
+    <message>
+        <source>Hugging Face model folder (config.json + safetensors)</source>
+        <translation>Hugging Face model folder (config.json + safetensors)</translation>
+    </message>
+    <message>
+        <source>Browse...</source>
+        <translation>Browse...</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>Model folder</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>&amp;Model:</translation>
+    </message>
+    <message>
+        <source>LoRA adapters, one per line: NAME=FOLDER (or FOLDER, named after it). Clients choose one with the request&apos;s &quot;model&quot; field.</source>
+        <translation>LoRA adapters, one per line: NAME=FOLDER (or FOLDER, named after it). Clients choose one with the request&apos;s &quot;model&quot; field.</translation>
+    </message>
+    <message>
+        <source>Add adapter...</source>
+        <translation>Add adapter...</translation>
+    </message>
+    <message>
+        <source>PEFT adapter folder</source>
+        <translation>PEFT adapter folder</translation>
+    </message>
+    <message>
+        <source>&amp;Adapters:</source>
+        <translation>&amp;Adapters:</translation>
+    </message>
+    <message>
+        <source>127.0.0.1 serves this machine only; 0.0.0.0 serves every network interface (set an API key then)</source>
+        <translation>127.0.0.1 serves this machine only; 0.0.0.0 serves every network interface (set an API key then)</translation>
+    </message>
+    <message>
+        <source>0 picks a free port</source>
+        <translation>0 picks a free port</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>Port:</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>&amp;Host:</translation>
+    </message>
+    <message>
+        <source>none: no key needed</source>
+        <translation>none: no key needed</translation>
+    </message>
+    <message>
+        <source>API &amp;key:</source>
+        <translation>API &amp;key:</translation>
+    </message>
+    <message>
+        <source>Precision:</source>
+        <translation>Precision:</translation>
+    </message>
+    <message>
+        <source>&amp;Device:</source>
+        <translation>&amp;Device:</translation>
+    </message>
+    <message>
+        <source>&amp;Start server</source>
+        <translation>&amp;Start server</translation>
+    </message>
+    <message>
+        <source>S&amp;top server</source>
+        <translation>S&amp;top server</translation>
+    </message>
+    <message>
+        <source>&amp;Copy URL</source>
+        <translation>&amp;Copy URL</translation>
+    </message>
+    <message>
+        <source>An OpenAI-compatible (/v1) and Ollama-compatible (/api) server on this model and its adapters, all requests batched together (the paged engine).</source>
+        <translation>An OpenAI-compatible (/v1) and Ollama-compatible (/api) server on this model and its adapters, all requests batched together (the paged engine).</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; &amp;nbsp; models: %2&lt;br&gt;OpenAI base URL: %1/v1 &amp;nbsp; Ollama: %1&lt;br&gt;&lt;tt&gt;curl %1/v1/completions -H &apos;Content-Type: application/json&apos; -d &apos;{&quot;model&quot;: &quot;%3&quot;, &quot;prompt&quot;: &quot;Hello&quot;, &quot;max_tokens&quot;: 32}&apos;&lt;/tt&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; &amp;nbsp; models: %2&lt;br&gt;OpenAI base URL: %1/v1 &amp;nbsp; Ollama: %1&lt;br&gt;&lt;tt&gt;curl %1/v1/completions -H &apos;Content-Type: application/json&apos; -d &apos;{&quot;model&quot;: &quot;%3&quot;, &quot;prompt&quot;: &quot;Hello&quot;, &quot;max_tokens&quot;: 32}&apos;&lt;/tt&gt;</translation>
+    </message>
+    <message>
+        <source>Serving.</source>
+        <translation>Serving.</translation>
+    </message>
+    <message>
+        <source>Could not start the server: %1</source>
+        <translation>Could not start the server: %1</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>Stopped.</translation>
+    </message>
+    <message>
+        <source>Adapter line &quot;%1&quot;: expected NAME=FOLDER</source>
+        <translation>Adapter line &quot;%1&quot;: expected NAME=FOLDER</translation>
+    </message>
+    <message>
+        <source>Choose a model folder first.</source>
+        <translation>Choose a model folder first.</translation>
+    </message>
+    <message>
+        <source>Loading the model...</source>
+        <translation>Loading the model...</translation>
+    </message>
+    <message>
+        <source>Stopping: running requests get up to 10 s to finish...</source>
+        <translation>Stopping: running requests get up to 10 s to finish...</translation>
+    </message>
+    <message>
+        <source>Requests in flight: %1 · served: %2 · rejected: %3 · cancelled by clients: %4 · tokens: %5 · KV blocks used: %6 of %7</source>
+        <translation>Requests in flight: %1 · served: %2 · rejected: %3 · cancelled by clients: %4 · tokens: %5 · KV blocks used: %6 of %7</translation>
     </message>
 </context>
 <context>
@@ -1843,18 +3031,6 @@ Restoring puts it in place and keeps the damaged file beside it as tunebench.sql
     <message>
         <source>Gradient norm</source>
         <translation>Gradient norm</translation>
-    </message>
-    <message>
-        <source>Tokens per second</source>
-        <translation>Tokens per second</translation>
-    </message>
-    <message>
-        <source>Memory (MiB)</source>
-        <translation>Memory (MiB)</translation>
-    </message>
-    <message>
-        <source>step</source>
-        <translation>step</translation>
     </message>
     <message>
         <source>train loss</source>
@@ -2041,10 +3217,6 @@ Restoring puts it in place and keeps the damaged file beside it as tunebench.sql
         <translation>Export</translation>
     </message>
     <message>
-        <source>Choose a finished run in the earlier-run list first.</source>
-        <translation>Choose a finished run in the earlier-run list first.</translation>
-    </message>
-    <message>
         <source>Folder for the merged model</source>
         <translation>Folder for the merged model</translation>
     </message>
@@ -2065,6 +3237,126 @@ Restoring puts it in place and keeps the damaged file beside it as tunebench.sql
 %1</source>
         <translation>Start training is blocked: fix the Hyperparameters tab first:
 %1</translation>
+    </message>
+    <message>
+        <source>The completed run that the export buttons write out</source>
+        <translation>The completed run that the export buttons write out</translation>
+    </message>
+    <message>
+        <source>E&amp;xport run:</source>
+        <translation>E&amp;xport run:</translation>
+    </message>
+    <message>
+        <source>optimizer step</source>
+        <translation>optimizer step</translation>
+    </message>
+    <message>
+        <source>cross-entropy (nats/token)</source>
+        <translation>cross-entropy (nats/token)</translation>
+    </message>
+    <message>
+        <source>No training running.
+Press Start training to see the loss here.</source>
+        <translation>No training running.
+Press Start training to see the loss here.</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>learning rate</translation>
+    </message>
+    <message>
+        <source>No training running.</source>
+        <translation>No training running.</translation>
+    </message>
+    <message>
+        <source>L2 norm before clipping</source>
+        <translation>L2 norm before clipping</translation>
+    </message>
+    <message>
+        <source>Throughput</source>
+        <translation>Throughput</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>tokens/s</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>Memory</translation>
+    </message>
+    <message>
+        <source>MiB</source>
+        <translation>MiB</translation>
+    </message>
+    <message>
+        <source>Eval perplexity</source>
+        <translation>Eval perplexity</translation>
+    </message>
+    <message>
+        <source>perplexity (exp of eval loss)</source>
+        <translation>perplexity (exp of eval loss)</translation>
+    </message>
+    <message>
+        <source>No evaluation yet.
+The trainer evaluates every eval_steps steps.</source>
+        <translation>No evaluation yet.
+The trainer evaluates every eval_steps steps.</translation>
+    </message>
+    <message>
+        <source>Logarithmic y axis for the loss, gradient norm and perplexity</source>
+        <translation>Logarithmic y axis for the loss, gradient norm and perplexity</translation>
+    </message>
+    <message>
+        <source>GPU memory</source>
+        <translation>GPU memory</translation>
+    </message>
+    <message>
+        <source>Host memory</source>
+        <translation>Host memory</translation>
+    </message>
+    <message>
+        <source>MiB allocated on the GPU</source>
+        <translation>MiB allocated on the GPU</translation>
+    </message>
+    <message>
+        <source>MiB resident (host RSS)</source>
+        <translation>MiB resident (host RSS)</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>#%1 %2</translation>
+    </message>
+    <message>
+        <source>The store has no completed training run to export.</source>
+        <translation>The store has no completed training run to export.</translation>
+    </message>
+    <message>
+        <source>A training run is already running.</source>
+        <translation>A training run is already running.</translation>
+    </message>
+    <message>
+        <source>Run #%1&apos;s stored config cannot be read: %2</source>
+        <translation>Run #%1&apos;s stored config cannot be read: %2</translation>
+    </message>
+    <message>
+        <source>Resuming run #%1 from %2</source>
+        <translation>Resuming run #%1 from %2</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>Training</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>Paused</translation>
+    </message>
+    <message>
+        <source>Cancel training</source>
+        <translation>Cancel training</translation>
+    </message>
+    <message>
+        <source>Cancel the training run? It stops after the current step and writes a checkpoint that it can be resumed from (Runs tab).</source>
+        <translation>Cancel the training run? It stops after the current step and writes a checkpoint that it can be resumed from (Runs tab).</translation>
     </message>
 </context>
 <context>

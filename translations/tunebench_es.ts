@@ -46,21 +46,13 @@
         <source>Workspace folder.</source>
         <translation>Carpeta del espacio de trabajo.</translation>
     </message>
+    <message>
+        <source>tunebench: fine-tune, compare, chat with and evaluate Llama-family models.</source>
+        <translation>tunebench: ajusta, compara, conversa con y evalúa modelos de la familia Llama.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::AboutPanel</name>
-    <message>
-        <source>tunebench version:</source>
-        <translation>Versión de tunebench:</translation>
-    </message>
-    <message>
-        <source>libtorch:</source>
-        <translation>libtorch:</translation>
-    </message>
-    <message>
-        <source>CUDA kernels:</source>
-        <translation>Núcleos CUDA:</translation>
-    </message>
     <message>
         <source>built in</source>
         <translation>incluidos</translation>
@@ -68,6 +60,110 @@
     <message>
         <source>CPU only</source>
         <translation>solo CPU</translation>
+    </message>
+    <message>
+        <source>A desktop workbench for fine-tuning, comparing, chatting with and evaluating Llama-family language models.</source>
+        <translation>Un banco de trabajo de escritorio para ajustar, comparar, conversar con y evaluar modelos de lenguaje de la familia Llama.</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>Versión</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>Licencia</translation>
+    </message>
+    <message>
+        <source>libtorch</source>
+        <translation>libtorch</translation>
+    </message>
+    <message>
+        <source>CUDA kernels</source>
+        <translation>Núcleos CUDA</translation>
+    </message>
+    <message>
+        <source>Qt</source>
+        <translation>Qt</translation>
+    </message>
+    <message>
+        <source>Documentation</source>
+        <translation>Documentación</translation>
+    </message>
+    <message>
+        <source>No documentation folder was found beside this binary.</source>
+        <translation>No se encontró ninguna carpeta de documentación junto a este ejecutable.</translation>
+    </message>
+    <message>
+        <source>Documentation folder:</source>
+        <translation>Carpeta de documentación:</translation>
+    </message>
+    <message>
+        <source>Read me first:</source>
+        <translation>Léeme primero:</translation>
+    </message>
+    <message>
+        <source>Libraries</source>
+        <translation>Bibliotecas</translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation>Biblioteca</translation>
+    </message>
+    <message>
+        <source>Used for</source>
+        <translation>Se usa para</translation>
+    </message>
+    <message>
+        <source>tensors, autograd, CUDA</source>
+        <translation>tensores, autograd, CUDA</translation>
+    </message>
+    <message>
+        <source>the window and its widgets</source>
+        <translation>la ventana y sus controles</translation>
+    </message>
+    <message>
+        <source>charts</source>
+        <translation>gráficos</translation>
+    </message>
+    <message>
+        <source>public domain</source>
+        <translation>dominio público</translation>
+    </message>
+    <message>
+        <source>the experiment store</source>
+        <translation>el almacén de experimentos</translation>
+    </message>
+    <message>
+        <source>tokenizers</source>
+        <translation>tokenizadores</translation>
+    </message>
+    <message>
+        <source>configuration files</source>
+        <translation>archivos de configuración</translation>
+    </message>
+    <message>
+        <source>JSON files</source>
+        <translation>archivos JSON</translation>
+    </message>
+    <message>
+        <source>benchmarks against inference servers</source>
+        <translation>pruebas de rendimiento contra servidores de inferencia</translation>
+    </message>
+    <message>
+        <source>the command line (tunebench-cli)</source>
+        <translation>la línea de órdenes (tunebench-cli)</translation>
+    </message>
+    <message>
+        <source>NVIDIA CUDA EULA</source>
+        <translation>EULA de NVIDIA CUDA</translation>
+    </message>
+    <message>
+        <source>GPU kernels</source>
+        <translation>núcleos de GPU</translation>
+    </message>
+    <message>
+        <source>The versions are those this build was compiled against (SQLite and Qt: loaded at run time). Each library&apos;s licence text is in its Debian package (/usr/share/doc/&lt;package&gt;/copyright).</source>
+        <translation>Las versiones son aquellas con las que se compiló esta versión (SQLite y Qt: las cargadas al ejecutar). El texto de la licencia de cada biblioteca está en su paquete de Debian (/usr/share/doc/&lt;paquete&gt;/copyright).</translation>
     </message>
 </context>
 <context>
@@ -357,28 +453,48 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
         <translation>transformers (HF)</translation>
     </message>
     <message>
-        <source>ms</source>
-        <translation>ms</translation>
-    </message>
-    <message>
-        <source>seconds</source>
-        <translation>segundos</translation>
-    </message>
-    <message>
-        <source>tokens/s</source>
-        <translation>tokens/s</translation>
-    </message>
-    <message>
-        <source>GB (dark: allocated, light: reserved)</source>
-        <translation>GB (oscuro: asignada, claro: reservada)</translation>
-    </message>
-    <message>
-        <source>GB (process peak RSS)</source>
-        <translation>GB (RSS máximo del proceso)</translation>
-    </message>
-    <message>
         <source>batch %1</source>
         <translation>lote %1</translation>
+    </message>
+    <message>
+        <source>engine</source>
+        <translation>motor</translation>
+    </message>
+    <message>
+        <source>batch size</source>
+        <translation>tamaño de lote</translation>
+    </message>
+    <message>
+        <source>No benchmark results yet.</source>
+        <translation>Todavía no hay resultados de pruebas de rendimiento.</translation>
+    </message>
+    <message>
+        <source>TTFT (ms)</source>
+        <translation>TTFT (ms)</translation>
+    </message>
+    <message>
+        <source>latency (s)</source>
+        <translation>latencia (s)</translation>
+    </message>
+    <message>
+        <source>tokens/s per request</source>
+        <translation>tokens/s por petición</translation>
+    </message>
+    <message>
+        <source>tokens/s, all requests</source>
+        <translation>tokens/s, todas las peticiones</translation>
+    </message>
+    <message>
+        <source>GPU GB (dark: allocated, light: reserved)</source>
+        <translation>GB de GPU (oscuro: asignada, claro: reservada)</translation>
+    </message>
+    <message>
+        <source>host GB (process peak RSS)</source>
+        <translation>GB del equipo (pico de RSS del proceso)</translation>
+    </message>
+    <message>
+        <source>load time (s)</source>
+        <translation>tiempo de carga (s)</translation>
     </message>
 </context>
 <context>
@@ -493,6 +609,217 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
     <message>
         <source>Load s</source>
         <translation>Carga s</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ChatPanel</name>
+    <message>
+        <source>Adapter folder</source>
+        <translation>Carpeta del adaptador</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>Eliminar conversación</translation>
+    </message>
+    <message>
+        <source>Delete the conversation &quot;%1&quot;?</source>
+        <translation>¿Eliminar la conversación «%1»?</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>Conversaciones</translation>
+    </message>
+    <message>
+        <source>Saved in the workspace&apos;s store; click one to re-open it</source>
+        <translation>Guardadas en el almacén del espacio de trabajo; haz clic en una para reabrirla</translation>
+    </message>
+    <message>
+        <source>&amp;New</source>
+        <translation>&amp;Nueva</translation>
+    </message>
+    <message>
+        <source>Start a new conversation</source>
+        <translation>Empezar una conversación nueva</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Eliminar</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>Indicación del sistema</translation>
+    </message>
+    <message>
+        <source>Instructions every model receives before the conversation</source>
+        <translation>Instrucciones que recibe cada modelo antes de la conversación</translation>
+    </message>
+    <message>
+        <source>Adapters</source>
+        <translation>Adaptadores</translation>
+    </message>
+    <message>
+        <source>The base model always answers in the first column</source>
+        <translation>El modelo base responde siempre en la primera columna</translation>
+    </message>
+    <message>
+        <source>Add adapter…</source>
+        <translation>Añadir adaptador…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Quitar</translation>
+    </message>
+    <message>
+        <source>Sampling (same for every column)</source>
+        <translation>Muestreo (igual para todas las columnas)</translation>
+    </message>
+    <message>
+        <source>Greedy</source>
+        <translation>Voraz</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>Temperatura:</translation>
+    </message>
+    <message>
+        <source>Top-p:</source>
+        <translation>Top-p:</translation>
+    </message>
+    <message>
+        <source>Top-k:</source>
+        <translation>Top-k:</translation>
+    </message>
+    <message>
+        <source>Max new tokens:</source>
+        <translation>Máx. de tokens nuevos:</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>Semilla:</translation>
+    </message>
+    <message>
+        <source>Engine:</source>
+        <translation>Motor:</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>desactivado</translation>
+    </message>
+    <message>
+        <source>Divides the logits before sampling; lower is more focused</source>
+        <translation>Divide los logits antes de muestrear; cuanto más baja, más centrada</translation>
+    </message>
+    <message>
+        <source>Samples from the smallest set of tokens whose probability reaches p</source>
+        <translation>Muestrea del menor conjunto de tokens cuya probabilidad alcanza p</translation>
+    </message>
+    <message>
+        <source>Samples from the k most likely tokens (0: no limit)</source>
+        <translation>Muestrea de los k tokens más probables (0: sin límite)</translation>
+    </message>
+    <message>
+        <source>Every column restarts its sampler from this seed</source>
+        <translation>Cada columna reinicia su muestreador desde esta semilla</translation>
+    </message>
+    <message>
+        <source>Inference engine that answers in every column</source>
+        <translation>Motor de inferencia que responde en todas las columnas</translation>
+    </message>
+    <message>
+        <source>Available in this build</source>
+        <translation>Disponible en esta compilación</translation>
+    </message>
+    <message>
+        <source>Not available: %1</source>
+        <translation>No disponible: %1</translation>
+    </message>
+    <message>
+        <source>Type a message (Ctrl+Enter sends)</source>
+        <translation>Escribe un mensaje (Ctrl+Intro lo envía)</translation>
+    </message>
+    <message>
+        <source>&amp;Send</source>
+        <translation>&amp;Enviar</translation>
+    </message>
+    <message>
+        <source>Send the message to every model (Ctrl+Enter)</source>
+        <translation>Enviar el mensaje a todos los modelos (Ctrl+Intro)</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>&amp;Detener</translation>
+    </message>
+    <message>
+        <source>Conversations are not saved: %1</source>
+        <translation>Las conversaciones no se guardan: %1</translation>
+    </message>
+    <message>
+        <source>Base model</source>
+        <translation>Modelo base</translation>
+    </message>
+    <message>
+        <source>%1 tokens in %2 s · %3 tokens/s · %4</source>
+        <translation>%1 tokens en %2 s · %3 tokens/s · %4</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n oldest turn(s) left out to fit the context</source>
+        <translation>
+            <numerusform>%n turno más antiguo omitido para caber en el contexto</numerusform>
+            <numerusform>%n turnos más antiguos omitidos para caber en el contexto</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>Tú</translation>
+    </message>
+    <message>
+        <source>Fixed for this conversation: start a new one to change it</source>
+        <translation>Fijo en esta conversación: empieza una nueva para cambiarlo</translation>
+    </message>
+    <message>
+        <source>Choose a workspace with a model first.</source>
+        <translation>Elige antes un espacio de trabajo con un modelo.</translation>
+    </message>
+    <message>
+        <source>Generating…</source>
+        <translation>Generando…</translation>
+    </message>
+    <message>
+        <source>Stopped before any answer.</source>
+        <translation>Detenido antes de cualquier respuesta.</translation>
+    </message>
+    <message>
+        <source>Failed: %1</source>
+        <translation>Error: %1</translation>
+    </message>
+    <message>
+        <source>The conversation could not be saved: %1</source>
+        <translation>No se pudo guardar la conversación: %1</translation>
+    </message>
+    <message>
+        <source>(untitled)</source>
+        <translation>(sin título)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+Last answered %2
+%n adapter(s)</source>
+        <translation>
+            <numerusform>%1
+Última respuesta: %2
+%n adaptador</numerusform>
+            <numerusform>%1
+Última respuesta: %2
+%n adaptadores</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No conversation %1 in the store.</source>
+        <translation>No hay ninguna conversación %1 en el almacén.</translation>
+    </message>
+    <message>
+        <source>This conversation was held with %1; the workspace&apos;s model (%2) answers new turns.</source>
+        <translation>Esta conversación se mantuvo con %1; el modelo del espacio de trabajo (%2) responde a los turnos nuevos.</translation>
     </message>
 </context>
 <context>
@@ -638,6 +965,265 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
     </message>
 </context>
 <context>
+    <name>tbui::ConfigText</name>
+    <message>
+        <source>Model</source>
+        <translation>Modelo</translation>
+    </message>
+    <message>
+        <source>LoRA</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <source>Quantisation</source>
+        <translation>Cuantización</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>Entrenamiento</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>Datos</translation>
+    </message>
+    <message>
+        <source>Evaluation</source>
+        <translation>Evaluación</translation>
+    </message>
+    <message>
+        <source>Inference</source>
+        <translation>Inferencia</translation>
+    </message>
+    <message>
+        <source>Max length (tokens)</source>
+        <translation>Longitud máxima (tokens)</translation>
+    </message>
+    <message>
+        <source>Data type</source>
+        <translation>Tipo de datos</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Dispositivo</translation>
+    </message>
+    <message>
+        <source>Rank (r)</source>
+        <translation>Rango (r)</translation>
+    </message>
+    <message>
+        <source>Alpha</source>
+        <translation>Alfa</translation>
+    </message>
+    <message>
+        <source>Dropout</source>
+        <translation>Dropout</translation>
+    </message>
+    <message>
+        <source>Target modules</source>
+        <translation>Módulos destino</translation>
+    </message>
+    <message>
+        <source>Use rsLoRA</source>
+        <translation>Usar rsLoRA</translation>
+    </message>
+    <message>
+        <source>Use DoRA</source>
+        <translation>Usar DoRA</translation>
+    </message>
+    <message>
+        <source>Initialisation</source>
+        <translation>Inicialización</translation>
+    </message>
+    <message>
+        <source>Load in 4 bits</source>
+        <translation>Cargar en 4 bits</translation>
+    </message>
+    <message>
+        <source>4-bit type</source>
+        <translation>Tipo de 4 bits</translation>
+    </message>
+    <message>
+        <source>Double quantisation</source>
+        <translation>Doble cuantización</translation>
+    </message>
+    <message>
+        <source>Block size</source>
+        <translation>Tamaño de bloque</translation>
+    </message>
+    <message>
+        <source>Compute data type</source>
+        <translation>Tipo de datos de cálculo</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>Épocas</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>Tamaño de lote</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>Gradient accumulation steps</source>
+        <translation>Pasos de acumulación del gradiente</translation>
+    </message>
+    <message>
+        <source>Optimizer</source>
+        <translation>Optimizador</translation>
+    </message>
+    <message>
+        <source>Weight decay</source>
+        <translation>Decaimiento de pesos</translation>
+    </message>
+    <message>
+        <source>Max gradient norm</source>
+        <translation>Norma máxima del gradiente</translation>
+    </message>
+    <message>
+        <source>LR scheduler</source>
+        <translation>Programación de la tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>Warmup steps</source>
+        <translation>Pasos de calentamiento</translation>
+    </message>
+    <message>
+        <source>Warmup ratio</source>
+        <translation>Proporción de calentamiento</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Semilla</translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation>Implementación</translation>
+    </message>
+    <message>
+        <source>Gradient checkpointing</source>
+        <translation>Recomputación de activaciones (checkpointing)</translation>
+    </message>
+    <message>
+        <source>CUDA graphs</source>
+        <translation>Grafos CUDA</translation>
+    </message>
+    <message>
+        <source>bf16 autocast</source>
+        <translation>Autocast bf16</translation>
+    </message>
+    <message>
+        <source>Processes per node</source>
+        <translation>Procesos por nodo</translation>
+    </message>
+    <message>
+        <source>Eval every (steps)</source>
+        <translation>Evaluar cada (pasos)</translation>
+    </message>
+    <message>
+        <source>Save every (steps)</source>
+        <translation>Guardar cada (pasos)</translation>
+    </message>
+    <message>
+        <source>Log every (steps)</source>
+        <translation>Registrar cada (pasos)</translation>
+    </message>
+    <message>
+        <source>Max steps</source>
+        <translation>Pasos máximos</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>Carpeta de salida</translation>
+    </message>
+    <message>
+        <source>Dataset file</source>
+        <translation>Archivo del conjunto de datos</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>Formato</translation>
+    </message>
+    <message>
+        <source>Instruction column</source>
+        <translation>Columna de instrucción</translation>
+    </message>
+    <message>
+        <source>Context column</source>
+        <translation>Columna de contexto</translation>
+    </message>
+    <message>
+        <source>Response column</source>
+        <translation>Columna de respuesta</translation>
+    </message>
+    <message>
+        <source>Category column</source>
+        <translation>Columna de categoría</translation>
+    </message>
+    <message>
+        <source>Train ratio</source>
+        <translation>Proporción de entrenamiento</translation>
+    </message>
+    <message>
+        <source>Validation ratio</source>
+        <translation>Proporción de validación</translation>
+    </message>
+    <message>
+        <source>Test ratio</source>
+        <translation>Proporción de prueba</translation>
+    </message>
+    <message>
+        <source>Split seed</source>
+        <translation>Semilla de la partición</translation>
+    </message>
+    <message>
+        <source>Stratify by category</source>
+        <translation>Estratificar por categoría</translation>
+    </message>
+    <message>
+        <source>Prompt template</source>
+        <translation>Plantilla de indicación</translation>
+    </message>
+    <message>
+        <source>Loss on</source>
+        <translation>Pérdida sobre</translation>
+    </message>
+    <message>
+        <source>Packing</source>
+        <translation>Empaquetado</translation>
+    </message>
+    <message>
+        <source>Skip bad rows</source>
+        <translation>Omitir filas erróneas</translation>
+    </message>
+    <message>
+        <source>Metrics</source>
+        <translation>Métricas</translation>
+    </message>
+    <message>
+        <source>Max new tokens</source>
+        <translation>Máx. de tokens nuevos</translation>
+    </message>
+    <message>
+        <source>Test rows</source>
+        <translation>Filas de prueba</translation>
+    </message>
+    <message>
+        <source>BERTScore model</source>
+        <translation>Modelo de BERTScore</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>Motor</translation>
+    </message>
+    <message>
+        <source>Quant format</source>
+        <translation>Formato de cuantización</translation>
+    </message>
+</context>
+<context>
     <name>tbui::DatasetPanel</name>
     <message>
         <source>All splits</source>
@@ -716,16 +1302,52 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
         <translation>Categoría: %1 · línea %2</translation>
     </message>
     <message>
-        <source>prompt + response length (%1)</source>
-        <translation>longitud de instrucción + respuesta (%1)</translation>
-    </message>
-    <message>
         <source>rows</source>
         <translation>filas</translation>
     </message>
     <message>
         <source>Could not load %1: %2</source>
         <translation>No se pudo cargar %1: %2</translation>
+    </message>
+    <message>
+        <source>No row matches the filters: change the category, split or search text.</source>
+        <translation>Ninguna fila cumple los filtros: cambia la categoría, la partición o el texto de búsqueda.</translation>
+    </message>
+    <message>
+        <source>Length of the rows shown</source>
+        <translation>Longitud de las filas mostradas</translation>
+    </message>
+    <message>
+        <source>prompt + response (characters)</source>
+        <translation>indicación + respuesta (caracteres)</translation>
+    </message>
+    <message>
+        <source>No rows to measure.</source>
+        <translation>No hay filas que medir.</translation>
+    </message>
+    <message>
+        <source>Rows per category (whole dataset)</source>
+        <translation>Filas por categoría (todo el conjunto de datos)</translation>
+    </message>
+    <message>
+        <source>category</source>
+        <translation>categoría</translation>
+    </message>
+    <message>
+        <source>No dataset loaded.</source>
+        <translation>No hay ningún conjunto de datos cargado.</translation>
+    </message>
+    <message>
+        <source>None: every row of %1 was read.</source>
+        <translation>Ninguna: se leyeron todas las filas de %1.</translation>
+    </message>
+    <message>
+        <source>%1 of %2 rows shown</source>
+        <translation>%1 de %2 filas mostradas</translation>
+    </message>
+    <message>
+        <source>No row matches the filters.</source>
+        <translation>Ninguna fila cumple los filtros.</translation>
     </message>
 </context>
 <context>
@@ -956,6 +1578,30 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
         <source>%1 could not be loaded. Replace it with the settings shown?</source>
         <translation>No se pudo cargar %1. ¿Reemplazarlo por la configuración mostrada?</translation>
     </message>
+    <message>
+        <source>No preset applied</source>
+        <translation>Ningún preajuste aplicado</translation>
+    </message>
+    <message>
+        <source>Applied: </source>
+        <translation>Aplicado: </translation>
+    </message>
+    <message>
+        <source>Preset edited</source>
+        <translation>Preajuste modificado</translation>
+    </message>
+    <message>
+        <source>YAML key: %1</source>
+        <translation>Clave YAML: %1</translation>
+    </message>
+    <message>
+        <source>Applied: %1</source>
+        <translation>Aplicado: %1</translation>
+    </message>
+    <message>
+        <source>Per rank, for %1 data-parallel ranks (gradient all-reduce buckets %2 GiB included)</source>
+        <translation>Por proceso, para %1 procesos de paralelismo de datos (incluidos %2 GiB de cubos de all-reduce de gradientes)</translation>
+    </message>
 </context>
 <context>
     <name>tbui::JobQueue</name>
@@ -990,6 +1636,10 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
     <message>
         <source>Inference benchmark</source>
         <translation>Prueba de rendimiento de inferencia</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>Chat</translation>
     </message>
 </context>
 <context>
@@ -1059,14 +1709,6 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
         <translation>Idioma del sistema</translation>
     </message>
     <message>
-        <source>Language</source>
-        <translation>Idioma</translation>
-    </message>
-    <message>
-        <source>The language changes the next time tunebench starts.</source>
-        <translation>El idioma cambiará la próxima vez que se inicie tunebench.</translation>
-    </message>
-    <message>
         <source>&amp;Help</source>
         <translation>Ay&amp;uda</translation>
     </message>
@@ -1096,7 +1738,7 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
     </message>
     <message>
         <source>H&amp;uman evaluation</source>
-        <translation>Evaluación &amp;humana</translation>
+        <translation>Eva&amp;luación humana</translation>
     </message>
     <message>
         <source>&amp;Results</source>
@@ -1125,6 +1767,18 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
     <message>
         <source>Bench&amp;mark</source>
         <translation>Rendi&amp;miento</translation>
+    </message>
+    <message>
+        <source>Ru&amp;ns</source>
+        <translation>Ejecucio&amp;nes</translation>
+    </message>
+    <message>
+        <source>Chat &amp;playground</source>
+        <translation>&amp;Zona de chat</translation>
+    </message>
+    <message>
+        <source>Ser&amp;ve</source>
+        <translation>&amp;Servir</translation>
     </message>
 </context>
 <context>
@@ -1196,10 +1850,6 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
     <message>
         <source>&amp;Next</source>
         <translation>Si&amp;guiente</translation>
-    </message>
-    <message>
-        <source>Mean score (95% CI)</source>
-        <translation>Puntuación media (IC 95 %)</translation>
     </message>
     <message>
         <source>No store in %1 yet: run an evaluation first.</source>
@@ -1491,6 +2141,24 @@ Guardado en esta evaluación: %1 salidas puntuadas y %2 preferencias suyas, %3 s
         <source>Preferences (all raters):</source>
         <translation>Preferencias (todos los evaluadores):</translation>
     </message>
+    <message>
+        <source>Human ratings: mean score per criterion</source>
+        <translation>Puntuaciones humanas: media por criterio</translation>
+    </message>
+    <message>
+        <source>criterion</source>
+        <translation>criterio</translation>
+    </message>
+    <message>
+        <source>mean score, 1-5 (95% CI)</source>
+        <translation>puntuación media, 1-5 (IC del 95 %)</translation>
+    </message>
+    <message>
+        <source>No ratings yet.
+Score outputs above; the means per model appear here.</source>
+        <translation>Todavía no hay puntuaciones.
+Puntúa las salidas de arriba; aquí aparecen las medias por modelo.</translation>
+    </message>
 </context>
 <context>
     <name>tbui::RecentWorkspacesModel</name>
@@ -1733,6 +2401,46 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
         <source>Not comparable with #%1, so never shown beside it: %2.</source>
         <translation>No comparables con n.º %1, por eso nunca se muestran junto a ella: %2.</translation>
     </message>
+    <message>
+        <source>&amp;Log scale</source>
+        <translation>Escala &amp;logarítmica</translation>
+    </message>
+    <message>
+        <source>Logarithmic value axis (perplexity and loss span orders of magnitude)</source>
+        <translation>Eje de valores logarítmico (la perplejidad y la pérdida abarcan órdenes de magnitud)</translation>
+    </message>
+    <message>
+        <source>Results by category</source>
+        <translation>Resultados por categoría</translation>
+    </message>
+    <message>
+        <source>category</source>
+        <translation>categoría</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>valor</translation>
+    </message>
+    <message>
+        <source>No per-category results for this metric.</source>
+        <translation>No hay resultados por categoría para esta métrica.</translation>
+    </message>
+    <message>
+        <source>%1 is not the adapter of a training run in this store.</source>
+        <translation>%1 no es el adaptador de un entrenamiento de este almacén.</translation>
+    </message>
+    <message>
+        <source>TER (edits per reference word)</source>
+        <translation>TER (ediciones por palabra de la referencia)</translation>
+    </message>
+    <message>
+        <source>BERTScore F1</source>
+        <translation>BERTScore F1</translation>
+    </message>
+    <message>
+        <source>%1 score</source>
+        <translation>puntuación %1</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ResultsTableModel</name>
@@ -1763,6 +2471,486 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
     <message>
         <source>Items</source>
         <translation>Elementos</translation>
+    </message>
+    <message>
+        <source>%1
+Double-click to rename the run</source>
+        <translation>%1
+Doble clic para renombrar el entrenamiento</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RunNames</name>
+    <message>
+        <source>run #%1</source>
+        <translation>entrenamiento n.º %1</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RunsPanel</name>
+    <message>
+        <source>Re&amp;fresh</source>
+        <translation>&amp;Actualizar</translation>
+    </message>
+    <message>
+        <source>Re&amp;name…</source>
+        <translation>Re&amp;nombrar…</translation>
+    </message>
+    <message>
+        <source>&amp;Delete…</source>
+        <translation>&amp;Eliminar…</translation>
+    </message>
+    <message>
+        <source>Delete the selected runs from the store and their run folders</source>
+        <translation>Eliminar los entrenamientos seleccionados del almacén y sus carpetas</translation>
+    </message>
+    <message>
+        <source>Checkpoint to resume the selected run from</source>
+        <translation>Punto de control desde el que reanudar el entrenamiento seleccionado</translation>
+    </message>
+    <message>
+        <source>Res&amp;ume</source>
+        <translation>Re&amp;anudar</translation>
+    </message>
+    <message>
+        <source>Continue the selected run from the chosen checkpoint (shown in the Training tab)</source>
+        <translation>Continuar el entrenamiento seleccionado desde el punto de control elegido (se muestra en la pestaña Entrenamiento)</translation>
+    </message>
+    <message>
+        <source>Export &amp;adapter…</source>
+        <translation>Exportar &amp;adaptador…</translation>
+    </message>
+    <message>
+        <source>Export &amp;merged model…</source>
+        <translation>Exportar modelo &amp;fusionado…</translation>
+    </message>
+    <message>
+        <source>Export ta&amp;ble…</source>
+        <translation>Exportar ta&amp;bla…</translation>
+    </message>
+    <message>
+        <source>&amp;Checkpoint:</source>
+        <translation>&amp;Punto de control:</translation>
+    </message>
+    <message>
+        <source>No store open: choose a workspace.</source>
+        <translation>No hay ningún almacén abierto: elige un espacio de trabajo.</translation>
+    </message>
+    <message>
+        <source>Train loss</source>
+        <translation>Pérdida de entrenamiento</translation>
+    </message>
+    <message>
+        <source>Eval loss</source>
+        <translation>Pérdida de evaluación</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>Gradient norm</source>
+        <translation>Norma del gradiente</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>Tokens/s</translation>
+    </message>
+    <message>
+        <source>Memory (MiB)</source>
+        <translation>Memoria (MiB)</translation>
+    </message>
+    <message>
+        <source>&amp;Log scale</source>
+        <translation>Escala &amp;logarítmica</translation>
+    </message>
+    <message>
+        <source>&amp;Overlay:</source>
+        <translation>&amp;Superponer:</translation>
+    </message>
+    <message>
+        <source>Train loss of the selected runs</source>
+        <translation>Pérdida de entrenamiento de los entrenamientos seleccionados</translation>
+    </message>
+    <message>
+        <source>optimizer step</source>
+        <translation>paso del optimizador</translation>
+    </message>
+    <message>
+        <source>cross-entropy (nats/token)</source>
+        <translation>entropía cruzada (nats/token)</translation>
+    </message>
+    <message>
+        <source>Select one or more runs in the table to draw them here.</source>
+        <translation>Selecciona uno o más entrenamientos en la tabla para dibujarlos aquí.</translation>
+    </message>
+    <message>
+        <source>Only &amp;differences</source>
+        <translation>Solo &amp;diferencias</translation>
+    </message>
+    <message>
+        <source>Setting</source>
+        <translation>Ajuste</translation>
+    </message>
+    <message>
+        <source>Run A</source>
+        <translation>Entrenamiento A</translation>
+    </message>
+    <message>
+        <source>Run B</source>
+        <translation>Entrenamiento B</translation>
+    </message>
+    <message>
+        <source>Select one run to rename.</source>
+        <translation>Selecciona un entrenamiento para renombrarlo.</translation>
+    </message>
+    <message>
+        <source>Rename run</source>
+        <translation>Renombrar entrenamiento</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>Nombre:</translation>
+    </message>
+    <message>
+        <source>No runs yet: the store is created by the first training run (Training tab).</source>
+        <translation>Todavía no hay entrenamientos: el almacén se crea con el primero (pestaña Entrenamiento).</translation>
+    </message>
+    <message>
+        <source>The store has no training runs yet: start one in the Training tab.</source>
+        <translation>El almacén aún no tiene entrenamientos: inicia uno en la pestaña Entrenamiento.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n training run(s) in %1. Select several to overlay them; two to compare their configs. Double-click a name to rename.</source>
+        <translation>
+            <numerusform>%n entrenamiento en %1. Selecciona varios para superponerlos; dos para comparar su configuración. Doble clic en un nombre para renombrarlo.</numerusform>
+            <numerusform>%n entrenamientos en %1. Selecciona varios para superponerlos; dos para comparar su configuración. Doble clic en un nombre para renombrarlo.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>newest usable</source>
+        <translation>el más reciente utilizable</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>L2 norm before clipping</source>
+        <translation>norma L2 antes del recorte</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>tokens/s</translation>
+    </message>
+    <message>
+        <source>MiB (GPU allocated or host RSS)</source>
+        <translation>MiB (asignada en la GPU o RSS del equipo)</translation>
+    </message>
+    <message>
+        <source>%1 of the selected runs</source>
+        <translation>%1 de los entrenamientos seleccionados</translation>
+    </message>
+    <message>
+        <source>Select two runs to compare their settings.</source>
+        <translation>Selecciona dos entrenamientos para comparar sus ajustes.</translation>
+    </message>
+    <message>
+        <source>#%1</source>
+        <translation>n.º %1</translation>
+    </message>
+    <message>
+        <source>A run&apos;s stored config does not parse.</source>
+        <translation>La configuración guardada de un entrenamiento no se puede leer.</translation>
+    </message>
+    <message>
+        <source>Same settings.</source>
+        <translation>Mismos ajustes.</translation>
+    </message>
+    <message>
+        <source>No store is open.</source>
+        <translation>No hay ningún almacén abierto.</translation>
+    </message>
+    <message>
+        <source>The store has no training run #%1.</source>
+        <translation>El almacén no tiene el entrenamiento n.º %1.</translation>
+    </message>
+    <message>
+        <source>Run #%1 is training: cancel it first.</source>
+        <translation>El entrenamiento n.º %1 está en curso: cancélalo antes.</translation>
+    </message>
+    <message>
+        <source>Could not remove all of %1.</source>
+        <translation>No se pudo eliminar todo %1.</translation>
+    </message>
+    <message>
+        <source>%1 does not look like a run folder; left in place.</source>
+        <translation>%1 no parece la carpeta de un entrenamiento; se deja donde está.</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Delete runs</source>
+        <translation>Eliminar entrenamientos</translation>
+    </message>
+    <message numerus="yes">
+        <source>Delete %n run(s) from the store together with their run folders (adapter, checkpoints, merged model)? This cannot be undone.
+
+%1</source>
+        <translation>
+            <numerusform>¿Eliminar %n entrenamiento del almacén junto con su carpeta (adaptador, puntos de control, modelo fusionado)? No se puede deshacer.
+
+%1</numerusform>
+            <numerusform>¿Eliminar %n entrenamientos del almacén junto con sus carpetas (adaptador, puntos de control, modelo fusionado)? No se puede deshacer.
+
+%1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Resuming run #%1: progress in the Training tab.</source>
+        <translation>Reanudando el entrenamiento n.º %1: progreso en la pestaña Entrenamiento.</translation>
+    </message>
+    <message>
+        <source>Folder for the merged model</source>
+        <translation>Carpeta para el modelo fusionado</translation>
+    </message>
+    <message>
+        <source>Folder for the adapter</source>
+        <translation>Carpeta para el adaptador</translation>
+    </message>
+    <message>
+        <source>Exporting run #%1 to %2 (progress in the Training tab&apos;s log).</source>
+        <translation>Exportando el entrenamiento n.º %1 a %2 (progreso en el registro de la pestaña Entrenamiento).</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::RunsTableModel</name>
+    <message>
+        <source>Run folder: %1
+Double-click the name to rename</source>
+        <translation>Carpeta del entrenamiento: %1
+Doble clic en el nombre para renombrarlo</translation>
+    </message>
+    <message>
+        <source>exp(best eval loss)</source>
+        <translation>exp(mejor pérdida de evaluación)</translation>
+    </message>
+    <message>
+        <source>Highest memory logged (GPU allocated or host RSS)</source>
+        <translation>Memoria máxima registrada (asignada en la GPU o RSS del equipo)</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>Last logged optimizer step</source>
+        <translation>Último paso del optimizador registrado</translation>
+    </message>
+    <message>
+        <source>Training loss at the last logged step</source>
+        <translation>Pérdida de entrenamiento en el último paso registrado</translation>
+    </message>
+    <message>
+        <source>Validation loss of the last evaluation</source>
+        <translation>Pérdida de validación de la última evaluación</translation>
+    </message>
+    <message>
+        <source>Lowest validation loss</source>
+        <translation>Menor pérdida de validación</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nombre</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Estado</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>Inicio</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Pasos</translation>
+    </message>
+    <message>
+        <source>Final loss</source>
+        <translation>Pérdida final</translation>
+    </message>
+    <message>
+        <source>Eval loss</source>
+        <translation>Pérdida de evaluación</translation>
+    </message>
+    <message>
+        <source>Best eval loss</source>
+        <translation>Mejor pérdida de evaluación</translation>
+    </message>
+    <message>
+        <source>Best perplexity</source>
+        <translation>Mejor perplejidad</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>Tokens/s</translation>
+    </message>
+    <message>
+        <source>Train time</source>
+        <translation>Tiempo de entrenamiento</translation>
+    </message>
+    <message>
+        <source>Peak memory (MiB)</source>
+        <translation>Memoria máxima (MiB)</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>Tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>LoRA r</source>
+        <translation>LoRA r</translation>
+    </message>
+    <message>
+        <source>LoRA alpha</source>
+        <translation>LoRA alpha</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>Épocas</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>Tamaño de lote</translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation>Implementación</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ServePanel</name>
+    <message>
+        <source>Hugging Face model folder (config.json + safetensors)</source>
+        <translation>Carpeta de modelo de Hugging Face (config.json + safetensors)</translation>
+    </message>
+    <message>
+        <source>Browse...</source>
+        <translation>Examinar...</translation>
+    </message>
+    <message>
+        <source>Model folder</source>
+        <translation>Carpeta del modelo</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>&amp;Modelo:</translation>
+    </message>
+    <message>
+        <source>LoRA adapters, one per line: NAME=FOLDER (or FOLDER, named after it). Clients choose one with the request&apos;s &quot;model&quot; field.</source>
+        <translation>Adaptadores LoRA, uno por línea: NOMBRE=CARPETA (o CARPETA, que le da nombre). Los clientes eligen uno con el campo «model» de la petición.</translation>
+    </message>
+    <message>
+        <source>Add adapter...</source>
+        <translation>Añadir adaptador...</translation>
+    </message>
+    <message>
+        <source>PEFT adapter folder</source>
+        <translation>Carpeta del adaptador PEFT</translation>
+    </message>
+    <message>
+        <source>&amp;Adapters:</source>
+        <translation>&amp;Adaptadores:</translation>
+    </message>
+    <message>
+        <source>127.0.0.1 serves this machine only; 0.0.0.0 serves every network interface (set an API key then)</source>
+        <translation>127.0.0.1 sirve solo a este equipo; 0.0.0.0 sirve a todas las interfaces de red (pon entonces una clave de API)</translation>
+    </message>
+    <message>
+        <source>0 picks a free port</source>
+        <translation>0 elige un puerto libre</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>Puerto:</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>&amp;Anfitrión:</translation>
+    </message>
+    <message>
+        <source>none: no key needed</source>
+        <translation>ninguna: no hace falta clave</translation>
+    </message>
+    <message>
+        <source>API &amp;key:</source>
+        <translation>&amp;Clave de API:</translation>
+    </message>
+    <message>
+        <source>Precision:</source>
+        <translation>Precisión:</translation>
+    </message>
+    <message>
+        <source>&amp;Device:</source>
+        <translation>&amp;Dispositivo:</translation>
+    </message>
+    <message>
+        <source>&amp;Start server</source>
+        <translation>&amp;Iniciar servidor</translation>
+    </message>
+    <message>
+        <source>S&amp;top server</source>
+        <translation>&amp;Detener servidor</translation>
+    </message>
+    <message>
+        <source>&amp;Copy URL</source>
+        <translation>&amp;Copiar URL</translation>
+    </message>
+    <message>
+        <source>An OpenAI-compatible (/v1) and Ollama-compatible (/api) server on this model and its adapters, all requests batched together (the paged engine).</source>
+        <translation>Un servidor compatible con OpenAI (/v1) y con Ollama (/api) para este modelo y sus adaptadores, con todas las peticiones agrupadas en lotes (el motor paginado).</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; &amp;nbsp; models: %2&lt;br&gt;OpenAI base URL: %1/v1 &amp;nbsp; Ollama: %1&lt;br&gt;&lt;tt&gt;curl %1/v1/completions -H &apos;Content-Type: application/json&apos; -d &apos;{&quot;model&quot;: &quot;%3&quot;, &quot;prompt&quot;: &quot;Hello&quot;, &quot;max_tokens&quot;: 32}&apos;&lt;/tt&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; &amp;nbsp; modelos: %2&lt;br&gt;URL base de OpenAI: %1/v1 &amp;nbsp; Ollama: %1&lt;br&gt;&lt;tt&gt;curl %1/v1/completions -H &apos;Content-Type: application/json&apos; -d &apos;{&quot;model&quot;: &quot;%3&quot;, &quot;prompt&quot;: &quot;Hello&quot;, &quot;max_tokens&quot;: 32}&apos;&lt;/tt&gt;</translation>
+    </message>
+    <message>
+        <source>Serving.</source>
+        <translation>Sirviendo.</translation>
+    </message>
+    <message>
+        <source>Could not start the server: %1</source>
+        <translation>No se pudo iniciar el servidor: %1</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>Detenido.</translation>
+    </message>
+    <message>
+        <source>Adapter line &quot;%1&quot;: expected NAME=FOLDER</source>
+        <translation>Línea de adaptador «%1»: se esperaba NOMBRE=CARPETA</translation>
+    </message>
+    <message>
+        <source>Choose a model folder first.</source>
+        <translation>Elige antes una carpeta de modelo.</translation>
+    </message>
+    <message>
+        <source>Loading the model...</source>
+        <translation>Cargando el modelo...</translation>
+    </message>
+    <message>
+        <source>Stopping: running requests get up to 10 s to finish...</source>
+        <translation>Deteniendo: las peticiones en curso tienen hasta 10 s para terminar...</translation>
+    </message>
+    <message>
+        <source>Requests in flight: %1 · served: %2 · rejected: %3 · cancelled by clients: %4 · tokens: %5 · KV blocks used: %6 of %7</source>
+        <translation>Peticiones en curso: %1 · servidas: %2 · rechazadas: %3 · canceladas por los clientes: %4 · tokens: %5 · bloques KV usados: %6 de %7</translation>
     </message>
 </context>
 <context>
@@ -1843,18 +3031,6 @@ Restaurarla la pone en su lugar y conserva el archivo dañado a su lado como tun
     <message>
         <source>Gradient norm</source>
         <translation>Norma del gradiente</translation>
-    </message>
-    <message>
-        <source>Tokens per second</source>
-        <translation>Tokens por segundo</translation>
-    </message>
-    <message>
-        <source>Memory (MiB)</source>
-        <translation>Memoria (MiB)</translation>
-    </message>
-    <message>
-        <source>step</source>
-        <translation>paso</translation>
     </message>
     <message>
         <source>train loss</source>
@@ -2041,10 +3217,6 @@ Restaurarla la pone en su lugar y conserva el archivo dañado a su lado como tun
         <translation>Exportar</translation>
     </message>
     <message>
-        <source>Choose a finished run in the earlier-run list first.</source>
-        <translation>Elija primero un entrenamiento terminado en la lista de entrenamientos anteriores.</translation>
-    </message>
-    <message>
         <source>Folder for the merged model</source>
         <translation>Carpeta para el modelo fusionado</translation>
     </message>
@@ -2065,6 +3237,126 @@ Restaurarla la pone en su lugar y conserva el archivo dañado a su lado como tun
 %1</source>
         <translation>Iniciar entrenamiento está bloqueado: corrija primero la pestaña Hiperparámetros:
 %1</translation>
+    </message>
+    <message>
+        <source>The completed run that the export buttons write out</source>
+        <translation>El entrenamiento completado que escriben los botones de exportación</translation>
+    </message>
+    <message>
+        <source>E&amp;xport run:</source>
+        <translation>E&amp;xportar entrenamiento:</translation>
+    </message>
+    <message>
+        <source>optimizer step</source>
+        <translation>paso del optimizador</translation>
+    </message>
+    <message>
+        <source>cross-entropy (nats/token)</source>
+        <translation>entropía cruzada (nats/token)</translation>
+    </message>
+    <message>
+        <source>No training running.
+Press Start training to see the loss here.</source>
+        <translation>No hay ningún entrenamiento en curso.
+Pulsa Iniciar entrenamiento para ver aquí la pérdida.</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>No training running.</source>
+        <translation>No hay ningún entrenamiento en curso.</translation>
+    </message>
+    <message>
+        <source>L2 norm before clipping</source>
+        <translation>norma L2 antes del recorte</translation>
+    </message>
+    <message>
+        <source>Throughput</source>
+        <translation>Rendimiento</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>tokens/s</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>Memoria</translation>
+    </message>
+    <message>
+        <source>MiB</source>
+        <translation>MiB</translation>
+    </message>
+    <message>
+        <source>Eval perplexity</source>
+        <translation>Perplejidad de evaluación</translation>
+    </message>
+    <message>
+        <source>perplexity (exp of eval loss)</source>
+        <translation>perplejidad (exp de la pérdida de evaluación)</translation>
+    </message>
+    <message>
+        <source>No evaluation yet.
+The trainer evaluates every eval_steps steps.</source>
+        <translation>Todavía no hay evaluación.
+El entrenador evalúa cada eval_steps pasos.</translation>
+    </message>
+    <message>
+        <source>Logarithmic y axis for the loss, gradient norm and perplexity</source>
+        <translation>Eje y logarítmico para la pérdida, la norma del gradiente y la perplejidad</translation>
+    </message>
+    <message>
+        <source>GPU memory</source>
+        <translation>Memoria de GPU</translation>
+    </message>
+    <message>
+        <source>Host memory</source>
+        <translation>Memoria del equipo</translation>
+    </message>
+    <message>
+        <source>MiB allocated on the GPU</source>
+        <translation>MiB asignados en la GPU</translation>
+    </message>
+    <message>
+        <source>MiB resident (host RSS)</source>
+        <translation>MiB residentes (RSS del equipo)</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>n.º %1 %2</translation>
+    </message>
+    <message>
+        <source>The store has no completed training run to export.</source>
+        <translation>El almacén no tiene ningún entrenamiento completado que exportar.</translation>
+    </message>
+    <message>
+        <source>A training run is already running.</source>
+        <translation>Ya hay un entrenamiento en curso.</translation>
+    </message>
+    <message>
+        <source>Run #%1&apos;s stored config cannot be read: %2</source>
+        <translation>La configuración guardada del entrenamiento n.º %1 no se puede leer: %2</translation>
+    </message>
+    <message>
+        <source>Resuming run #%1 from %2</source>
+        <translation>Reanudando el entrenamiento n.º %1 desde %2</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>Entrenamiento</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>En pausa</translation>
+    </message>
+    <message>
+        <source>Cancel training</source>
+        <translation>Cancelar el entrenamiento</translation>
+    </message>
+    <message>
+        <source>Cancel the training run? It stops after the current step and writes a checkpoint that it can be resumed from (Runs tab).</source>
+        <translation>¿Cancelar el entrenamiento? Se detiene tras el paso en curso y escribe un punto de control desde el que se puede reanudar (pestaña Ejecuciones).</translation>
     </message>
 </context>
 <context>

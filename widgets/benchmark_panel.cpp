@@ -35,6 +35,7 @@
 #include "core/store/store.h"
 #include "widgets/chart_style.h"
 #include "widgets/export.h"
+#include "widgets/language.h"
 #include "widgets/qcp.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
@@ -84,9 +85,9 @@ int decimalsFor(double v) {
 QString figureText(const BenchFigure& f) {
     const int decimals = decimalsFor(f.median);
     return QStringLiteral("%1 [%2–%3]")
-        .arg(f.median, 0, 'f', decimals)
-        .arg(f.min, 0, 'f', decimals)
-        .arg(f.max, 0, 'f', decimals);
+        .arg(localNumber(f.median, 'f', decimals))
+        .arg(localNumber(f.min, 'f', decimals))
+        .arg(localNumber(f.max, 'f', decimals));
 }
 
 // A model folder by its last two components ("demo-workspace/model"); a shape name as is.
@@ -96,7 +97,7 @@ QString shortModel(const QString& model) {
     return parts[parts.size() - 2] + "/" + parts.back();
 }
 
-QString gb(qint64 bytes) { return QString::number(static_cast<double>(bytes) / 1e9, 'f', 2); }
+QString gb(qint64 bytes) { return localNumber(static_cast<double>(bytes) / 1e9, 'f', 2); }
 
 // Colour of a series: HF grey, an engine its session-wide colour (chart::colorFor).
 QColor seriesColor(const QString& engine, bool hf) {
@@ -178,7 +179,7 @@ QVariant BenchmarkTableModel::data(const QModelIndex& index, int role) const {
             .arg(figureText(r.itlP50Ms), figureText(r.itlP99Ms));
     if (role == Qt::ToolTipRole && index.column() == VsHf && r.agreement)
         return tr("Greedy tokens equal to HF's before the first difference: %1")
-            .arg(*r.agreement, 0, 'f', 2);
+            .arg(localNumber(*r.agreement, 'f', 2));
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
         case Engine:
@@ -190,8 +191,8 @@ QVariant BenchmarkTableModel::data(const QModelIndex& index, int role) const {
         case Itl:
             // Medians only (the spreads are in the tooltip): two figures in one column.
             return QStringLiteral("%1 / %2")
-                .arg(r.itlP50Ms.median, 0, 'f', decimalsFor(r.itlP50Ms.median))
-                .arg(r.itlP99Ms.median, 0, 'f', decimalsFor(r.itlP99Ms.median));
+                .arg(localNumber(r.itlP50Ms.median, 'f', decimalsFor(r.itlP50Ms.median)))
+                .arg(localNumber(r.itlP99Ms.median, 'f', decimalsFor(r.itlP99Ms.median)));
         case E2e:
             return figureText(r.e2eS);
         case TpsRequest:
@@ -200,7 +201,7 @@ QVariant BenchmarkTableModel::data(const QModelIndex& index, int role) const {
             return figureText(r.tpsAggregate);
         case VsHf:
             return r.hf ? QStringLiteral("1.00x")
-                        : (r.aggregateVsHf ? QString::number(*r.aggregateVsHf, 'f', 2) + "x"
+                        : (r.aggregateVsHf ? localNumber(*r.aggregateVsHf, 'f', 2) + "x"
                                            : QString());
         case PeakMemory:
             if (r.peakAllocated)
@@ -208,7 +209,7 @@ QVariant BenchmarkTableModel::data(const QModelIndex& index, int role) const {
                     .arg(gb(*r.peakAllocated), r.peakReserved ? gb(*r.peakReserved) : "-");
             return r.peakRss ? tr("%1 GB RSS").arg(gb(*r.peakRss)) : QString();
         case Load:
-            return QString::number(r.loadS, 'f', 2);
+            return localNumber(r.loadS, 'f', 2);
         default:
             return {};
     }

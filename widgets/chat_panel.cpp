@@ -28,6 +28,7 @@
 
 #include "core/infer/engine_choice.h"
 #include "core/store/store.h"
+#include "widgets/language.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
@@ -331,12 +332,11 @@ QString ChatPanel::statsText(int column) const {
     const auto& s = stats_.value(column);
     if (s.isEmpty() || !s.back().done) return QString();
     const ReplyStats& r = s.back();
-    const QLocale loc;
     const double tps = r.seconds > 0 ? static_cast<double>(r.tokens) / r.seconds : 0.0;
     QString text = tr("%1 tokens in %2 s · %3 tokens/s · %4")
-                       .arg(loc.toString(static_cast<qlonglong>(r.tokens)))
-                       .arg(loc.toString(r.seconds, 'f', 2))
-                       .arg(loc.toString(tps, 'f', 1))
+                       .arg(r.tokens)
+                       .arg(localNumber(r.seconds, 'f', 2))
+                       .arg(localNumber(tps, 'f', 1))
                        .arg(r.finishReason);
     if (r.dropped > 0)
         text += " · " + tr("%n oldest turn(s) left out to fit the context", "",
@@ -454,6 +454,7 @@ void ChatPanel::send(const QString& message) {
     job.sampling.top_k = topK_->value();
     job.sampling.seed = static_cast<uint64_t>(seed_->value());
     job.engine = engine().toStdString();
+    job.quant = quant_.toStdString();
     // graph runs on CUDA only: let the core pick the device (and its dtype) there.
     if (job.engine == "graph") job.device = job.dtype = "auto";
     turn_ = userTurns_.size();

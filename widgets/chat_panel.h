@@ -64,6 +64,8 @@ class ChatPanel : public QWidget {
     void setSystemPrompt(const QString& text);
     // Selects the inference engine when this build has it (as the compare panel does).
     void setEngine(const QString& name);
+    // The quant engine's weight format (the config's inference.quant: q8_0 | nf4).
+    void setQuantFormat(const QString& format) { quant_ = format; }
     void setGreedy(bool greedy);
     void setMaxNewTokens(int n);
     // Sends `message` (or, when empty, the input box's text) as the next user turn.
@@ -97,6 +99,7 @@ class ChatPanel : public QWidget {
 
     JobQueue* jobs_;
     QString modelDir_;
+    QString quant_ = QStringLiteral("q8_0");
     std::unique_ptr<tb::store::Store> store_;
     std::shared_ptr<tb::CancelToken> cancel_;
     bool running_ = false;

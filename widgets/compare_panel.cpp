@@ -24,6 +24,7 @@
 #include "core/data/prompt.h"
 #include "core/infer/engine_choice.h"
 #include "core/store/store.h"
+#include "widgets/language.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
@@ -387,8 +388,8 @@ void ComparePanel::onColumnDone(const GenColumnDone& d) {
     const double tps = d.seconds > 0 ? static_cast<double>(d.tokens) / d.seconds : 0.0;
     columnStats_[d.column]->setText(tr("%1 tokens in %2 s · %3 tokens/s · %4")
                                         .arg(d.tokens)
-                                        .arg(d.seconds, 0, 'f', 2)
-                                        .arg(tps, 0, 'f', 1)
+                                        .arg(localNumber(d.seconds, 'f', 2))
+                                        .arg(localNumber(tps, 'f', 1))
                                         .arg(d.finish_reason));
     dirty_ = true;
 }

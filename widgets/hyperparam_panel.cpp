@@ -25,7 +25,9 @@
 #include <cmath>
 #include <optional>
 
+#include "widgets/config_text.h"
 #include "widgets/export.h"
+#include "widgets/language.h"
 #include "widgets/store_safe_file_dialog.h"
 
 namespace tbui {
@@ -199,27 +201,8 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
             [this] { exportTableInteractive(this, diff_, "config-diff"); });
 }
 
-// "learning_rate" -> "Learning rate"; known abbreviations kept upright.
-static QString humanLabel(const std::string& name) {
-    static const QHash<QString, const char*> known = {
-        {"r", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Rank (r)")},
-        {"alpha", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Alpha")},
-        {"lr_scheduler", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "LR scheduler")},
-        {"use_rslora", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Use rsLoRA")},
-        {"use_dora", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Use DoRA")},
-        {"dtype", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Data type")},
-        {"max_length", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Max length (tokens)")},
-        {"cuda_graphs", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "CUDA graphs")},
-        {"target_modules", QT_TRANSLATE_NOOP("tbui::HyperparamPanel", "Target modules")},
-    };
-    const QString n = QString::fromStdString(name);
-    if (auto it = known.find(n); it != known.end())
-        return QCoreApplication::translate("tbui::HyperparamPanel", it.value());
-    QString out = n;
-    out.replace('_', ' ');
-    if (!out.isEmpty()) out[0] = out[0].toUpper();
-    return out;
-}
+// "learning_rate" -> "Learning rate" in the current language (widgets/config_text.h).
+static QString humanLabel(const std::string& name) { return configFieldLabel(name); }
 
 void HyperparamPanel::buildForm() {
     auto* tabs = findChild<QTabWidget*>("sections");
@@ -232,7 +215,7 @@ void HyperparamPanel::buildForm() {
             auto* page = new QWidget(scroll);
             forms[section] = new QFormLayout(page);
             scroll->setWidget(page);
-            tabs->addTab(scroll, section);
+            tabs->addTab(scroll, configSectionTitle(f.section));
         }
         QFormLayout* form = forms[section];
         QWidget* page = form->parentWidget();
@@ -515,19 +498,19 @@ void HyperparamPanel::refreshDerived() {
     }
     const bool cuda = cfg_.model.device.rfind("cuda", 0) == 0;
     const ResourceEstimate e = estimateResources(cfg_, mc.value(), trainRows_, cuda);
-    auto gib = [](double b) { return QString::number(b / (1024.0 * 1024 * 1024), 'f', 2); };
+    auto gib = [](double b) { return localNumber(b / (1024.0 * 1024 * 1024), 'f', 2); };
     QString text = tr("Base parameters: %1 M; LoRA parameters: %2 M<br>"
                       "Memory (rough): %3 GiB = weights %4 + LoRA training state %5 + "
                       "activations %6")
-                       .arg(e.base_params / 1e6, 0, 'f', 1)
-                       .arg(e.lora_params / 1e6, 0, 'f', 2)
+                       .arg(localNumber(e.base_params / 1e6, 'f', 1))
+                       .arg(localNumber(e.lora_params / 1e6, 'f', 2))
                        .arg(gib(e.total_bytes), gib(e.weight_bytes), gib(e.train_state_bytes),
                             gib(e.activation_bytes));
     if (e.steps > 0) {
         text += "<br>" + tr("Time (rough, %1 optimizer steps at an assumed %2 GFLOP/s): %3 h")
-                             .arg(e.steps, 0, 'f', 0)
-                             .arg(e.assumed_flops / 1e9, 0, 'f', 0)
-                             .arg(e.seconds / 3600.0, 0, 'f', 2);
+                             .arg(localNumber(e.steps, 'f', 0))
+                             .arg(localNumber(e.assumed_flops / 1e9, 'f', 0))
+                             .arg(localNumber(e.seconds / 3600.0, 'f', 2));
     } else {
         text += "<br>" + tr("Time: load the dataset to estimate the number of steps.");
     }

@@ -28,6 +28,7 @@
 
 #include "widgets/chart_style.h"
 #include "widgets/export.h"
+#include "widgets/language.h"
 #include "widgets/qcp.h"
 
 namespace tbui {
@@ -991,8 +992,9 @@ void RatingPanel::refreshSummary() {
         for (const auto& a : sum.value().agreement) {
             const int c = static_cast<int>(&a - sum.value().agreement.data());
             const QString name = c < kCriteria ? criterionTitle(c) : q(a.criterion);
-            parts << (a.alpha_interval ? tr("%1 %2").arg(name).arg(*a.alpha_interval, 0, 'f', 3)
-                                       : tr("%1 undefined").arg(name));
+            parts << (a.alpha_interval
+                          ? tr("%1 %2").arg(name).arg(localNumber(*a.alpha_interval, 'f', 3))
+                          : tr("%1 undefined").arg(name));
         }
         alphaLabel_->setText(tr("Krippendorff's alpha (interval, %1 raters): %2")
                                  .arg(raterCount_)

@@ -21,6 +21,7 @@
 #include "core/eval/eval_fingerprint.h"
 #include "widgets/chart_style.h"
 #include "widgets/export.h"
+#include "widgets/language.h"
 #include "widgets/qcp.h"
 #include "widgets/worker.h"
 
@@ -66,14 +67,14 @@ QVariant ResultsTableModel::data(const QModelIndex& index, int role) const {
         case Model:
             return names_ ? names_->display(q(r.model)) : q(r.model);
         case Value:
-            return QString::number(r.value, 'f', 4);
+            return localNumber(r.value, 'f', 4);
         case CiLow:
-            return QString::number(r.ci_lo, 'f', 4);
+            return localNumber(r.ci_lo, 'f', 4);
         case CiHigh:
-            return QString::number(r.ci_hi, 'f', 4);
+            return localNumber(r.ci_hi, 'f', 4);
         case PValue:
             // The base model has no paired test against itself: an empty cell, not a number.
-            return r.p_value ? QString::number(*r.p_value, 'g', 4) : QString();
+            return r.p_value ? localNumber(*r.p_value, 'g', 4) : QString();
         case Items:
             return QString::number(r.n_items);
         default:

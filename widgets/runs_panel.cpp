@@ -625,6 +625,7 @@ QList<QStringList> RunsPanel::configDiff(const tb::AppConfig& a, const tb::AppCo
 void RunsPanel::updateDiff() {
     const auto ids = selectedRuns();
     diff_->setRowCount(0);
+    diff_->clearSpans();
     if (ids.size() != 2) {
         diff_->setHorizontalHeaderLabels({tr("Setting"), tr("Run A"), tr("Run B")});
         diff_->setRowCount(1);
@@ -633,7 +634,7 @@ void RunsPanel::updateDiff() {
         diff_->setSpan(0, 0, 1, 3);
         return;
     }
-    diff_->setSpan(0, 0, 1, 1);
+    diff_->clearSpans();
     const RunRow* a = model_->rowById(ids[0]);
     const RunRow* b = model_->rowById(ids[1]);
     // Ids in the header (names can be long); the full label as the header's tooltip.

@@ -21,6 +21,7 @@
 #include "core/common/torch_compat.h"
 #include "widgets/chart_style.h"
 #include "widgets/export.h"
+#include "widgets/language.h"
 #include "widgets/qcp.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
@@ -524,16 +525,16 @@ void TrainingPanel::onProgress(const tb::TrainProgress& p) {
     if (p.eval_loss) {
         log(tr("step %1: eval loss %2, perplexity %3")
                 .arg(p.step)
-                .arg(*p.eval_loss, 0, 'f', 4)
-                .arg(p.eval_ppl.value_or(0.0), 0, 'f', 2));
+                .arg(localNumber(*p.eval_loss, 'f', 4))
+                .arg(localNumber(p.eval_ppl.value_or(0.0), 'f', 2)));
     } else if (p.phase == tb::TrainPhase::Training) {
         log(tr("step %1/%2: loss %3, lr %4, grad norm %5, %6 tokens/s")
                 .arg(p.step)
                 .arg(p.total_steps)
-                .arg(p.loss, 0, 'f', 4)
-                .arg(p.lr, 0, 'g', 3)
-                .arg(p.grad_norm, 0, 'f', 3)
-                .arg(p.tokens_per_s, 0, 'f', 0));
+                .arg(localNumber(p.loss, 'f', 4))
+                .arg(localNumber(p.lr, 'g', 3))
+                .arg(localNumber(p.grad_norm, 'f', 3))
+                .arg(localNumber(p.tokens_per_s, 'f', 0)));
     }
 }
 
@@ -558,7 +559,7 @@ void TrainingPanel::onFinished(const tb::TrainResult& r) {
     } else {
         log(tr("Finished %1 steps in %2 s; adapter: %3")
                 .arg(r.steps)
-                .arg(r.total_seconds, 0, 'f', 1)
+                .arg(localNumber(r.total_seconds, 'f', 1))
                 .arg(QString::fromStdString(r.adapter_dir)));
         Q_EMIT runFinished(QString::fromStdString(r.adapter_dir));
     }

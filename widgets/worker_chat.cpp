@@ -21,7 +21,7 @@ QString qs(const std::string& s) { return QString::fromStdString(s); }
 
 // The engine kept between turns, and the adapters loaded into it (folder -> name).
 struct Worker::ChatEngine {
-    std::string key;  // engine|model|device|dtype
+    std::string key;  // engine|quant|model|device|dtype
     std::unique_ptr<tb::infer::InferenceEngine> engine;
     std::map<std::string, std::string> adapters;
 };
@@ -31,11 +31,12 @@ void Worker::releaseChatEngine() { chatEngine_.reset(); }
 void Worker::runChat(tbui::ChatJob job) {
     guarded([&] {
         const std::string key =
-            job.engine + "|" + job.model_dir + "|" + job.device + "|" + job.dtype;
+            job.engine + "|" + job.quant + "|" + job.model_dir + "|" + job.device + "|" + job.dtype;
         if (!chatEngine_ || chatEngine_->key != key) {
             chatEngine_.reset();  // free the old model before loading the new one
             tb::infer::EngineParams ep;
             ep.engine = job.engine;
+            ep.quant = job.quant;
             ep.model_dir = job.model_dir;
             ep.tokenizer = job.model_dir;
             ep.device = job.device;

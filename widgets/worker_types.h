@@ -79,6 +79,7 @@ struct ChatJob {
     int64_t max_new_tokens = 256;
     tb::SamplingParams sampling;
     std::string engine = "eager";
+    std::string quant = "q8_0";  // the quant engine's weight format (inference.quant)
     std::string device = "cpu";
     std::string dtype = "fp32";
     std::shared_ptr<tb::CancelToken> cancel = std::make_shared<tb::CancelToken>();

@@ -14,6 +14,7 @@
 #include <QStandardPaths>
 #include <QVBoxLayout>
 
+#include "widgets/language.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
@@ -257,7 +258,7 @@ void WorkspacePanel::onDemoProgress(const tb::demo::DemoProgress& p) {
         demoLabel_->setText(tr("Pretraining the tiny model: step %1/%2, loss %3")
                                 .arg(p.step)
                                 .arg(p.total)
-                                .arg(p.loss, 0, 'f', 3));
+                                .arg(localNumber(p.loss, 'f', 3)));
     } else {
         demoLabel_->setText(tr("Demo stage: %1").arg(QString::fromStdString(p.stage)));
     }
@@ -268,10 +269,10 @@ void WorkspacePanel::onDemoFinished(const tb::demo::DemoResult& r) {
     demoButton_->setEnabled(true);
     demoProgress_->setVisible(false);
     demoLabel_->setText(tr("Demo workspace created in %1 s: %2 records, loss %3 → %4")
-                            .arg(r.seconds, 0, 'f', 0)
+                            .arg(localNumber(r.seconds, 'f', 0))
                             .arg(r.records)
-                            .arg(r.initial_loss, 0, 'f', 3)
-                            .arg(r.final_loss, 0, 'f', 3));
+                            .arg(localNumber(r.initial_loss, 'f', 3))
+                            .arg(localNumber(r.final_loss, 'f', 3)));
     setWorkspace(Workspace{QString::fromStdString(r.dir), QString::fromStdString(r.model_dir),
                            QString::fromStdString(r.data_path), true});
 }

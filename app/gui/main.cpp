@@ -7,16 +7,15 @@
 // instead of the QApplication (which needs a display server) when one of them is asked.
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QLibraryInfo>
 #include <QLocale>
 #include <QSettings>
 #include <QTabWidget>
 #include <QTimer>
-#include <QTranslator>
 #include <cstring>
 #include <memory>
 
 #include "app/gui/main_window.h"
+#include "widgets/language.h"
 #include "widgets/workspace_panel.h"
 
 namespace {
@@ -47,13 +46,9 @@ int main(int argc, char** argv) {
     QCoreApplication::setApplicationVersion(TUNEBENCH_VERSION);
     if (!infoOnly) QApplication::setWindowIcon(QIcon(":/icons/tunebench.svg"));
 
-    // Language: the saved choice, else the system locale (the .qm files are embedded).
-    const QString saved = QSettings().value("ui/language").toString();
-    const QLocale locale = saved.isEmpty() ? QLocale::system() : QLocale(saved);
-    QTranslator appTr, qtTr;
-    if (appTr.load(locale, "tunebench", "_", ":/i18n")) QCoreApplication::installTranslator(&appTr);
-    if (qtTr.load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
-        QCoreApplication::installTranslator(&qtTr);
+    // Language: the saved choice, else the system locale (the .qm files are embedded); the
+    // Language menu switches it while running (widgets/language.h).
+    tbui::applyLanguage(QSettings().value("ui/language").toString());
 
     QCommandLineParser parser;
     parser.addHelpOption();

@@ -18,6 +18,7 @@
 #include "widgets/compare_panel.h"
 #include "widgets/dataset_panel.h"
 #include "widgets/hyperparam_panel.h"
+#include "widgets/language.h"
 #include "widgets/rating_panel.h"
 #include "widgets/results_panel.h"
 #include "widgets/runs_panel.h"
@@ -101,6 +102,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         compare_->setModelDir(ws.modelDir);
         chat_->setModelDir(ws.modelDir);
         chat_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
+        chat_->setQuantFormat(QString::fromStdString(hyper_->config().inference.quant));
         benchmark_->setWorkspace(ws.dir, ws.modelDir);
         serve_->setModelDir(ws.modelDir);
         compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
@@ -119,6 +121,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(hyper_, &HyperparamPanel::configChanged, this, [this] {
         dataset_->loadFromConfig(hyper_->config());
         compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
+        chat_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
+        chat_->setQuantFormat(QString::fromStdString(hyper_->config().inference.quant));
     });
     connect(dataset_, &DatasetPanel::datasetReady, this, [this] {
         auto bundle = dataset_->model()->bundle();
@@ -183,16 +187,28 @@ void MainWindow::buildMenus() {
         a->setCheckable(true);
         a->setChecked(code == current);
         group->addAction(a);
-        connect(a, &QAction::triggered, this, [this, code = code] {
+        connect(a, &QAction::triggered, this, [code = code] {
             QSettings().setValue("ui/language", code);
-            QMessageBox::information(this, tr("Language"),
-                                     tr("The language changes the next time tunebench starts."));
+            applyLanguage(code);  // every widget gets LanguageChange: see changeEvent
         });
     }
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About tunebench"), this,
                     [this] { tabs_->setCurrentIndex(tabs_->count() - 1); });
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::LanguageChange) {
+        // Static texts of every panel (widgets/language.h), then the menus and the status
+        // line, which are rebuilt.
+        retranslateWidgetTree(this);
+        setWindowTitle(tr("tunebench"));
+        menuBar()->clear();
+        buildMenus();
+        updateStatus();
+    }
+    QMainWindow::changeEvent(event);
 }
 
 void MainWindow::updateStatus() {

@@ -70,7 +70,14 @@ class TestHyperparams : public QObject {
                     break;
                 }
                 default:
-                    QVERIFY(qobject_cast<QLineEdit*>(w));
+                    // Enumerations the schema types as strings are choices (issue 14):
+                    // device and dtype as combos, target modules as projection checkboxes.
+                    if (f.key == "model.device" || f.key == "model.dtype")
+                        QVERIFY2(qobject_cast<QComboBox*>(w), f.key.c_str());
+                    else if (f.key == "lora.target_modules")
+                        QVERIFY(w->findChildren<QCheckBox*>().size() == 7);
+                    else
+                        QVERIFY2(qobject_cast<QLineEdit*>(w), f.key.c_str());
                     break;
             }
         }
