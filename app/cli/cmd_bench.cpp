@@ -16,6 +16,8 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/command_registry.h"
 #include "app/cli/progress_printer.h"
+#include "core/config/app_config.h"
+#include "core/eval/evaluation.h"
 #include "core/infer/infer_bench.h"
 #include "core/infer/infer_bench_record.h"
 #include "core/store/store.h"
@@ -309,6 +311,7 @@ int run_bench_train(const BenchTrainArgs& a) {
 struct BenchInferArgs {
     std::string shape = "tinyllama";
     std::string model;
+    std::string config;  // --config: the model and the test split's prompts of a workspace
     std::string engines = "eager";
     std::string batches = "1,8";
     std::string concurrency;  // --concurrency: the same list, named for the paged engine/servers
@@ -356,6 +359,18 @@ int run_bench_infer(const BenchInferArgs& a) {
     }
     p.prompts = a.prompts;
     p.prompt_len = a.prompt_len;
+    if (!a.config.empty()) {
+        // The study's benchmark prompts: the test split's, as evaluate feeds them.
+        auto cfg = tb::load_app_config(a.config);
+        if (!cfg) return fail(cfg.error());
+        if (p.model_dir.empty()) p.model_dir = tb::resolve_model_path(*cfg);
+        int64_t n = a.prompts;
+        for (int64_t b : p.batch_sizes) n = std::max(n, a.prompts > 0 ? a.prompts : b);
+        auto ids = tb::eval::test_split_prompt_ids(*cfg, n);
+        if (!ids) return fail(ids.error());
+        p.prompt_ids = std::move(ids).value();
+        p.prompt_source = "test split of " + a.config;
+    }
     p.max_new_tokens = a.max_new_tokens;
     p.warmup = a.warmup;
     p.repeats = a.repeats;
@@ -446,6 +461,9 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
     infer->add_option("--shape", ia->shape, "Random-weight model shape: tinyllama (1.1B) or tiny")
         ->capture_default_str();
     infer->add_option("--model", ia->model, "A real HF model folder instead of a random shape");
+    infer->add_option("--config", ia->config,
+                      "Workspace config: its model (unless --model) and the first --prompts "
+                      "prompts of its test split instead of synthetic ones");
     infer
         ->add_option("--engines", ia->engines,
                      "Comma list: eager, graph (CUDA), quant[:q8_0|:nf4], paged (continuous "

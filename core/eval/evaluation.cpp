@@ -618,4 +618,27 @@ Result<EvaluationResult> run_evaluation(const EvaluationParams& params) {
     return result;
 }
 
+Result<std::vector<std::vector<int64_t>>> test_split_prompt_ids(const AppConfig& cfg, int64_t n) {
+    if (n < 1) return make_error("prompts", "must be >= 1");
+    const std::string model_dir = resolve_model_path(cfg);
+    if (!fs::exists(fs::path(model_dir) / "config.json"))
+        return make_error("model.name",
+                          "'" + model_dir + "' is not a local model folder (no config.json)");
+    TB_ASSIGN_OR_RETURN(PromptTemplate tmpl, parse_prompt_template(cfg.data.prompt_template));
+    TB_ASSIGN_OR_RETURN(Dataset dataset, load_dataset_from_config(cfg));
+    TB_ASSIGN_OR_RETURN(DatasetSplit split,
+                        split_dataset(dataset.examples, split_options_from_config(cfg.data)));
+    if (split.test.empty()) return make_error("data", "the test split is empty");
+    TB_ASSIGN_OR_RETURN(std::shared_ptr<Tokenizer> tok, Tokenizer::load(model_dir));
+    std::vector<std::vector<int64_t>> out;
+    for (size_t i = 0; i < split.test.size() && static_cast<int64_t>(out.size()) < n; ++i) {
+        const Example& ex = dataset.examples[split.test[i]];
+        auto ids = prompt_ids(ex, *tok, tmpl);
+        if (!ids.ok())
+            return make_error("line " + std::to_string(ex.source_line), ids.error().message);
+        out.push_back(std::move(ids).value());
+    }
+    return out;
+}
+
 }  // namespace tb::eval

@@ -81,4 +81,10 @@ struct EvaluationResult {
 
 Result<EvaluationResult> run_evaluation(const EvaluationParams& params);
 
+// The first `n` prompts of the config's test split (the split training made), as ids the way
+// evaluate feeds them to the model: training's rendering through the model folder's tokenizer.
+// For `bench infer --config`, so that a benchmark measures the prompts a user evaluates.
+// Errors name the file, line or key (no model folder, unreadable data, empty test split).
+Result<std::vector<std::vector<int64_t>>> test_split_prompt_ids(const AppConfig& cfg, int64_t n);
+
 }  // namespace tb::eval

@@ -260,6 +260,16 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     if (p.max_new_tokens < 1) return make_error("--max-new-tokens", "must be >= 1");
     if (p.warmup < 0) return make_error("--warmup", "must be >= 0");
     if (p.repeats < 1) return make_error("--repeats", "must be >= 1");
+    if (!p.prompt_ids.empty()) {
+        if (p.model_dir.empty())
+            return make_error("--config", "test-split prompts need the config's model folder");
+        for (const auto& ids : p.prompt_ids)
+            if (ids.empty()) return make_error("--config", "an empty prompt in the test split");
+        p.prompts = static_cast<int64_t>(p.prompt_ids.size());
+        p.prompt_len = 0;
+        for (const auto& ids : p.prompt_ids)
+            p.prompt_len = std::max<int64_t>(p.prompt_len, static_cast<int64_t>(ids.size()));
+    }
     if (p.prompts == 0) p.prompts = *std::max_element(p.batch_sizes.begin(), p.batch_sizes.end());
 
     at::Device dev = at::kCPU;
@@ -301,23 +311,29 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
     if (need_model && p.prompt_len + p.max_new_tokens > cfg.max_position_embeddings)
         return make_error("--prompt-len", "prompt + max new tokens exceed the model's context (" +
                                               std::to_string(cfg.max_position_embeddings) + ")");
-    const auto prompts = make_prompts(p, cfg.vocab_size);
+    const auto prompts = p.prompt_ids.empty() ? make_prompts(p, cfg.vocab_size) : p.prompt_ids;
+    double mean_len = 0;
+    for (const auto& ids : prompts) mean_len += static_cast<double>(ids.size());
+    mean_len /= static_cast<double>(std::max<size_t>(prompts.size(), 1));
     const int64_t distinct = p.prompts;
 
     json result;
-    result["config"] = {{"model", p.model_dir.empty() ? "random weights" : p.model_dir},
-                        {"layers", cfg.num_hidden_layers},
-                        {"hidden", cfg.hidden_size},
-                        {"vocab", cfg.vocab_size},
-                        {"batch_sizes", p.batch_sizes},
-                        {"prompts", distinct},
-                        {"prompt_len", p.prompt_len},
-                        {"max_new_tokens", p.max_new_tokens},
-                        {"warmup", p.warmup},
-                        {"repeats", p.repeats},
-                        {"device", dev_s},
-                        {"dtype", dtype_s},
-                        {"greedy", true}};
+    result["config"] = {
+        {"model", p.model_dir.empty() ? "random weights" : p.model_dir},
+        {"layers", cfg.num_hidden_layers},
+        {"hidden", cfg.hidden_size},
+        {"vocab", cfg.vocab_size},
+        {"batch_sizes", p.batch_sizes},
+        {"prompts", distinct},
+        {"prompt_len", p.prompt_len},  // the longest
+        {"prompt_len_mean", mean_len},
+        {"prompt_source", p.prompt_ids.empty() ? std::string("synthetic") : p.prompt_source},
+        {"max_new_tokens", p.max_new_tokens},
+        {"warmup", p.warmup},
+        {"repeats", p.repeats},
+        {"device", dev_s},
+        {"dtype", dtype_s},
+        {"greedy", true}};
     result["engines"] = json::array();
 
     for (const std::string& name : p.engines) {
@@ -473,10 +489,15 @@ std::string format_infer_bench(const json& r) {
     char line[512];
     const json& c = r["config"];
     std::snprintf(line, sizeof line,
-                  "bench infer: %s (%lld layers, hidden %lld), prompt %lld tokens, %lld new "
-                  "tokens, greedy, %s %s, %lld warm-up + %lld timed runs (median [min-max])\n",
+                  "bench infer: %s (%lld layers, hidden %lld), %s prompts of %s tokens, %lld "
+                  "new tokens, greedy, %s %s, %lld warm-up + %lld timed runs (median "
+                  "[min-max])\n",
                   c["model"].get<std::string>().c_str(), c["layers"].get<long long>(),
-                  c["hidden"].get<long long>(), c["prompt_len"].get<long long>(),
+                  c["hidden"].get<long long>(),
+                  c.value("prompt_source", std::string("synthetic")).c_str(),
+                  c.value("prompt_source", std::string("synthetic")) == "synthetic"
+                      ? std::to_string(c["prompt_len"].get<long long>()).c_str()
+                      : ("up to " + std::to_string(c["prompt_len"].get<long long>())).c_str(),
                   c["max_new_tokens"].get<long long>(), c["device"].get<std::string>().c_str(),
                   c["dtype"].get<std::string>().c_str(), c["warmup"].get<long long>(),
                   c["repeats"].get<long long>());

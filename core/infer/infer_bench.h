@@ -45,6 +45,12 @@ struct InferBenchParams {
     int64_t prompts = 0;  // distinct synthetic prompts (0: the largest batch); a batch of b
                           // takes the first b, cycling when b > prompts
     int64_t prompt_len = 128;
+    // Given prompts (`bench infer --config`: the test split, core/eval/evaluation.h
+    // test_split_prompt_ids) instead of synthetic ones; needs model_dir. Rows of different
+    // lengths are left padded, in the engines and on the HF side alike. prompt_source says
+    // where they came from (recorded in the result).
+    std::vector<std::vector<int64_t>> prompt_ids;
+    std::string prompt_source;
     int64_t max_new_tokens = 256;
     int64_t warmup = 1;
     int64_t repeats = 3;

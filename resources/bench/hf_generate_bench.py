@@ -4,7 +4,7 @@ same weights (an HF folder) as tunebench's engines, measured the same way
 (core/infer/infer_bench.h), printed as one JSON object on stdout.
 
 Load: from_pretrained(dtype, attn_implementation="sdpa") onto the device, synchronised.
-A run: generate() over `batch` prompts (no padding: the prompts have one length), greedy,
+A run: generate() over `batch` prompts (left padded when their lengths differ), greedy,
 min_new_tokens = max_new_tokens, with a streamer that stamps the host time at which each
 step's tokens are known (HF calls put(next_tokens.cpu()), so the stamp is after the copy).
 `warmup` untimed runs, then `repeats` timed ones; figures are medians with min and max. Peak
@@ -97,8 +97,13 @@ def main():
     n = a.max_new_tokens
 
     def run(batch):
-        ids = torch.tensor(batch, dtype=torch.long, device=dev)
-        mask = torch.ones_like(ids)
+        # Rows of different lengths (test-split prompts) are left padded with a zero mask, HF's
+        # decoder-only convention; synthetic prompts have one length and no padding.
+        width = max(len(r) for r in batch)
+        ids = torch.tensor([[0] * (width - len(r)) + list(r) for r in batch], dtype=torch.long,
+                           device=dev)
+        mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in batch],
+                            dtype=torch.long, device=dev)
         sync()
         start = time.perf_counter()
         s = Stamps(start)

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/config/app_config.h"
+#include "core/eval/evaluation.h"
 #include "core/infer/llama_io.h"
 #include "tests/test_paths.h"
 
@@ -171,4 +174,44 @@ TEST(EvaluateCli, WarnsAboutIncomparableEvaluationsInTheStore) {
         << c.err;
     // Each warning on its own line, not glued to a progress line.
     EXPECT_NE(c.err.find("\nwarning: evaluation 3"), std::string::npos) << c.err;
+}
+
+// bench infer --config: the prompts are the test split's, as evaluate feeds them
+// (test_split_prompt_ids), of different lengths (left padded), and the result says so.
+TEST(EvaluateCli, BenchInferTakesTheTestSplitPrompts) {
+    const std::string dir = tbtest::scratch_dir("evaluate_cli_bench");
+    const std::string model = make_model(dir + "/model");
+    write_config(dir + "/config.yaml", model, false);
+    auto cfg = tb::load_app_config(dir + "/config.yaml");
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+    auto ids = tb::eval::test_split_prompt_ids(*cfg, 3);
+    ASSERT_TRUE(ids.ok()) << ids.error().message;
+    ASSERT_EQ(ids->size(), 3u);
+    size_t longest = 0;
+    double mean = 0;
+    for (const auto& p : *ids) {
+        ASSERT_FALSE(p.empty());
+        EXPECT_EQ(p[0], 1);  // training's bos in front, as evaluate feeds them
+        longest = std::max(longest, p.size());
+        mean += static_cast<double>(p.size()) / 3.0;
+    }
+    CliRun r = run_cli("bench infer --config '" + dir +
+                           "/config.yaml' --engines eager --batch 2 --prompts 3 "
+                           "--max-new-tokens 3 --warmup 0 --repeats 1 --device cpu --json",
+                       dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["config"]["prompt_source"], "test split of " + dir + "/config.yaml");
+    EXPECT_EQ(j["config"]["prompts"], 3);
+    EXPECT_EQ(j["config"]["prompt_len"], static_cast<int64_t>(longest));
+    EXPECT_NEAR(j["config"]["prompt_len_mean"].get<double>(), mean, 1e-9);
+    EXPECT_EQ(j["config"]["model"], model);
+    ASSERT_EQ(j["engines"].size(), 1u);
+    EXPECT_GT(j["engines"][0]["batches"][0]["tokens_per_s_aggregate"]["median"].get<double>(), 0);
+    // A config whose test split cannot be read fails in one line naming it.
+    std::ofstream(dir + "/bad.yaml")
+        << "model:\n  name: " << model << "\ndata:\n  path: " << dir << "/missing.jsonl\n";
+    CliRun bad = run_cli("bench infer --config '" + dir + "/bad.yaml' --device cpu", dir);
+    EXPECT_EQ(bad.code, 2) << bad.err;
+    EXPECT_NE(bad.err.find("missing.jsonl"), std::string::npos) << bad.err;
 }
