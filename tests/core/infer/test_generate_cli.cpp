@@ -110,8 +110,8 @@ TEST(GenerateCli, EngineFlag) {
     const RunResult bad = run_cli(base + "--engine bogus", dir);
     EXPECT_EQ(bad.exit_code, 2) << bad.err;
     EXPECT_EQ(lines(bad.err), 1) << bad.err;
-    EXPECT_NE(bad.err.find("--engine: unknown engine 'bogus' (engines: eager, graph, quant; "
-                           "available here: eager"),
+    EXPECT_NE(bad.err.find("--engine: unknown engine 'bogus' (engines: eager, graph, quant, "
+                           "paged; available here: eager"),
               std::string::npos)
         << bad.err;
     EXPECT_TRUE(bad.out.empty()) << bad.out;
