@@ -300,13 +300,20 @@ Value Value::i32_array(const std::vector<int32_t>& v) {
 
 int64_t TensorInfo::n_elements() const {
     int64_t n = 1;
-    for (int64_t d : ne) n *= d;
+    for (int64_t d : ne) {
+        if (d <= 0 || n > INT64_MAX / d) return -1;  // invalid or overflowing shape
+        n *= d;
+    }
     return n;
 }
 int64_t TensorInfo::n_bytes() const {
     if (ne.empty()) return 0;
     const int64_t rb = row_bytes(type, ne[0]);
-    return rb < 0 ? -1 : rb * (n_elements() / ne[0]);
+    const int64_t n = n_elements();
+    if (n < 0) return -1;
+    const int64_t rows = n / ne[0];
+    if (rb < 0 || (rb > 0 && rows > INT64_MAX / rb)) return -1;
+    return rb * rows;
 }
 
 // ---------------------------------------------------------------------------------- Writer

@@ -278,6 +278,7 @@ int64_t type_size(GgmlType t) {
 int64_t row_bytes(GgmlType t, int64_t n) {
     const int64_t bs = block_size(t);
     if (bs <= 0 || n < 0 || n % bs != 0) return -1;
+    if (n / bs > INT64_MAX / type_size(t)) return -1;  // absurd sizes (a corrupt file)
     return n / bs * type_size(t);
 }
 
