@@ -546,7 +546,7 @@ TEST(ResourceEstimate, PerRankForDataParallel) {
 // r, r + N, ... of it, i.e. DistributedSampler's indices[rank::world_size] cut into batches of
 // batch_size; the ranks' shares make up exactly the one-rank batch of N x batch_size rows and
 // every row is visited once per epoch (no padding: a short last micro-batch leaves ranks empty).
-TEST(Batching, RankShardsAreDistributedSamplerSlicesOfTheGlobalBatch) {
+TEST(DataParallelSharding, RankShardsAreDistributedSamplerSlicesOfTheGlobalBatch) {
     std::vector<tb::TokenizedRow> rows(11);
     const auto order = tb::epoch_order(rows.size(), 42, 0);
     const int64_t world = 3, batch = 2;
