@@ -352,6 +352,7 @@ void ComparePanel::run() {
     job.sampling.top_p = topP_->value();
     job.sampling.seed = static_cast<uint64_t>(seed_->value());
     job.engine = engine().toStdString();
+    job.quant = quant_.toStdString();
     // graph runs on CUDA only: let the core pick the device (and its dtype) there.
     if (job.engine == "graph") job.device = job.dtype = "auto";
     cancel_ = job.cancel;

@@ -62,11 +62,14 @@ class ComparePanel : public QWidget {
     // Selects the inference engine (the config's inference.engine) when this build has it;
     // an unavailable one leaves the choice as it is.
     void setEngine(const QString& name);
+    // The quant engine's weight format (the config's inference.quant: q8_0 | nf4).
+    void setQuantFormat(const QString& format) { quant_ = format; }
     void useDatasetItem(int testIndex);  // index into the test split
     void run();
     void stop();
 
   private:
+    QString quant_ = QStringLiteral("q8_0");
     void onChunk(const tbui::GenChunk& c);
     void onColumnDone(const tbui::GenColumnDone& d);
     void rebuildColumns();

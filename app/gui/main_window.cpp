@@ -106,6 +106,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         benchmark_->setWorkspace(ws.dir, ws.modelDir);
         serve_->setModelDir(ws.modelDir);
         compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
+        compare_->setQuantFormat(QString::fromStdString(hyper_->config().inference.quant));
         dataset_->loadFromConfig(hyper_->config());
         // A damaged store: one message with a one-click restore, before the panels open it.
         StoreRecovery::checkAndOffer(this, ws.dir, setStoreDir, jobs_->busy());
@@ -121,6 +122,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(hyper_, &HyperparamPanel::configChanged, this, [this] {
         dataset_->loadFromConfig(hyper_->config());
         compare_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
+        compare_->setQuantFormat(QString::fromStdString(hyper_->config().inference.quant));
         chat_->setEngine(QString::fromStdString(hyper_->config().inference.engine));
         chat_->setQuantFormat(QString::fromStdString(hyper_->config().inference.quant));
     });
