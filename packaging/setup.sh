@@ -6,6 +6,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 packaging/install-deps.sh
 jobs=$(nproc)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j"$jobs"
+# Only what the main job runs: tunebench-cli and the GUI. The test suite and its sanitizer
+# builds are packaging/run-tests.sh's (build-tests/); leaving them out here is most of the
+# first command's time on a small machine. Ninja prints each step ([n/N]) as it goes.
+start=$SECONDS
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTUNEBENCH_TESTS=OFF
+targets=(tunebench-cli)
+grep -q '^TUNEBENCH_GUI:BOOL=ON' build/CMakeCache.txt && targets+=(tunebench)
+echo "== building ${targets[*]} with $jobs jobs"
+cmake --build build -j"$jobs" --target "${targets[@]}"
+echo "== built in $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s"
 exec packaging/run-demo.sh
