@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QListWidget>
 #include <QLocale>
@@ -79,12 +80,14 @@ ChatPanel::ChatPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(j
     auto* sl = new QVBoxLayout(systemBox_);
     system_ = new QPlainTextEdit(systemBox_);
     system_->setObjectName("systemPrompt");
+    system_->setMaximumHeight(110);
     sl->addWidget(system_);
     top->addWidget(systemBox_, 3);
 
     modelsBox_ = new QGroupBox(right);
     auto* ml = new QVBoxLayout(modelsBox_);
     adapterList_ = new QListWidget(modelsBox_);
+    adapterList_->setMaximumHeight(80);
     addButton_ = new QPushButton(modelsBox_);
     removeButton_ = new QPushButton(modelsBox_);
     auto* ab = new QHBoxLayout;
@@ -119,12 +122,11 @@ ChatPanel::ChatPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(j
     engine_->setObjectName("engine");
     for (const std::string& name : tb::infer::engine_names()) engine_->addItem(q(name));
     samplingForm_->addRow(greedy_);
-    samplingForm_->addRow(QString(), temperature_);
-    samplingForm_->addRow(QString(), topP_);
-    samplingForm_->addRow(QString(), topK_);
-    samplingForm_->addRow(QString(), maxTokens_);
-    samplingForm_->addRow(QString(), seed_);
-    samplingForm_->addRow(QString(), engine_);
+    // Labels are set by retranslate() (an empty text would make QFormLayout add none).
+    for (QWidget* field : {static_cast<QWidget*>(temperature_), static_cast<QWidget*>(topP_),
+                           static_cast<QWidget*>(topK_), static_cast<QWidget*>(maxTokens_),
+                           static_cast<QWidget*>(seed_), static_cast<QWidget*>(engine_)})
+        samplingForm_->addRow(new QLabel(samplingBox_), field);
     top->addWidget(samplingBox_, 2);
     rl->addLayout(top, 0);
 
@@ -137,6 +139,8 @@ ChatPanel::ChatPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(j
     input_ = new QPlainTextEdit(right);
     input_->setObjectName("chatInput");
     input_->setMaximumHeight(80);
+    // Ctrl+Enter sends from inside the box (the text edit would take the key otherwise).
+    input_->installEventFilter(this);
     sendButton_ = new QPushButton(right);
     sendButton_->setObjectName("send");
     sendButton_->setShortcut(QKeySequence("Ctrl+Return"));
@@ -216,6 +220,18 @@ ChatPanel::ChatPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(j
 }
 
 ChatPanel::~ChatPanel() = default;
+
+bool ChatPanel::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == input_ && event->type() == QEvent::KeyPress) {
+        auto* key = static_cast<QKeyEvent*>(event);
+        if ((key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) &&
+            (key->modifiers() & Qt::ControlModifier)) {
+            send();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
 
 void ChatPanel::retranslate() {
     conversationsBox_->setTitle(tr("Conversations"));

@@ -160,7 +160,12 @@ class TestChat : public QObject {
         tbui::JobQueue jobs;
         tbui::ChatPanel panel(&jobs);
         panel.setModelDir(QString::fromStdString(tbtest::scratch_dir("chat_no_model")));
-        panel.send("Hello?");
+        // Typed, then Ctrl+Enter inside the box sends it.
+        auto* input = panel.findChild<QPlainTextEdit*>("chatInput");
+        input->setPlainText("Hello?");
+        QTest::keyClick(input, Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY(panel.running());
+        QVERIFY(input->toPlainText().isEmpty());
         QVERIFY(waitTurn(panel));
         QCOMPARE(panel.userTurns().size(), 0);
         QCOMPARE(panel.replies(0).size(), 0);
