@@ -325,6 +325,10 @@ struct BenchInferArgs {
     bool hf = false;
     std::string hf_script;  // empty: resources/bench/hf_generate_bench.py
     std::string python = "python3";
+    std::string llama_cpp;  // --llama-cpp: a .gguf or a GGUF type to export to
+    std::string llama_cpp_script;
+    std::string node = "node";
+    std::string tokenizer;
     std::string store;
     std::string profile;   // Chrome-trace path prefix (empty: no profile)
     std::string out_file;  // the JSON result written here too (results/benchmarks/...)
@@ -379,6 +383,11 @@ int run_bench_infer(const BenchInferArgs& a) {
     p.hf = a.hf;
     p.hf_script = a.hf_script.empty() ? find_bench_script("hf_generate_bench.py") : a.hf_script;
     p.python = a.python;
+    p.llama_cpp = a.llama_cpp;
+    p.llama_cpp_script =
+        a.llama_cpp_script.empty() ? find_bench_script("llama_cpp_bench.mjs") : a.llama_cpp_script;
+    p.node = a.node;
+    p.tokenizer = a.tokenizer;
     p.cancel = &interrupt_token();
     ProgressPrinter progress;
     p.on_progress = [&progress](const std::string& s) { progress.line("bench infer: " + s); };
@@ -485,6 +494,13 @@ CommandRegistrar reg("bench", [](CLI::App& app) {
         ->capture_default_str();
     infer->add_flag("--hf", ia->hf, "Run HF transformers generate beside (ratios to it)");
     infer->add_option("--hf-script", ia->hf_script, "Path of hf_generate_bench.py");
+    infer->add_option("--llama-cpp", ia->llama_cpp,
+                      "llama.cpp beside at batch 1 (node-llama-cpp, CPU): a .gguf file, or a "
+                      "GGUF type (f16, bf16, q8_0, q4_k_m) to export this benchmark's model to");
+    infer->add_option("--llama-cpp-script", ia->llama_cpp_script, "Path of llama_cpp_bench.mjs");
+    infer->add_option("--node", ia->node, "node executable for --llama-cpp")->capture_default_str();
+    infer->add_option("--tokenizer", ia->tokenizer,
+                      "tokenizer.model for a random shape's GGUF vocabulary (--llama-cpp)");
     infer->add_option("--python", ia->python, "Python with torch and transformers")
         ->capture_default_str();
     infer->add_option("--store", ia->store, "Record the results as benchmark rows in this store");

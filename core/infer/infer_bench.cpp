@@ -14,6 +14,7 @@
 #include "core/common/file_io.h"
 #include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
+#include "core/gguf/export.h"
 #include "core/infer/bench_stats.h"
 #include "core/infer/generate.h"
 #include "core/infer/inference.h"
@@ -183,6 +184,39 @@ json run_hf(const InferBenchParams& p, const std::string& model_dir,
         return j;
     } catch (const std::exception&) {
         return {{"error", p.hf_script + " exited with status " + std::to_string(rc) +
+                              " without a JSON result"}};
+    }
+}
+
+// Runs the llama.cpp script over the prompts file (batch 1); its JSON, or {"error": ...}.
+json run_llama_cpp(const InferBenchParams& p, const std::string& gguf,
+                   const std::string& prompts_file) {
+    std::ostringstream batches;
+    for (size_t i = 0; i < p.batch_sizes.size(); ++i) batches << (i ? "," : "") << p.batch_sizes[i];
+    std::ostringstream cmd;
+    cmd << shell_quote(p.node) << ' ' << shell_quote(p.llama_cpp_script) << " --model "
+        << shell_quote(gguf) << " --prompts " << shell_quote(prompts_file) << " --batch "
+        << batches.str() << " --max-new-tokens " << p.max_new_tokens << " --warmup " << p.warmup
+        << " --repeats " << p.repeats << " 2>/dev/null";
+    std::FILE* f = ::popen(cmd.str().c_str(), "r");
+    if (!f) return {{"error", "cannot start " + p.node}};
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    const int rc = ::pclose(f);
+    std::string last;
+    std::stringstream in(out);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) last = line;
+    try {
+        json j = json::parse(last);
+        if (rc != 0 && !j.contains("error")) j["error"] = "exit status " + std::to_string(rc);
+        j["engine"] = "llama.cpp";
+        return j;
+    } catch (const std::exception&) {
+        return {{"engine", "llama.cpp"},
+                {"error", p.llama_cpp_script + " exited with status " + std::to_string(rc) +
                               " without a JSON result"}};
     }
 }
@@ -434,6 +468,62 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
         result["engines"].push_back(e);
     }
 
+    if (!p.llama_cpp.empty()) {
+        if (p.on_progress) p.on_progress("llama.cpp (" + p.llama_cpp + ")");
+        std::string gguf = p.llama_cpp;
+        std::string gguf_dir;
+        if (gguf.size() < 5 || gguf.substr(gguf.size() - 5) != ".gguf") {
+            // A GGUF type: the benchmark's own weights, exported the way `export` does.
+            if (!p.tokenizer.empty() && !fs::exists(fs::path(model_dir) / "tokenizer.model")) {
+                std::error_code ec;
+                const fs::path src = fs::is_directory(p.tokenizer)
+                                         ? fs::path(p.tokenizer) / "tokenizer.model"
+                                         : fs::path(p.tokenizer);
+                fs::copy_file(src, fs::path(model_dir) / "tokenizer.model", ec);
+                if (ec) return make_error("--tokenizer", src.string() + ": " + ec.message());
+            }
+            gguf_dir = (tmp_dir.empty() ? std::string("/tmp") : tmp_dir) + "/gguf-" +
+                       std::to_string(::getpid());
+            gguf::ExportParams ep;
+            ep.model_dir = model_dir;
+            ep.format = "gguf";
+            ep.quant = p.llama_cpp;
+            ep.out_dir = gguf_dir;
+            ep.name = "bench";
+            ep.modelfile = false;
+            ep.cancel = p.cancel;
+            auto done = gguf::run_export(ep);
+            if (!done.ok()) return make_error("--llama-cpp", done.error().message);
+            gguf = gguf_dir + "/bench.gguf";
+            result["config"]["llama_cpp_export_seconds"] = done->seconds;
+        }
+        result["config"]["llama_cpp_gguf"] = p.llama_cpp;
+        const std::string prompts_file = (tmp_dir.empty() ? std::string("/tmp") : tmp_dir) +
+                                         "/prompts-llama-" + std::to_string(::getpid()) + ".json";
+        {
+            std::ofstream f(prompts_file);
+            f << json(prompts).dump();
+        }
+        json lc = p.llama_cpp_script.empty()
+                      ? json{{"engine", "llama.cpp"}, {"error", "llama_cpp_bench.mjs not found"}}
+                      : run_llama_cpp(p, gguf, prompts_file);
+        std::error_code ec;
+        fs::remove(prompts_file, ec);
+        if (!gguf_dir.empty()) (void)remove_tree(gguf_dir);
+        // Each engine's batch-1 tokens/s against llama.cpp's (the CPU comparison).
+        if (!lc.contains("error"))
+            for (const auto& lb : lc["batches"]) {
+                if (lb["batch"] != 1 || !lb.contains("tokens_per_s_aggregate")) continue;
+                const double theirs = lb["tokens_per_s_aggregate"]["median"].get<double>();
+                for (auto& e : result["engines"])
+                    for (auto& b : e["batches"])
+                        if (b["batch"] == 1 && b.contains("tokens_per_s_aggregate") && theirs > 0)
+                            b["tokens_per_s_vs_llama_cpp"] =
+                                b["tokens_per_s_aggregate"]["median"].get<double>() / theirs;
+            }
+        result["engines"].push_back(lc);
+    }
+
     if (p.hf) {
         if (p.hf_script.empty()) {
             result["hf"] = {{"error", "hf_generate_bench.py not found"}};
@@ -594,6 +684,21 @@ std::string format_infer_bench(const json& r) {
                       ? "the server's usage/eval_count"
                       : "streamed chunks (the server gave no usage)")
               << "; ITL is between chunks; memory and load time not observable (null)\n";
+    for (const auto& e : engines)
+        if (e.value("engine", std::string()) == "llama.cpp" && e.contains("error"))
+            o << "\nllama.cpp: not measured: " << e["error"].get<std::string>() << "\n";
+    bool vs_llama = false;
+    for (const auto& e : engines)
+        for (const auto& b : e.value("batches", json::array()))
+            if (b.contains("tokens_per_s_vs_llama_cpp")) {
+                if (!vs_llama) o << "\ntokens/s at batch 1 / llama.cpp's:";
+                vs_llama = true;
+                std::snprintf(line, sizeof line, "  %s %.2fx",
+                              e["engine"].get<std::string>().c_str(),
+                              b["tokens_per_s_vs_llama_cpp"].get<double>());
+                o << line;
+            }
+    if (vs_llama) o << "\n";
     if (r.contains("hf") && r["hf"].is_object() && r["hf"].contains("error"))
         o << "\nHF: not measured: " << r["hf"]["error"].get<std::string>() << "\n";
     o << "ratios: ours / HF (tokens/s: > 1 is faster; latency and memory: < 1 is better); "

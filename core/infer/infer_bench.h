@@ -64,6 +64,16 @@ struct InferBenchParams {
     // engines'. The text is the synthetic ids decoded by the model folder's tokenizer, or, for
     // a random shape (no tokenizer), one word per id from a fixed list (config "server"
     // "prompt_text" says which).
+    // llama.cpp beside (batch 1; resources/bench/llama_cpp_bench.mjs through node-llama-cpp's
+    // prebuilt CPU binaries): a .gguf path, or a GGUF type (f16 | bf16 | q8_0 | q4_k_m) to
+    // export the benchmark's own model folder to first (core/gguf/export.h), so that both sides
+    // run the same weights. A random shape needs `tokenizer` (a tokenizer.model) for the GGUF's
+    // vocabulary. Its row comes after the engines'; each engine's batch-1 tokens/s is also
+    // given as a ratio to it.
+    std::string llama_cpp;
+    std::string llama_cpp_script;  // path of llama_cpp_bench.mjs
+    std::string node = "node";
+    std::string tokenizer;
     std::string server_url;    // empty: no server
     std::string server_api;    // ollama | openai | openai-chat
     std::string server_model;  // the model name the server expects
