@@ -2441,6 +2441,10 @@ then choose the workspace again (or reopen this tab).</translation>
         <source>%1 score</source>
         <translation>%1 score</translation>
     </message>
+    <message>
+        <source>%1, lower is better</source>
+        <translation>%1, lower is better</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ResultsTableModel</name>

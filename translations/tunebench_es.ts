@@ -2441,6 +2441,10 @@ y después elija de nuevo el espacio de trabajo (o vuelva a abrir esta pestaña)
         <source>%1 score</source>
         <translation>puntuación %1</translation>
     </message>
+    <message>
+        <source>%1, lower is better</source>
+        <translation>%1, cuanto más bajo, mejor</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ResultsTableModel</name>

@@ -619,7 +619,8 @@ void ResultsPanel::refreshChart() {
                          : metric == "ter"       ? tr("TER (edits per reference word)")
                          : metric == "bertscore" ? tr("BERTScore F1")
                                                  : tr("%1 score").arg(metricCombo_->currentText());
-    chart_->yAxis->setLabel(unit);
+    // On the axis too: an exported chart may be cropped to its plot.
+    chart_->yAxis->setLabel(lower_is_better ? tr("%1, lower is better").arg(unit) : unit);
     const double width = models.isEmpty() ? 0.8 : 0.8 / models.size();
     for (int m = 0; m < models.size(); ++m) {
         auto* bars = new QCPBars(chart_->xAxis, chart_->yAxis);

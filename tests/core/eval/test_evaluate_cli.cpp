@@ -127,7 +127,7 @@ TEST(EvaluateCli, EngineFlagAndConfigKey) {
     EXPECT_EQ(r.code, 2) << r.err;
     EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     EXPECT_NE(r.err.find("config.yaml:15: inference.engine: 'eagre' is not one of eager, graph, "
-                         "quant (did you mean eager?)"),
+                         "quant, paged (did you mean eager?)"),
               std::string::npos)
         << r.err;
     EXPECT_FALSE(fs::exists(dir + "/tunebench.sqlite"));
