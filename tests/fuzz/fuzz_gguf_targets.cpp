@@ -60,7 +60,9 @@ std::vector<std::string> gguf_seeds() {
         w.set("llama.block_count", Value::u32(1));
         w.set("eps", Value::f32(1e-5f));
         w.set("flag", Value::boolean(variant == 0));
-        w.set("tokenizer.ggml.tokens", Value::str_array({"<unk>", "<s>", "</s>", "\xe2\x96\x81a"}));
+        w.set("tokenizer.ggml.tokens", Value::str_array({"<unk>", "<s>", "</s>",
+                                                         "\xe2\x96\x81"
+                                                         "a"}));
         w.set("tokenizer.ggml.scores", Value::f32_array({0, 0, 0, -1.5f}));
         w.set("tokenizer.ggml.token_type", Value::i32_array({2, 3, 3, 1}));
         if (variant == 1) w.set("general.alignment", Value::u32(64));
