@@ -17,6 +17,7 @@
 
 #include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
+#include "core/infer/engine_load.h"
 #include "core/infer/engine_quant.h"
 #include "core/infer/generate.h"
 #include "core/infer/inference.h"
@@ -81,52 +82,24 @@ class Engine final : public InferenceEngine {
                               "unknown weight format '" + p.quant + "' (expected q8_0 or nf4)");
         if (p.max_batch < 1) return make_error("max_batch", "must be >= 1");
         max_batch_ = p.max_batch;
-        at::Device device = at::kCPU;
-        if (p.device == "auto" || p.device.empty()) {
-            if (compat::cuda_available()) device = at::Device(at::kCUDA, 0);
-        } else {
-            TB_ASSIGN_OR_RETURN(device, parse_device(p.device));
-        }
-        at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
-        if (p.dtype != "auto" && !p.dtype.empty()) {
-            TB_ASSIGN_OR_RETURN(dtype, parse_dtype(p.dtype));
-        }
+        TB_ASSIGN_OR_RETURN(const EngineTarget target, resolve_engine_target(p));
+        const at::Device device = target.device;
+        const at::ScalarType dtype = target.dtype;
         if (p.engine == "graph" && !device.is_cuda())
             return make_error("engine",
                               "'graph' records the decode step as a CUDA graph and "
                               "needs a CUDA device (this one: " +
                                   device.str() + "); use eager or quant");
-        if (p.model_dir.empty() && !p.random_shape)
-            return make_error("model", "give a model folder or a random shape");
 
         const auto t0 = Clock::now();
         torch::NoGradGuard no_grad;
-        LoadOptions lo;
-        lo.dtype = dtype;
-        lo.device = device;
-        lo.cancel = p.cancel;
-        if (!p.model_dir.empty()) {
-            TB_ASSIGN_OR_RETURN(model_, load_llama_model(p.model_dir, lo));
-            TB_ASSIGN_OR_RETURN(gen_,
-                                load_generation_defaults(
-                                    (fs::path(p.model_dir) / "generation_config.json").string()));
-        } else {
-            model_ = init_llama(*p.random_shape, p.seed, 0.02, lo);
-        }
-        std::string tok_path = p.tokenizer;
-        if (tok_path.empty() && !p.model_dir.empty() &&
-            fs::exists(fs::path(p.model_dir) / "tokenizer.model"))
-            tok_path = p.model_dir;
-        if (!tok_path.empty()) {
-            if (fs::is_directory(tok_path)) {
-                TB_ASSIGN_OR_RETURN(tok_, Tokenizer::load(tok_path));
-            } else {
-                TB_ASSIGN_OR_RETURN(tok_, Tokenizer::load_files(tok_path, ""));
-            }
-        }
-        // The EOS/pad rule (see inference.h).
-        eos_ = resolve_eos_ids(gen_, model_.config, tok_.get());
-        pad_ = resolve_pad_id(model_.config, tok_.get());
+        // The model, tokenizer and EOS/pad rule, loaded as the serving core loads them.
+        TB_ASSIGN_OR_RETURN(LoadedEngineModel loaded, load_engine_model(p, target));
+        model_ = std::move(loaded.model);
+        gen_ = std::move(loaded.gen);
+        tok_ = std::move(loaded.tok);
+        eos_ = std::move(loaded.eos);
+        pad_ = loaded.pad;
 
         int64_t weight_bytes = 0;
         if (p.engine == "quant") {

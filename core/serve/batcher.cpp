@@ -34,7 +34,7 @@
 
 #include "core/common/process_memory.h"
 #include "core/common/torch_compat.h"
-#include "core/infer/llama_io.h"
+#include "core/infer/engine_load.h"
 #include "core/infer/peft_adapter.h"
 #include "core/infer/request_rules.h"
 #include "core/infer/sampler.h"
@@ -208,46 +208,20 @@ class PagedBatcher final : public Batcher {
         if (p.max_num_seqs < 1) return make_error("max_num_seqs", "must be >= 1");
         if (p.max_prefill_tokens < 1) return make_error("max_prefill_tokens", "must be >= 1");
         if (p.max_model_len < 0) return make_error("max_model_len", "must be >= 0");
-        at::Device device = at::kCPU;
-        if (ep.device == "auto" || ep.device.empty()) {
-            if (compat::cuda_available()) device = at::Device(at::kCUDA, 0);
-        } else {
-            TB_ASSIGN_OR_RETURN(device, parse_device(ep.device));
-        }
-        at::ScalarType dtype = device.is_cuda() ? at::kBFloat16 : at::kFloat;
-        if (ep.dtype != "auto" && !ep.dtype.empty()) {
-            TB_ASSIGN_OR_RETURN(dtype, parse_dtype(ep.dtype));
-        }
-        if (ep.model_dir.empty() && !ep.random_shape)
-            return make_error("model", "give a model folder or a random shape");
+        TB_ASSIGN_OR_RETURN(const infer::EngineTarget target, infer::resolve_engine_target(ep));
+        const at::Device device = target.device;
+        const at::ScalarType dtype = target.dtype;
 
         const auto t0 = Clock::now();
         torch::NoGradGuard no_grad;
-        LoadOptions lo;
-        lo.dtype = dtype;
-        lo.device = device;
-        lo.cancel = ep.cancel;
-        if (!ep.model_dir.empty()) {
-            TB_ASSIGN_OR_RETURN(model_, load_llama_model(ep.model_dir, lo));
-            TB_ASSIGN_OR_RETURN(gen_,
-                                load_generation_defaults(
-                                    (fs::path(ep.model_dir) / "generation_config.json").string()));
-        } else {
-            model_ = init_llama(*ep.random_shape, ep.seed, 0.02, lo);
-        }
-        std::string tok_path = ep.tokenizer;
-        if (tok_path.empty() && !ep.model_dir.empty() &&
-            fs::exists(fs::path(ep.model_dir) / "tokenizer.model"))
-            tok_path = ep.model_dir;
-        if (!tok_path.empty()) {
-            if (fs::is_directory(tok_path)) {
-                TB_ASSIGN_OR_RETURN(tok_, Tokenizer::load(tok_path));
-            } else {
-                TB_ASSIGN_OR_RETURN(tok_, Tokenizer::load_files(tok_path, ""));
-            }
-        }
-        eos_ = infer::resolve_eos_ids(gen_, model_.config, tok_.get());
-        pad_ = infer::resolve_pad_id(model_.config, tok_.get());
+        // The model, tokenizer and EOS/pad rule, loaded as the inference core's engines load
+        // them (core/infer/engine_load.h).
+        TB_ASSIGN_OR_RETURN(infer::LoadedEngineModel loaded, infer::load_engine_model(ep, target));
+        model_ = std::move(loaded.model);
+        gen_ = std::move(loaded.gen);
+        tok_ = std::move(loaded.tok);
+        eos_ = std::move(loaded.eos);
+        pad_ = loaded.pad;
         const int64_t ctx = model_.config.max_position_embeddings;
         if (p.max_model_len > ctx)
             return make_error("max_model_len", "must be <= the model's max_position_embeddings (" +
