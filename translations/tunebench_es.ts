@@ -1222,6 +1222,274 @@ Last answered %2
         <source>Quant format</source>
         <translation>Formato de cuantización</translation>
     </message>
+    <message>
+        <source>Hugging Face model id or local model folder (relative to the config)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Maximum tokens per training sequence; longer rows are truncated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight dtype of the base model (auto: bfloat16 on CUDA, float32 on CPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Device to train and evaluate on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>LoRA rank</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>LoRA alpha; the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dropout probability on the LoRA branch input</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Projections that get LoRA adapters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rank-stabilised LoRA: scale by alpha / sqrt(r)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>DoRA: learn a magnitude vector per output besides the LoRA direction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>LoRA init as in PEFT: default = Kaiming-uniform A, zero B; gaussian = normal A (std 1/r), zero B</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>QLoRA: store the frozen base linears as 4-bit NF4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>4-bit data type (NF4, the QLoRA paper&apos;s NormalFloat)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantise the per-block absmax values again (8-bit, blocks of 256)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weights per quantisation block</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dtype the 4-bit weights are dequantised to for matmuls (auto: bfloat16 on CUDA, float32 on CPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Passes over the train split</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sequences per micro-batch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Peak learning rate (after warmup)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Micro-batches per optimizer step (effective batch = batch_size x this)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>AdamW, 8-bit AdamW (blockwise-quantised states) or 8-bit AdamW with states paged to host memory (CUDA)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Decoupled weight decay of AdamW</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clip the total gradient norm to this value (0: no clipping)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Learning-rate schedule after warmup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Linear warmup steps (takes precedence over warmup_ratio when &gt; 0)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Warmup as a fraction of the total optimizer steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Seed for LoRA init, dropout and data order</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>reference: plain libtorch autograd; fused: hand-written LoRA/RMSNorm/RoPE/SwiGLU kernels and chunked cross-entropy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Recompute decoder layers during backward to save memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fused backend on CUDA: record forward + backward once as a CUDA graph and replay it (micro-batches padded to batch_size x max_length)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bf16 autocast on CUDA (ignored on CPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GPUs (data-parallel ranks) on this machine: one process per GPU over NCCL on CUDA, Gloo processes on CPU; the global batch is this x batch_size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Validation loss every N optimizer steps (0: at the end of each epoch)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checkpoint every N optimizer steps (0: at the end of each epoch)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write a log record every N optimizer steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop after this many optimizer steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Runs are written to &lt;output_dir&gt;/&lt;backend&gt;/&lt;YYYYMMDD_HHMMSS&gt;/</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dataset file (relative paths resolve against the config&apos;s folder)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dataset format: Dolly JSONL, Alpaca JSON/JSONL, chat messages JSONL, ShareGPT conversations, CSV</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV: column with the instruction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV: column with the context (optional; absent column = no context)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV: column with the response</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CSV: column with the category (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fraction of rows in the train split</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fraction of rows in the validation split</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fraction of rows in the test split</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Seed of the train/val/test split (same seed, same split everywhere)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep each category&apos;s share the same in every split</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>chat: the model&apos;s chat template; instruction: Alpaca-style ### Instruction / ### Response text (base models)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens that contribute to the loss: the response only, or all</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pack several short rows into one max_length sequence (each attends only to itself; positions restart per row)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Skip malformed rows and report them instead of stopping</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generation metrics computed on the test split</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens generated per test prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Number of test rows to evaluate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prompts generated together</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model folder or Hugging Face id used by BERTScore</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Inference engine of evaluate and the compare panel: eager (forward per token over a KV cache), graph (CUDA graphs, CUDA only), quant (weight-only quantized), paged (paged KV cache, continuous batching)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight format of the quant engine: q8_0 (8.5 bits per weight, llama.cpp&apos;s Q8_0) or nf4 (4.13 bits, QLoRA&apos;s NF4)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>derived from epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the whole test split</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>true or false</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>any text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>one of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>list of texts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>list of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2) or %3</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>tbui::DatasetPanel</name>
@@ -1349,6 +1617,59 @@ Last answered %2
         <source>No row matches the filters.</source>
         <translation>Ninguna fila cumple los filtros.</translation>
     </message>
+    <message>
+        <source>tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>characters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens: the config&apos;s model tokenizes every row as training does (prompt template, bos and eos). Characters: the instruction template&apos;s text.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Lengths in:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Token lengths need a model: open a workspace (showing characters).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Counting tokens with the model&apos;s tokenizer: %1 of %2 rows…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(characters shown until then)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No token lengths: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>max_length %1: %2 of %3 rows shown are longer and would be truncated in training.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>max_length (%1) counts tokens: choose tokens to see which rows are truncated.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>prompt + response (tokens, as training sees them)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>max_length %1
+%2 truncated</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>tbui::DatasetTableModel</name>
@@ -1434,6 +1755,264 @@ Last answered %2
     <message>
         <source>Export chart…</source>
         <translation>Exportar gráfico…</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ExportDialog</name>
+    <message>
+        <source>Model folder</source>
+        <translation>Carpeta del modelo</translation>
+    </message>
+    <message>
+        <source>LoRA adapter folder</source>
+        <translation>Carpeta del adaptador LoRA</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>Carpeta de salida</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>Copiado</translation>
+    </message>
+    <message>
+        <source>Export model</source>
+        <translation>Exportar modelo</translation>
+    </message>
+    <message>
+        <source>&amp;Model folder:</source>
+        <translation>Carpeta del &amp;modelo:</translation>
+    </message>
+    <message>
+        <source>LoRA &amp;adapter:</source>
+        <translation>&amp;Adaptador LoRA:</translation>
+    </message>
+    <message>
+        <source>&amp;Format:</source>
+        <translation>&amp;Formato:</translation>
+    </message>
+    <message>
+        <source>GGUF &amp;type:</source>
+        <translation>&amp;Tipo GGUF:</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Nombre:</translation>
+    </message>
+    <message>
+        <source>&amp;Output folder:</source>
+        <translation>Carpeta de &amp;salida:</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Examinar…</translation>
+    </message>
+    <message>
+        <source>Hugging Face Llama folder (config.json, safetensors)</source>
+        <translation>Carpeta Llama de Hugging Face (config.json, safetensors)</translation>
+    </message>
+    <message>
+        <source>none: the model alone</source>
+        <translation>ninguno: solo el modelo</translation>
+    </message>
+    <message>
+        <source>PEFT LoRA adapter folder: merged into the model (Hugging Face folder, GGUF) or converted on its own (GGUF LoRA adapter)</source>
+        <translation>Carpeta del adaptador LoRA de PEFT: se fusiona con el modelo (carpeta de Hugging Face, GGUF) o se convierte por separado (adaptador LoRA GGUF)</translation>
+    </message>
+    <message>
+        <source>Hugging Face folder (adapter merged)</source>
+        <translation>Carpeta de Hugging Face (adaptador fusionado)</translation>
+    </message>
+    <message>
+        <source>GGUF, one file (llama.cpp, Ollama)</source>
+        <translation>GGUF, un archivo (llama.cpp, Ollama)</translation>
+    </message>
+    <message>
+        <source>GGUF base + GGUF LoRA adapter</source>
+        <translation>GGUF base + adaptador LoRA GGUF</translation>
+    </message>
+    <message>
+        <source>GGUF writes an Ollama Modelfile beside the model; the LoRA adapter format keeps the adapter apart (llama.cpp --lora, Ollama ADAPTER)</source>
+        <translation>GGUF escribe un Modelfile de Ollama junto al modelo; el formato de adaptador LoRA mantiene el adaptador aparte (llama.cpp --lora, ADAPTER de Ollama)</translation>
+    </message>
+    <message>
+        <source>F16 (16-bit)</source>
+        <translation>F16 (16 bits)</translation>
+    </message>
+    <message>
+        <source>BF16 (16-bit, bfloat)</source>
+        <translation>BF16 (16 bits, bfloat)</translation>
+    </message>
+    <message>
+        <source>Q8_0 (8-bit)</source>
+        <translation>Q8_0 (8 bits)</translation>
+    </message>
+    <message>
+        <source>Q4_K_M (4-bit, smallest)</source>
+        <translation>Q4_K_M (4 bits, el más pequeño)</translation>
+    </message>
+    <message>
+        <source>Weight type of the GGUF model, as llama-quantize names it</source>
+        <translation>Tipo de los pesos del modelo GGUF, con el nombre que le da llama-quantize</translation>
+    </message>
+    <message>
+        <source>from the model and adapter folder names</source>
+        <translation>a partir de los nombres de las carpetas del modelo y del adaptador</translation>
+    </message>
+    <message>
+        <source>File name of the GGUF and the name for `ollama create`</source>
+        <translation>Nombre del archivo GGUF y nombre para `ollama create`</translation>
+    </message>
+    <message>
+        <source>folder for the exported files</source>
+        <translation>carpeta para los archivos exportados</translation>
+    </message>
+    <message>
+        <source>&amp;Written files:</source>
+        <translation>Arc&amp;hivos escritos:</translation>
+    </message>
+    <message>
+        <source>Create the Ollama model with:</source>
+        <translation>Cree el modelo de Ollama con:</translation>
+    </message>
+    <message>
+        <source>Cop&amp;y</source>
+        <translation>Co&amp;piar</translation>
+    </message>
+    <message>
+        <source>Copy the command to the clipboard</source>
+        <translation>Copia la orden al portapapeles</translation>
+    </message>
+    <message>
+        <source>&amp;Export</source>
+        <translation>&amp;Exportar</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel export</source>
+        <translation>&amp;Cancelar exportación</translation>
+    </message>
+    <message>
+        <source>Stop the export; none of its files are kept</source>
+        <translation>Detiene la exportación; no se conserva ninguno de sus archivos</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Cerrar</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>Cargando el modelo…</translation>
+    </message>
+    <message>
+        <source>Merging the adapter into the model…</source>
+        <translation>Fusionando el adaptador con el modelo…</translation>
+    </message>
+    <message>
+        <source>Wrote %1 of %2 tensors</source>
+        <translation>Escritos %1 de %2 tensores</translation>
+    </message>
+    <message>
+        <source>Writing tensor %1 of %2: %3</source>
+        <translation>Escribiendo el tensor %1 de %2: %3</translation>
+    </message>
+    <message>
+        <source>Writing the GGUF LoRA adapter…</source>
+        <translation>Escribiendo el adaptador LoRA GGUF…</translation>
+    </message>
+    <message>
+        <source>Writing the Ollama Modelfile…</source>
+        <translation>Escribiendo el Modelfile de Ollama…</translation>
+    </message>
+    <message>
+        <source>Saving the merged model…</source>
+        <translation>Guardando el modelo fusionado…</translation>
+    </message>
+    <message>
+        <source>not started</source>
+        <translation>sin iniciar</translation>
+    </message>
+    <message>
+        <source>Waiting for the running job to finish: %1</source>
+        <translation>Esperando a que termine el trabajo en curso: %1</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Iniciando…</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>terminado</translation>
+    </message>
+    <message>
+        <source>Export finished in %1 s.</source>
+        <translation>Exportación terminada en %1 s.</translation>
+    </message>
+    <message>
+        <source>Note: %1</source>
+        <translation>Nota: %1</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>error</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>Error en la exportación: %1</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>cancelado</translation>
+    </message>
+    <message>
+        <source>Export cancelled; none of its files were kept.</source>
+        <translation>Exportación cancelada; no se conservó ninguno de sus archivos.</translation>
+    </message>
+    <message>
+        <source>An export is already running.</source>
+        <translation>Ya hay una exportación en curso.</translation>
+    </message>
+    <message>
+        <source>No worker to run the export.</source>
+        <translation>No hay ningún proceso de trabajo para la exportación.</translation>
+    </message>
+    <message>
+        <source>Choose the model folder.</source>
+        <translation>Elija la carpeta del modelo.</translation>
+    </message>
+    <message>
+        <source>The GGUF LoRA adapter format needs an adapter folder.</source>
+        <translation>El formato de adaptador LoRA GGUF necesita una carpeta de adaptador.</translation>
+    </message>
+    <message>
+        <source>Choose the output folder.</source>
+        <translation>Elija la carpeta de salida.</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Cancelando…</translation>
+    </message>
+</context>
+<context>
+    <name>tbui::ExportedFilesModel</name>
+    <message>
+        <source>%1 KiB</source>
+        <translation>%1 KiB</translation>
+    </message>
+    <message>
+        <source>%1 MiB</source>
+        <translation>%1 MiB</translation>
+    </message>
+    <message>
+        <source>%1 GiB</source>
+        <translation>%1 GiB</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Archivo</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Tamaño</translation>
     </message>
 </context>
 <context>
@@ -1641,6 +2220,10 @@ Last answered %2
         <source>Chat</source>
         <translation>Chat</translation>
     </message>
+    <message>
+        <source>Export model</source>
+        <translation>Exportar modelo</translation>
+    </message>
 </context>
 <context>
     <name>tbui::MainWindow</name>
@@ -1779,6 +2362,10 @@ Last answered %2
     <message>
         <source>Ser&amp;ve</source>
         <translation>&amp;Servir</translation>
+    </message>
+    <message>
+        <source>Export m&amp;odel…</source>
+        <translation>Exportar m&amp;odelo…</translation>
     </message>
 </context>
 <context>
@@ -3361,6 +3948,14 @@ El entrenador evalúa cada eval_steps pasos.</translation>
     <message>
         <source>Cancel the training run? It stops after the current step and writes a checkpoint that it can be resumed from (Runs tab).</source>
         <translation>¿Cancelar el entrenamiento? Se detiene tras el paso en curso y escribe un punto de control desde el que se puede reanudar (pestaña Ejecuciones).</translation>
+    </message>
+    <message>
+        <source>Export m&amp;odel…</source>
+        <translation>Exportar m&amp;odelo…</translation>
+    </message>
+    <message>
+        <source>Export the selected run as a merged Hugging Face folder, a GGUF file or a GGUF LoRA adapter, with an Ollama Modelfile</source>
+        <translation>Exporta el entrenamiento seleccionado como carpeta de Hugging Face fusionada, archivo GGUF o adaptador LoRA GGUF, con un Modelfile de Ollama</translation>
     </message>
 </context>
 <context>
