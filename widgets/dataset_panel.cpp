@@ -1,11 +1,13 @@
 #include "widgets/dataset_panel.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QLocale>
 #include <QMap>
 #include <QPushButton>
 #include <QSplitter>
@@ -182,6 +184,9 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     filters->addWidget(exportButton);
     layout->addLayout(filters);
     summary_ = new QLabel(tr("No dataset loaded. Choose a workspace first."), this);
+    // The dataset's absolute path is in it: wrapped, it never sets the window's width.
+    summary_->setWordWrap(true);
+    summary_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     layout->addWidget(summary_);
     shown_ = new QLabel(this);
     shown_->setObjectName("rowsShown");
@@ -210,9 +215,36 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     auto* tabs = new QTabWidget(split);
     detail_ = new QTextBrowser(tabs);
     tabs->addTab(detail_, tr("Row"));
-    lengthPlot_ = new QCustomPlot(tabs);
+    // The histogram tab: the unit, then what the lengths say about max_length, then the chart.
+    auto* lengthTab = new QWidget(tabs);
+    auto* lengthLayout = new QVBoxLayout(lengthTab);
+    lengthLayout->setContentsMargins(4, 4, 4, 0);
+    auto* unitRow = new QHBoxLayout;
+    lengthUnit_ = new QComboBox(lengthTab);
+    lengthUnit_->setObjectName("lengthUnit");
+    lengthUnit_->addItem(tr("tokens"), static_cast<int>(LengthUnit::Tokens));
+    lengthUnit_->addItem(tr("characters"), static_cast<int>(LengthUnit::Characters));
+    lengthUnit_->setToolTip(
+        tr("Tokens: the config's model tokenizes every row as training does "
+           "(prompt template, bos and eos). Characters: the instruction "
+           "template's text."));
+    auto* unitLabel = new QLabel(tr("&Lengths in:"), lengthTab);
+    unitLabel->setBuddy(lengthUnit_);
+    lengthStatus_ = new QLabel(lengthTab);
+    lengthStatus_->setObjectName("lengthStatus");
+    lengthStatus_->setWordWrap(true);
+    lengthStatus_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Wrapped: a long model path or error never widens the window.
+    lengthStatus_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    unitRow->addWidget(unitLabel);
+    unitRow->addWidget(lengthUnit_);
+    unitRow->addWidget(lengthStatus_, 1);
+    lengthLayout->addLayout(unitRow);
+    lengthPlot_ = new QCustomPlot(lengthTab);
+    lengthLayout->addWidget(lengthPlot_, 1);
+    counter_ = new TokenLengthCounter(this);
     categoryPlot_ = new QCustomPlot(tabs);
-    tabs->addTab(lengthPlot_, tr("Length histogram"));
+    tabs->addTab(lengthTab, tr("Length histogram"));
     tabs->addTab(categoryPlot_, tr("Categories"));
     badRows_ = new QListWidget(tabs);
     tabs->addTab(badRows_, tr("Bad rows"));
@@ -253,6 +285,29 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
         const auto rows = table_->selectionModel()->selectedRows();
         if (!rows.isEmpty()) showDetail(rows.first());
     });
+    connect(lengthUnit_, &QComboBox::currentIndexChanged, this, [this] {
+        filterChanged();
+        updateLengthStatus();
+    });
+    connect(counter_, &TokenLengthCounter::progress, this, [this](int done, int total) {
+        tokenDone_ = done;
+        tokenTotal_ = total;
+        updateLengthStatus();
+    });
+    connect(counter_, &TokenLengthCounter::finished, this, [this](const QVector<int>& lengths) {
+        tokenLength_ = lengths;
+        tokenError_.clear();
+        filterChanged();
+        updateLengthStatus();
+        Q_EMIT tokenLengthsReady();
+    });
+    connect(counter_, &TokenLengthCounter::failed, this, [this](const QString& message) {
+        tokenLength_.clear();
+        tokenError_ = message;
+        filterChanged();
+        updateLengthStatus();
+        Q_EMIT tokenLengthsReady();
+    });
     connect(exportButton, &QPushButton::clicked, this,
             [this] { exportTableInteractive(this, proxy_, "dataset"); });
     connect(jobs_->worker(), &Worker::datasetLoaded, this, &DatasetPanel::setBundle);
@@ -265,6 +320,9 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
 
 void DatasetPanel::loadFile(const QString& path) {
     configKey_.clear();
+    // A file opened on its own has no model: characters only, no max_length.
+    haveTokenRequest_ = false;
+    maxLength_ = 0;
     pendingPath_ = path;
     summary_->setText(tr("Loading %1…").arg(path));
     DatasetJob job;
@@ -274,6 +332,20 @@ void DatasetPanel::loadFile(const QString& path) {
 
 void DatasetPanel::loadFromConfig(const tb::AppConfig& cfg) {
     if (cfg.data.path.empty()) return;  // no workspace yet
+    // Token lengths: the model and template training would use; a max_length change only
+    // moves the marker.
+    const qint64 oldMax = maxLength_;
+    maxLength_ = cfg.model.max_length;
+    auto tmpl = tb::parse_prompt_template(cfg.data.prompt_template);
+    haveTokenRequest_ = true;
+    tokenRequest_.modelDir = QString::fromStdString(tb::resolve_model_path(cfg));
+    tokenRequest_.promptTemplate = tmpl.ok() ? tmpl.value() : tb::PromptTemplate::Chat;
+    if (!tmpl.ok()) haveTokenRequest_ = false;
+    startTokenCount();
+    if (oldMax != maxLength_ && model_->bundle()) {
+        filterChanged();
+        updateLengthStatus();
+    }
     const std::string path = tb::resolve_path(cfg, cfg.data.path);
     // Every data.* value that changes which rows are read or where they go.
     std::string key = path;
@@ -310,13 +382,7 @@ void DatasetPanel::setBundle(std::shared_ptr<DatasetBundle> bundle) {
     }
     categoryCombo_->blockSignals(false);
     proxy_->setCategory(QString());
-    summary_->setText(tr("%1: %2 rows (train %3, validation %4, test %5), %6 bad rows skipped")
-                          .arg(QString::fromStdString(ds.path))
-                          .arg(ds.examples.size())
-                          .arg(bundle->split.train.size())
-                          .arg(bundle->split.val.size())
-                          .arg(bundle->split.test.size())
-                          .arg(ds.bad_rows.size()));
+    updateSummary();
     badRows_->clear();
     for (const auto& b : ds.bad_rows)
         badRows_->addItem(QString::fromStdString(tb::format_bad_row(ds.path, b)));
@@ -331,6 +397,11 @@ void DatasetPanel::setBundle(std::shared_ptr<DatasetBundle> bundle) {
         const tb::PromptParts parts = tb::build_instruction_prompt(ex);
         rowLength_ << QString::fromStdString(parts.prompt + parts.response).size();
     }
+    // New rows: the token lengths of the old ones no longer apply.
+    tokenLength_.clear();
+    tokenKey_.clear();
+    tokenError_.clear();
+    startTokenCount();
     table_->resizeColumnToContents(DatasetTableModel::ColIndex);
     table_->setColumnWidth(DatasetTableModel::ColInstruction, 320);
     table_->setColumnWidth(DatasetTableModel::ColContext, 200);
@@ -351,11 +422,11 @@ void DatasetPanel::showDetail(const QModelIndex& proxyIndex) {
     QString html = block(tr("Instruction"), ex.instruction);
     if (!ex.context.empty()) html += block(tr("Context"), ex.context);
     html += block(tr("Response"), ex.response);
-    html += QString("<p><i>%1</i></p>")
-                .arg(tr("Category: %1 · line %2")
-                         .arg(QString::fromStdString(ex.category))
-                         .arg(ex.source_line)
-                         .toHtmlEscaped());
+    QString where =
+        tr("Category: %1 · line %2").arg(QString::fromStdString(ex.category)).arg(ex.source_line);
+    if (row < tokenLength_.size())
+        where += " · " + tr("%1 tokens").arg(QLocale().toString(tokenLength_[row]));
+    html += QString("<p><i>%1</i></p>").arg(where.toHtmlEscaped());
     detail_->setHtml(html);
 }
 
@@ -387,20 +458,121 @@ void DatasetPanel::drawCharts() {
 QString DatasetPanel::shownText() const { return shown_->text(); }
 bool DatasetPanel::noMatchVisible() const { return !noMatch_->isHidden(); }
 
+DatasetPanel::LengthUnit DatasetPanel::lengthUnit() const {
+    return static_cast<LengthUnit>(lengthUnit_->currentData().toInt());
+}
+
+void DatasetPanel::setLengthUnit(LengthUnit unit) {
+    lengthUnit_->setCurrentIndex(lengthUnit_->findData(static_cast<int>(unit)));
+}
+
+bool DatasetPanel::showingTokens() const {
+    return lengthUnit() == LengthUnit::Tokens && model_->bundle() &&
+           tokenLength_.size() == rowLength_.size() && !tokenLength_.isEmpty();
+}
+
+QString DatasetPanel::lengthStatusText() const { return lengthStatus_->text(); }
+
+// Counts again when the rows, the model folder or the template changed (not for max_length).
+void DatasetPanel::startTokenCount() {
+    const auto bundle = model_->bundle();
+    if (!bundle || !haveTokenRequest_) {
+        updateLengthStatus();
+        return;
+    }
+    const QString key = tokenRequest_.modelDir + '\n' +
+                        QString::number(static_cast<int>(tokenRequest_.promptTemplate));
+    if (key == tokenKey_) return;
+    tokenKey_ = key;
+    tokenLength_.clear();
+    tokenError_.clear();
+    tokenDone_ = 0;
+    tokenTotal_ = static_cast<int>(bundle->dataset.examples.size());
+    counter_->start(bundle, tokenRequest_);
+    filterChanged();
+    updateLengthStatus();
+}
+
+void DatasetPanel::updateLengthStatus() {
+    QString text;
+    const bool tokens = lengthUnit() == LengthUnit::Tokens;
+    if (!model_->bundle()) {
+        text.clear();
+    } else if (!haveTokenRequest_) {
+        text = tokens ? tr("Token lengths need a model: open a workspace (showing characters).")
+                      : QString();
+    } else if (counter_->running()) {
+        text = tr("Counting tokens with the model's tokenizer: %1 of %2 rows…")
+                   .arg(QLocale().toString(tokenDone_), QLocale().toString(tokenTotal_));
+        if (tokens) text += ' ' + tr("(characters shown until then)");
+    } else if (!tokenError_.isEmpty()) {
+        text = tr("No token lengths: %1").arg(tokenError_);
+    } else if (showingTokens() && maxLength_ > 0) {
+        text = tr("max_length %1: %2 of %3 rows shown are longer and would be truncated in "
+                  "training.")
+                   .arg(QLocale().toString(maxLength_), QLocale().toString(truncatedRows_),
+                        QLocale().toString(histogramRows_));
+    } else if (!tokens && maxLength_ > 0) {
+        text = tr("max_length (%1) counts tokens: choose tokens to see which rows are truncated.")
+                   .arg(QLocale().toString(maxLength_));
+    }
+    lengthStatus_->setText(text);
+    lengthStatus_->setToolTip(text);
+}
+
+void DatasetPanel::updateSummary() {
+    const auto bundle = model_->bundle();
+    if (!bundle) return;
+    const auto& ds = bundle->dataset;
+    summary_->setText(tr("%1: %2 rows (train %3, validation %4, test %5), %6 bad rows skipped")
+                          .arg(QString::fromStdString(ds.path))
+                          .arg(ds.examples.size())
+                          .arg(bundle->split.train.size())
+                          .arg(bundle->split.val.size())
+                          .arg(bundle->split.test.size())
+                          .arg(ds.bad_rows.size()));
+    summary_->setToolTip(summary_->text());
+}
+
+// Texts with arguments and combo items (language.h leaves them to the panel).
+void DatasetPanel::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::LanguageChange) {
+        lengthUnit_->setItemText(0, tr("tokens"));
+        lengthUnit_->setItemText(1, tr("characters"));
+        splitCombo_->setItemText(0, tr("All splits"));
+        for (int sp = 0; sp < 3; ++sp)
+            splitCombo_->setItemText(sp + 1, DatasetTableModel::splitName(sp));
+        if (categoryCombo_->count() > 0) categoryCombo_->setItemText(0, tr("All categories"));
+        if (model_->bundle()) {
+            updateSummary();
+            filterChanged();
+            drawCharts();
+        }
+        updateLengthStatus();
+    }
+    QWidget::changeEvent(event);
+}
+
 // Counts, no-match message, length histogram of the rows the filters let through (stacked per
-// split, bins fixed by the whole dataset so that filtering never moves them), detail pane.
+// split, bins fixed by the whole dataset so that filtering never moves them), the max_length
+// marker and truncation count (tokens), detail pane.
 void DatasetPanel::filterChanged() {
     const auto bundle = model_->bundle();
     const int total = bundle ? static_cast<int>(bundle->dataset.examples.size()) : 0;
     const int shown = bundle ? proxy_->rowCount() : 0;
-    shown_->setText(bundle ? tr("%1 of %2 rows shown").arg(shown).arg(total) : QString());
+    shown_->setText(
+        bundle ? tr("%1 of %2 rows shown").arg(QLocale().toString(shown), QLocale().toString(total))
+               : QString());
     noMatch_->setVisible(bundle && shown == 0 && total > 0);
     if (shown == 0) detail_->clear();
 
+    const bool tokens = showingTokens();
+    const QVector<int>& length = tokens ? tokenLength_ : rowLength_;
     lengthPlot_->clearPlottables();
     histogramRows_ = 0;
-    if (bundle && !rowLength_.isEmpty()) {
-        const int maxLen = *std::max_element(rowLength_.begin(), rowLength_.end());
+    truncatedRows_ = 0;
+    if (bundle && !length.isEmpty()) {
+        const int maxLen = *std::max_element(length.begin(), length.end());
         // About 40 bins, on a 1-2-5 step.
         const double raw = std::max(1.0, maxLen / 40.0);
         const double p10 = std::pow(10.0, std::floor(std::log10(raw)));
@@ -417,8 +589,9 @@ void DatasetPanel::filterChanged() {
             const int src = proxy_->mapToSource(proxy_->index(r, 0)).row();
             const int split = model_->index(src, 0).data(DatasetTableModel::SplitRole).toInt();
             if (split < 0 || split > 2) continue;
-            counts[split][static_cast<int>(rowLength_[src] / width)] += 1;
+            counts[split][static_cast<int>(length[src] / width)] += 1;
             ++histogramRows_;
+            if (tokens && maxLength_ > 0 && length[src] > maxLength_) ++truncatedRows_;
         }
         QCPBars* below = nullptr;
         for (int sp = 0; sp < 3; ++sp) {
@@ -438,12 +611,15 @@ void DatasetPanel::filterChanged() {
             below = bars;
         }
     }
-    lengthPlot_->xAxis->setLabel(tr("prompt + response (characters)"));
+    lengthPlot_->xAxis->setLabel(tokens ? tr("prompt + response (tokens, as training sees them)")
+                                        : tr("prompt + response (characters)"));
     chart::setEmptyMessage(lengthPlot_, bundle && total > 0 ? tr("No row matches the filters.")
                                                             : tr("No dataset loaded."));
     chart::Scale sc;
     sc.xMin = 0.0;
     sc.zeroBasedY = true;
+    const bool marker = tokens && maxLength_ > 0 && histogramRows_ > 0;
+    if (marker) sc.xMax = maxLength_ * 1.1;  // the marker stays in view
     chart::autoscale(lengthPlot_, sc);
     // Stacked bars: the tallest stack, not the tallest single bar, sets the y range.
     if (histogramRows_ > 0) {
@@ -453,8 +629,35 @@ void DatasetPanel::filterChanged() {
             if (auto* b = qobject_cast<QCPBars*>(lengthPlot_->plottable(k)))
                 for (auto it = b->data()->constBegin(); it != b->data()->constEnd(); ++it)
                     top = std::max(top, stack[it->key] += it->value);
-        lengthPlot_->yAxis->setRange(0, top * 1.08);
+        // Room above the bars for the marker's label.
+        lengthPlot_->yAxis->setRange(0, top * (marker ? 1.22 : 1.08));
     }
+    // The max_length marker: a dashed vertical line, labelled with the truncation count.
+    if (!maxLine_) {
+        maxLine_ = new QCPItemStraightLine(lengthPlot_);
+        maxLine_->setPen(QPen(QColor(192, 57, 43), 1.5, Qt::DashLine));
+        maxText_ = new QCPItemText(lengthPlot_);
+        maxText_->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+        maxText_->setColor(QColor(192, 57, 43));
+        maxText_->setClipToAxisRect(false);
+        maxText_->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        maxText_->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    }
+    maxLine_->setVisible(marker);
+    maxText_->setVisible(marker);
+    if (marker) {
+        maxLine_->point1->setCoords(maxLength_, 0);
+        maxLine_->point2->setCoords(maxLength_, 1);
+        maxText_->setText(
+            tr("max_length %1\n%2 truncated")
+                .arg(QLocale().toString(maxLength_), QLocale().toString(truncatedRows_)));
+        // Label right of the line unless that runs off the plot: then left of it.
+        const bool right = maxLength_ < lengthPlot_->xAxis->range().center();
+        maxText_->setPositionAlignment((right ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignTop);
+        maxText_->setPadding(QMargins(4, 2, 4, 2));
+        maxText_->position->setCoords(maxLength_, 0.02);
+    }
+    updateLengthStatus();
     chart::refresh(lengthPlot_);
 }
 

@@ -1,6 +1,9 @@
 // Dataset browser: every row in a QAbstractTableModel (15k Dolly rows scroll instantly: the
 // model converts each row to QString once), split/category/full-text filters through a
 // QSortFilterProxyModel, a detail view, length histogram and category chart, bad rows.
+// Lengths are in tokens of the config's model as training tokenizes the rows (TokenLengthCounter,
+// off the GUI thread), or in characters; in tokens the histogram marks max_length and counts the
+// rows shown that training would truncate.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -11,6 +14,7 @@
 #include <memory>
 
 #include "core/config/app_config.h"
+#include "widgets/token_lengths.h"
 #include "widgets/worker_types.h"
 
 class QComboBox;
@@ -20,6 +24,8 @@ class QTextBrowser;
 class QListWidget;
 class QLabel;
 class QCustomPlot;
+class QCPItemStraightLine;
+class QCPItemText;
 
 namespace tbui {
 
@@ -96,6 +102,21 @@ class DatasetPanel : public QWidget {
     QTableView* tableView() const { return table_; }
     // Rows counted by the length histogram (the rows the filters let through).
     qint64 histogramRows() const { return histogramRows_; }
+    // Length unit of the histogram: tokens (the default once counted) or characters.
+    enum class LengthUnit { Tokens, Characters };
+    void setLengthUnit(LengthUnit unit);
+    LengthUnit lengthUnit() const;
+    QComboBox* lengthUnitCombo() const { return lengthUnit_; }
+    // True while the histogram shows token lengths (counted and the unit is Tokens).
+    bool showingTokens() const;
+    bool countingTokens() const { return counter_->running(); }
+    // Tokens per example (bos/eos included, before truncation); empty until counted.
+    const QVector<int>& tokenLengths() const { return tokenLength_; }
+    qint64 maxLength() const { return maxLength_; }
+    // Rows shown (filters) longer than max_length: what training would truncate.
+    qint64 truncatedRows() const { return truncatedRows_; }
+    // The line above the histogram: counting progress, truncation count or why no tokens.
+    QString lengthStatusText() const;
 
   public Q_SLOTS:
     // Default reader options and split (a file opened on its own).
@@ -108,11 +129,18 @@ class DatasetPanel : public QWidget {
 
   Q_SIGNALS:
     void datasetReady();
+    void tokenLengthsReady();  // token counting finished (or failed: see lengthStatusText)
+
+  protected:
+    void changeEvent(QEvent* event) override;
 
   private:
     void showDetail(const QModelIndex& proxyIndex);
     void drawCharts();
     void filterChanged();
+    void startTokenCount();  // when a dataset and a model are known and not yet counted
+    void updateLengthStatus();
+    void updateSummary();
 
     JobQueue* jobs_;
     DatasetTableModel* model_;
@@ -127,6 +155,19 @@ class DatasetPanel : public QWidget {
     QLabel* shown_;
     QLabel* noMatch_;
     QVector<int> rowLength_;  // prompt + response characters per example
+    QComboBox* lengthUnit_;
+    QLabel* lengthStatus_;
+    TokenLengthCounter* counter_;
+    QVector<int> tokenLength_;       // tokens per example (TokenLengthCounter); empty: not counted
+    bool haveTokenRequest_ = false;  // a config named a model (loadFromConfig)
+    TokenLengthRequest tokenRequest_;
+    QString tokenKey_;    // model folder + template the counted / counting lengths are for
+    QString tokenError_;  // why no token lengths (tokenizer not loadable, template error)
+    int tokenDone_ = 0, tokenTotal_ = 0;
+    qint64 maxLength_ = 0;  // model.max_length of the config; 0: no config
+    qint64 truncatedRows_ = 0;
+    QCPItemStraightLine* maxLine_ = nullptr;  // the max_length marker (tokens only)
+    QCPItemText* maxText_ = nullptr;
     qint64 histogramRows_ = 0;
     QCustomPlot* lengthPlot_;
     QCustomPlot* categoryPlot_;

@@ -1,11 +1,18 @@
 // Dataset browser models over the real Dolly sample (loaded through the worker): every row,
 // split/category/search filters agree with the core's split and statistics; bad rows listed.
+#include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
 #include "core/data/data_config.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/train/batching.h"
 #include "signal_wait.h"
 #include "widgets/dataset_panel.h"
 #include "widgets/qcp.h"
@@ -22,7 +29,184 @@ class TestDataset : public QObject {
         return panel.model()->bundle();
     }
 
+    // A model folder with the Llama-2 tokenizer and TinyLlama's tokenizer_config.json (its chat
+    // template): all that the trainer's tokenization reads.
+    static QString makeTokenizerDir(const QTemporaryDir& dir) {
+        const QString model = dir.filePath("model");
+        QDir().mkpath(model);
+        QFile::copy(QString(TB_SHARED_DIR) + "/data/llama2-tokenizer.model",
+                    model + "/tokenizer.model");
+        QFile fixture(QString(TB_FIXTURES_DIR) + "/tokenizer/plain_legacy_false.json");
+        if (!fixture.open(QIODevice::ReadOnly)) return {};
+        const QJsonObject cfg = QJsonDocument::fromJson(fixture.readAll())
+                                    .object()
+                                    .value("tokenizer_config")
+                                    .toObject();
+        QFile out(model + "/tokenizer_config.json");
+        if (!out.open(QIODevice::WriteOnly)) return {};
+        out.write(QJsonDocument(cfg).toJson());
+        return model;
+    }
+
+    // Rows that training truncates at max_length, counted by the trainer's own tokenization.
+    static size_t trainerTruncated(const std::vector<tb::Example>& ex,
+                                   const std::vector<size_t>& rows, const QString& modelDir,
+                                   int64_t maxLength) {
+        auto tok = tb::Tokenizer::load(modelDir.toStdString());
+        if (!tok.ok()) return SIZE_MAX;
+        tb::TokenizeOptions opt;
+        opt.max_length = maxLength;
+        opt.prompt_template = tb::PromptTemplate::Chat;
+        auto set = tb::tokenize_examples(ex, rows, *tok.value(), opt);
+        return set.ok() ? set.value().truncated : SIZE_MAX;
+    }
+
   private Q_SLOTS:
+    // Issue 14: lengths in tokens of the config's model, as training tokenizes the rows (chat
+    // template, bos/eos), the max_length marker and the count of rows training would truncate,
+    // following the filters; characters as the other unit.
+    void tokenLengthsAreTheTrainersLengths() {
+        QTemporaryDir dir;
+        const QString modelDir = makeTokenizerDir(dir);
+        QVERIFY(!modelDir.isEmpty());
+        tbui::JobQueue jobs;
+        tbui::DatasetPanel panel(&jobs);
+        tb::AppConfig cfg;
+        cfg.data.path = std::string(TB_SHARED_DIR) + "/data/dolly-sample.jsonl";
+        cfg.model.name = modelDir.toStdString();
+        cfg.model.max_length = 160;
+        cfg.data.prompt_template = "chat";
+        QSignalSpy ready(&panel, &tbui::DatasetPanel::datasetReady);
+        QSignalSpy counted(&panel, &tbui::DatasetPanel::tokenLengthsReady);
+        panel.loadFromConfig(cfg);
+        QVERIFY(ready.wait(60000));
+        QVERIFY(counted.count() > 0 || counted.wait(60000));
+        QVERIFY2(panel.lengthStatusText().contains("160"), qPrintable(panel.lengthStatusText()));
+        QVERIFY(panel.showingTokens());
+        const auto& ex = panel.model()->bundle()->dataset.examples;
+        QCOMPARE(panel.tokenLengths().size(), static_cast<int>(ex.size()));
+
+        std::vector<size_t> all(ex.size());
+        for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+        const size_t expected = trainerTruncated(ex, all, modelDir, 160);
+        QVERIFY(expected > 0 && expected < ex.size());  // the marker splits the data
+        QCOMPARE(panel.truncatedRows(), static_cast<qint64>(expected));
+        QVERIFY(panel.lengthStatusText().contains(QString::number(expected)));
+        // The marker is drawn at max_length.
+        QCPItemStraightLine* line = nullptr;
+        for (int i = 0; i < panel.lengthChart()->itemCount(); ++i)
+            if (auto* l = qobject_cast<QCPItemStraightLine*>(panel.lengthChart()->item(i)))
+                line = l;
+        QVERIFY(line && line->visible());
+        QCOMPARE(line->point1->coords().x(), 160.0);
+        QVERIFY(panel.lengthChart()->xAxis->range().contains(160.0));
+        QVERIFY(panel.lengthChart()->xAxis->label().contains("tokens"));
+
+        // The count follows the filters: the test split only.
+        panel.proxy()->setSplit(2);
+        QTRY_COMPARE(panel.histogramRows(),
+                     static_cast<qint64>(panel.model()->bundle()->split.test.size()));
+        QCOMPARE(panel.truncatedRows(),
+                 static_cast<qint64>(
+                     trainerTruncated(ex, panel.model()->bundle()->split.test, modelDir, 160)));
+        panel.proxy()->setSplit(-1);
+        QTRY_COMPARE(panel.histogramRows(), static_cast<qint64>(ex.size()));
+
+        // A new max_length moves the marker without counting again.
+        cfg.model.max_length = 320;
+        panel.loadFromConfig(cfg);
+        QVERIFY(!panel.countingTokens());
+        QCOMPARE(panel.truncatedRows(),
+                 static_cast<qint64>(trainerTruncated(ex, all, modelDir, 320)));
+        QCOMPARE(line->point1->coords().x(), 320.0);
+
+        // Characters: no marker, no truncation count, the axis says characters.
+        panel.setLengthUnit(tbui::DatasetPanel::LengthUnit::Characters);
+        QVERIFY(!panel.showingTokens());
+        QVERIFY(!line->visible());
+        QCOMPARE(panel.truncatedRows(), qint64(0));
+        QVERIFY(panel.lengthChart()->xAxis->label().contains("characters"));
+        QVERIFY(panel.lengthStatusText().contains("tokens"));
+
+        // The detail pane follows the selection and names the row's token count.
+        panel.setLengthUnit(tbui::DatasetPanel::LengthUnit::Tokens);
+        panel.tableView()->selectRow(3);
+        const int src = panel.proxy()->mapToSource(panel.proxy()->index(3, 0)).row();
+        QVERIFY(panel.detailView()->toPlainText().contains(
+            QString::fromStdString(ex[static_cast<size_t>(src)].instruction).left(30)));
+        QVERIFY(panel.detailView()->toPlainText().contains(
+            QString("%1 tokens").arg(panel.tokenLengths()[src])));
+    }
+
+    // A model folder without a tokenizer: the histogram stays in characters and says why.
+    void noTokenizerFallsBackToCharacters() {
+        QTemporaryDir dir;
+        tbui::JobQueue jobs;
+        tbui::DatasetPanel panel(&jobs);
+        tb::AppConfig cfg;
+        cfg.data.path = std::string(TB_SHARED_DIR) + "/data/dolly-sample.jsonl";
+        cfg.model.name = dir.path().toStdString();
+        QSignalSpy ready(&panel, &tbui::DatasetPanel::datasetReady);
+        QSignalSpy counted(&panel, &tbui::DatasetPanel::tokenLengthsReady);
+        panel.loadFromConfig(cfg);
+        QVERIFY(ready.wait(60000));
+        QVERIFY(counted.count() > 0 || counted.wait(30000));
+        QVERIFY(!panel.showingTokens());
+        QVERIFY2(panel.lengthStatusText().contains("tokenizer"),
+                 qPrintable(panel.lengthStatusText()));
+        QVERIFY(panel.lengthChart()->xAxis->label().contains("characters"));
+        QVERIFY(panel.histogramRows() > 0);
+    }
+
+    // Dolly 15k: counting runs off the GUI thread (the event loop keeps running, with progress)
+    // and gives every row a length.
+    void fifteenThousandRowsDoNotFreeze() {
+        QTemporaryDir dir;
+        const QString modelDir = makeTokenizerDir(dir);
+        QFile src(QString(TB_SHARED_DIR) + "/data/dolly-sample.jsonl");
+        QVERIFY(src.open(QIODevice::ReadOnly));
+        const QByteArray rows = src.readAll();
+        const QString big = dir.filePath("dolly15k.jsonl");
+        QFile out(big);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 50; ++i) out.write(rows);  // 300 rows x 50 = Dolly's 15k
+        out.close();
+        tbui::JobQueue jobs;
+        tbui::DatasetPanel panel(&jobs);
+        tb::AppConfig cfg;
+        cfg.data.path = big.toStdString();
+        cfg.model.name = modelDir.toStdString();
+        QSignalSpy ready(&panel, &tbui::DatasetPanel::datasetReady);
+        QSignalSpy counted(&panel, &tbui::DatasetPanel::tokenLengthsReady);
+        panel.loadFromConfig(cfg);
+        QVERIFY(ready.wait(60000));
+        QVERIFY(panel.countingTokens());
+        // A 10 ms timer: the longest gap between its ticks is how long the GUI stalls.
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = clock.elapsed(), worst = 0;
+        QTimer tick;
+        tick.setInterval(10);
+        QObject::connect(&tick, &QTimer::timeout, [&] {
+            worst = std::max(worst, clock.elapsed() - last);
+            last = clock.elapsed();
+        });
+        tick.start();
+        bool sawProgress = false;
+        while (counted.count() == 0 && clock.elapsed() < 120000) {
+            QTest::qWait(20);
+            sawProgress = sawProgress || panel.lengthStatusText().contains(" of ");
+        }
+        QCOMPARE(counted.count(), 1);
+        qInfo() << "15k rows counted in" << clock.elapsed() << "ms; longest GUI stall" << worst
+                << "ms";
+        QVERIFY(sawProgress);
+        QVERIFY2(worst < 250, qPrintable(QString("GUI stalled %1 ms").arg(worst)));
+        QCOMPARE(panel.tokenLengths().size(), 15000);
+        // Row i and row i + 300 are the same text: the same length.
+        QCOMPARE(panel.tokenLengths()[7], panel.tokenLengths()[7 + 300 * 25]);
+    }
+
     void dollySample() {
         tbui::JobQueue jobs;
         tbui::DatasetPanel panel(&jobs);
