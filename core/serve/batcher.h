@@ -62,9 +62,9 @@ struct StreamEvent {
     uint64_t request_id = 0;
     bool finished = false;
     // token events:
-    int64_t index = 0;   // 0-based among the request's new tokens
+    int64_t index = 0;  // 0-based among the request's new tokens
     int64_t token = 0;
-    std::string text;    // text this token completes (see infer::TokenEvent::text)
+    std::string text;  // text this token completes (see infer::TokenEvent::text)
     // the final event:
     std::string finish_reason;  // "eos" | "length" | "stop" | "cancelled" | "error"
     std::string error;          // when finish_reason == "error"
@@ -82,9 +82,9 @@ struct BatcherStats {
     int64_t prefix_blocks_cached = 0;
     int64_t requests_finished = 0;
     int64_t tokens_generated = 0;
-    int64_t preemptions = 0;            // sequences sent back to the queue for want of blocks
-    int64_t prefix_tokens_reused = 0;   // prompt tokens whose K/V came from cached blocks
-    int64_t steps = 0;                  // forward steps run
+    int64_t preemptions = 0;           // sequences sent back to the queue for want of blocks
+    int64_t prefix_tokens_reused = 0;  // prompt tokens whose K/V came from cached blocks
+    int64_t steps = 0;                 // forward steps run
 };
 
 class Batcher {
@@ -95,17 +95,14 @@ class Batcher {
     // Errors name the folder or field (unreadable model, bad adapter, no room for one block).
     static Result<std::unique_ptr<Batcher>> start(const BatcherParams& params);
 
-    // Validates `request` with the inference core's rules (one prompt form, lengths within
-    // max_model_len, ids inside the vocabulary, stop strings need a tokenizer, known adapter)
-    // and queues it. Returns its id; events then arrive through `on_event`. A rejected request
-    // gets no events.
-    // The checks of submit() without queueing; returns the prompt ids as encoded.
-    // (Added members of this interface have defaults, so stand-ins need not implement them.)
-    virtual Result<std::vector<int64_t>> check(const infer::Request& request) const {
-        (void)request;
-        return make_error("batcher", "check() is not implemented by this Batcher");
-    }
+    // The checks of submit() without queueing: the inference core's rules (one prompt form,
+    // lengths within max_model_len, ids inside the vocabulary, stop strings need a tokenizer,
+    // known adapter). Returns the prompt ids as encoded. (Pure: callers such as
+    // `generate --engine paged` rely on it to refuse a whole submission up front.)
+    virtual Result<std::vector<int64_t>> check(const infer::Request& request) const = 0;
 
+    // check(), then queues `request`. Returns its id; events then arrive through `on_event`.
+    // A rejected request gets no events.
     virtual Result<uint64_t> submit(const infer::Request& request,
                                     std::function<void(const StreamEvent&)> on_event) = 0;
 

@@ -1,6 +1,11 @@
 #include "core/serve/http_server.h"
 
+#include <dirent.h>
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -8,6 +13,7 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_set>
@@ -55,6 +61,110 @@ struct EventQueue {
     }
 };
 
+// Whether the client of a request is still there, asked while its answer waits for the
+// Batcher: a request still queued, or a non-streamed one, writes nothing until it ends, so a
+// broken write cannot tell that its client went away; its KV blocks and queue place would be
+// held to the end. cpp-httplib's Request::is_connection_closed (newer versions) answers it;
+// Debian's 0.11 has none and does not hand handlers the socket, so the connection's socket is
+// found once, by its two addresses (the request's local and remote address and port, which
+// httplib read from the socket with getsockname/getpeername), among this process's open
+// descriptors, and polled: the socket stays open until the handler has returned.
+//
+// "Gone": the peer closed or reset the connection (a zero-length read pending, POLLRDHUP,
+// POLLHUP, POLLERR), as uvicorn (vLLM) and newer cpp-httplib decide it. A client that half-closes
+// its sending side and still waits for the answer reads as gone too; HTTP clients do not.
+template <typename R>
+auto library_closed(const R& r, int) -> decltype(r.is_connection_closed(), std::optional<bool>()) {
+    if (r.is_connection_closed) return r.is_connection_closed();
+    return std::nullopt;
+}
+template <typename R>
+std::optional<bool> library_closed(const R&, long) {
+    return std::nullopt;
+}
+
+// numeric host and port of a socket address, as httplib formats them (getnameinfo).
+bool numeric_address(const sockaddr_storage& a, socklen_t len, std::string* host, int* port) {
+    char h[NI_MAXHOST];
+    if (getnameinfo(reinterpret_cast<const sockaddr*>(&a), len, h, sizeof h, nullptr, 0,
+                    NI_NUMERICHOST) != 0)
+        return false;
+    *host = h;
+    if (a.ss_family == AF_INET)
+        *port = ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    else if (a.ss_family == AF_INET6)
+        *port = ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+    else
+        return false;
+    return true;
+}
+
+// The descriptor of the accepted connection between (local_addr, local_port) and (remote_addr,
+// remote_port), or -1.
+int connection_socket(const httplib::Request& req) {
+    if (req.remote_port <= 0 || req.local_port <= 0) return -1;
+    DIR* d = ::opendir("/proc/self/fd");
+    if (!d) return -1;
+    int found = -1;
+    const int own = ::dirfd(d);
+    while (dirent* e = ::readdir(d)) {
+        const int fd = std::atoi(e->d_name);
+        if (fd <= 2 || fd == own) continue;
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+        sockaddr_storage a{};
+        socklen_t len = sizeof a;
+        std::string host;
+        int port = 0;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+            !numeric_address(a, len, &host, &port) || port != req.local_port ||
+            host != req.local_addr)
+            continue;
+        len = sizeof a;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+            !numeric_address(a, len, &host, &port) || port != req.remote_port ||
+            host != req.remote_addr)
+            continue;
+        found = fd;
+        break;
+    }
+    ::closedir(d);
+    return found;
+}
+
+class ClientWatch {
+  public:
+    explicit ClientWatch(const httplib::Request& req) : req_(req) {}
+
+    // True once the client has gone; the socket is looked up on the first call (a request
+    // answered at once never pays for it).
+    bool gone() {
+        if (gone_) return true;
+        if (auto c = library_closed(req_, 0)) return gone_ = *c;
+        if (!looked_up_) {
+            fd_ = connection_socket(req_);
+            looked_up_ = true;
+        }
+        if (fd_ < 0) return false;  // not found: the broken write still tells (streams)
+        pollfd p{fd_, static_cast<short>(POLLIN | POLLRDHUP), 0};
+        if (::poll(&p, 1, 0) <= 0) return false;
+        if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return gone_ = true;
+        if (p.revents & POLLIN) {
+            char c;
+            const ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+            // 0: the peer's FIN; > 0: a pipelined request (still there).
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                gone_ = true;
+        }
+        return gone_;
+    }
+
+  private:
+    const httplib::Request& req_;
+    bool looked_up_ = false, gone_ = false;
+    int fd_ = -1;
+};
+
 // Approximate parameter count for Ollama's details.parameter_size ("1.1B").
 std::string parameter_size(const LlamaConfig& c) {
     const double h = static_cast<double>(c.hidden_size);
@@ -73,6 +183,9 @@ std::string parameter_size(const LlamaConfig& c) {
         std::snprintf(buf, sizeof buf, "%.0fM", n / 1e6);
     return buf;
 }
+
+// How often a waiting answer asks whether its client is still there.
+constexpr int kWatchMs = 50;
 
 class Server final : public HttpServer {
   public:
@@ -357,12 +470,18 @@ class Server final : public HttpServer {
                                     .count();
         auto fmt = std::make_shared<ResponseFormatter>(api, q.model, response_id(api), created,
                                                        q.include_usage, q.return_token_ids);
+        auto watch = std::make_shared<ClientWatch>(req);
         if (!q.stream) {
+            // Nothing is written before the end: the client is watched instead, and a client
+            // gone is cancelled at once (queued or running, its KV blocks are freed before the
+            // Batcher's next step); its final event ("cancelled") still ends the loop.
             std::string text;
             std::vector<int64_t> ids;
             StreamEvent final_event;
+            bool cancelled_by_client = false;
             for (bool done = false; !done;) {
-                for (StreamEvent& e : events->take(std::chrono::milliseconds(200))) {
+                auto got = events->take(std::chrono::milliseconds(kWatchMs));
+                for (StreamEvent& e : got) {
                     if (e.finished) {
                         final_event = std::move(e);
                         done = true;
@@ -371,6 +490,16 @@ class Server final : public HttpServer {
                         ids.push_back(e.token);
                     }
                 }
+                if (!done && !cancelled_by_client && watch->gone()) {
+                    batcher_->cancel(rid);
+                    cancelled_by_client = true;
+                }
+            }
+            if (cancelled_by_client) {
+                cancelled_.fetch_add(1);
+                untrack(rid);
+                in_flight_.fetch_sub(1);
+                return;  // nobody reads an answer
             }
             int status = 200;
             json body = fmt->body(text, ids, final_event, &status);
@@ -397,7 +526,7 @@ class Server final : public HttpServer {
         res.set_header("X-Accel-Buffering", "no");  // proxies: do not hold the stream back
         res.set_chunked_content_provider(
             fmt->content_type(true),
-            [this, events, fmt, st, rid](size_t, httplib::DataSink& sink) {
+            [this, events, fmt, st, rid, watch](size_t, httplib::DataSink& sink) {
                 std::string out;
                 if (!st->started) {
                     out = fmt->start();
@@ -405,7 +534,14 @@ class Server final : public HttpServer {
                 }
                 StreamEvent final_event;
                 bool finished = false;
-                for (StreamEvent& e : events->take(std::chrono::milliseconds(100))) {
+                auto got = events->take(std::chrono::milliseconds(kWatchMs));
+                // Nothing to write (queued, or a long prefill): a write cannot fail, so the
+                // client is asked directly.
+                if (got.empty() && out.empty() && watch->gone()) {
+                    batcher_->cancel(rid);
+                    return false;
+                }
+                for (StreamEvent& e : got) {
                     if (e.finished) {
                         final_event = std::move(e);
                         finished = true;

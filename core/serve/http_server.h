@@ -11,9 +11,9 @@
 //   POST /api/chat
 //   GET  /api/version, GET /    liveness
 // Errors are 4xx/5xx with the API's error object; the server keeps serving. A client that goes
-// away mid-stream is noticed at the next write (a broken write: at most two tokens later) and
-// its request is cancelled in the Batcher at once, which frees its KV blocks. A non-streamed
-// request runs to its end (bounded by its max_tokens).
+// away is noticed within ~50 ms, streamed or not, queued or running (a broken write, or the
+// connection's socket polled while the answer waits: http_server.cpp's ClientWatch), and its
+// request is cancelled in the Batcher at once, which frees its KV blocks or queue place.
 //
 // Threads: one listener thread, and a pool of `max_connections` workers; a streaming answer
 // holds one worker for its duration (it waits on its own event queue, fed by the Batcher's

@@ -114,6 +114,10 @@ class FakeBatcher : public Batcher {
         return std::vector<int64_t>(static_cast<size_t>(len), 1);
     }
 
+    Result<std::vector<int64_t>> check(const infer::Request& r) const override {
+        return validate(r);
+    }
+
     Result<uint64_t> submit(const infer::Request& r,
                             std::function<void(const StreamEvent&)> cb) override {
         auto ok = validate(r);

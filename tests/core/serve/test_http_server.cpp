@@ -13,6 +13,7 @@
 #include "core/serve/api_protocol.h"
 #include "core/serve/http_server.h"
 #include "tests/core/serve/fake_batcher.h"
+#include "tests/core/serve/raw_client.h"
 
 namespace tb::serve {
 namespace {
@@ -608,6 +609,64 @@ TEST(HttpServer, DisconnectMidStreamCancels) {
     }
     EXPECT_EQ(f.server->stats().requests_cancelled, 2);
     EXPECT_EQ(f.batcher->running_count(), 0);
+}
+
+// A client that goes away while its answer is not streamed (nothing is written before the
+// end, so no write can fail): the connection is watched, and the request is cancelled within
+// a few steps of the close instead of running its 3000 tokens (15 s) to the end.
+TEST(HttpServer, DisconnectWhileANonStreamedAnswerWaitsCancels) {
+    FakeBatcher::Options o;
+    o.step_seconds = 0.005;
+    Fixture f(ServeParams(), o);
+    const json bodies[] = {
+        {{"model", "tiny"}, {"prompt", "go on"}, {"max_tokens", 3000}},
+        {{"model", "tiny"},
+         {"prompt", "go on"},
+         {"stream", false},
+         {"options", {{"num_predict", 3000}}}},
+        {{"model", "tiny"},
+         {"messages", {{{"role", "user"}, {"content", "hi"}}}},
+         {"max_tokens", 3000}},
+    };
+    const char* paths[] = {"/v1/completions", "/api/generate", "/v1/chat/completions"};
+    for (int i = 0; i < 3; ++i) {
+        const auto before = f.batcher->cancelled().size();
+        const int fd = testing::send_post(f.server->url(), paths[i], bodies[i].dump());
+        ASSERT_GE(fd, 0);
+        // Running: the request is in the Batcher and producing tokens.
+        for (int k = 0; k < 2000 && f.batcher->running_count() == 0; ++k)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        ASSERT_EQ(f.batcher->running_count(), 1) << paths[i];
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        ::close(fd);
+        const auto t0 = std::chrono::steady_clock::now();
+        while (f.batcher->cancelled().size() == before &&
+               std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5))
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        const double took =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        auto c = f.batcher->cancelled();
+        ASSERT_EQ(c.size(), before + 1) << paths[i];
+        // The watch polls every 50 ms: the cancel comes well within 1 s (200 fake steps).
+        std::printf("%s: cancelled %.0f ms after the close, after %lld tokens\n", paths[i],
+                    took * 1e3, static_cast<long long>(c.rbegin()->second));
+        EXPECT_LT(took, 1.0) << paths[i];
+        EXPECT_LT(c.rbegin()->second, 400) << paths[i];
+        const auto t1 = std::chrono::steady_clock::now();
+        while (f.server->stats().in_flight > 0 &&
+               std::chrono::steady_clock::now() - t1 < std::chrono::seconds(5))
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        EXPECT_EQ(f.server->stats().in_flight, 0) << paths[i];
+    }
+    EXPECT_EQ(f.server->stats().requests_cancelled, 3);
+    EXPECT_EQ(f.server->stats().requests_served, 0);
+    EXPECT_EQ(f.batcher->running_count(), 0);
+    // A client that stays gets its whole answer (the watch does not misread a live client).
+    auto r = post(f, "/v1/completions", {{"model", "tiny"}, {"prompt", "x"}, {"max_tokens", 40}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(json::parse(r->body)["usage"]["completion_tokens"], 40);
+    EXPECT_EQ(f.server->stats().requests_cancelled, 3);
 }
 
 TEST(HttpServer, ConcurrentStreams256) {
