@@ -10,6 +10,7 @@
 #include "app/cli/model_options.h"
 #include "core/infer/engine_choice.h"
 #include "core/infer/generate.h"
+#include "core/infer/gguf_model_loader.h"
 #include "core/infer/inference.h"
 #include "core/model/model_config.h"
 #include "core/tokenizer/stream_decoder.h"
@@ -75,11 +76,17 @@ int run_generate(GenerateArgs& a) {
 
     // The settings are complete and checked against the model's config before any weight or
     // tokenizer is loaded.
-    auto gen_defaults = tb::load_generation_defaults(
-        (fs::path(a.model.model_dir) / "generation_config.json").string());
+    // --model: an HF folder, or a GGUF file (its metadata is the config; generation_config.json
+    // is read beside it).
+    const bool gguf = tb::infer::is_gguf_file(a.model.model_dir);
+    const fs::path model_folder =
+        gguf ? fs::path(a.model.model_dir).parent_path() : fs::path(a.model.model_dir);
+    auto gen_defaults =
+        tb::load_generation_defaults((model_folder / "generation_config.json").string());
     if (!gen_defaults) return fail(gen_defaults.error());
     auto model_config =
-        tb::load_llama_config((fs::path(a.model.model_dir) / "config.json").string());
+        gguf ? tb::infer::read_gguf_llama_config(a.model.model_dir)
+             : tb::load_llama_config((fs::path(a.model.model_dir) / "config.json").string());
     if (!model_config) return fail(model_config.error());
     tb::GenerateParams p;
     p.max_new_tokens = a.max_new_tokens;
@@ -98,14 +105,14 @@ int run_generate(GenerateArgs& a) {
         // Sampling values given as flags passed above: the others come from the config file.
         if (m.rfind("max_new_tokens", 0) == 0 || m.rfind("min_new_tokens", 0) == 0)
             return fail(as_flag(m));
-        return fail(
-            tb::make_error((fs::path(a.model.model_dir) / "generation_config.json").string(), m));
+        return fail(tb::make_error((model_folder / "generation_config.json").string(), m));
     }
 
     // Generation goes through the inference core (core/infer/inference.h): it owns prompt
     // encoding (chat template), the EOS/stop/pad rule and the decode loop.
     if (have_ids && a.chat) return fail("--chat applies to --prompt, not --ids");
-    const bool has_tokenizer = fs::exists(fs::path(a.model.model_dir) / "tokenizer.model");
+    const bool has_tokenizer = gguf ? tb::infer::gguf_has_tokenizer(a.model.model_dir)
+                                    : fs::exists(fs::path(a.model.model_dir) / "tokenizer.model");
     if (!a.stop.empty() && !has_tokenizer)
         return fail("--stop: needs the model folder's tokenizer to match text");
     tb::infer::Request req;

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/common/torch_compat.h"
+#include "core/infer/gguf_model_loader.h"
 #include "core/infer/llama_io.h"
 #include "core/infer/request_rules.h"
 
@@ -33,7 +34,19 @@ Result<LoadedEngineModel> load_engine_model(const EngineParams& p, const EngineT
     lo.device = target.device;
     lo.cancel = p.cancel;
     LoadedEngineModel m;
-    if (!p.model_dir.empty()) {
+    if (is_gguf_file(p.model_dir)) {
+        GgufLoadOptions go;
+        go.dtype = target.dtype;
+        go.device = target.device;
+        go.packed = p.engine == "quant";
+        go.cancel = p.cancel;
+        TB_ASSIGN_OR_RETURN(GgufModel g, load_gguf_model(p.model_dir, go));
+        m.model = std::move(g.model);
+        m.gen = std::move(g.gen);
+        m.tok = std::move(g.tok);
+        m.head = std::move(g.head);
+        m.prepacked = go.packed;
+    } else if (!p.model_dir.empty()) {
         TB_ASSIGN_OR_RETURN(m.model, load_llama_model(p.model_dir, lo));
         TB_ASSIGN_OR_RETURN(
             m.gen,
@@ -41,8 +54,11 @@ Result<LoadedEngineModel> load_engine_model(const EngineParams& p, const EngineT
     } else {
         m.model = init_llama(*p.random_shape, p.seed, 0.02, lo);
     }
+    // (A GGUF file's own tokenizer: p.tokenizer empty or naming the file itself.)
+    const bool gguf = is_gguf_file(p.model_dir);
     std::string tok_path = p.tokenizer;
-    if (tok_path.empty() && !p.model_dir.empty() &&
+    if (gguf && (tok_path == p.model_dir || is_gguf_file(tok_path))) tok_path.clear();
+    if (tok_path.empty() && !p.model_dir.empty() && !gguf &&
         fs::exists(fs::path(p.model_dir) / "tokenizer.model"))
         tok_path = p.model_dir;
     if (!tok_path.empty()) {

@@ -31,11 +31,18 @@ struct LoadedEngineModel {
     std::shared_ptr<Tokenizer> tok;  // null without a tokenizer (requests must give ids)
     std::vector<int64_t> eos;        // resolve_eos_ids
     int64_t pad = 0;                 // resolve_pad_id
+    // A GGUF file loaded for the quant engine (gguf_model_loader.h): projections already
+    // packed as the file stores them, and its packed output.weight (null: dense or tied head).
+    bool prepacked = false;
+    std::shared_ptr<const PackedBaseWeight> head;
 };
 
 // Loads p.model_dir (or random weights of p.random_shape, normal(0, 0.02) for p.seed) onto
 // `target`, with gradients off, polling p.cancel; the tokenizer is p.tokenizer (a folder or a
 // .model file) or, when empty, the model folder's tokenizer.model if it has one.
+// p.model_dir may name a GGUF file (is_gguf_file): config, weights, tokenizer and chat template
+// then come from it (gguf_model_loader.h), packed as stored for the quant engine, dense for
+// the others; p.tokenizer naming another file or folder still overrides its tokenizer.
 Result<LoadedEngineModel> load_engine_model(const EngineParams& p, const EngineTarget& target);
 
 }  // namespace tb::infer

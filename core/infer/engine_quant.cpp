@@ -130,4 +130,12 @@ Result<QuantBackend> make_quant_backend(LlamaModel& model, const std::string& fo
     return out;
 }
 
+QuantBackend make_prepacked_quant_backend(LlamaModel& model,
+                                          std::shared_ptr<const PackedBaseWeight> head) {
+    QuantBackend out;
+    out.weight_bytes = model_weight_bytes(model) + (head ? head->bytes() : 0);
+    out.backend = make_eager_backend(model, std::move(head));
+    return out;
+}
+
 }  // namespace tb::infer

@@ -25,4 +25,11 @@ bool is_quant_format(const std::string& name);
 // the format cannot hold (Q8_0: rows not a multiple of 32).
 Result<QuantBackend> make_quant_backend(LlamaModel& model, const std::string& format);
 
+// A model loaded with its projections already packed (a GGUF file's Q8_0 / Q4_K / Q6_K
+// tensors, core/infer/gguf_model_loader.h; its F16/BF16/F32 ones dense): nothing is quantised
+// here, the file's types decide. `head`: the file's packed output.weight, or null (dense or
+// tied head). Returns the eager step over the model.
+QuantBackend make_prepacked_quant_backend(LlamaModel& model,
+                                          std::shared_ptr<const PackedBaseWeight> head);
+
 }  // namespace tb::infer

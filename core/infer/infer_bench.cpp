@@ -17,6 +17,7 @@
 #include "core/gguf/export.h"
 #include "core/infer/bench_stats.h"
 #include "core/infer/generate.h"
+#include "core/infer/gguf_model_loader.h"
 #include "core/infer/inference.h"
 #include "core/infer/llama_io.h"
 #include "core/infer/server_bench.h"
@@ -333,6 +334,8 @@ Result<json> run_infer_bench(const InferBenchParams& p_in) {
         LlamaModel m = init_llama(p.shape, p.seed, 0.02, lo);
         m.config.dtype = dtype_s;
         TB_TRY_STATUS(save_llama_model(m, model_dir, dtype));
+    } else if (is_gguf_file(model_dir)) {  // a GGUF file: its metadata (gguf_model_loader.h)
+        TB_ASSIGN_OR_RETURN(cfg, read_gguf_llama_config(model_dir));
     } else if (!model_dir.empty()) {
         TB_ASSIGN_OR_RETURN(cfg, load_llama_config((fs::path(model_dir) / "config.json").string()));
     }

@@ -102,7 +102,12 @@ class Engine final : public InferenceEngine {
         pad_ = loaded.pad;
 
         int64_t weight_bytes = 0;
-        if (p.engine == "quant") {
+        if (p.engine == "quant" && loaded.prepacked) {
+            // A GGUF file: its tensor types decide (p.quant is not applied).
+            QuantBackend qb = make_prepacked_quant_backend(model_, std::move(loaded.head));
+            backend_ = std::move(qb.backend);
+            weight_bytes = qb.weight_bytes;
+        } else if (p.engine == "quant") {
             TB_ASSIGN_OR_RETURN(QuantBackend qb, make_quant_backend(model_, p.quant));
             backend_ = std::move(qb.backend);
             weight_bytes = qb.weight_bytes;  // packed projections as held
