@@ -3,9 +3,12 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -21,6 +24,7 @@
 #include "core/common/torch_compat.h"
 #include "widgets/chart_style.h"
 #include "widgets/export.h"
+#include "widgets/export_dialog.h"
 #include "widgets/language.h"
 #include "widgets/qcp.h"
 #include "widgets/store_safe_file_dialog.h"
@@ -105,6 +109,13 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     controls->addWidget(exportCombo_);
     controls->addWidget(exportAdapterButton_);
     controls->addWidget(exportMergedButton_);
+    // The export dialog (merged HF folder, GGUF, GGUF LoRA adapter) on the selected run.
+    auto* exportModelButton = new QPushButton(tr("Export m&odel…"), this);
+    exportModelButton->setObjectName("exportModelButton");
+    exportModelButton->setToolTip(
+        tr("Export the selected run as a merged Hugging Face folder, a GGUF file or a GGUF "
+           "LoRA adapter, with an Ollama Modelfile"));
+    controls->addWidget(exportModelButton);
     controls->addStretch(1);
     layout->addLayout(controls);
     auto* status = new QHBoxLayout;
@@ -202,6 +213,38 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     connect(exportAdapterButton_, &QPushButton::clicked, this,
             [this] { exportInteractive(false); });
     connect(exportMergedButton_, &QPushButton::clicked, this, [this] { exportInteractive(true); });
+    connect(exportModelButton, &QPushButton::clicked, this, [this] {
+        // One dialog, created on first use; while it exports, it shows that export.
+        auto* dialog = findChild<ExportDialog*>("exportDialog");
+        if (!dialog) dialog = new ExportDialog(jobs_, this);
+        if (!dialog->running()) {
+            const tb::AppConfig cfg = configSource_ ? configSource_().config : tb::AppConfig();
+            ExportDefaults d;
+            d.modelDir = QString::fromStdString(tb::resolve_model_path(cfg));
+            d.outputsDir = QString::fromStdString(tb::resolve_path(cfg, cfg.training.output_dir));
+            const qint64 runId = exportCombo_->currentData().value<qint64>();
+            QString error;
+            std::optional<tb::store::RunRecord> run;
+            if (runId != 0) run = runRecord(runId, error);
+            if (run) {
+                const QString dir = QString::fromStdString(run->output_dir);
+                d.adapterDir = dir + "/adapter";
+                // The base model the run was trained on, as training_stats.json records it.
+                QFile stats(dir + "/training_stats.json");
+                if (stats.open(QIODevice::ReadOnly)) {
+                    const QString base =
+                        QJsonDocument::fromJson(stats.readAll()).object().value("model").toString();
+                    if (!base.isEmpty() && QFileInfo(base).isDir()) d.modelDir = base;
+                }
+            } else if (!error.isEmpty()) {
+                log(error);
+            }
+            dialog->setDefaults(d);
+        }
+        dialog->show();
+        dialog->raise();
+        dialog->activateWindow();
+    });
     connect(jobs_->worker(), &Worker::trainProgress, this, &TrainingPanel::onProgress);
     connect(jobs_->worker(), &Worker::trainFinished, this, &TrainingPanel::onFinished);
     connect(jobs_->worker(), &Worker::failed, this, &TrainingPanel::onFailed);
@@ -273,6 +316,8 @@ QString TrainingPanel::refreshRuns() {
     if (e >= 0) exportCombo_->setCurrentIndex(e);
     exportAdapterButton_->setEnabled(exportCombo_->count() > 0);
     exportMergedButton_->setEnabled(exportCombo_->count() > 0);
+    if (auto* b = findChild<QPushButton*>("exportModelButton"))
+        b->setEnabled(exportCombo_->count() > 0);
     return {};
 }
 

@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "widgets/benchmark_job.h"
+#include "widgets/model_export_job.h"
 #include "widgets/worker_types.h"
 
 namespace tbui {
@@ -34,6 +35,8 @@ class Worker : public QObject {
     void runEvaluation(tbui::EvalJob job);
     void runInferBench(tbui::InferBenchJob job);  // widgets/worker_benchmark.cpp
     void runChat(tbui::ChatJob job);              // widgets/worker_chat.cpp
+    // widgets/worker_model_export.cpp
+    void runModelExport(tbui::ModelExportJob job);
     // Frees the engine kept between chat turns (JobQueue queues it before any other job).
     void releaseChatEngine();
 
@@ -60,12 +63,28 @@ class Worker : public QObject {
     void chatChunk(tbui::ChatChunk c);
     void chatColumnDone(tbui::ChatColumnDone d);
     void chatFinished(qint64 turn);  // after every chat job, also when it failed
+    void modelExportProgress(tbui::ModelExportProgress p);
+    // After every model export job that ran (errors and cancels included; an exception in
+    // core reaches `failed` instead).
+    void modelExportFinished(tbui::ModelExportOutcome r);
     void failed(QString message);
     // Emitted after every job, success or not (JobQueue starts the next one).
     void jobDone();
 };
 
-enum class JobKind { None, Demo, Dataset, Training, Compare, Export, Evaluation, InferBench, Chat };
+// Export: a training run's adapter or merged folder; ModelExport: the export dialog's job.
+enum class JobKind {
+    None,
+    Demo,
+    Dataset,
+    Training,
+    Compare,
+    Export,
+    Evaluation,
+    InferBench,
+    Chat,
+    ModelExport
+};
 
 // Owns the worker thread; GUI-thread side of the queue.
 class JobQueue : public QObject {
@@ -84,6 +103,8 @@ class JobQueue : public QObject {
     void submitEvaluation(const EvalJob& job);
     void submitInferBench(const InferBenchJob& job);  // widgets/worker_benchmark.cpp
     void submitChat(const ChatJob& job);              // widgets/worker_chat.cpp
+    // widgets/worker_model_export.cpp
+    void submitModelExport(const ModelExportJob& job);
 
     bool busy() const { return !current_.isEmpty(); }
     QString current() const { return current_; }

@@ -17,6 +17,7 @@
 #include "widgets/chat_panel.h"
 #include "widgets/compare_panel.h"
 #include "widgets/dataset_panel.h"
+#include "widgets/export_dialog.h"
 #include "widgets/hyperparam_panel.h"
 #include "widgets/language.h"
 #include "widgets/rating_panel.h"
@@ -168,6 +169,26 @@ void MainWindow::buildMenus() {
         tabs_->setCurrentWidget(training_);
         training_->exportInteractive(true);
     });
+    // The configuration's model as a merged HF folder, GGUF or GGUF LoRA (the Training tab's
+    // Export model… starts from the run chosen there instead).
+    file->addAction(tr("Export m&odel…"), this, [this] {
+        auto* dialog = findChild<ExportDialog*>("fileExportDialog");
+        if (!dialog) {
+            dialog = new ExportDialog(jobs_, this);
+            dialog->setObjectName("fileExportDialog");
+        }
+        if (!dialog->running()) {
+            const tb::AppConfig cfg = hyper_->config();
+            ExportDefaults d;
+            d.modelDir = QString::fromStdString(tb::resolve_model_path(cfg));
+            d.outputsDir =
+                QString::fromStdString(tb::resolve_path(cfg, cfg.training.output_dir));
+            dialog->setDefaults(d);
+        }
+        dialog->show();
+        dialog->raise();
+        dialog->activateWindow();
+    });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -241,6 +262,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         results_->cancelEvaluation();
         benchmark_->cancel();
         workspace_->cancelDemo();
+        for (ExportDialog* d : findChildren<ExportDialog*>()) d->cancelExport();
         statusBar()->showMessage(tr("Stopping the running job before closing…"));
         event->ignore();
         return;

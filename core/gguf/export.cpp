@@ -70,6 +70,16 @@ Result<ExportResult> run_export(const ExportParams& p) {
         if (p.on_progress) p.on_progress({stage, item, done, total});
     };
     auto cancelled = [&] { return p.cancel && p.cancel->cancelled(); };
+    // A cancelled export leaves none of its files: the GGUF being written is still
+    // "<name>.gguf.tmp" (removed by the writer), and what this run already finished (the base
+    // GGUF of gguf-lora) is removed here, so the folder never holds half an export.
+    auto cancel_result = [&] {
+        std::error_code rm;
+        for (const auto& f : res.files) fs::remove(f.path, rm);
+        res.files.clear();
+        res.cancelled = true;
+        return res;
+    };
     if (p.model_dir.empty()) return Error{"--model: required"};
     if (p.out_dir.empty()) return Error{"--out: required"};
     if (!fs::is_directory(p.model_dir)) return Error{p.model_dir + ": not a model folder"};
@@ -78,12 +88,27 @@ Result<ExportResult> run_export(const ExportParams& p) {
     }
 
     if (p.format == "hf") {
+        if (cancelled()) return cancel_result();
+        // The copy and the merge take no token: a cancel is honoured when they return, and
+        // their folder (absent or empty before, which they require) is emptied again.
+        std::error_code ex;
+        const bool existed = fs::exists(p.out_dir, ex);
         Status st =
             p.adapter_dir.empty()
                 ? copy_model_folder(p.model_dir, p.out_dir)
                 : merge_adapter_into_folder(p.model_dir, p.adapter_dir, p.out_dir,
                                             [&](const std::string& s) { progress(s, "", 0, 0); });
         TB_TRY_STATUS(st);
+        if (cancelled()) {
+            std::error_code rm;
+            if (existed) {
+                for (const auto& e : fs::directory_iterator(p.out_dir, rm)) fs::remove_all(e, rm);
+            } else {
+                fs::remove_all(p.out_dir, rm);
+            }
+            res.cancelled = true;
+            return res;
+        }
         for (const auto& e : fs::recursive_directory_iterator(p.out_dir)) {
             if (e.is_regular_file())
                 res.files.push_back({e.path().string(), file_size(e.path().string())});
@@ -108,17 +133,11 @@ Result<ExportResult> run_export(const ExportParams& p) {
     lo.device = at::kCPU;
     lo.cancel = p.cancel;
     auto loaded = load_llama_model(p.model_dir, lo);
-    if (!loaded.ok() && cancelled()) {
-        res.cancelled = true;
-        return res;
-    }
+    if (!loaded.ok() && cancelled()) return cancel_result();
     if (!loaded.ok()) return loaded.error();
     LlamaModel model = std::move(loaded).value();
     progress("loading", "", 1, 1);
-    if (cancelled()) {
-        res.cancelled = true;
-        return res;
-    }
+    if (cancelled()) return cancel_result();
     LoraSettings lora;
     if (!p.adapter_dir.empty()) {
         TB_ASSIGN_OR_RETURN(
@@ -129,6 +148,7 @@ Result<ExportResult> run_export(const ExportParams& p) {
         TB_TRY_STATUS(apply_peft_adapter(model, p.adapter_dir));
         merge_lora_into_base(model);
         progress("merging", "", 1, 1);
+        if (cancelled()) return cancel_result();
     }
 
     const std::string gguf_name = name + ".gguf";
@@ -141,13 +161,11 @@ Result<ExportResult> run_export(const ExportParams& p) {
     o.on_progress = [&](const WriteProgress& w) { progress("writing", w.tensor, w.done, w.total); };
     auto written = write_llama_gguf(model, gguf_path, o);
     if (!written.ok()) {
-        if (cancelled()) {
-            res.cancelled = true;
-            return res;
-        }
+        if (cancelled()) return cancel_result();
         return Error{gguf_path + ": " + written.error().message};
     }
     res.files.push_back({gguf_path, written.value()});
+    if (cancelled()) return cancel_result();
 
     std::optional<std::string> adapter_name;
     if (p.format == "gguf-lora") {
@@ -157,16 +175,14 @@ Result<ExportResult> run_export(const ExportParams& p) {
         const std::string ap = (fs::path(p.out_dir) / *adapter_name).string();
         auto aw = write_lora_gguf(model, lora, ap, name + "-lora", p.cancel);
         if (!aw.ok()) {
-            if (cancelled()) {
-                res.cancelled = true;
-                return res;
-            }
+            if (cancelled()) return cancel_result();
             return Error{ap + ": " + aw.error().message};
         }
         res.files.push_back({ap, aw.value()});
         progress("adapter", "", 1, 1);
     }
 
+    if (cancelled()) return cancel_result();
     if (p.modelfile) {
         progress("modelfile", "", 0, 1);
         ModelfileParams mp;

@@ -37,6 +37,10 @@ struct ExportParams {
     std::string out_dir;          // created; existing files of the same names are replaced
     std::string name;             // model/file name; empty: the model folder's name
     bool modelfile = true;        // write an Ollama Modelfile beside the GGUF
+    // Polled between tensors (gguf formats) and between steps. A cancelled export returns
+    // cancelled = true and leaves none of its files behind: the GGUF being written is only
+    // ever "<name>.gguf.tmp" (removed), files it finished are removed again; hf honours the
+    // token when its copy or merge returns and empties its folder again.
     const CancelToken* cancel = nullptr;
     std::function<void(const ExportProgress&)> on_progress;
 };
