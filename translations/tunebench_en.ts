@@ -1224,271 +1224,271 @@ Last answered %2
     </message>
     <message>
         <source>Hugging Face model id or local model folder (relative to the config)</source>
-        <translation type="unfinished"></translation>
+        <translation>Hugging Face model id or local model folder (relative to the config)</translation>
     </message>
     <message>
         <source>Maximum tokens per training sequence; longer rows are truncated</source>
-        <translation type="unfinished"></translation>
+        <translation>Maximum tokens per training sequence; longer rows are truncated</translation>
     </message>
     <message>
         <source>Weight dtype of the base model (auto: bfloat16 on CUDA, float32 on CPU)</source>
-        <translation type="unfinished"></translation>
+        <translation>Weight dtype of the base model (auto: bfloat16 on CUDA, float32 on CPU)</translation>
     </message>
     <message>
         <source>Device to train and evaluate on</source>
-        <translation type="unfinished"></translation>
+        <translation>Device to train and evaluate on</translation>
     </message>
     <message>
         <source>LoRA rank</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA rank</translation>
     </message>
     <message>
         <source>LoRA alpha; the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA)</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA alpha; the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA)</translation>
     </message>
     <message>
         <source>Dropout probability on the LoRA branch input</source>
-        <translation type="unfinished"></translation>
+        <translation>Dropout probability on the LoRA branch input</translation>
     </message>
     <message>
         <source>Projections that get LoRA adapters</source>
-        <translation type="unfinished"></translation>
+        <translation>Projections that get LoRA adapters</translation>
     </message>
     <message>
         <source>Rank-stabilised LoRA: scale by alpha / sqrt(r)</source>
-        <translation type="unfinished"></translation>
+        <translation>Rank-stabilised LoRA: scale by alpha / sqrt(r)</translation>
     </message>
     <message>
         <source>DoRA: learn a magnitude vector per output besides the LoRA direction</source>
-        <translation type="unfinished"></translation>
+        <translation>DoRA: learn a magnitude vector per output besides the LoRA direction</translation>
     </message>
     <message>
         <source>LoRA init as in PEFT: default = Kaiming-uniform A, zero B; gaussian = normal A (std 1/r), zero B</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA init as in PEFT: default = Kaiming-uniform A, zero B; gaussian = normal A (std 1/r), zero B</translation>
     </message>
     <message>
         <source>QLoRA: store the frozen base linears as 4-bit NF4</source>
-        <translation type="unfinished"></translation>
+        <translation>QLoRA: store the frozen base linears as 4-bit NF4</translation>
     </message>
     <message>
         <source>4-bit data type (NF4, the QLoRA paper&apos;s NormalFloat)</source>
-        <translation type="unfinished"></translation>
+        <translation>4-bit data type (NF4, the QLoRA paper&apos;s NormalFloat)</translation>
     </message>
     <message>
         <source>Quantise the per-block absmax values again (8-bit, blocks of 256)</source>
-        <translation type="unfinished"></translation>
+        <translation>Quantise the per-block absmax values again (8-bit, blocks of 256)</translation>
     </message>
     <message>
         <source>Weights per quantisation block</source>
-        <translation type="unfinished"></translation>
+        <translation>Weights per quantisation block</translation>
     </message>
     <message>
         <source>Dtype the 4-bit weights are dequantised to for matmuls (auto: bfloat16 on CUDA, float32 on CPU)</source>
-        <translation type="unfinished"></translation>
+        <translation>Dtype the 4-bit weights are dequantised to for matmuls (auto: bfloat16 on CUDA, float32 on CPU)</translation>
     </message>
     <message>
         <source>Passes over the train split</source>
-        <translation type="unfinished"></translation>
+        <translation>Passes over the train split</translation>
     </message>
     <message>
         <source>Sequences per micro-batch</source>
-        <translation type="unfinished"></translation>
+        <translation>Sequences per micro-batch</translation>
     </message>
     <message>
         <source>Peak learning rate (after warmup)</source>
-        <translation type="unfinished"></translation>
+        <translation>Peak learning rate (after warmup)</translation>
     </message>
     <message>
         <source>Micro-batches per optimizer step (effective batch = batch_size x this)</source>
-        <translation type="unfinished"></translation>
+        <translation>Micro-batches per optimizer step (effective batch = batch_size x this)</translation>
     </message>
     <message>
         <source>AdamW, 8-bit AdamW (blockwise-quantised states) or 8-bit AdamW with states paged to host memory (CUDA)</source>
-        <translation type="unfinished"></translation>
+        <translation>AdamW, 8-bit AdamW (blockwise-quantised states) or 8-bit AdamW with states paged to host memory (CUDA)</translation>
     </message>
     <message>
         <source>Decoupled weight decay of AdamW</source>
-        <translation type="unfinished"></translation>
+        <translation>Decoupled weight decay of AdamW</translation>
     </message>
     <message>
         <source>Clip the total gradient norm to this value (0: no clipping)</source>
-        <translation type="unfinished"></translation>
+        <translation>Clip the total gradient norm to this value (0: no clipping)</translation>
     </message>
     <message>
         <source>Learning-rate schedule after warmup</source>
-        <translation type="unfinished"></translation>
+        <translation>Learning-rate schedule after warmup</translation>
     </message>
     <message>
         <source>Linear warmup steps (takes precedence over warmup_ratio when &gt; 0)</source>
-        <translation type="unfinished"></translation>
+        <translation>Linear warmup steps (takes precedence over warmup_ratio when &gt; 0)</translation>
     </message>
     <message>
         <source>Warmup as a fraction of the total optimizer steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Warmup as a fraction of the total optimizer steps</translation>
     </message>
     <message>
         <source>Seed for LoRA init, dropout and data order</source>
-        <translation type="unfinished"></translation>
+        <translation>Seed for LoRA init, dropout and data order</translation>
     </message>
     <message>
         <source>reference: plain libtorch autograd; fused: hand-written LoRA/RMSNorm/RoPE/SwiGLU kernels and chunked cross-entropy</source>
-        <translation type="unfinished"></translation>
+        <translation>reference: plain libtorch autograd; fused: hand-written LoRA/RMSNorm/RoPE/SwiGLU kernels and chunked cross-entropy</translation>
     </message>
     <message>
         <source>Recompute decoder layers during backward to save memory</source>
-        <translation type="unfinished"></translation>
+        <translation>Recompute decoder layers during backward to save memory</translation>
     </message>
     <message>
         <source>fused backend on CUDA: record forward + backward once as a CUDA graph and replay it (micro-batches padded to batch_size x max_length)</source>
-        <translation type="unfinished"></translation>
+        <translation>fused backend on CUDA: record forward + backward once as a CUDA graph and replay it (micro-batches padded to batch_size x max_length)</translation>
     </message>
     <message>
         <source>bf16 autocast on CUDA (ignored on CPU)</source>
-        <translation type="unfinished"></translation>
+        <translation>bf16 autocast on CUDA (ignored on CPU)</translation>
     </message>
     <message>
         <source>GPUs (data-parallel ranks) on this machine: one process per GPU over NCCL on CUDA, Gloo processes on CPU; the global batch is this x batch_size</source>
-        <translation type="unfinished"></translation>
+        <translation>GPUs (data-parallel ranks) on this machine: one process per GPU over NCCL on CUDA, Gloo processes on CPU; the global batch is this x batch_size</translation>
     </message>
     <message>
         <source>Validation loss every N optimizer steps (0: at the end of each epoch)</source>
-        <translation type="unfinished"></translation>
+        <translation>Validation loss every N optimizer steps (0: at the end of each epoch)</translation>
     </message>
     <message>
         <source>Checkpoint every N optimizer steps (0: at the end of each epoch)</source>
-        <translation type="unfinished"></translation>
+        <translation>Checkpoint every N optimizer steps (0: at the end of each epoch)</translation>
     </message>
     <message>
         <source>Write a log record every N optimizer steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Write a log record every N optimizer steps</translation>
     </message>
     <message>
         <source>Stop after this many optimizer steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Stop after this many optimizer steps</translation>
     </message>
     <message>
         <source>Runs are written to &lt;output_dir&gt;/&lt;backend&gt;/&lt;YYYYMMDD_HHMMSS&gt;/</source>
-        <translation type="unfinished"></translation>
+        <translation>Runs are written to &lt;output_dir&gt;/&lt;backend&gt;/&lt;YYYYMMDD_HHMMSS&gt;/</translation>
     </message>
     <message>
         <source>Dataset file (relative paths resolve against the config&apos;s folder)</source>
-        <translation type="unfinished"></translation>
+        <translation>Dataset file (relative paths resolve against the config&apos;s folder)</translation>
     </message>
     <message>
         <source>Dataset format: Dolly JSONL, Alpaca JSON/JSONL, chat messages JSONL, ShareGPT conversations, CSV</source>
-        <translation type="unfinished"></translation>
+        <translation>Dataset format: Dolly JSONL, Alpaca JSON/JSONL, chat messages JSONL, ShareGPT conversations, CSV</translation>
     </message>
     <message>
         <source>CSV: column with the instruction</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: column with the instruction</translation>
     </message>
     <message>
         <source>CSV: column with the context (optional; absent column = no context)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: column with the context (optional; absent column = no context)</translation>
     </message>
     <message>
         <source>CSV: column with the response</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: column with the response</translation>
     </message>
     <message>
         <source>CSV: column with the category (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: column with the category (optional)</translation>
     </message>
     <message>
         <source>Fraction of rows in the train split</source>
-        <translation type="unfinished"></translation>
+        <translation>Fraction of rows in the train split</translation>
     </message>
     <message>
         <source>Fraction of rows in the validation split</source>
-        <translation type="unfinished"></translation>
+        <translation>Fraction of rows in the validation split</translation>
     </message>
     <message>
         <source>Fraction of rows in the test split</source>
-        <translation type="unfinished"></translation>
+        <translation>Fraction of rows in the test split</translation>
     </message>
     <message>
         <source>Seed of the train/val/test split (same seed, same split everywhere)</source>
-        <translation type="unfinished"></translation>
+        <translation>Seed of the train/val/test split (same seed, same split everywhere)</translation>
     </message>
     <message>
         <source>Keep each category&apos;s share the same in every split</source>
-        <translation type="unfinished"></translation>
+        <translation>Keep each category&apos;s share the same in every split</translation>
     </message>
     <message>
         <source>chat: the model&apos;s chat template; instruction: Alpaca-style ### Instruction / ### Response text (base models)</source>
-        <translation type="unfinished"></translation>
+        <translation>chat: the model&apos;s chat template; instruction: Alpaca-style ### Instruction / ### Response text (base models)</translation>
     </message>
     <message>
         <source>Tokens that contribute to the loss: the response only, or all</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens that contribute to the loss: the response only, or all</translation>
     </message>
     <message>
         <source>Pack several short rows into one max_length sequence (each attends only to itself; positions restart per row)</source>
-        <translation type="unfinished"></translation>
+        <translation>Pack several short rows into one max_length sequence (each attends only to itself; positions restart per row)</translation>
     </message>
     <message>
         <source>Skip malformed rows and report them instead of stopping</source>
-        <translation type="unfinished"></translation>
+        <translation>Skip malformed rows and report them instead of stopping</translation>
     </message>
     <message>
         <source>Generation metrics computed on the test split</source>
-        <translation type="unfinished"></translation>
+        <translation>Generation metrics computed on the test split</translation>
     </message>
     <message>
         <source>Tokens generated per test prompt</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens generated per test prompt</translation>
     </message>
     <message>
         <source>Number of test rows to evaluate</source>
-        <translation type="unfinished"></translation>
+        <translation>Number of test rows to evaluate</translation>
     </message>
     <message>
         <source>Prompts generated together</source>
-        <translation type="unfinished"></translation>
+        <translation>Prompts generated together</translation>
     </message>
     <message>
         <source>Model folder or Hugging Face id used by BERTScore</source>
-        <translation type="unfinished"></translation>
+        <translation>Model folder or Hugging Face id used by BERTScore</translation>
     </message>
     <message>
         <source>Inference engine of evaluate and the compare panel: eager (forward per token over a KV cache), graph (CUDA graphs, CUDA only), quant (weight-only quantized), paged (paged KV cache, continuous batching)</source>
-        <translation type="unfinished"></translation>
+        <translation>Inference engine of evaluate and the compare panel: eager (forward per token over a KV cache), graph (CUDA graphs, CUDA only), quant (weight-only quantized), paged (paged KV cache, continuous batching)</translation>
     </message>
     <message>
         <source>Weight format of the quant engine: q8_0 (8.5 bits per weight, llama.cpp&apos;s Q8_0) or nf4 (4.13 bits, QLoRA&apos;s NF4)</source>
-        <translation type="unfinished"></translation>
+        <translation>Weight format of the quant engine: q8_0 (8.5 bits per weight, llama.cpp&apos;s Q8_0) or nf4 (4.13 bits, QLoRA&apos;s NF4)</translation>
     </message>
     <message>
         <source>derived from epochs</source>
-        <translation type="unfinished"></translation>
+        <translation>derived from epochs</translation>
     </message>
     <message>
         <source>the whole test split</source>
-        <translation type="unfinished"></translation>
+        <translation>the whole test split</translation>
     </message>
     <message>
         <source>true or false</source>
-        <translation type="unfinished"></translation>
+        <translation>true or false</translation>
     </message>
     <message>
         <source>any text</source>
-        <translation type="unfinished"></translation>
+        <translation>any text</translation>
     </message>
     <message>
         <source>one of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>one of %1</translation>
     </message>
     <message>
         <source>list of texts</source>
-        <translation type="unfinished"></translation>
+        <translation>list of texts</translation>
     </message>
     <message>
         <source>list of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>list of %1</translation>
     </message>
     <message>
         <source>%1 (%2) or %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2) or %3</translation>
     </message>
 </context>
 <context>
@@ -1619,56 +1619,57 @@ Last answered %2
     </message>
     <message>
         <source>tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>tokens</translation>
     </message>
     <message>
         <source>characters</source>
-        <translation type="unfinished"></translation>
+        <translation>characters</translation>
     </message>
     <message>
         <source>Tokens: the config&apos;s model tokenizes every row as training does (prompt template, bos and eos). Characters: the instruction template&apos;s text.</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens: the config&apos;s model tokenizes every row as training does (prompt template, bos and eos). Characters: the instruction template&apos;s text.</translation>
     </message>
     <message>
         <source>&amp;Lengths in:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Lengths in:</translation>
     </message>
     <message>
         <source>%1 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 tokens</translation>
     </message>
     <message>
         <source>Token lengths need a model: open a workspace (showing characters).</source>
-        <translation type="unfinished"></translation>
+        <translation>Token lengths need a model: open a workspace (showing characters).</translation>
     </message>
     <message>
         <source>Counting tokens with the model&apos;s tokenizer: %1 of %2 rows…</source>
-        <translation type="unfinished"></translation>
+        <translation>Counting tokens with the model&apos;s tokenizer: %1 of %2 rows…</translation>
     </message>
     <message>
         <source>(characters shown until then)</source>
-        <translation type="unfinished"></translation>
+        <translation>(characters shown until then)</translation>
     </message>
     <message>
         <source>No token lengths: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>No token lengths: %1</translation>
     </message>
     <message>
         <source>max_length %1: %2 of %3 rows shown are longer and would be truncated in training.</source>
-        <translation type="unfinished"></translation>
+        <translation>max_length %1: %2 of %3 rows shown are longer and would be truncated in training.</translation>
     </message>
     <message>
         <source>max_length (%1) counts tokens: choose tokens to see which rows are truncated.</source>
-        <translation type="unfinished"></translation>
+        <translation>max_length (%1) counts tokens: choose tokens to see which rows are truncated.</translation>
     </message>
     <message>
         <source>prompt + response (tokens, as training sees them)</source>
-        <translation type="unfinished"></translation>
+        <translation>prompt + response (tokens, as training sees them)</translation>
     </message>
     <message>
         <source>max_length %1
 %2 truncated</source>
-        <translation type="unfinished"></translation>
+        <translation>max_length %1
+%2 truncated</translation>
     </message>
 </context>
 <context>

@@ -1224,271 +1224,271 @@ Last answered %2
     </message>
     <message>
         <source>Hugging Face model id or local model folder (relative to the config)</source>
-        <translation type="unfinished"></translation>
+        <translation>Id de modelo de Hugging Face o carpeta local del modelo (relativa a la configuración)</translation>
     </message>
     <message>
         <source>Maximum tokens per training sequence; longer rows are truncated</source>
-        <translation type="unfinished"></translation>
+        <translation>Máximo de tokens por secuencia de entrenamiento; las filas más largas se truncan</translation>
     </message>
     <message>
         <source>Weight dtype of the base model (auto: bfloat16 on CUDA, float32 on CPU)</source>
-        <translation type="unfinished"></translation>
+        <translation>Tipo de datos de los pesos del modelo base (auto: bfloat16 en CUDA, float32 en CPU)</translation>
     </message>
     <message>
         <source>Device to train and evaluate on</source>
-        <translation type="unfinished"></translation>
+        <translation>Dispositivo en el que entrenar y evaluar</translation>
     </message>
     <message>
         <source>LoRA rank</source>
-        <translation type="unfinished"></translation>
+        <translation>Rango de LoRA</translation>
     </message>
     <message>
         <source>LoRA alpha; the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA)</source>
-        <translation type="unfinished"></translation>
+        <translation>Alfa de LoRA; la actualización se escala por alfa / r (alfa / sqrt(r) con rsLoRA)</translation>
     </message>
     <message>
         <source>Dropout probability on the LoRA branch input</source>
-        <translation type="unfinished"></translation>
+        <translation>Probabilidad de dropout en la entrada de la rama LoRA</translation>
     </message>
     <message>
         <source>Projections that get LoRA adapters</source>
-        <translation type="unfinished"></translation>
+        <translation>Proyecciones que reciben adaptadores LoRA</translation>
     </message>
     <message>
         <source>Rank-stabilised LoRA: scale by alpha / sqrt(r)</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA de rango estabilizado: escala por alfa / sqrt(r)</translation>
     </message>
     <message>
         <source>DoRA: learn a magnitude vector per output besides the LoRA direction</source>
-        <translation type="unfinished"></translation>
+        <translation>DoRA: aprende un vector de magnitud por salida además de la dirección LoRA</translation>
     </message>
     <message>
         <source>LoRA init as in PEFT: default = Kaiming-uniform A, zero B; gaussian = normal A (std 1/r), zero B</source>
-        <translation type="unfinished"></translation>
+        <translation>Inicialización de LoRA como en PEFT: default = A Kaiming uniforme, B cero; gaussian = A normal (desv. 1/r), B cero</translation>
     </message>
     <message>
         <source>QLoRA: store the frozen base linears as 4-bit NF4</source>
-        <translation type="unfinished"></translation>
+        <translation>QLoRA: guarda las capas lineales congeladas del modelo base en NF4 de 4 bits</translation>
     </message>
     <message>
         <source>4-bit data type (NF4, the QLoRA paper&apos;s NormalFloat)</source>
-        <translation type="unfinished"></translation>
+        <translation>Tipo de datos de 4 bits (NF4, el NormalFloat del artículo de QLoRA)</translation>
     </message>
     <message>
         <source>Quantise the per-block absmax values again (8-bit, blocks of 256)</source>
-        <translation type="unfinished"></translation>
+        <translation>Cuantiza otra vez los máximos absolutos por bloque (8 bits, bloques de 256)</translation>
     </message>
     <message>
         <source>Weights per quantisation block</source>
-        <translation type="unfinished"></translation>
+        <translation>Pesos por bloque de cuantización</translation>
     </message>
     <message>
         <source>Dtype the 4-bit weights are dequantised to for matmuls (auto: bfloat16 on CUDA, float32 on CPU)</source>
-        <translation type="unfinished"></translation>
+        <translation>Tipo de datos al que se descuantizan los pesos de 4 bits para las multiplicaciones (auto: bfloat16 en CUDA, float32 en CPU)</translation>
     </message>
     <message>
         <source>Passes over the train split</source>
-        <translation type="unfinished"></translation>
+        <translation>Pasadas por la partición de entrenamiento</translation>
     </message>
     <message>
         <source>Sequences per micro-batch</source>
-        <translation type="unfinished"></translation>
+        <translation>Secuencias por microlote</translation>
     </message>
     <message>
         <source>Peak learning rate (after warmup)</source>
-        <translation type="unfinished"></translation>
+        <translation>Tasa de aprendizaje máxima (tras el calentamiento)</translation>
     </message>
     <message>
         <source>Micro-batches per optimizer step (effective batch = batch_size x this)</source>
-        <translation type="unfinished"></translation>
+        <translation>Microlotes por paso del optimizador (lote efectivo = batch_size x este valor)</translation>
     </message>
     <message>
         <source>AdamW, 8-bit AdamW (blockwise-quantised states) or 8-bit AdamW with states paged to host memory (CUDA)</source>
-        <translation type="unfinished"></translation>
+        <translation>AdamW, AdamW de 8 bits (estados cuantizados por bloques) o AdamW de 8 bits con los estados paginados a la memoria del host (CUDA)</translation>
     </message>
     <message>
         <source>Decoupled weight decay of AdamW</source>
-        <translation type="unfinished"></translation>
+        <translation>Decaimiento de pesos desacoplado de AdamW</translation>
     </message>
     <message>
         <source>Clip the total gradient norm to this value (0: no clipping)</source>
-        <translation type="unfinished"></translation>
+        <translation>Recorta la norma total del gradiente a este valor (0: sin recorte)</translation>
     </message>
     <message>
         <source>Learning-rate schedule after warmup</source>
-        <translation type="unfinished"></translation>
+        <translation>Programa de la tasa de aprendizaje tras el calentamiento</translation>
     </message>
     <message>
         <source>Linear warmup steps (takes precedence over warmup_ratio when &gt; 0)</source>
-        <translation type="unfinished"></translation>
+        <translation>Pasos de calentamiento lineal (prevalece sobre warmup_ratio cuando es &gt; 0)</translation>
     </message>
     <message>
         <source>Warmup as a fraction of the total optimizer steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Calentamiento como fracción del total de pasos del optimizador</translation>
     </message>
     <message>
         <source>Seed for LoRA init, dropout and data order</source>
-        <translation type="unfinished"></translation>
+        <translation>Semilla de la inicialización de LoRA, el dropout y el orden de los datos</translation>
     </message>
     <message>
         <source>reference: plain libtorch autograd; fused: hand-written LoRA/RMSNorm/RoPE/SwiGLU kernels and chunked cross-entropy</source>
-        <translation type="unfinished"></translation>
+        <translation>reference: autograd de libtorch sin más; fused: kernels escritos a mano de LoRA/RMSNorm/RoPE/SwiGLU y entropía cruzada por bloques</translation>
     </message>
     <message>
         <source>Recompute decoder layers during backward to save memory</source>
-        <translation type="unfinished"></translation>
+        <translation>Recalcula las capas del decodificador durante la retropropagación para ahorrar memoria</translation>
     </message>
     <message>
         <source>fused backend on CUDA: record forward + backward once as a CUDA graph and replay it (micro-batches padded to batch_size x max_length)</source>
-        <translation type="unfinished"></translation>
+        <translation>Backend fused en CUDA: graba una vez la pasada hacia delante y hacia atrás como grafo CUDA y lo repite (microlotes rellenados a batch_size x max_length)</translation>
     </message>
     <message>
         <source>bf16 autocast on CUDA (ignored on CPU)</source>
-        <translation type="unfinished"></translation>
+        <translation>Autocast bf16 en CUDA (se ignora en CPU)</translation>
     </message>
     <message>
         <source>GPUs (data-parallel ranks) on this machine: one process per GPU over NCCL on CUDA, Gloo processes on CPU; the global batch is this x batch_size</source>
-        <translation type="unfinished"></translation>
+        <translation>GPU (rangos en paralelo de datos) de esta máquina: un proceso por GPU sobre NCCL en CUDA, procesos Gloo en CPU; el lote global es este valor x batch_size</translation>
     </message>
     <message>
         <source>Validation loss every N optimizer steps (0: at the end of each epoch)</source>
-        <translation type="unfinished"></translation>
+        <translation>Pérdida de validación cada N pasos del optimizador (0: al final de cada época)</translation>
     </message>
     <message>
         <source>Checkpoint every N optimizer steps (0: at the end of each epoch)</source>
-        <translation type="unfinished"></translation>
+        <translation>Punto de control cada N pasos del optimizador (0: al final de cada época)</translation>
     </message>
     <message>
         <source>Write a log record every N optimizer steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Escribe un registro cada N pasos del optimizador</translation>
     </message>
     <message>
         <source>Stop after this many optimizer steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Se detiene tras este número de pasos del optimizador</translation>
     </message>
     <message>
         <source>Runs are written to &lt;output_dir&gt;/&lt;backend&gt;/&lt;YYYYMMDD_HHMMSS&gt;/</source>
-        <translation type="unfinished"></translation>
+        <translation>Las ejecuciones se escriben en &lt;output_dir&gt;/&lt;backend&gt;/&lt;AAAAMMDD_HHMMSS&gt;/</translation>
     </message>
     <message>
         <source>Dataset file (relative paths resolve against the config&apos;s folder)</source>
-        <translation type="unfinished"></translation>
+        <translation>Archivo del conjunto de datos (las rutas relativas se resuelven respecto a la carpeta de la configuración)</translation>
     </message>
     <message>
         <source>Dataset format: Dolly JSONL, Alpaca JSON/JSONL, chat messages JSONL, ShareGPT conversations, CSV</source>
-        <translation type="unfinished"></translation>
+        <translation>Formato del conjunto de datos: Dolly JSONL, Alpaca JSON/JSONL, mensajes de chat JSONL, conversaciones ShareGPT, CSV</translation>
     </message>
     <message>
         <source>CSV: column with the instruction</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: columna con la instrucción</translation>
     </message>
     <message>
         <source>CSV: column with the context (optional; absent column = no context)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: columna con el contexto (opcional; sin columna = sin contexto)</translation>
     </message>
     <message>
         <source>CSV: column with the response</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: columna con la respuesta</translation>
     </message>
     <message>
         <source>CSV: column with the category (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV: columna con la categoría (opcional)</translation>
     </message>
     <message>
         <source>Fraction of rows in the train split</source>
-        <translation type="unfinished"></translation>
+        <translation>Fracción de filas en la partición de entrenamiento</translation>
     </message>
     <message>
         <source>Fraction of rows in the validation split</source>
-        <translation type="unfinished"></translation>
+        <translation>Fracción de filas en la partición de validación</translation>
     </message>
     <message>
         <source>Fraction of rows in the test split</source>
-        <translation type="unfinished"></translation>
+        <translation>Fracción de filas en la partición de prueba</translation>
     </message>
     <message>
         <source>Seed of the train/val/test split (same seed, same split everywhere)</source>
-        <translation type="unfinished"></translation>
+        <translation>Semilla de la partición entrenamiento/validación/prueba (misma semilla, misma partición en todas partes)</translation>
     </message>
     <message>
         <source>Keep each category&apos;s share the same in every split</source>
-        <translation type="unfinished"></translation>
+        <translation>Mantiene la proporción de cada categoría igual en todas las particiones</translation>
     </message>
     <message>
         <source>chat: the model&apos;s chat template; instruction: Alpaca-style ### Instruction / ### Response text (base models)</source>
-        <translation type="unfinished"></translation>
+        <translation>chat: la plantilla de chat del modelo; instruction: texto estilo Alpaca ### Instruction / ### Response (modelos base)</translation>
     </message>
     <message>
         <source>Tokens that contribute to the loss: the response only, or all</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens que cuentan en la pérdida: solo la respuesta, o todos</translation>
     </message>
     <message>
         <source>Pack several short rows into one max_length sequence (each attends only to itself; positions restart per row)</source>
-        <translation type="unfinished"></translation>
+        <translation>Empaqueta varias filas cortas en una secuencia de max_length (cada una solo se atiende a sí misma; las posiciones se reinician en cada fila)</translation>
     </message>
     <message>
         <source>Skip malformed rows and report them instead of stopping</source>
-        <translation type="unfinished"></translation>
+        <translation>Omite las filas mal formadas y las informa en lugar de detenerse</translation>
     </message>
     <message>
         <source>Generation metrics computed on the test split</source>
-        <translation type="unfinished"></translation>
+        <translation>Métricas de generación calculadas en la partición de prueba</translation>
     </message>
     <message>
         <source>Tokens generated per test prompt</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens generados por cada prompt de prueba</translation>
     </message>
     <message>
         <source>Number of test rows to evaluate</source>
-        <translation type="unfinished"></translation>
+        <translation>Número de filas de prueba que se evalúan</translation>
     </message>
     <message>
         <source>Prompts generated together</source>
-        <translation type="unfinished"></translation>
+        <translation>Prompts generados a la vez</translation>
     </message>
     <message>
         <source>Model folder or Hugging Face id used by BERTScore</source>
-        <translation type="unfinished"></translation>
+        <translation>Carpeta del modelo o id de Hugging Face que usa BERTScore</translation>
     </message>
     <message>
         <source>Inference engine of evaluate and the compare panel: eager (forward per token over a KV cache), graph (CUDA graphs, CUDA only), quant (weight-only quantized), paged (paged KV cache, continuous batching)</source>
-        <translation type="unfinished"></translation>
+        <translation>Motor de inferencia de evaluate y del panel de comparación: eager (una pasada por token sobre una caché KV), graph (grafos CUDA, solo CUDA), quant (pesos cuantizados), paged (caché KV paginada, lotes continuos)</translation>
     </message>
     <message>
         <source>Weight format of the quant engine: q8_0 (8.5 bits per weight, llama.cpp&apos;s Q8_0) or nf4 (4.13 bits, QLoRA&apos;s NF4)</source>
-        <translation type="unfinished"></translation>
+        <translation>Formato de pesos del motor quant: q8_0 (8,5 bits por peso, el Q8_0 de llama.cpp) o nf4 (4,13 bits, el NF4 de QLoRA)</translation>
     </message>
     <message>
         <source>derived from epochs</source>
-        <translation type="unfinished"></translation>
+        <translation>derivado de las épocas</translation>
     </message>
     <message>
         <source>the whole test split</source>
-        <translation type="unfinished"></translation>
+        <translation>toda la partición de prueba</translation>
     </message>
     <message>
         <source>true or false</source>
-        <translation type="unfinished"></translation>
+        <translation>true o false</translation>
     </message>
     <message>
         <source>any text</source>
-        <translation type="unfinished"></translation>
+        <translation>cualquier texto</translation>
     </message>
     <message>
         <source>one of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>uno de %1</translation>
     </message>
     <message>
         <source>list of texts</source>
-        <translation type="unfinished"></translation>
+        <translation>lista de textos</translation>
     </message>
     <message>
         <source>list of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>lista de %1</translation>
     </message>
     <message>
         <source>%1 (%2) or %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2) o %3</translation>
     </message>
 </context>
 <context>
@@ -1619,56 +1619,57 @@ Last answered %2
     </message>
     <message>
         <source>tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>tokens</translation>
     </message>
     <message>
         <source>characters</source>
-        <translation type="unfinished"></translation>
+        <translation>caracteres</translation>
     </message>
     <message>
         <source>Tokens: the config&apos;s model tokenizes every row as training does (prompt template, bos and eos). Characters: the instruction template&apos;s text.</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens: el modelo de la configuración tokeniza cada fila como lo hace el entrenamiento (plantilla de prompt, bos y eos). Caracteres: el texto de la plantilla de instrucciones.</translation>
     </message>
     <message>
         <source>&amp;Lengths in:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Longitudes en:</translation>
     </message>
     <message>
         <source>%1 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 tokens</translation>
     </message>
     <message>
         <source>Token lengths need a model: open a workspace (showing characters).</source>
-        <translation type="unfinished"></translation>
+        <translation>Las longitudes en tokens necesitan un modelo: abra un espacio de trabajo (se muestran caracteres).</translation>
     </message>
     <message>
         <source>Counting tokens with the model&apos;s tokenizer: %1 of %2 rows…</source>
-        <translation type="unfinished"></translation>
+        <translation>Contando tokens con el tokenizador del modelo: %1 de %2 filas…</translation>
     </message>
     <message>
         <source>(characters shown until then)</source>
-        <translation type="unfinished"></translation>
+        <translation>(hasta entonces se muestran caracteres)</translation>
     </message>
     <message>
         <source>No token lengths: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Sin longitudes en tokens: %1</translation>
     </message>
     <message>
         <source>max_length %1: %2 of %3 rows shown are longer and would be truncated in training.</source>
-        <translation type="unfinished"></translation>
+        <translation>max_length %1: %2 de %3 filas mostradas son más largas y se truncarían al entrenar.</translation>
     </message>
     <message>
         <source>max_length (%1) counts tokens: choose tokens to see which rows are truncated.</source>
-        <translation type="unfinished"></translation>
+        <translation>max_length (%1) cuenta tokens: elija tokens para ver qué filas se truncan.</translation>
     </message>
     <message>
         <source>prompt + response (tokens, as training sees them)</source>
-        <translation type="unfinished"></translation>
+        <translation>prompt + respuesta (tokens, como los ve el entrenamiento)</translation>
     </message>
     <message>
         <source>max_length %1
 %2 truncated</source>
-        <translation type="unfinished"></translation>
+        <translation>max_length %1
+%2 truncadas</translation>
     </message>
 </context>
 <context>

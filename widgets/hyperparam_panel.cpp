@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
+#include <QEvent>
 #include <QFile>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -139,6 +140,8 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     fileLabel_ = new QLabel(this);
     fileLabel_->setObjectName("activeConfig");
     fileLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Wrapped, as the preset state: on one line the row was 1,250 px wide in Spanish.
+    fileLabel_->setWordWrap(true);
     top->addWidget(new QLabel(tr("Preset:"), this));
     top->addWidget(presetCombo_);
     top->addWidget(applyPresetButton);
@@ -146,6 +149,7 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     // preset has put its values in (and until a field is edited).
     auto* presetState = new QLabel(tr("No preset applied"), this);
     presetState->setObjectName("presetState");
+    presetState->setWordWrap(true);
     top->addWidget(presetState);
     top->addStretch(1);
     top->addWidget(fileLabel_);
@@ -201,6 +205,35 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
             [this] { exportTableInteractive(this, diff_, "config-diff"); });
 }
 
+// The YAML key first (the label is for people, the key for the config file), then what the
+// field does, its allowed values and default, in the current language (widgets/config_text.h).
+QString HyperparamPanel::fieldToolTip(const tb::ConfigFieldInfo& f) {
+    QString tip =
+        tr("YAML key: %1").arg(qs(f.key)) + "\n" + configFieldDescription(f.key, f.description);
+    const QString range = configFieldRange(f);
+    if (!range.isEmpty()) tip += "\n" + tr("Allowed: %1").arg(range);
+    tip += "\n" + tr("Default: %1").arg(qs(f.default_value));
+    return tip;
+}
+
+// Tooltips and the sentinels' spin-box texts hold arguments: the recording translator
+// (widgets/language.h) cannot find them, so the panel words them again.
+void HyperparamPanel::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::LanguageChange) {
+        for (const auto& f : tb::config_schema()) {
+            const QString key = qs(f.key);
+            const QString tip = fieldToolTip(f);
+            if (auto* e = editors_.value(key)) {
+                e->setToolTip(tip);
+                if (auto* spin = qobject_cast<QSpinBox*>(e); spin && f.sentinel)
+                    spin->setSpecialValueText(configSentinelMeaning(f.sentinel_meaning));
+            }
+            if (auto* l = labels_.value(key)) l->setToolTip(tip);
+        }
+    }
+    QWidget::changeEvent(event);
+}
+
 // "learning_rate" -> "Learning rate" in the current language (widgets/config_text.h).
 static QString humanLabel(const std::string& name) { return configFieldLabel(name); }
 
@@ -220,9 +253,6 @@ void HyperparamPanel::buildForm() {
         QFormLayout* form = forms[section];
         QWidget* page = form->parentWidget();
         const QString key = qs(f.key);
-        QString tip = qs(f.description);
-        if (!f.range.empty()) tip += "\n" + tr("Allowed: %1").arg(qs(f.range));
-        tip += "\n" + tr("Default: %1").arg(qs(f.default_value));
         QWidget* editor = nullptr;
         auto commit = [this, key](const QString& text) {
             if (updating_) return;
@@ -270,7 +300,7 @@ void HyperparamPanel::buildForm() {
                     if (f.sentinel) {
                         lo = std::min<double>(lo, static_cast<double>(*f.sentinel));
                         if (static_cast<double>(*f.sentinel) == lo)
-                            spin->setSpecialValueText(qs(f.sentinel_meaning));
+                            spin->setSpecialValueText(configSentinelMeaning(f.sentinel_meaning));
                     }
                     spin->setRange(static_cast<int>(std::max<double>(lo, INT_MIN)),
                                    static_cast<int>(std::min<double>(hi, INT_MAX)));
@@ -302,8 +332,7 @@ void HyperparamPanel::buildForm() {
                 }
             }
         }
-        // The YAML key first: the label is for people, the key for the config file.
-        tip = tr("YAML key: %1").arg(key) + "\n" + tip;
+        const QString tip = fieldToolTip(f);
         editor->setToolTip(tip);
         editor->setObjectName(key);
         auto* message = new QLabel(page);
@@ -318,6 +347,7 @@ void HyperparamPanel::buildForm() {
         auto* label = new QLabel(humanLabel(f.name) + ":", page);
         label->setToolTip(tip);
         form->addRow(label, cell);
+        labels_[key] = label;
         editors_[key] = editor;
         messages_[key] = message;
     }

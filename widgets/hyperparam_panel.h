@@ -105,7 +105,11 @@ class HyperparamPanel : public QWidget {
     // which leave the config itself unchanged).
     void stateChanged();
 
+  protected:
+    void changeEvent(QEvent* event) override;
+
   private:
+    static QString fieldToolTip(const tb::ConfigFieldInfo& f);
     void buildForm();
     void refreshEditors();
     void refreshDerived();
@@ -121,6 +125,7 @@ class HyperparamPanel : public QWidget {
     QLabel* fileLabel_;
     QPushButton* saveButton_;
     QMap<QString, QWidget*> editors_;
+    QMap<QString, QLabel*> labels_;
     QMap<QString, QLabel*> messages_;
     QLabel* validationLabel_;
     QLabel* estimateLabel_;

@@ -122,10 +122,12 @@ WorkspacePanel::WorkspacePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent
 
     auto* demoBox = new QGroupBox(tr("Demo"), this);
     auto* demoLayout = new QVBoxLayout(demoBox);
-    demoLayout->addWidget(new QLabel(
+    auto* demoText = new QLabel(
         tr("The demo workspace holds a tiny Llama model and a Dolly-format dataset written by "
            "tunebench itself; training it takes minutes on a laptop CPU."),
-        demoBox));
+        demoBox);
+    demoText->setWordWrap(true);  // one line of it was 1,135 px in Spanish
+    demoLayout->addWidget(demoText);
     demoLabel_ = new QLabel(demoBox);
     demoLabel_->setWordWrap(true);
     demoButton_ = new QPushButton(tr("Open &demo workspace"), demoBox);

@@ -14,7 +14,9 @@
 #include <cmath>
 
 #include "core/config/app_config.h"
+#include "widgets/config_text.h"
 #include "widgets/hyperparam_panel.h"
+#include "widgets/language.h"
 
 namespace {
 
@@ -84,6 +86,44 @@ class TestHyperparams : public QObject {
         auto* r = panel.findChild<QSpinBox*>("lora.r");
         QCOMPARE(r->minimum(), 1);
         QCOMPARE(r->value(), 16);
+    }
+
+    // Issue 14: tooltips in the interface language. Every schema description has a
+    // translatable entry with the schema's exact English; in Spanish the tooltip of every field
+    // names its YAML key and says what it does, its allowed values and its default in Spanish,
+    // built so or switched to while open; back in English, the schema's text.
+    void tooltipsFollowTheLanguage() {
+        for (const auto& f : tb::config_schema())
+            QVERIFY2(tbui::hasConfigFieldDescription(f.key, f.description), f.key.c_str());
+        tbui::HyperparamPanel panel;
+        tbui::applyLanguage("es");
+        QApplication::processEvents();
+        for (const auto& f : tb::config_schema()) {
+            auto* w = panel.findChild<QWidget*>(QString::fromStdString(f.key));
+            const QString tip = w->toolTip();
+            QVERIFY2(tip.startsWith("Clave YAML: " + QString::fromStdString(f.key)),
+                     qPrintable(tip));
+            QVERIFY2(!tip.contains(QString::fromStdString(f.description)), qPrintable(tip));
+            QVERIFY2(tip.contains("Predeterminado") || tip.contains("Por defecto"),
+                     qPrintable(tip));
+        }
+        const QString lr = panel.findChild<QWidget*>("training.learning_rate")->toolTip();
+        QVERIFY2(lr.contains("aprendizaje"), qPrintable(lr));
+        const QString bools = panel.findChild<QWidget*>("data.packing")->toolTip();
+        QVERIFY2(bools.contains("true o false"), qPrintable(bools));
+        // The sentinel's spin-box text too.
+        auto* maxSteps = panel.findChild<QSpinBox*>("training.max_steps");
+        QVERIFY2(!maxSteps->specialValueText().contains("derived"),
+                 qPrintable(maxSteps->specialValueText()));
+        {
+            tbui::HyperparamPanel built;  // constructed in Spanish
+            QCOMPARE(built.findChild<QWidget*>("training.learning_rate")->toolTip(), lr);
+        }
+        tbui::applyLanguage("en");
+        QApplication::processEvents();
+        const QString en = panel.findChild<QWidget*>("training.learning_rate")->toolTip();
+        QVERIFY2(en.startsWith("YAML key: training.learning_rate\nPeak learning rate"),
+                 qPrintable(en));
     }
 
     void invalidEditShowsMessageAndKeepsConfig() {
