@@ -171,7 +171,10 @@ ChatPanel::ChatPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(j
     connect(greedy_, &QCheckBox::toggled, this, syncSampling);
     syncSampling();
     connect(addButton_, &QPushButton::clicked, this, [this] {
-        const QString d = tbui::getExistingDirectory(this, tr("Adapter folder"));
+        // Adapters are written under the workspace's outputs/: start there.
+        const QString d = tbui::getExistingDirectory(
+            this, tr("Adapter folder"),
+            workspaceDir_.isEmpty() ? QString() : QDir(workspaceDir_).filePath("outputs"));
         if (!d.isEmpty()) addAdapter(d);
     });
     connect(removeButton_, &QPushButton::clicked, this, [this] {
@@ -319,6 +322,7 @@ void ChatPanel::setModelDir(const QString& dir) {
 }
 
 void ChatPanel::setWorkspaceDir(const QString& dir) {
+    workspaceDir_ = dir;
     store_.reset();
     if (!dir.isEmpty()) {
         auto st = tb::store::Store::open((dir + "/tunebench.sqlite").toStdString());

@@ -100,6 +100,7 @@ class ChatPanel : public QWidget {
 
     JobQueue* jobs_;
     QString modelDir_;
+    QString workspaceDir_;  // the adapter dialog opens in its outputs/
     QString quant_ = QStringLiteral("q8_0");
     std::unique_ptr<tb::store::Store> store_;
     std::shared_ptr<tb::CancelToken> cancel_;
