@@ -497,6 +497,14 @@ QString ExportDialog::startExport() {
 void ExportDialog::cancelExport() {
     if (!running() || !cancel_) return;
     cancel_->cancel();
+    if (state_ == State::Queued) {
+        // Not started: it will return at once when its turn comes (the worker checks the
+        // token first); no need to wait behind the running job for that.
+        jobId_ = 0;
+        setState(State::Cancelled);
+        Q_EMIT exportEnded(state_);
+        return;
+    }
     updateFormState();
     refreshStatus();
 }

@@ -227,6 +227,45 @@ class TestExportDialog : public QObject {
         QVERIFY(d.exportButton()->isEnabled());
     }
 
+    // An export queued behind a running job says so; cancelled there, it ends at once and the
+    // job, when its turn comes, writes nothing.
+    void queuedExportCancelsAtOnce() {
+        tbui::JobQueue jobs;
+        tbui::ExportDialog first(&jobs), second(&jobs);
+        first.setDefaults({model_, QString(), root_ + "/outputs"});
+        first.outputEdit()->setText(root_ + "/queued-first");
+        second.setDefaults({model_, QString(), root_ + "/outputs"});
+        second.outputEdit()->setText(root_ + "/queued-second");
+        std::atomic<bool> reached{false}, release{false};
+        auto hold = QObject::connect(
+            jobs.worker(), &tbui::Worker::modelExportProgress, jobs.worker(),
+            [&](const tbui::ModelExportProgress&) {
+                if (reached.exchange(true)) return;
+                QElapsedTimer t;
+                t.start();
+                while (!release && t.elapsed() < 10000) QThread::msleep(1);
+            },
+            Qt::DirectConnection);
+        QSignalSpy firstEnded(&first, &tbui::ExportDialog::exportEnded);
+        QCOMPARE(first.startExport(), QString());
+        QTRY_VERIFY_WITH_TIMEOUT(reached.load(), 20000);
+        QCOMPARE(second.startExport(), QString());
+        QCOMPARE(second.state(), State::Queued);
+        QVERIFY2(second.statusText().contains(jobs.current()), qPrintable(second.statusText()));
+        QSignalSpy secondEnded(&second, &tbui::ExportDialog::exportEnded);
+        QTest::mouseClick(second.cancelButton(), Qt::LeftButton);
+        QCOMPARE(secondEnded.count(), 1);
+        QCOMPARE(second.state(), State::Cancelled);
+        QVERIFY(second.exportButton()->isEnabled());
+        release = true;
+        QVERIFY(firstEnded.wait(20000) || firstEnded.count() > 0);
+        QObject::disconnect(hold);
+        QCOMPARE(first.state(), State::Done);
+        QTRY_VERIFY_WITH_TIMEOUT(!jobs.busy(), 20000);
+        QCOMPARE(second.state(), State::Cancelled);
+        QCOMPARE(filesUnder(root_ + "/queued-second"), QStringList());
+    }
+
     // The core's message (it names the folder) is shown; the form refuses what it can see.
     void errorsShowTheirMessage() {
         tbui::JobQueue jobs;
