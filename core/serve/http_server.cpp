@@ -99,13 +99,26 @@ bool numeric_address(const sockaddr_storage& a, socklen_t len, std::string* host
     return true;
 }
 
+// What the search for a request's connection socket found.
+struct Lookup {
+    int fd = -1;         // the connection's socket, still connected
+    bool reset = false;  // not connected any more: a socket of the server's address has lost
+                         // its peer (reset), and no connected one is the request's
+};
+
 // The descriptor of the accepted connection between (local_addr, local_port) and (remote_addr,
-// remote_port), or -1.
-int connection_socket(const httplib::Request& req) {
-    if (req.remote_port <= 0 || req.local_port <= 0) return -1;
+// remote_port). A client that closed with unread data in its socket (a stream's headers) resets
+// the connection, and a reset socket no longer has a peer address to match: when no connected
+// socket is the request's and an accepted socket of the server's address (not the listening
+// one) has lost its peer, the request's is taken to be that one (httplib keeps it open until
+// the handler returns, so while the request is answered its socket is there, connected or
+// reset).
+Lookup connection_socket(const httplib::Request& req) {
+    Lookup out;
+    if (req.remote_port <= 0 || req.local_port <= 0) return out;
     DIR* d = ::opendir("/proc/self/fd");
-    if (!d) return -1;
-    int found = -1;
+    if (!d) return out;
+    bool lost_peer = false;
     const int own = ::dirfd(d);
     while (dirent* e = ::readdir(d)) {
         const int fd = std::atoi(e->d_name);
@@ -121,29 +134,44 @@ int connection_socket(const httplib::Request& req) {
             host != req.local_addr)
             continue;
         len = sizeof a;
-        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
-            !numeric_address(a, len, &host, &port) || port != req.remote_port ||
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            int listening = 0;
+            socklen_t ol = sizeof listening;
+            if (errno == ENOTCONN &&
+                ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) == 0 && !listening)
+                lost_peer = true;
+            continue;
+        }
+        if (!numeric_address(a, len, &host, &port) || port != req.remote_port ||
             host != req.remote_addr)
             continue;
-        found = fd;
+        out.fd = fd;
         break;
     }
     ::closedir(d);
-    return found;
+    out.reset = out.fd < 0 && lost_peer;
+    return out;
 }
 
 class ClientWatch {
   public:
     explicit ClientWatch(const httplib::Request& req) : req_(req) {}
 
-    // True once the client has gone; the socket is looked up on the first call (a request
+    // True once the client has gone. Asked at most every kWatchMs (a running request's answer
+    // wakes its waiter every step); the socket is looked up on the first real check (a request
     // answered at once never pays for it).
     bool gone() {
         if (gone_) return true;
+        const auto now = std::chrono::steady_clock::now();
+        if (checked_ && now - last_ < std::chrono::milliseconds(kWatchMs)) return false;
+        checked_ = true;
+        last_ = now;
         if (auto c = library_closed(req_, 0)) return gone_ = *c;
         if (!looked_up_) {
-            fd_ = connection_socket(req_);
+            const Lookup l = connection_socket(req_);
             looked_up_ = true;
+            fd_ = l.fd;
+            if (l.reset) return gone_ = true;
         }
         if (fd_ < 0) return false;  // not found: the broken write still tells (streams)
         pollfd p{fd_, static_cast<short>(POLLIN | POLLRDHUP), 0};
@@ -159,10 +187,14 @@ class ClientWatch {
         return gone_;
     }
 
+    // How often a waiting answer asks whether its client is still there.
+    static constexpr int kWatchMs = 50;
+
   private:
     const httplib::Request& req_;
-    bool looked_up_ = false, gone_ = false;
+    bool looked_up_ = false, gone_ = false, checked_ = false;
     int fd_ = -1;
+    std::chrono::steady_clock::time_point last_;
 };
 
 // Approximate parameter count for Ollama's details.parameter_size ("1.1B").
@@ -183,9 +215,6 @@ std::string parameter_size(const LlamaConfig& c) {
         std::snprintf(buf, sizeof buf, "%.0fM", n / 1e6);
     return buf;
 }
-
-// How often a waiting answer asks whether its client is still there.
-constexpr int kWatchMs = 50;
 
 class Server final : public HttpServer {
   public:
@@ -480,7 +509,7 @@ class Server final : public HttpServer {
             StreamEvent final_event;
             bool cancelled_by_client = false;
             for (bool done = false; !done;) {
-                auto got = events->take(std::chrono::milliseconds(kWatchMs));
+                auto got = events->take(std::chrono::milliseconds(ClientWatch::kWatchMs));
                 for (StreamEvent& e : got) {
                     if (e.finished) {
                         final_event = std::move(e);
@@ -534,7 +563,7 @@ class Server final : public HttpServer {
                 }
                 StreamEvent final_event;
                 bool finished = false;
-                auto got = events->take(std::chrono::milliseconds(kWatchMs));
+                auto got = events->take(std::chrono::milliseconds(ClientWatch::kWatchMs));
                 // Nothing to write (queued, or a long prefill): a write cannot fail, so the
                 // client is asked directly.
                 if (got.empty() && out.empty() && watch->gone()) {

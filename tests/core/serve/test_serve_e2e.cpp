@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "core/infer/inference.h"
+#include "core/infer/server_bench.h"
 #include "core/serve/http_server.h"
+#include "tests/core/serve/raw_client.h"
 #include "tests/test_paths.h"
 
 namespace tb::serve {
@@ -289,6 +291,152 @@ TEST(ServeE2E, AdapterByModelName) {
     infer::Request base = r, lora = r;
     lora.adapter = "lora";
     EXPECT_NE(greedy(**engine, base).ids, greedy(**engine, lora).ids);
+    server->stop(1);
+}
+
+// 256 concurrent streams over loopback through `bench infer`'s own HTTP client, against the
+// real paged engine: every stream ends with its tokens, the Batcher ran them together (far
+// fewer forward steps than requests x tokens) and its pool is free again afterwards.
+TEST(ServeE2E, Concurrent256StreamsThroughBenchInferClient) {
+    const std::string tok = tokenizer_dir();
+    ServeParams p;
+    p.port = 0;
+    p.max_connections = 300;
+    p.batcher.engine = engine_params(tok);
+    p.batcher.engine.engine = "paged";
+    p.batcher.model_name = "small";
+    p.batcher.kv_cache_bytes = 32 << 20;
+    auto started = HttpServer::start(p);
+    ASSERT_TRUE(started.ok()) << started.error().message;
+    auto& server = *started;
+    constexpr int kN = 256, kTokens = 8;
+    for (const char* api : {"openai", "ollama"}) {
+        SCOPED_TRACE(api);
+        const BatcherStats before = server->stats().batcher;
+        infer::ServerBenchParams sp;
+        sp.url = server->url();
+        sp.api = api;
+        sp.model = "small";
+        for (int i = 0; i < kN; ++i) sp.prompts.push_back("Story number " + std::to_string(i));
+        sp.batch_sizes = {kN};
+        sp.max_new_tokens = kTokens;
+        sp.warmup = 0;
+        sp.repeats = 1;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = infer::run_server_bench(sp);
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        const json& b = r.value()["batches"][0];
+        EXPECT_EQ(b["requests"].get<int64_t>(), kN) << b.dump();
+        EXPECT_LE(b["tokens_per_request"]["max"].get<double>(), kTokens) << b.dump();
+        EXPECT_GE(b["tokens_per_request"]["min"].get<double>(), 1) << b.dump();
+        const BatcherStats after = server->stats().batcher;
+        const int64_t requests = after.requests_finished - before.requests_finished;
+        const int64_t steps = after.steps - before.steps;
+        std::printf("%s: %d concurrent streams in %.2f s, %lld forward steps for %lld requests\n",
+                    api, kN, s, static_cast<long long>(steps), static_cast<long long>(requests));
+        EXPECT_EQ(requests, kN + 1);  // and the client's probe request
+        // Batched: one step serves many streams (one request at a time would take >= 9 steps
+        // each).
+        EXPECT_LT(steps, kN);
+        EXPECT_EQ(after.kv_blocks_used, 0);
+        // A handler counts its request out after the client has read the last byte.
+        for (int i = 0; i < 5000 && server->stats().in_flight > 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        EXPECT_EQ(server->stats().in_flight, 0);
+    }
+    server->stop(1);
+}
+
+// Clients that go away before their answer is written (issue 12: "a client that disconnects
+// frees its KV blocks at once"): two requests queued behind a long one (max_num_seqs 1) and the
+// long non-streamed one itself. Each closed connection is noticed while its answer waits, the
+// queued ones leave the queue while the long one keeps running, and when the long one's client
+// goes the pool is full again at once (long before its 4000 tokens).
+TEST(ServeE2E, ClientsGoneWhileQueuedOrUnstreamedFreeTheirPlaceAndBlocks) {
+    LlamaConfig shape = small_shape();
+    shape.max_position_embeddings = 4096;
+    ServeParams p;
+    p.port = 0;
+    p.max_connections = 8;
+    p.batcher.engine.random_shape = shape;
+    p.batcher.engine.seed = 3;
+    p.batcher.engine.device = "cpu";
+    p.batcher.engine.dtype = "fp32";
+    p.batcher.model_name = "small";
+    p.batcher.kv_cache_bytes = 32 << 20;
+    p.batcher.max_num_seqs = 1;
+    auto started = HttpServer::start(p);
+    ASSERT_TRUE(started.ok()) << started.error().message;
+    auto& server = *started;
+    auto batcher_stats = [&] { return server->stats().batcher; };
+    auto wait_for = [](const std::function<bool()>& ok, double seconds) {
+        const auto end = std::chrono::steady_clock::now() +
+                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(seconds));
+        while (!ok() && std::chrono::steady_clock::now() < end)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return ok();
+    };
+    const int64_t total = batcher_stats().kv_blocks_total;
+    ASSERT_GT(total, 0);
+    const std::vector<int64_t> prompt = {1, 450, 7483, 310, 3444, 338, 263, 4955};
+    auto body = [&](int64_t n, bool stream) {
+        return json{{"model", "small"}, {"prompt", prompt}, {"max_tokens", n},
+                    {"min_tokens", n},  {"temperature", 0}, {"stream", stream}}
+            .dump();
+    };
+    const int a = testing::send_post(server->url(), "/v1/completions", body(4000, false));
+    ASSERT_GE(a, 0);
+    ASSERT_TRUE(wait_for([&] { return batcher_stats().tokens_generated > 0; }, 10));
+    const int b = testing::send_post(server->url(), "/v1/completions", body(16, true));
+    const int c = testing::send_post(server->url(), "/v1/completions", body(16, false));
+    ASSERT_GE(b, 0);
+    ASSERT_GE(c, 0);
+    ASSERT_TRUE(wait_for([&] { return batcher_stats().waiting == 2; }, 5));
+    ::close(b);
+    ::close(c);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(wait_for([&] { return batcher_stats().waiting == 0; }, 5));
+    const double queued_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(batcher_stats().running, 1);  // the long one goes on
+    EXPECT_TRUE(wait_for([&] { return server->stats().requests_cancelled == 2; }, 5))
+        << "cancelled " << server->stats().requests_cancelled << ", in flight "
+        << server->stats().in_flight << ", rejected " << server->stats().requests_rejected
+        << ", served " << server->stats().requests_served;
+    // The long request holds several blocks (at least 100 tokens in) when its client goes.
+    ASSERT_TRUE(wait_for([&] { return batcher_stats().tokens_generated >= 100; }, 60));
+    const BatcherStats mid = batcher_stats();
+    EXPECT_GT(mid.kv_blocks_used, 100 / 16);
+    ::close(a);
+    t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(wait_for([&] { return batcher_stats().kv_blocks_used == 0; }, 5));
+    const double freed_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const BatcherStats end = batcher_stats();
+    std::printf(
+        "queued requests left the queue %.0f ms after their clients closed; the long request's "
+        "%lld blocks were free %.0f ms after its client closed, after %lld of 4000 tokens\n",
+        queued_ms, static_cast<long long>(mid.kv_blocks_used), freed_ms,
+        static_cast<long long>(end.tokens_generated));
+    EXPECT_LT(queued_ms, 1000);
+    EXPECT_LT(freed_ms, 1000);
+    EXPECT_EQ(end.running, 0);
+    EXPECT_EQ(end.kv_blocks_total - end.kv_blocks_used, total);  // every block free
+    EXPECT_LT(end.tokens_generated, 4000);                       // cancelled, not run to its end
+    EXPECT_TRUE(wait_for([&] { return server->stats().in_flight == 0; }, 5));
+    EXPECT_EQ(server->stats().requests_cancelled, 3);
+    EXPECT_EQ(server->stats().requests_served, 0);
+    // The server goes on serving.
+    const auto [text, tokens] = answer(post(*server, "/v1/completions",
+                                            {{"model", "small"},
+                                             {"prompt", prompt},
+                                             {"max_tokens", 5},
+                                             {"min_tokens", 5},
+                                             {"temperature", 0}}));
+    EXPECT_EQ(tokens, 5);
     server->stop(1);
 }
 
