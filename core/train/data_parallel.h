@@ -41,6 +41,13 @@ class Store;
 
 namespace tb {
 
+// Rank 0's progress reports in the store, for the launcher that shows them (rank_launcher.h):
+// "progress/0/seq" counts them and report n is kept under "progress/0/<n % kProgressHistory>",
+// so a launcher that polls every 200 ms gets every step and evaluation, not only the latest
+// (up to kProgressHistory reports between two polls). Every rank's latest report is
+// "progress/<rank>".
+constexpr int64_t kProgressHistory = 64;
+
 // The TCPStore server side, for a launcher that supervises the ranks (tunebench-cli train
 // --nproc-per-node): it outlives every rank, so heartbeats stay readable when one dies.
 class StoreServer {

@@ -138,7 +138,34 @@ Result<RankLaunchOutcome> RankLauncher::run(const RankLaunchOptions& o) {
         return n;
     };
     std::vector<std::string> last_progress(ranks.size());
+    int64_t last_seq = 0;  // rank 0's reports delivered (data_parallel.h: kProgressHistory)
     auto last_poll = Clock::now();
+    auto parse = [](const std::string& v, TrainProgress& p, int64_t* seq) {
+        if (v.empty()) return false;
+        try {
+            auto j = nlohmann::json::parse(v);
+            p.phase = static_cast<TrainPhase>(j.value("phase", 0));
+            p.step = j.value("step", int64_t{0});
+            p.total_steps = j.value("total_steps", int64_t{0});
+            p.epoch = j.value("epoch", 0.0);
+            p.loss = j.value("loss", 0.0);
+            p.lr = j.value("lr", 0.0);
+            p.grad_norm = j.value("grad_norm", 0.0);
+            p.tokens_per_s = j.value("tokens_per_s", 0.0);
+            p.samples_per_s = j.value("samples_per_s", 0.0);
+            p.memory_bytes = j.value("memory_bytes", int64_t{0});
+            p.peak_memory_bytes = j.value("peak_memory_bytes", int64_t{0});
+            p.elapsed_s = j.value("elapsed_s", 0.0);
+            p.eta_s = j.value("eta_s", 0.0);
+            if (j["eval_loss"].is_number()) p.eval_loss = j["eval_loss"].get<double>();
+            if (j["eval_ppl"].is_number()) p.eval_ppl = j["eval_ppl"].get<double>();
+            p.message = j.value("message", std::string());
+            if (seq) *seq = j.value("seq", int64_t{-1});
+            return true;
+        } catch (const std::exception&) {
+            return false;  // a value from another writer: ignored
+        }
+    };
     auto poll_progress = [&] {
         if (!o.on_progress) return;
         bool changed = false;
@@ -147,31 +174,26 @@ Result<RankLaunchOutcome> RankLauncher::run(const RankLaunchOptions& o) {
             std::string v = store->peek(prefix, "progress/" + std::to_string(i));
             if (v != last_progress[i]) changed = true;
             last_progress[i] = v;
-            if (v.empty()) continue;
-            try {
-                auto j = nlohmann::json::parse(v);
-                TrainProgress& p = all[i];
-                p.phase = static_cast<TrainPhase>(j.value("phase", 0));
-                p.step = j.value("step", int64_t{0});
-                p.total_steps = j.value("total_steps", int64_t{0});
-                p.epoch = j.value("epoch", 0.0);
-                p.loss = j.value("loss", 0.0);
-                p.lr = j.value("lr", 0.0);
-                p.grad_norm = j.value("grad_norm", 0.0);
-                p.tokens_per_s = j.value("tokens_per_s", 0.0);
-                p.samples_per_s = j.value("samples_per_s", 0.0);
-                p.memory_bytes = j.value("memory_bytes", int64_t{0});
-                p.peak_memory_bytes = j.value("peak_memory_bytes", int64_t{0});
-                p.elapsed_s = j.value("elapsed_s", 0.0);
-                p.eta_s = j.value("eta_s", 0.0);
-                if (j["eval_loss"].is_number()) p.eval_loss = j["eval_loss"].get<double>();
-                if (j["eval_ppl"].is_number()) p.eval_ppl = j["eval_ppl"].get<double>();
-                p.message = j.value("message", std::string());
-            } catch (const std::exception&) {
-                // a value from another writer: ignored
-            }
+            parse(v, all[i], nullptr);
         }
-        if (changed) o.on_progress(all);
+        // Rank 0's reports since the last poll, in order, each merged with the other ranks'
+        // latest: every step's loss and every evaluation reach the front end, however fast
+        // the steps (up to kProgressHistory per poll).
+        const std::string sv = store->peek(prefix, "progress/0/seq");
+        const int64_t seq = sv.empty() ? 0 : std::atoll(sv.c_str());
+        bool delivered = false;
+        for (int64_t n = std::max(last_seq + 1, seq - kProgressHistory + 1); n <= seq; ++n) {
+            TrainProgress p;
+            int64_t got = -1;
+            const std::string v =
+                store->peek(prefix, "progress/0/" + std::to_string(n % kProgressHistory));
+            if (!parse(v, p, &got) || got != n) continue;  // overwritten since: skipped
+            all[0] = p;
+            o.on_progress(all);
+            delivered = true;
+        }
+        last_seq = std::max(last_seq, seq);
+        if (changed && !delivered) o.on_progress(all);
     };
     while (alive_count() > 0) {
         if (Clock::now() - last_poll > std::chrono::milliseconds(200)) {

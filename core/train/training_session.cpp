@@ -463,26 +463,34 @@ void TrainingSession::report(TrainPhase phase, const std::string& message) {
     prog_.phase = phase;
     prog_.message = message;
     if (progress_) progress_(prog_);
-    // Every rank's progress in the store: the launcher merges them for the GUI.
-    if (dp_)
-        dp_->publish("progress/" + std::to_string(rank_),
-                     json{{"phase", static_cast<int>(phase)},
-                          {"step", prog_.step},
-                          {"total_steps", prog_.total_steps},
-                          {"epoch", prog_.epoch},
-                          {"loss", prog_.loss},
-                          {"lr", prog_.lr},
-                          {"grad_norm", prog_.grad_norm},
-                          {"tokens_per_s", prog_.tokens_per_s},
-                          {"samples_per_s", prog_.samples_per_s},
-                          {"memory_bytes", prog_.memory_bytes},
-                          {"peak_memory_bytes", prog_.peak_memory_bytes},
-                          {"elapsed_s", prog_.elapsed_s},
-                          {"eta_s", prog_.eta_s},
-                          {"eval_loss", prog_.eval_loss ? json(*prog_.eval_loss) : json(nullptr)},
-                          {"eval_ppl", prog_.eval_ppl ? json(*prog_.eval_ppl) : json(nullptr)},
-                          {"message", message}}
-                         .dump());
+    // Every rank's progress in the store: the launcher merges them for the GUI. Rank 0's
+    // reports are also kept in order (kProgressHistory): the curves need every step.
+    if (dp_) {
+        json j{{"phase", static_cast<int>(phase)},
+               {"step", prog_.step},
+               {"total_steps", prog_.total_steps},
+               {"epoch", prog_.epoch},
+               {"loss", prog_.loss},
+               {"lr", prog_.lr},
+               {"grad_norm", prog_.grad_norm},
+               {"tokens_per_s", prog_.tokens_per_s},
+               {"samples_per_s", prog_.samples_per_s},
+               {"memory_bytes", prog_.memory_bytes},
+               {"peak_memory_bytes", prog_.peak_memory_bytes},
+               {"elapsed_s", prog_.elapsed_s},
+               {"eta_s", prog_.eta_s},
+               {"eval_loss", prog_.eval_loss ? json(*prog_.eval_loss) : json(nullptr)},
+               {"eval_ppl", prog_.eval_ppl ? json(*prog_.eval_ppl) : json(nullptr)},
+               {"message", message}};
+        if (lead()) {
+            j["seq"] = ++progress_seq_;
+            // The slot first: a launcher that sees the count finds its report.
+            dp_->publish("progress/0/" + std::to_string(progress_seq_ % kProgressHistory),
+                         j.dump());
+            dp_->publish("progress/0/seq", std::to_string(progress_seq_));
+        }
+        dp_->publish("progress/" + std::to_string(rank_), j.dump());
+    }
     prog_.eval_loss.reset();
     prog_.eval_ppl.reset();
 }

@@ -117,6 +117,7 @@ class TrainingSession {
     std::unique_ptr<DataParallel> dp_;
     int64_t rank_ = 0, world_ = 1;
     bool lead() const { return rank_ == 0; }  // rank 0 alone writes
+    int64_t progress_seq_ = 0;                // rank 0's reports published (kProgressHistory)
     double prev_train_seconds_ = 0.0;
 
     // --- run directory and logs

@@ -9,8 +9,11 @@
 // per dot product that is ~1e-5 in the worst case and ~1e-6 in practice, and AdamW's update
 // (m / sqrt(v)) divides relative changes rather than amplifying them. 1e-5 relative is the
 // issue's bound; the measured differences are printed.
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "core/train/rank_launcher.h"
@@ -40,7 +44,8 @@ std::string slurp(const std::string& path) {
 
 // Starts tunebench-cli with `args`, stdout/stderr to files under `dir`.
 pid_t spawn(const std::vector<std::string>& args, const std::string& dir,
-            const std::string& bucket_bytes = "", const char* timeout_s = "20") {
+            const std::string& bucket_bytes = "", const char* timeout_s = "20",
+            const std::vector<std::pair<std::string, std::string>>& env = {}) {
     std::fflush(stdout);  // or the child's freopen prints our buffered lines again
     const pid_t pid = ::fork();
     if (pid == 0) {
@@ -49,6 +54,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& dir,
         if (!o || !e) ::_exit(126);
         ::setenv("TUNEBENCH_DIST_TIMEOUT", timeout_s, 1);
         if (!bucket_bytes.empty()) ::setenv("TUNEBENCH_DDP_BUCKET_BYTES", bucket_bytes.c_str(), 1);
+        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
         std::vector<char*> argv{const_cast<char*>(TB_CLI_PATH)};
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
@@ -91,6 +97,8 @@ class Ddp : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         model_dir_ = new std::string(tbtest::make_tiny_model_dir("ddp_model"));
+        qlora_model_dir_ =
+            new std::string(tbtest::make_tiny_model_dir("ddp_qlora_model", 5, 128, 256));
         // The single-rank reference: batch 4.
         const std::string dir = tbtest::scratch("ddp_one_rank");
         const Outcome one = run_cli(dir, 4, 1, 6);
@@ -99,16 +107,28 @@ class Ddp : public ::testing::Test {
     }
     static void TearDownTestSuite() {
         delete model_dir_;
+        delete qlora_model_dir_;
         delete one_run_;
     }
+
+    // QLoRA (NF4 base on every rank) with 8-bit AdamW, on a model wide enough that the LoRA
+    // tensors reach the 8-bit optimizer's 4096-element threshold (q_proj A is [32, 128]).
+    static bool qlora_;
+    // training.backend: fused (hand-written LoRA/RMSNorm/RoPE/SwiGLU kernels, chunked CE).
+    static bool fused_;
 
     static std::string write_config(const std::string& dir, int64_t batch, int64_t nproc,
                                     int64_t max_steps, int64_t save_steps = 3) {
         const std::string config = dir + "/config.yaml";
-        std::ofstream(config) << "model:\n  name: " << *model_dir_
+        std::ofstream(config) << "model:\n  name: " << (qlora_ ? *qlora_model_dir_ : *model_dir_)
                               << "\n  max_length: 64\n  dtype: float32\n  device: cpu\n"
-                              << "lora:\n  r: 4\n  alpha: 8\n  dropout: 0.0\n"
-                              << "training:\n  epochs: 1\n  batch_size: " << batch
+                              << (qlora_ ? "lora:\n  r: 32\n  alpha: 32\n  dropout: 0.0\n"
+                                           "  target_modules: [q_proj, v_proj]\n"
+                                           "quant:\n  load_in_4bit: true\n  blocksize: 64\n"
+                                         : "lora:\n  r: 4\n  alpha: 8\n  dropout: 0.0\n")
+                              << "training:\n  optimizer: " << (qlora_ ? "adamw_8bit" : "adamw")
+                              << "\n  backend: " << (fused_ ? "fused" : "reference")
+                              << "\n  epochs: 1\n  batch_size: " << batch
                               << "\n  gradient_accumulation_steps: 2\n  learning_rate: 0.005\n"
                               << "  weight_decay: 0.01\n  lr_scheduler: cosine\n"
                               << "  warmup_steps: 2\n  max_steps: " << max_steps
@@ -129,7 +149,7 @@ class Ddp : public ::testing::Test {
 
     // Every step's loss and grad norm, and every evaluation, within 1e-5 relative.
     static void expect_same_curve(const std::string& a_run, const std::string& b_run,
-                                  int64_t from_step, const char* what) {
+                                  int64_t from_step, const char* what, double tol = 1e-5) {
         std::map<int64_t, StepRecord> a, b;
         std::map<int64_t, double> ea, eb;
         read_log(a_run, &a, &ea);
@@ -154,7 +174,7 @@ class Ddp : public ::testing::Test {
 
     // Every adapter tensor within 1e-5 of the largest entry's magnitude.
     static void expect_same_adapter(const std::string& a_run, const std::string& b_run,
-                                    const char* what) {
+                                    const char* what, double tol = 1e-5) {
         auto a = tbtest::load_safetensors(a_run + "/adapter/adapter_model.safetensors");
         auto b = tbtest::load_safetensors(b_run + "/adapter/adapter_model.safetensors");
         ASSERT_EQ(a.size(), b.size());
@@ -164,18 +184,50 @@ class Ddp : public ::testing::Test {
             ASSERT_TRUE(a.count(name)) << name;
             const double scale = tb_.abs().max().item<double>();
             const double diff = (a[name] - tb_).abs().max().item<double>();
-            EXPECT_LE(diff, 1e-5 * scale) << what << " " << name;
+            EXPECT_LE(diff, tol * scale) << what << " " << name;
             if (scale > 0) worst = std::max(worst, diff / scale);
         }
         std::printf("%s: adapter, largest difference / tensor max %.3g\n", what, worst);
     }
 
+    // 8-bit AdamW: every adapter entry within 1e-5 of its tensor's largest entry except those
+    // whose 8-bit optimizer state rounded to a neighbouring code in one run and not the other
+    // (see the QLoRA test's comment): at most `max_flipped` of all entries, each off by at most
+    // `flip_bound` (absolute).
+    static void expect_same_adapter_8bit(const std::string& a_run, const std::string& b_run,
+                                         const char* what, double max_flipped, double flip_bound) {
+        auto a = tbtest::load_safetensors(a_run + "/adapter/adapter_model.safetensors");
+        auto b = tbtest::load_safetensors(b_run + "/adapter/adapter_model.safetensors");
+        ASSERT_EQ(a.size(), b.size());
+        ASSERT_FALSE(a.empty());
+        int64_t flipped = 0, total = 0;
+        double worst = 0;
+        for (const auto& [name, tb_] : b) {
+            ASSERT_TRUE(a.count(name)) << name;
+            const double scale = tb_.abs().max().item<double>();
+            const at::Tensor diff = (a[name] - tb_).abs();
+            flipped += (diff > 1e-5 * scale).sum().item<int64_t>();
+            total += diff.numel();
+            worst = std::max(worst, diff.max().item<double>());
+        }
+        std::printf(
+            "%s: adapter entries off by more than 1e-5 of their tensor's max: %lld of "
+            "%lld; largest difference %.3g\n",
+            what, static_cast<long long>(flipped), static_cast<long long>(total), worst);
+        EXPECT_LE(static_cast<double>(flipped), max_flipped * static_cast<double>(total)) << what;
+        EXPECT_LE(worst, flip_bound) << what;
+    }
+
     static std::string* model_dir_;
+    static std::string* qlora_model_dir_;
     static std::string* one_run_;
 };
 
 std::string* Ddp::model_dir_ = nullptr;
+std::string* Ddp::qlora_model_dir_ = nullptr;
 std::string* Ddp::one_run_ = nullptr;
+bool Ddp::qlora_ = false;
+bool Ddp::fused_ = false;
 
 TEST_F(Ddp, TwoGlooRanksOfBatchTwoEqualOneRankOfBatchFour) {
     const std::string dir = tbtest::scratch("ddp_two_ranks");
@@ -228,6 +280,133 @@ TEST_F(Ddp, TwoRankCheckpointResumesOnOneRank) {
     EXPECT_NE(bad.err.find("fingerprint.batch_size"), std::string::npos) << bad.err;
 }
 
+// QLoRA with 8-bit AdamW over ranks (issue 15: "works with QLoRA (NF4 base per rank), 8-bit
+// AdamW"): every rank quantises the same base to NF4 and keeps its own copy of the blockwise
+// 8-bit optimizer states, updated from the same all-reduced gradients. 2 ranks x 2 equal
+// 1 rank x 4 step by step; and the 1-rank run's checkpoint (8-bit states included) resumes
+// on 2 ranks (a different number of ranks, this direction).
+//
+// Tolerance: the gradients differ from the 1-rank run's by fp32 reordering only (~1e-6
+// relative at most, see the top); NF4 dequantisation is a table lookup times a block scale, the
+// same on every rank, so the forward adds no difference of its own: losses, grad norms and
+// evaluations within 1e-5 relative as for fp32 AdamW. The adapters are compared entry by
+// entry: the 8-bit states are re-quantised every step, and a state that lies within that
+// reordering of a code boundary rounds to the neighbouring code in one run only. A code of the
+// dynamic maps (codebook.h) is at least 2^-6 of the value it encodes wide (6 fraction bits at
+// most, signed map), so for a gradient entry perturbed by ~1e-6 relative the chance per state
+// and step is ~1e-6 / 2^-6 ~ 6e-5, ~1e-3 over 6 steps and two states (m, v). Entries whose
+// gradient is small next to the sums it comes from are perturbed more (the reordering error is
+// relative to the sum), and a flipped entry shifts its neighbours' next gradients a little, so
+// up to 1 % of the entries may differ by more than 1e-5 of their tensor's largest entry. A
+// flipped entry's update (lr x m/sqrt(v), |m/sqrt(v)| <= ~1 for AdamW, 2 allowed for the bias
+// correction of the first steps) differs by at most 2 lr per step: at most 6 x 2 x 5e-3 = 0.06
+// over the run. Measured (printed): 45 of 28672 entries (0.16 %), 2.1e-4 at most.
+TEST_F(Ddp, QloraWith8bitAdamWTwoRanksEqualOneRankAndResumeOntoTwo) {
+    qlora_ = true;
+    struct Reset {
+        ~Reset() { qlora_ = false; }
+    } reset;
+    const std::string dir1 = tbtest::scratch("ddp_qlora_one");
+    const Outcome one = run_cli(dir1, 4, 1, 6);
+    ASSERT_EQ(one.status, 0) << one.err;
+    auto stats1 = tbtest::load_json(one.out + "/training_stats.json");
+    EXPECT_TRUE(stats1.at("quantization").is_string()) << stats1.dump();
+    const std::string dir2 = tbtest::scratch("ddp_qlora_two");
+    const Outcome two = run_cli(dir2, 2, 2, 6, "", "2048");
+    ASSERT_EQ(two.status, 0) << two.err;
+    auto stats2 = tbtest::load_json(two.out + "/training_stats.json");
+    EXPECT_EQ(stats2.at("world_size").get<int64_t>(), 2);
+    EXPECT_EQ(stats2.at("quantization"), stats1.at("quantization"));
+    EXPECT_EQ(stats2.at("config").at("optimizer").get<std::string>(), "adamw_8bit");
+    // The 8-bit states are what the optimizer holds (1 byte per element and scales), the same
+    // on both runs.
+    EXPECT_EQ(stats2.at("optimizer_state_bytes"), stats1.at("optimizer_state_bytes"));
+    expect_same_curve(two.out, one.out, 1, "QLoRA + 8-bit AdamW: 2 ranks x 2 vs 1 rank x 4");
+    expect_same_adapter_8bit(two.out, one.out, "QLoRA + 8-bit AdamW: 2 ranks x 2 vs 1 rank x 4",
+                             0.01, 6 * 2 * 5e-3);
+
+    // 1 rank to step 3, then 2 ranks.
+    const std::string dir3 = tbtest::scratch("ddp_qlora_1to2");
+    const std::string copy = dir3 + "/run";
+    fs::copy(one.out, copy, fs::copy_options::recursive);
+    const Outcome resumed = run_cli(dir3, 2, 2, 6, copy + "/checkpoints/step-000003");
+    ASSERT_EQ(resumed.status, 0) << resumed.err;
+    EXPECT_TRUE(fs::equivalent(resumed.out, copy)) << resumed.out;
+    expect_same_curve(copy, one.out, 4, "QLoRA + 8-bit AdamW: 1 rank to step 3, then 2 ranks");
+    expect_same_adapter_8bit(copy, one.out, "QLoRA + 8-bit AdamW: 1 rank to step 3, then 2 ranks",
+                             0.01, 3 * 2 * 5e-3);
+}
+
+// The fused backend over ranks: its LoRA kernels produce the same gradients as autograd's, so
+// 2 ranks x 2 equal 1 rank x 4 within the same fp32 reordering bound (1e-5) as the reference
+// backend.
+TEST_F(Ddp, FusedBackendTwoRanksEqualOneRankOfDoubleBatch) {
+    fused_ = true;
+    struct Reset {
+        ~Reset() { fused_ = false; }
+    } reset;
+    const std::string dir1 = tbtest::scratch("ddp_fused_one");
+    const Outcome one = run_cli(dir1, 4, 1, 6);
+    ASSERT_EQ(one.status, 0) << one.err;
+    const std::string dir2 = tbtest::scratch("ddp_fused_two");
+    const Outcome two = run_cli(dir2, 2, 2, 6, "", "2048");
+    ASSERT_EQ(two.status, 0) << two.err;
+    auto stats = tbtest::load_json(two.out + "/training_stats.json");
+    EXPECT_EQ(stats.at("world_size").get<int64_t>(), 2);
+    EXPECT_EQ(stats.at("config").at("backend").get<std::string>(), "fused");
+    std::printf("fused: gradient buckets %lld, launched from backward hooks %lld\n",
+                static_cast<long long>(stats.at("gradient_buckets").get<int64_t>()),
+                static_cast<long long>(stats.at("buckets_overlapped_last_step").get<int64_t>()));
+    expect_same_curve(two.out, one.out, 1, "fused: 2 ranks x 2 vs 1 rank x 4");
+    expect_same_adapter(two.out, one.out, "fused: 2 ranks x 2 vs 1 rank x 4");
+}
+
+// Ranks started by someone else (torchrun, Slurm, Kubernetes) with the torchrun environment and
+// no tunebench launcher: two `train` processes with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
+// and MASTER_PORT (rank 0 hosts the TCPStore there, as torchrun's static rendezvous does
+// without an agent store) run the same data-parallel training as `--nproc-per-node 2`.
+TEST_F(Ddp, TorchrunEnvironmentWithoutTheLauncher) {
+    const std::string dir = tbtest::scratch("ddp_torchrun_env");
+    const std::string config = write_config(dir, 2, 1, 6);
+    // A free port for rank 0's store.
+    int port = 0;
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        socklen_t len = sizeof a;
+        ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+        port = ntohs(a.sin_port);
+        ::close(fd);
+    }
+    std::vector<pid_t> pids;
+    for (int r = 0; r < 2; ++r) {
+        const std::string rd = dir + "/rank" + std::to_string(r);
+        fs::create_directories(rd);
+        pids.push_back(spawn({"train", "--config", config, "--no-store"}, rd, "", "20",
+                             {{"RANK", std::to_string(r)},
+                              {"LOCAL_RANK", std::to_string(r)},
+                              {"WORLD_SIZE", "2"},
+                              {"MASTER_ADDR", "127.0.0.1"},
+                              {"MASTER_PORT", std::to_string(port)}}));
+    }
+    const Outcome r0 = finish(pids[0], dir + "/rank0");
+    const Outcome r1 = finish(pids[1], dir + "/rank1");
+    ASSERT_EQ(r0.status, 0) << r0.err;
+    ASSERT_EQ(r1.status, 0) << r1.err;
+    auto stats = tbtest::load_json(r0.out + "/training_stats.json");
+    EXPECT_EQ(stats.at("world_size").get<int64_t>(), 2);
+    expect_same_curve(r0.out, *one_run_, 1, "torchrun environment: 2 ranks x 2 vs 1 rank x 4");
+    expect_same_adapter(r0.out, *one_run_, "torchrun environment: 2 ranks x 2 vs 1 rank x 4");
+    // Rank 0 alone wrote a run folder.
+    int runs = 0;
+    for (const auto& e : fs::directory_iterator(dir + "/outputs/reference"))
+        runs += e.is_directory();
+    EXPECT_EQ(runs, 1);
+}
+
 // The collective path with one rank, in process (what test_train_ddp_gpu does with NCCL on a
 // GPU): a Gloo group of one, every collective of the loop run; SUM over one rank returns its
 // input and the hook's (.grad + incoming) is the sum AccumulateGrad forms, so the losses are
@@ -275,6 +454,15 @@ TEST_F(Ddp, RunTrainingRanksReportsMergedProgress) {
     EXPECT_EQ(seen.back().phase, tb::TrainPhase::Finished);
     EXPECT_NE(seen.back().message.find("rank 1: finished 6"), std::string::npos)
         << seen.back().message;
+    // Every step reached the front end (rank 0's reports are kept in order in the store, not
+    // only its latest), each with its evaluation where there was one (eval_steps 3).
+    std::set<int64_t> steps_seen, evals_seen;
+    for (const auto& p : seen) {
+        if (p.phase == tb::TrainPhase::Training && p.step > 0) steps_seen.insert(p.step);
+        if (p.eval_loss) evals_seen.insert(p.step);
+    }
+    EXPECT_EQ(steps_seen, (std::set<int64_t>{1, 2, 3, 4, 5, 6}));
+    EXPECT_TRUE(evals_seen.count(3) && evals_seen.count(6));
     // The merged loss is the run's (rank 0 reports the all-reduced loss).
     std::map<int64_t, StepRecord> steps;
     std::map<int64_t, double> evals;
