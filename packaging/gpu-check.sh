@@ -23,7 +23,8 @@ for stage in "$@"; do
       SECONDS=0
       { cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DTUNEBENCH_GUI=OFF &&
         cmake --build $B -j"$(nproc)" -- -k 0 tunebench-cli test_train_fused_gpu \
-          test_train_gpu test_quant_gpu test_llama_hf_parity_gpu test_engine_graph_gpu; } >"$OUT/build.log" 2>&1 || rc=1
+          test_train_gpu test_quant_gpu test_llama_hf_parity_gpu test_engine_graph_gpu \
+          test_batcher_gpu test_train_ddp_gpu; } >"$OUT/build.log" 2>&1 || rc=1
       echo "gpu targets built in ${SECONDS}s"
       [ "${GPU_CHECK_FULL_BUILD:-1}" = 1 ] &&
         { cmake --build $B -j"$(nproc)" -- -k 0 >>"$OUT/build.log" 2>&1 || rc=1; }
@@ -32,7 +33,8 @@ for stage in "$@"; do
       tail -3 "$OUT/build.log" ;;
     test)
       # -V: the log keeps every test's printed measurements, passing or not.
-      (cd $B && ctest -V -L gpu --timeout 500) >"$OUT/ctest-gpu.log" 2>&1 || rc=1
+      # GPU_CHECK_TEST_REGEX: only the gpu tests whose names match.
+      (cd $B && ctest -V -L gpu ${GPU_CHECK_TEST_REGEX:+-R "$GPU_CHECK_TEST_REGEX"} --timeout 500) >"$OUT/ctest-gpu.log" 2>&1 || rc=1
       grep -hE "tests passed|Failed|FAILED|\*\*\*|parity|rel diff|vs reference|step [0-9]:|seeded|micro-batch" \
         "$OUT"/ctest-gpu.log | head -80 ;;
     cputest)
@@ -111,6 +113,13 @@ out = m.generate(x, max_new_tokens=256, min_new_tokens=256, do_sample=False); to
 print("HF cold: load %.2f s, first token %.3f s, 256 tokens %.2f s (%.1f tok/s)" % (t1-t0, t2-t1, t3-t2, 256/(t3-t2)))
 PY
       ;;
+    kernels)
+      # The decode kernels' benchmark (tests/core/infer/decode_kernels_bench.cu): every GEMV
+      # tiling per matrix, attention, NF4 and the whole step, at batches 1 and 4.
+      [ -x $B/decode_kernels_bench ] || nvcc -std=c++17 -O3 -arch=sm_90 -I. \
+        tests/core/infer/decode_kernels_bench.cu -o $B/decode_kernels_bench >"$OUT/kernels-build.log" 2>&1 || rc=1
+      for b in 1 4; do $B/decode_kernels_bench $b "${GPU_CHECK_KERNELS_CONTEXT:-256}"; done 2>&1 |
+        tee "$OUT/kernels.log" ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac
 done

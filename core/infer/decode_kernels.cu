@@ -2,20 +2,26 @@
  * The graph engine's decode kernels (see decode_kernels.h for what each computes and why they
  * exist; this file says how).
  *
- * gemv: one warp per output row (SwiGLU: per pair of rows j, j+I, so the gate and up values
- *   of one output meet in registers and the [B, 2I] intermediate never reaches memory). A
- *   lane streams its share of the weight row with 16-byte loads, four in flight before the
- *   first is used, and multiplies each against every batch row (weights are read once for B
- *   rows). With the RMSNorm prologue each block first normalises the B input rows into shared
- *   memory (B*K values; every block redoes it - K = hidden is a few KB read from L2, far cheaper
- *   than a separate kernel and a round trip through memory). 256 threads = 8 rows per block,
- *   so the 2k-5k-row projections of a 1B model give every SM a few blocks.
- * rope_attention_decode: one block per (query head, batch row). It ropes its q and its KV
- *   head's k in shared memory, writes k/v at the slot (the first query head of each KV group
- *   does, and every block uses its own copy of the new key, so no block waits on another),
- *   then two passes over keys 0..slot: scores (a thread per key, the key row read with 16-byte
- *   loads) into shared memory with the block max, then exp/sum and P*V with a warp per key
- *   and a lane per pair of dimensions (coalesced value rows), partial sums reduced across warps.
+ * gemv: one warp per output row, or two sharing it for outputs of at most 2048 rows (GemvTile;
+ *   SwiGLU: per pair of rows j, j+I, so the gate and up values of one output meet in registers
+ *   and the [B, 2I] intermediate never reaches memory). A lane streams its share of the weight
+ *   row with 16-byte loads, up to eight in flight before the first is used, and multiplies each
+ *   against every batch row (weights are read once for B rows). With the RMSNorm prologue each
+ * block first normalises the B input rows into shared memory (B*K values; every block redoes it - K
+ * = hidden is a few KB read from L2, far cheaper than a separate kernel and a round trip through
+ * memory). 256 threads = 8 (or 4) rows per block, so the 2k-5k-row projections of a 1B model give
+ * every SM a few blocks. rope_attention_decode: one block per (query head, batch row). It ropes its
+ * q and its KV head's k in shared memory, writes k/v at the slot (the first query head of each KV
+ * group does, and every block uses its own copy of the new key, so no block waits on another), then
+ * two passes over keys 0..slot: scores (a thread per key, the key row read with 16-byte loads) into
+ * shared memory with the block max, then exp/sum and P*V with a warp per key and a lane per pair of
+ * dimensions (coalesced value rows), partial sums reduced across warps. It takes 16 us a layer at
+ * 256 keys on the H200 (decode_kernels_bench.cu), a quarter of the step. A split-key
+ * (flash-decoding) variant was measured against it on 2026-12-03 - a block per (KV head, slice of
+ * keys) for all the group's query heads, an online softmax per warp with the first keys loaded
+ * before the PDL wait, slices merged by the last block through a self-resetting counter - and
+ * took 17.7 us, so it was not kept: the time is not in walking the keys. Where it goes is still
+ * open (hardware counters were not read).
  */
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -146,16 +152,17 @@ __device__ __forceinline__ uint4 load_vec(const void* p) {
 // normalised row rounded to T, then times the weight (rounded again). The whole block shares
 // the work with 16-byte loads (K = 2048 bf16: one load per thread and row), so the prologue
 // costs about one memory round trip rather than a warp's serial pass. Contains a barrier.
-template <typename T, int MAXB>
+template <typename T, int MAXB, int WARPS = kGemvWarps>
 __device__ __forceinline__ void norm_rows(const T* __restrict__ x, const T* __restrict__ norm_w,
                                           float eps, int K, int B, T* xs) {
-    __shared__ float red[kGemvWarps][MAXB];
+    constexpr int kThreads = WARPS * 32;
+    __shared__ float red[WARPS][MAXB];
     constexpr int VEC = Pack<T>::n;
     const int t = static_cast<int>(threadIdx.x), warp = t / 32, lane = t % 32;
     float ss[MAXB];
 #pragma unroll
     for (int b = 0; b < MAXB; ++b) ss[b] = 0.f;
-    for (int k = t * VEC; k < K; k += kGemvThreads * VEC) {
+    for (int k = t * VEC; k < K; k += kThreads * VEC) {
 #pragma unroll
         for (int b = 0; b < MAXB; ++b) {
             if (b >= B) break;
@@ -177,10 +184,10 @@ __device__ __forceinline__ void norm_rows(const T* __restrict__ x, const T* __re
     for (int b = 0; b < MAXB; ++b) {
         float s = 0.f;
 #pragma unroll
-        for (int w = 0; w < kGemvWarps; ++w) s += b < B ? red[w][b] : 0.f;
+        for (int w = 0; w < WARPS; ++w) s += b < B ? red[w][b] : 0.f;
         rstd[b] = rsqrtf(s / static_cast<float>(K) + eps);
     }
-    for (int k = t * VEC; k < K; k += kGemvThreads * VEC) {
+    for (int k = t * VEC; k < K; k += kThreads * VEC) {
         float fw[VEC];
         Pack<T>::unpack(load_vec(norm_w + k), fw);
 #pragma unroll
@@ -214,70 +221,109 @@ __device__ __forceinline__ void store_output(T* y, const T* residual, int N, int
     }
 }
 
-template <typename T, int MAXB, int EP, bool NORM>
-__global__ void __launch_bounds__(kGemvThreads)
+// How a GEMV launch is cut up. WARPS warps a block; WPR of them share one output row, each
+// taking every WPR-th 16-byte chunk of it (their partial dots meet in shared memory), so a
+// block covers WARPS / WPR rows. A lane keeps UNROLL 16-byte weight loads in flight per round;
+// PIPE issues the next round's loads before this round's products (two register sets), so a
+// row longer than one round streams without a memory round trip between rounds. Which tiling
+// wins depends on the matrix shape (rows against multiprocessors, K against a round), measured
+// by tests/core/infer/decode_kernels_bench.cu; launch_gemv_t picks per shape.
+template <int WARPS, int WPR, int UNROLL, bool PIPE>
+struct GemvTile {
+    static constexpr int warps = WARPS;
+    static constexpr int wpr = WPR;
+    static constexpr int unroll = UNROLL;
+    static constexpr bool pipe = PIPE;
+    static constexpr int threads = WARPS * 32;
+    static constexpr int rows = WARPS / WPR;
+    static_assert(WARPS % WPR == 0, "a block holds whole rows");
+};
+
+template <typename T, int MAXB, int EP, bool NORM, class Tile>
+__global__ void __launch_bounds__(Tile::threads)
     gemv_kernel(const T* __restrict__ x, const T* __restrict__ norm_w, float eps,
                 const T* __restrict__ W, int N, int K, const T* __restrict__ residual,
                 T* __restrict__ y, int B) {
     extern __shared__ __align__(16) unsigned char smem[];
+    __shared__ float part[Tile::wpr > 1 ? Tile::warps : 1][MAXB][2];
     constexpr int VEC = Pack<T>::n;
+    constexpr int U = Tile::unroll;
+    constexpr bool kPair = EP == static_cast<int>(Epilogue::SwiGLU);
     const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
     pdl_trigger();
 
-    const int n_out = EP == static_cast<int>(Epilogue::SwiGLU) ? N / 2 : N;
-    const int row = static_cast<int>(blockIdx.x) * kGemvWarps + warp;
+    const int n_out = kPair ? N / 2 : N;
+    const int seg = warp % Tile::wpr;
+    const int row = static_cast<int>(blockIdx.x) * Tile::rows + warp / Tile::wpr;
     const bool active = row < n_out;
-    constexpr bool kPair = EP == static_cast<int>(Epilogue::SwiGLU);
     const T* w1 = W + static_cast<size_t>(active ? row : 0) * K;
     const T* w2 = kPair ? W + static_cast<size_t>(active ? row + n_out : 0) * K : w1;
 
-    // The first round of this warp's weights is fetched before waiting for the previous
-    // kernel (weights are never written), and before the RMSNorm prologue: both overlap it.
-    uint4 wa[kUnroll], wb[kUnroll];
-    const int k_first = lane * VEC;
-    auto fetch = [&](int k0) {
+    constexpr int kStep = Tile::wpr * 32 * VEC;  // elements between one lane's loads
+    constexpr int kRound = kStep * U;
+    const int k_first = (seg * 32 + lane) * VEC;
+    auto fetch = [&](uint4* a, uint4* b, int k0) {
 #pragma unroll
-        for (int u = 0; u < kUnroll; ++u) {
-            const int k = k0 + u * 32 * VEC;
+        for (int u = 0; u < U; ++u) {
+            const int k = k0 + u * kStep;
             if (k < K) {
-                wa[u] = load_stream(w1 + k);
-                if constexpr (kPair) wb[u] = load_stream(w2 + k);
+                a[u] = load_stream(w1 + k);
+                if constexpr (kPair) b[u] = load_stream(w2 + k);
             }
         }
     };
-    if (active) fetch(k_first);
+    // The first round of this warp's weights is fetched before waiting for the previous
+    // kernel (weights are never written), and before the RMSNorm prologue: both overlap it.
+    uint4 wa[U], wb[U];
+    if (active) fetch(wa, wb, k_first);
     pdl_wait();
 
     const T* xin = x;
     if constexpr (NORM) {
-        norm_rows<T, MAXB>(x, norm_w, eps, K, B, reinterpret_cast<T*>(smem));
+        norm_rows<T, MAXB, Tile::warps>(x, norm_w, eps, K, B, reinterpret_cast<T*>(smem));
         __syncthreads();
         xin = reinterpret_cast<T*>(smem);
     }
-    if (!active) return;
 
     float acc[MAXB], acc2[MAXB];
 #pragma unroll
     for (int b = 0; b < MAXB; ++b) acc[b] = acc2[b] = 0.f;
 
-    for (int k0 = k_first; k0 < K; k0 += 32 * VEC * kUnroll) {
-        if (k0 != k_first) fetch(k0);
+    if (active) {
+        for (int k0 = k_first; k0 < K; k0 += kRound) {
+            const bool more = k0 + kRound < K;
+            uint4 na[U], nb[U];
+            if constexpr (Tile::pipe) {
+                if (more) fetch(na, nb, k0 + kRound);
+            }
 #pragma unroll
-        for (int u = 0; u < kUnroll; ++u) {
-            const int k = k0 + u * 32 * VEC;
-            if (k >= K) break;
-            float fa[VEC], fb[VEC];
-            Pack<T>::unpack(wa[u], fa);
-            if constexpr (kPair) Pack<T>::unpack(wb[u], fb);
+            for (int u = 0; u < U; ++u) {
+                const int k = k0 + u * kStep;
+                if (k >= K) break;
+                float fa[VEC], fb[VEC];
+                Pack<T>::unpack(wa[u], fa);
+                if constexpr (kPair) Pack<T>::unpack(wb[u], fb);
 #pragma unroll
-            for (int b = 0; b < MAXB; ++b) {
-                if (b >= B) break;
-                float fx[VEC];
-                Pack<T>::unpack(load_vec(xin + static_cast<size_t>(b) * K + k), fx);
+                for (int b = 0; b < MAXB; ++b) {
+                    if (b >= B) break;
+                    float fx[VEC];
+                    Pack<T>::unpack(load_vec(xin + static_cast<size_t>(b) * K + k), fx);
 #pragma unroll
-                for (int i = 0; i < VEC; ++i) {
-                    acc[b] = fmaf(fa[i], fx[i], acc[b]);
-                    if constexpr (kPair) acc2[b] = fmaf(fb[i], fx[i], acc2[b]);
+                    for (int i = 0; i < VEC; ++i) {
+                        acc[b] = fmaf(fa[i], fx[i], acc[b]);
+                        if constexpr (kPair) acc2[b] = fmaf(fb[i], fx[i], acc2[b]);
+                    }
+                }
+            }
+            if (more) {
+                if constexpr (Tile::pipe) {
+#pragma unroll
+                    for (int u = 0; u < U; ++u) {
+                        wa[u] = na[u];
+                        if constexpr (kPair) wb[u] = nb[u];
+                    }
+                } else {
+                    fetch(wa, wb, k0 + kRound);
                 }
             }
         }
@@ -286,9 +332,41 @@ __global__ void __launch_bounds__(kGemvThreads)
 #pragma unroll
     for (int b = 0; b < MAXB; ++b) {
         if (b >= B) break;
-        const float a = warp_sum(acc[b]);
-        const float a2 = kPair ? warp_sum(acc2[b]) : 0.f;
-        if (lane == b % 32) store_output<T, EP>(y, residual, N, n_out, b, row, a, a2);
+        acc[b] = warp_sum(acc[b]);
+        if constexpr (kPair) acc2[b] = warp_sum(acc2[b]);
+    }
+    if constexpr (Tile::wpr == 1) {
+#pragma unroll
+        for (int b = 0; b < MAXB; ++b) {
+            if (b >= B) break;
+            if (active && lane == b % 32)
+                store_output<T, EP>(y, residual, N, n_out, b, row, acc[b], acc2[b]);
+        }
+    } else {
+        // The row's WPR partial dots: summed in a fixed order (segment 0 first), so the result
+        // does not depend on which warp finishes first.
+        if (lane == 0) {
+#pragma unroll
+            for (int b = 0; b < MAXB; ++b) {
+                part[warp][b][0] = acc[b];
+                part[warp][b][1] = acc2[b];
+            }
+        }
+        __syncthreads();
+        if (seg == 0 && active) {
+#pragma unroll
+            for (int b = 0; b < MAXB; ++b) {
+                if (b >= B) break;
+                if (lane != b % 32) continue;
+                float a = 0.f, a2 = 0.f;
+#pragma unroll
+                for (int s = 0; s < Tile::wpr; ++s) {
+                    a += part[warp + s][b][0];
+                    a2 += part[warp + s][b][1];
+                }
+                store_output<T, EP>(y, residual, N, n_out, b, row, a, a2);
+            }
+        }
     }
 }
 
@@ -475,11 +553,11 @@ std::string launch_gemv_nf4(const void* x, const void* norm_w, float eps, const 
     return "unsupported: epilogue";
 }
 
-template <typename T, int MAXB, int EP, bool NORM>
-std::string launch_gemv_t(const void* x, const void* norm_w, float eps, const void* W, int64_t N,
-                          int64_t K, const void* residual, void* y, int64_t B,
-                          cudaStream_t stream) {
-    auto kernel = gemv_kernel<T, MAXB, EP, NORM>;
+template <typename T, int MAXB, int EP, bool NORM, class Tile>
+std::string launch_gemv_tile(const void* x, const void* norm_w, float eps, const void* W, int64_t N,
+                             int64_t K, const void* residual, void* y, int64_t B,
+                             cudaStream_t stream) {
+    auto kernel = gemv_kernel<T, MAXB, EP, NORM, Tile>;
     const size_t smem = NORM ? static_cast<size_t>(B * K) * sizeof(T) : 0;
     if (smem > 48 * 1024) {
         // Once per instantiation: allow more than the default 48 KB of dynamic shared memory.
@@ -489,13 +567,42 @@ std::string launch_gemv_t(const void* x, const void* norm_w, float eps, const vo
         if (smem > 200 * 1024) return "unsupported: RMSNorm rows too large for shared memory";
     }
     const int64_t n_out = EP == static_cast<int>(Epilogue::SwiGLU) ? N / 2 : N;
-    const unsigned grid = static_cast<unsigned>((n_out + kGemvWarps - 1) / kGemvWarps);
+    const unsigned grid = static_cast<unsigned>((n_out + Tile::rows - 1) / Tile::rows);
     const cudaError_t e =
-        launch(kernel, dim3(grid), dim3(kGemvThreads), smem, stream, static_cast<const T*>(x),
+        launch(kernel, dim3(grid), dim3(Tile::threads), smem, stream, static_cast<const T*>(x),
                static_cast<const T*>(norm_w), eps, static_cast<const T*>(W), static_cast<int>(N),
                static_cast<int>(K), static_cast<const T*>(residual), static_cast<T*>(y),
                static_cast<int>(B));
     return e == cudaSuccess ? std::string() : std::string(cudaGetErrorString(e));
+}
+
+// The tilings gemv() chooses from (see GemvTile), by shape. Measured on the H200 with
+// decode_kernels_bench.cu, TinyLlama shape, bf16, 22 layers (microseconds a launch, batch 1 /
+// batch 4; a plain streaming read of the same bytes takes 4.1, 3.5, 12.3, 7.0 and 31.9):
+//                        8 rows, 8 loads   two warps a row, 4 loads each (8 rows... 4 rows)
+//   qkv   2560 x 2048        4.55 / 8.95        4.65 / 10.63
+//   o     2048 x 2048        3.92 / 7.91        3.38 / 6.07
+//   gate/up 11264 x 2048    13.08 / 21.91      13.39 / 23.79
+//   down  2048 x 5632        9.29 / 19.67       7.93 / 13.40
+//   head 32000 x 2048       32.01 / 57.61      36.84 / 86.67
+// Pipelining rounds (issuing the next round's loads before this round's products) lost
+// everywhere but by noise, and smaller blocks lost too. So: one warp a row while there are
+// rows enough to fill the machine several times over; below that (the hidden-size outputs,
+// 2048 rows = 2048 warps for 132 multiprocessors) two warps share a row, which doubles the
+// loads in flight and halves the rows a block waits for.
+using TileWide = GemvTile<8, 1, 8, false>;   // 8 rows a block, a warp a row
+using TileSplit = GemvTile<8, 2, 4, false>;  // 4 rows a block, two warps a row
+
+template <typename T, int MAXB, int EP, bool NORM>
+std::string launch_gemv_t(const void* x, const void* norm_w, float eps, const void* W, int64_t N,
+                          int64_t K, const void* residual, void* y, int64_t B,
+                          cudaStream_t stream) {
+    const int64_t n_out = EP == static_cast<int>(Epilogue::SwiGLU) ? N / 2 : N;
+    if (n_out <= 2048)
+        return launch_gemv_tile<T, MAXB, EP, NORM, TileSplit>(x, norm_w, eps, W, N, K, residual, y,
+                                                              B, stream);
+    return launch_gemv_tile<T, MAXB, EP, NORM, TileWide>(x, norm_w, eps, W, N, K, residual, y, B,
+                                                         stream);
 }
 
 template <typename T, int EP, bool NORM>
