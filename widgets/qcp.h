@@ -23,6 +23,12 @@ inline void placeLegendBelow(QCustomPlot* plot) {
     auto* row = new QCPLayoutGrid;
     plot->plotLayout()->addElement(plot->plotLayout()->rowCount(), 0, row);
     row->setMargins(QMargins(5, 0, 5, 5));
+    // A legend without items has a maximum width of its margins, and the plot layout's column
+    // takes the smallest maximum of its rows: the plot drew in a strip as wide as its title,
+    // the empty-state message cut off (issue 14). The legend row never limits the width (a
+    // set maximum below QWIDGETSIZE_MAX wins over the hint once QCustomPlot has added the
+    // margins to it: 1 << 20 px, not QWIDGETSIZE_MAX - 1, which the margins push past it).
+    row->setMaximumSize(1 << 20, QWIDGETSIZE_MAX);
     row->addElement(0, 0, plot->legend);
     plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
     plot->legend->setVisible(true);

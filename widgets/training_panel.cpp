@@ -79,13 +79,13 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     startButton_->setShortcut(QKeySequence("Ctrl+R"));
     startButton_->setToolTip(tr("Train with the Hyperparameters tab's settings (Ctrl+R)"));
     runCombo_ = new QComboBox(this);
-    runCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    runCombo_->setMinimumContentsLength(24);
+    runCombo_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    runCombo_->setMinimumContentsLength(30);
     runCombo_->setToolTip(
         tr("Training runs recorded in the workspace's store; the selected one is drawn in grey"));
     exportCombo_ = new QComboBox(this);
-    exportCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    exportCombo_->setMinimumContentsLength(16);
+    exportCombo_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    exportCombo_->setMinimumContentsLength(30);
     exportCombo_->setToolTip(tr("The completed run that the export buttons write out"));
     exportAdapterButton_ = new QPushButton(tr("Export &adapter…"), this);
     exportAdapterButton_->setToolTip(
@@ -93,16 +93,20 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
     exportMergedButton_ = new QPushButton(tr("Export &merged model…"), this);
     exportMergedButton_->setToolTip(
         tr("Write the selected run's merged model (full Hugging Face folder) into a folder"));
-    controls->addWidget(startButton_);
-    controls->addWidget(pauseButton_);
-    controls->addWidget(cancelButton_);
-    controls->addWidget(logScale_);
-    controls->addSpacing(16);
+    // Two rows, the run's controls and the export's: one row was 1,300 px wide in English and
+    // 1,650 in Spanish, wider than a 1280x800 screen.
+    auto* runRow = new QHBoxLayout;
+    runRow->addWidget(startButton_);
+    runRow->addWidget(pauseButton_);
+    runRow->addWidget(cancelButton_);
+    runRow->addWidget(logScale_);
+    runRow->addSpacing(16);
     auto* runLabel = new QLabel(tr("&Earlier run:"), this);
     runLabel->setBuddy(runCombo_);
-    controls->addWidget(runLabel);
-    controls->addWidget(runCombo_);
-    controls->addSpacing(16);
+    runRow->addWidget(runLabel);
+    runRow->addWidget(runCombo_);
+    runRow->addStretch(1);
+    layout->addLayout(runRow);
     auto* exportLabel = new QLabel(tr("E&xport run:"), this);
     exportLabel->setBuddy(exportCombo_);
     controls->addWidget(exportLabel);
@@ -403,8 +407,10 @@ void TrainingPanel::exportInteractive(bool merged) {
                                  tr("The store has no completed training run to export."));
         return;
     }
+    // Exports go beside the runs, in the workspace's outputs/ (the store lives in the workspace).
     const QString dest = tbui::getExistingDirectory(
-        this, merged ? tr("Folder for the merged model") : tr("Folder for the adapter"));
+        this, merged ? tr("Folder for the merged model") : tr("Folder for the adapter"),
+        storePath_.isEmpty() ? QString() : QFileInfo(storePath_).absolutePath() + "/outputs");
     if (dest.isEmpty()) return;
     const QString err = exportRun(runId, dest, merged);
     if (!err.isEmpty()) QMessageBox::warning(this, tr("Export"), err);

@@ -3,9 +3,11 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QGuiApplication>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -143,10 +145,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     buildMenus();
     QSettings s;
-    resize(1280, 820);
+    // Bounded by the screen (a 1280x800 laptop), also when restoring a geometry saved on a
+    // larger one.
+    const QSize avail = QGuiApplication::primaryScreen()->availableSize();
+    resize(initialSize(avail, minimumSizeHint()));
     restoreGeometry(s.value("window/geometry").toByteArray());
+    if (width() > avail.width() || height() > avail.height())
+        resize(initialSize(avail, minimumSizeHint()));
     restoreState(s.value("window/state").toByteArray());
     tabs_->setCurrentIndex(s.value("window/tab", 0).toInt());
+}
+
+QSize MainWindow::initialSize(const QSize& available, const QSize& minimum) {
+    const QSize titleBar(0, 32);  // the window manager's frame is outside the size we set
+    return QSize(1280, 820).boundedTo(available - titleBar).expandedTo(minimum);
 }
 
 void MainWindow::buildMenus() {

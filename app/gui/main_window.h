@@ -29,6 +29,9 @@ class MainWindow : public QMainWindow {
 
     WorkspacePanel* workspacePanel() const { return workspace_; }
     QTabWidget* tabs() const { return tabs_; }
+    // The size the window opens at: 1280x820, bounded by the screen's available area less a
+    // title bar, never below `minimum` (what the panels need).
+    static QSize initialSize(const QSize& available, const QSize& minimum);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
