@@ -7,6 +7,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -187,6 +189,196 @@ void rows_avx2_any(KQuantType t, const float* x, int64_t m, int64_t k, const uin
 }
 #endif
 
+// ---- the Q8_K activation path (ggml's vec_dot_q4_K_q8_K / vec_dot_q6_K_q8_K) -------------
+
+// One activation row as ggml's block_q8_K: per 256 values d (float32), 256 int8 codes and the
+// 16 sums of 16 consecutive codes.
+struct Q8K {
+    std::vector<int8_t> qs;
+    std::vector<float> d;
+    std::vector<int16_t> bsums;
+};
+
+// quantize_row_q8_K_ref: the value of largest magnitude maps to -127 (iscale = -127 / max),
+// round to nearest (even), at most 127.
+void quantize_q8k(const float* x, int64_t k, Q8K* a) {
+    const int64_t nb = k / kKQuantBlock;
+    a->qs.resize(static_cast<size_t>(k));
+    a->d.resize(static_cast<size_t>(nb));
+    a->bsums.resize(static_cast<size_t>(nb * 16));
+    for (int64_t b = 0; b < nb; ++b) {
+        const float* xb = x + b * kKQuantBlock;
+        int8_t* q = a->qs.data() + b * kKQuantBlock;
+        float max = 0, amax = 0;
+        for (int j = 0; j < kKQuantBlock; ++j) {
+            const float ax = std::fabs(xb[j]);
+            if (ax > amax) {
+                amax = ax;
+                max = xb[j];
+            }
+        }
+        if (amax == 0) {
+            a->d[static_cast<size_t>(b)] = 0;
+            std::memset(q, 0, kKQuantBlock);
+            for (int g = 0; g < 16; ++g) a->bsums[static_cast<size_t>(b * 16 + g)] = 0;
+            continue;
+        }
+        const float iscale = -127.f / max;
+        for (int j = 0; j < kKQuantBlock; ++j) {
+            const long v = std::lrintf(iscale * xb[j]);
+            q[j] = static_cast<int8_t>(std::min<long>(127, v));
+        }
+        for (int g = 0; g < 16; ++g) {
+            int s = 0;
+            for (int j = 0; j < 16; ++j) s += q[16 * g + j];
+            a->bsums[static_cast<size_t>(b * 16 + g)] = static_cast<int16_t>(s);
+        }
+        a->d[static_cast<size_t>(b)] = 1 / iscale;
+    }
+}
+
+// Q6_K's codes as unsigned 6-bit values (q + 32, weight order) and its 16 int8 scales.
+void unpack_q6_k_u(const uint8_t* b, uint8_t* u, int8_t* sc) {
+    const uint8_t* ql = b;
+    const uint8_t* qh = b + 128;
+    std::memcpy(sc, b + 192, 16);
+    for (int h = 0; h < 2; ++h, ql += 64, qh += 32)
+        for (int l = 0; l < 32; ++l) {
+            uint8_t* c = u + 128 * h;
+            c[l] = static_cast<uint8_t>((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+            c[l + 32] = static_cast<uint8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+            c[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+            c[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+        }
+}
+
+// The integer part of one super-block, exact in int32 (|sumi| < 2^31: Q4_K 256 * 15 * 127 * 63,
+// Q6_K 256 * 63 * 127 * 128), and the float one: weight block w, activation block q8/d8/bs.
+float block_q8k_scalar(KQuantType t, const uint8_t* w, const int8_t* q8, float d8,
+                       const int16_t* bs) {
+    if (t == KQuantType::Q4_K) {
+        const float d = fp16_at(w) * d8, dmin = fp16_at(w + 2) * d8;
+        const uint8_t* qs = w + 16;
+        int32_t sumi = 0, summs = 0;
+        for (int j = 0; j < 8; ++j) {
+            uint8_t sc, m;
+            scale_min_k4(j, w + 4, &sc, &m);
+            const int c = j / 2;
+            int32_t s = 0;
+            for (int l = 0; l < 32; ++l) {
+                const int q = j % 2 == 0 ? (qs[32 * c + l] & 0xF) : (qs[32 * c + l] >> 4);
+                s += q * q8[32 * j + l];
+            }
+            sumi += sc * s;
+            summs += m * (bs[2 * j] + bs[2 * j + 1]);
+        }
+        return d * static_cast<float>(sumi) - dmin * static_cast<float>(summs);
+    }
+    uint8_t u[kKQuantBlock];
+    int8_t sc[16];
+    unpack_q6_k_u(w, u, sc);
+    const float d = fp16_at(w + 208) * d8;
+    int32_t sumi = 0;
+    for (int g = 0; g < 16; ++g) {
+        int32_t s = 0;
+        for (int l = 0; l < 16; ++l) s += u[16 * g + l] * q8[16 * g + l];
+        sumi += sc[g] * (s - 32 * bs[g]);
+    }
+    return d * static_cast<float>(sumi);
+}
+
+void rows_q8k_scalar(KQuantType t, const Q8K* a, int64_t m, int64_t k, const uint8_t* wb,
+                     int64_t rb, int64_t n0, int64_t n1, int64_t n, float* y) {
+    const int64_t nb = k / kKQuantBlock, bb = kquant_block_bytes(t);
+    for (int64_t o = n0; o < n1; ++o)
+        for (int64_t r = 0; r < m; ++r) {
+            float sum = 0;
+            for (int64_t b = 0; b < nb; ++b)
+                sum += block_q8k_scalar(t, wb + o * rb + b * bb, a[r].qs.data() + b * kKQuantBlock,
+                                        a[r].d[static_cast<size_t>(b)], a[r].bsums.data() + b * 16);
+            y[r * n + o] = sum;
+        }
+}
+
+#if defined(TB_KQ_X86)
+TB_KQ_AVX2 void rows_q8k_avx2(KQuantType t, const Q8K* a, int64_t m, int64_t k, const uint8_t* wb,
+                              int64_t rb, int64_t n0, int64_t n1, int64_t n, float* y) {
+    const int64_t nb = k / kKQuantBlock, bb = kquant_block_bytes(t);
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    alignas(32) uint8_t u[kKQuantBlock];
+    int8_t sc6[16];
+    for (int64_t o = n0; o < n1; ++o) {
+        __m256 acc[kKQuantDotMaxRows];
+        float mins[kKQuantDotMaxRows] = {};
+        for (int64_t r = 0; r < m; ++r) acc[r] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t* w = wb + o * rb + b * bb;
+            if (t == KQuantType::Q4_K) {
+                uint8_t sc[8], mn[8];
+                for (int j = 0; j < 8; ++j) scale_min_k4(j, w + 4, &sc[j], &mn[j]);
+                const float dw = fp16_at(w), dminw = fp16_at(w + 2);
+                __m256i lo[4], hi[4];
+                for (int c = 0; c < 4; ++c) {
+                    const __m256i q4 =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16 + 32 * c));
+                    lo[c] = _mm256_and_si256(q4, m4);
+                    hi[c] = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+                }
+                for (int64_t r = 0; r < m; ++r) {
+                    const int8_t* q8 = a[r].qs.data() + b * kKQuantBlock;
+                    const int16_t* bs = a[r].bsums.data() + b * 16;
+                    __m256i s32 = _mm256_setzero_si256();
+                    for (int c = 0; c < 4; ++c) {
+                        const __m256i pl = _mm256_maddubs_epi16(
+                            lo[c],
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 64 * c)));
+                        const __m256i ph = _mm256_maddubs_epi16(
+                            hi[c],
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 64 * c + 32)));
+                        s32 = _mm256_add_epi32(
+                            s32, _mm256_add_epi32(
+                                     _mm256_madd_epi16(pl, _mm256_set1_epi16(sc[2 * c])),
+                                     _mm256_madd_epi16(ph, _mm256_set1_epi16(sc[2 * c + 1]))));
+                    }
+                    int32_t summs = 0;
+                    for (int j = 0; j < 8; ++j) summs += mn[j] * (bs[2 * j] + bs[2 * j + 1]);
+                    const float d8 = a[r].d[static_cast<size_t>(b)];
+                    acc[r] =
+                        _mm256_fmadd_ps(_mm256_set1_ps(dw * d8), _mm256_cvtepi32_ps(s32), acc[r]);
+                    mins[r] += dminw * d8 * static_cast<float>(summs);
+                }
+            } else {
+                unpack_q6_k_u(w, u, sc6);
+                const float dw = fp16_at(w + 208);
+                for (int64_t r = 0; r < m; ++r) {
+                    const int8_t* q8 = a[r].qs.data() + b * kKQuantBlock;
+                    const int16_t* bs = a[r].bsums.data() + b * 16;
+                    __m256i s32 = _mm256_setzero_si256();
+                    for (int c = 0; c < 8; ++c) {
+                        const __m256i p = _mm256_maddubs_epi16(
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(u + 32 * c)),
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q8 + 32 * c)));
+                        // int16 lanes 0-7 belong to group 2c, 8-15 to group 2c + 1.
+                        const __m256i scv = _mm256_setr_m128i(_mm_set1_epi16(sc6[2 * c]),
+                                                              _mm_set1_epi16(sc6[2 * c + 1]));
+                        s32 = _mm256_add_epi32(s32, _mm256_madd_epi16(p, scv));
+                    }
+                    int32_t off = 0;
+                    for (int g = 0; g < 16; ++g) off += sc6[g] * bs[g];
+                    const float d8 = a[r].d[static_cast<size_t>(b)];
+                    acc[r] =
+                        _mm256_fmadd_ps(_mm256_set1_ps(dw * d8),
+                                        _mm256_cvtepi32_ps(_mm256_sub_epi32(
+                                            s32, _mm256_setr_epi32(32 * off, 0, 0, 0, 0, 0, 0, 0))),
+                                        acc[r]);
+                }
+            }
+        }
+        for (int64_t r = 0; r < m; ++r) y[r * n + o] = hsum(acc[r]) - mins[r];
+    }
+}
+#endif
+
 // Torch-op dequantisation of rows [r0, r0 + n) on the blocks' device (CPU prefill tiles and
 // CUDA). Every float operation is ggml's, one IEEE op each, so CPU and CUDA agree with the
 // scalar rule bit for bit.
@@ -339,6 +531,33 @@ void kquant_matmul_cpu(KQuantType type, const float* x, int64_t m, int64_t k, co
     });
 }
 
+void kquant_matmul_q8k_cpu(KQuantType type, const float* x, int64_t m, int64_t k, const uint8_t* wb,
+                           int64_t n, float* y, bool simd) {
+    TORCH_CHECK(m >= 1 && m <= kKQuantDotMaxRows, "kquant_matmul_q8k_cpu: ", m, " rows");
+    TORCH_CHECK(k % kKQuantBlock == 0, "kquant_matmul_q8k_cpu: k = ", k, " not a multiple of 256");
+    const int64_t rb = k / kKQuantBlock * kquant_block_bytes(type);
+    Q8K a[kKQuantDotMaxRows];
+    for (int64_t r = 0; r < m; ++r) quantize_q8k(x + r * k, k, &a[r]);
+    const int64_t grain = std::max<int64_t>(1, (32 * 1024) / k);
+#if defined(TB_KQ_X86)
+    if (simd && kquant_cpu_has_avx2()) {
+        at::parallel_for(0, n, grain, [&](int64_t n0, int64_t n1) {
+            rows_q8k_avx2(type, a, m, k, wb, rb, n0, n1, n, y);
+        });
+        return;
+    }
+#endif
+    (void)simd;
+    at::parallel_for(0, n, grain, [&](int64_t n0, int64_t n1) {
+        rows_q8k_scalar(type, a, m, k, wb, rb, n0, n1, n, y);
+    });
+}
+
+bool kquant_decode_exact() {
+    const char* e = std::getenv("TB_KQ_KERNEL");
+    return e && std::strcmp(e, "exact") == 0;
+}
+
 at::Tensor kquant_linear(const at::Tensor& x, const KQuantWeight& w, const at::Tensor& bias) {
     TORCH_CHECK(x.size(-1) == w.cols, "kquant_linear: x has ", x.size(-1),
                 " features, the weight expects ", w.cols);
@@ -354,8 +573,12 @@ at::Tensor kquant_linear(const at::Tensor& x, const KQuantWeight& w, const at::T
     const at::Tensor xf = x.reshape({M, K}).to(at::kFloat).contiguous();
     at::Tensor y = at::empty({M, N}, xf.options());
     if (M >= 1 && M <= kKQuantDotMaxRows) {
-        kquant_matmul_cpu(w.type, xf.data_ptr<float>(), M, K, w.blocks.data_ptr<uint8_t>(), N,
-                          y.data_ptr<float>());
+        if (kquant_decode_exact())
+            kquant_matmul_cpu(w.type, xf.data_ptr<float>(), M, K, w.blocks.data_ptr<uint8_t>(), N,
+                              y.data_ptr<float>());
+        else
+            kquant_matmul_q8k_cpu(w.type, xf.data_ptr<float>(), M, K, w.blocks.data_ptr<uint8_t>(),
+                                  N, y.data_ptr<float>());
     } else if (M > 0) {
         // Tiles of about 1 M float32 weights (4 MB): dequantised, multiplied, dropped.
         const int64_t tile = std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(K, 1));

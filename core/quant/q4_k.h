@@ -33,13 +33,15 @@
 //   dequantize_row_q4_K / _q6_K, i.e. core/gguf's gguf::dequantize_row, bit for bit.)
 //
 // The linear (kquant_linear) computes y = x W^T:
-// - CPU, few rows (decode, at most kKQuantDotMaxRows activation rows): per output row, each
-//   super-block is dequantised to 256 float32 values (exactly the values above) and dotted
-//   with every activation row in float32 (AVX2 + FMA where the CPU has it), parallel over
-//   output rows. The activation is NOT quantised (llama.cpp quantises it to Q8_K and runs
-//   integer dots): this path's only error against "dequantise, then an fp32 matmul" is fp32
-//   summation order, so it is exactly the model the file describes; the Q8_K path would be
-//   faster per weight but adds activation rounding (a later step);
+// - CPU, few rows (decode, at most kKQuantDotMaxRows activation rows), two kernels, parallel
+//   over output rows, AVX2 where the CPU has it:
+//   * default, llama.cpp's: the activation rows are quantised to Q8_K and every super-block
+//     is an exact int32 dot (kquant_matmul_q8k_cpu). About 4x faster than the exact kernel on
+//     AVX2, with the activation rounding llama.cpp (and the Q8_0 path, q8_0.h) has too;
+//   * TB_KQ_KERNEL=exact: each super-block dequantised to 256 float32 values (exactly the
+//     values above) and dotted with the fp32 activation rows (kquant_matmul_cpu): its only
+//     error against "dequantise, then an fp32 matmul" is fp32 summation order, i.e. exactly
+//     the model the file describes (tests compare greedy tokens with a dense load this way);
 // - CPU, many rows (prefill): tiles of output rows dequantised to float32 and multiplied with
 //   torch (a GEMM reads each weight once for all rows);
 // - CUDA: the weight is dequantised with torch ops on the device for the call, then
@@ -105,6 +107,18 @@ at::Tensor kquant_linear(const at::Tensor& x, const KQuantWeight& w, const at::T
 void kquant_matmul_cpu(KQuantType type, const float* x, int64_t m, int64_t k, const uint8_t* wb,
                        int64_t n, float* y, bool simd = true);
 bool kquant_cpu_has_avx2();
+
+// The Q8_K decode kernel (the default of kquant_linear's decode path): each activation row
+// quantised to ggml's Q8_K (per 256 values: d = max / -127 of the value of largest magnitude,
+// codes rounded to nearest, plus the sums of 16 consecutive codes), then ggml's
+// vec_dot_q4_K_q8_K / vec_dot_q6_K_q8_K: exact int32 sums per super-block (AVX2 maddubs or
+// scalar) scaled in float32. Error against x W'^T: the activation rounding, at most
+// |d8| / 2 per element, plus float rounding.
+void kquant_matmul_q8k_cpu(KQuantType type, const float* x, int64_t m, int64_t k, const uint8_t* wb,
+                           int64_t n, float* y, bool simd = true);
+// TB_KQ_KERNEL=exact in the environment: kquant_linear decodes with kquant_matmul_cpu (the
+// file's model to fp32 rounding) instead of the Q8_K kernel.
+bool kquant_decode_exact();
 
 // PackedBaseWeight (core/infer/lora_linear.h) backed by Q4_K / Q6_K.
 class KQuantBaseWeight final : public PackedBaseWeight {

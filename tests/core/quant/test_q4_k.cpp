@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -85,6 +86,7 @@ TEST_P(KQuant, LinearIsTheDequantisedMatmulWithinFp32Summation) {
     const double u = std::ldexp(1.0, -24);
     const double gamma = K * u / (1 - K * u);
     KQuantBaseWeight base(*q);
+    ::setenv("TB_KQ_KERNEL", "exact", 1);  // kquant_linear's decode rows: the exact kernel
     for (int64_t M : {1, 3, 8, 9, 33}) {
         const at::Tensor x = at::randn({M, K});
         const at::Tensor xd = x.to(at::kDouble);
@@ -116,6 +118,85 @@ TEST_P(KQuant, LinearIsTheDequantisedMatmulWithinFp32Summation) {
     const at::Tensor ref3 = at::linear(x3.to(at::kDouble), wd, bias.to(at::kDouble));
     EXPECT_LT((y3.to(at::kDouble) - ref3).abs().max().item<double>(), 1e-3);
     EXPECT_TRUE(at::equal(base.dense(at::kFloat, at::kCPU), reference_dequant(*q)));
+    ::unsetenv("TB_KQ_KERNEL");
+}
+
+namespace {
+
+// Per weight: |d1 q| + |m1| of Q4_K (the two terms of its value, decoded from the bytes by the
+// layout q4_k.h documents), |w'| for Q6_K (a single product).
+at::Tensor term_magnitudes(const KQuantWeight& w, const at::Tensor& deq) {
+    if (w.type == KQuantType::Q6_K) return deq.abs().to(at::kDouble);
+    at::Tensor out = at::empty({w.rows(), w.cols}, at::kDouble);
+    for (int64_t r = 0; r < w.rows(); ++r)
+        for (int64_t b = 0; b < w.cols / 256; ++b) {
+            const uint8_t* p = w.blocks[r].data_ptr<uint8_t>() + b * kQ4KBlockBytes;
+            uint16_t hd, hm;
+            std::memcpy(&hd, p, 2);
+            std::memcpy(&hm, p + 2, 2);
+            const double d = gguf::fp16_to_fp32(hd), dmin = gguf::fp16_to_fp32(hm);
+            const uint8_t* s = p + 4;
+            for (int i = 0; i < 256; ++i) {
+                const int j = i / 32, c = i / 64, l = i % 32;
+                const int sc = j < 4 ? s[j] & 63 : (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+                const int m = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+                const int q = j % 2 == 0 ? p[16 + 32 * c + l] & 15 : p[16 + 32 * c + l] >> 4;
+                out[r][b * 256 + i] = std::fabs(d * sc * q) + std::fabs(dmin * m);
+            }
+        }
+    return out;
+}
+
+}  // namespace
+
+// The Q8_K kernel: against x W'^T its error is the activation's rounding to Q8_K (at most
+// |d8| / 2 = amax / 254 per element of each 256-block, plus a few ulps of x from the rounded
+// scale), the fp32 rounding of ggml's dequantised values against the exact products
+// (3 u per term) and of the kernel's float part (block scales, int32 -> float, nb + 3 adds):
+//   |y - x W'^T| <= sum_i |w'_i| (|d8| / 2 (1 + 1e-5) + 4 u |x_i|)
+//                   + (nb + 12) u sum_i A_i (|x_i| + |d8|),   A_i = |d1 q_i| + |m1_i|.
+TEST_P(KQuant, Q8KKernelWithinActivationRounding) {
+    const KQuantType t = GetParam();
+    const int64_t N = 24, K = 768, nb = K / 256;
+    auto q = quantize_kquant(weights(N, K, 13), t);
+    ASSERT_TRUE(q.ok());
+    const at::Tensor deq = reference_dequant(*q);
+    const at::Tensor wd = deq.to(at::kDouble);
+    const at::Tensor A = term_magnitudes(*q, deq);
+    EXPECT_TRUE(at::allclose(A.ge(wd.abs() * (1 - 1e-5)), at::ones_like(A).to(at::kBool)));
+    const double u = std::ldexp(1.0, -24);
+    for (int64_t M : {1, 2, 8}) {
+        at::Tensor x = at::randn({M, K});
+        x[0].narrow(0, 256, 256).zero_();  // an all-zero block (d8 = 0)
+        const at::Tensor xd = x.to(at::kDouble);
+        const at::Tensor d8 =
+            (xd.abs().view({M, nb, 256}).amax(-1, true) / 127).expand({M, nb, 256}).reshape({M, K});
+        const at::Tensor bound = at::mm(d8 / 2 * (1 + 1e-5) + 4 * u * xd.abs(), wd.abs().t()) +
+                                 (nb + 12) * u * at::mm(xd.abs() + d8, A.t());
+        const at::Tensor exact = at::mm(xd, wd.t());
+        for (bool simd : {false, true}) {
+            if (simd && !kquant_cpu_has_avx2()) continue;
+            at::Tensor y = at::empty({M, N});
+            kquant_matmul_q8k_cpu(t, x.data_ptr<float>(), M, K, q->blocks.data_ptr<uint8_t>(), N,
+                                  y.data_ptr<float>(), simd);
+            const at::Tensor err = (y.to(at::kDouble) - exact).abs();
+            std::printf("%s q8_k %s M=%ld: worst err / bound %.3f\n", kquant_name(t),
+                        simd ? "avx2" : "scalar", static_cast<long>(M),
+                        (err / bound.clamp_min(1e-300)).max().item<double>());
+            EXPECT_TRUE((err <= bound).all().item<bool>())
+                << kquant_name(t) << (simd ? " avx2" : " scalar") << " M=" << M
+                << " worst err/bound " << (err / bound.clamp_min(1e-300)).max().item<double>();
+        }
+        if (kquant_cpu_has_avx2()) {  // the two kernels: same integer sums, float order differs
+            at::Tensor ys = at::empty({M, N}), ya = at::empty({M, N});
+            kquant_matmul_q8k_cpu(t, x.data_ptr<float>(), M, K, q->blocks.data_ptr<uint8_t>(), N,
+                                  ys.data_ptr<float>(), false);
+            kquant_matmul_q8k_cpu(t, x.data_ptr<float>(), M, K, q->blocks.data_ptr<uint8_t>(), N,
+                                  ya.data_ptr<float>(), true);
+            EXPECT_LE((ys - ya).abs().max().item<float>(),
+                      ((nb + 12) * 2 * u * at::mm(xd.abs() + d8, A.t())).max().item<double>());
+        }
+    }
 }
 
 TEST_P(KQuant, RefusesRowsNotMultipleOf256) {
@@ -150,9 +231,16 @@ TEST(KQuantSpeed, DISABLED_DecodeNsPerWeight) {
             for (int i = 0; i < reps; ++i) run();
             const double s =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::printf("%s %s: %.3f ns/weight (%d threads)\n", kquant_name(t),
-                        simd ? "avx2" : "scalar", 1e9 * s / reps / (N * K),
-                        at::get_num_threads());
+            std::printf("%s exact %s: %.3f ns/weight (%d threads)\n", kquant_name(t),
+                        simd ? "avx2" : "scalar", 1e9 * s / reps / (N * K), at::get_num_threads());
+            const auto t1 = std::chrono::steady_clock::now();
+            for (int i = 0; i < reps; ++i)
+                kquant_matmul_q8k_cpu(t, x.data_ptr<float>(), 1, K, q->blocks.data_ptr<uint8_t>(),
+                                      N, y.data_ptr<float>(), simd);
+            const double s2 =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+            std::printf("%s q8_k %s: %.3f ns/weight\n", kquant_name(t), simd ? "avx2" : "scalar",
+                        1e9 * s2 / reps / (N * K));
         }
     }
 }
