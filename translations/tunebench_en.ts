@@ -3425,6 +3425,22 @@ Double-click the name to rename</translation>
         <source>Backend</source>
         <translation>Backend</translation>
     </message>
+    <message>
+        <source>running</source>
+        <translation>running</translation>
+    </message>
+    <message>
+        <source>completed</source>
+        <translation>completed</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>failed</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>cancelled</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ServePanel</name>
@@ -3957,6 +3973,18 @@ The trainer evaluates every eval_steps steps.</translation>
     <message>
         <source>Export the selected run as a merged Hugging Face folder, a GGUF file or a GGUF LoRA adapter, with an Ollama Modelfile</source>
         <translation>Export the selected run as a merged Hugging Face folder, a GGUF file or a GGUF LoRA adapter, with an Ollama Modelfile</translation>
+    </message>
+    <message>
+        <source>Loading</source>
+        <translation>Loading</translation>
+    </message>
+    <message>
+        <source>Evaluating</source>
+        <translation>Evaluating</translation>
+    </message>
+    <message>
+        <source>Saving</source>
+        <translation>Saving</translation>
     </message>
 </context>
 <context>

@@ -3425,6 +3425,22 @@ Doble clic en el nombre para renombrarlo</translation>
         <source>Backend</source>
         <translation>Implementación</translation>
     </message>
+    <message>
+        <source>running</source>
+        <translation>en curso</translation>
+    </message>
+    <message>
+        <source>completed</source>
+        <translation>completado</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>fallido</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>cancelado</translation>
+    </message>
 </context>
 <context>
     <name>tbui::ServePanel</name>
@@ -3957,6 +3973,18 @@ El entrenador evalúa cada eval_steps pasos.</translation>
     <message>
         <source>Export the selected run as a merged Hugging Face folder, a GGUF file or a GGUF LoRA adapter, with an Ollama Modelfile</source>
         <translation>Exporta el entrenamiento seleccionado como carpeta de Hugging Face fusionada, archivo GGUF o adaptador LoRA GGUF, con un Modelfile de Ollama</translation>
+    </message>
+    <message>
+        <source>Loading</source>
+        <translation>Cargando</translation>
+    </message>
+    <message>
+        <source>Evaluating</source>
+        <translation>Evaluando</translation>
+    </message>
+    <message>
+        <source>Saving</source>
+        <translation>Guardando</translation>
     </message>
 </context>
 <context>

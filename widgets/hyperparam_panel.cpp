@@ -188,8 +188,10 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
     rightLayout->addWidget(diffView, 1);
     rightLayout->addWidget(exportDiff);
     split->addWidget(right);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    // Half each: at 1280 px the diff's three columns were cut ("edeterminad", "Tiny...v1.0")
+    // beside a form whose editors need far less than 60 % of the width.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
     layout->addWidget(split, 1);
 
     buildForm();

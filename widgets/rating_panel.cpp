@@ -404,6 +404,8 @@ RatingPanel::RatingPanel(QWidget* parent) : QWidget(parent) {
     evalCombo_->setMinimumContentsLength(12);
     raterEdit_ = new QLineEdit(this);
     raterEdit_->setPlaceholderText(tr("Rater name"));
+    // At 1280 px the row is at its minimum: the name field shrank to "Nombr…".
+    raterEdit_->setMinimumWidth(raterEdit_->fontMetrics().averageCharWidth() * 16);
     seedSpin_ = new QSpinBox(this);
     seedSpin_->setRange(0, 1000000000);
     seedSpin_->setValue(42);

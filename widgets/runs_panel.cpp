@@ -82,6 +82,15 @@ bool RunsTableModel::setData(const QModelIndex& index, const QVariant& value, in
     return true;
 }
 
+// The store's status word ("completed") in the interface language; unknown words as stored.
+static QString statusText(const std::string& status) {
+    if (status == "running") return RunsTableModel::tr("running");
+    if (status == "completed") return RunsTableModel::tr("completed");
+    if (status == "failed") return RunsTableModel::tr("failed");
+    if (status == "cancelled") return RunsTableModel::tr("cancelled");
+    return QString::fromStdString(status);
+}
+
 QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= rowCount()) return {};
     const RunRow& r = rows_[static_cast<size_t>(index.row())];
@@ -149,7 +158,7 @@ QVariant RunsTableModel::data(const QModelIndex& index, int role) const {
         case Name:
             return q(r.run.name);
         case Status:
-            return q(r.run.status);
+            return statusText(r.run.status);
         case Started: {
             const QDateTime t = QDateTime::fromString(q(r.run.started_at), Qt::ISODate);
             return t.isValid() ? loc.toString(t.toLocalTime(), QLocale::ShortFormat)

@@ -82,6 +82,11 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
     thread_.start();
 
     auto* form = new QFormLayout;
+    // A row whose field is a layout gets no buddy from QFormLayout, and a label without one
+    // shows its mnemonic as a literal "&" ("&Modelo:"): name the row's main widget.
+    auto buddy = [form](QLayout* row, QWidget* field) {
+        if (auto* label = qobject_cast<QLabel*>(form->labelForField(row))) label->setBuddy(field);
+    };
     model_ = new QLineEdit(this);
     model_->setObjectName("serveModel");
     model_->setPlaceholderText(tr("Hugging Face model folder (config.json + safetensors)"));
@@ -94,6 +99,7 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
     modelRow->addWidget(model_, 1);
     modelRow->addWidget(browse);
     form->addRow(tr("&Model:"), modelRow);
+    buddy(modelRow, model_);
 
     adapters_ = new QPlainTextEdit(this);
     adapters_->setObjectName("serveAdapters");
@@ -111,6 +117,7 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
     adapterRow->addWidget(adapters_, 1);
     adapterRow->addWidget(addAdapter, 0, Qt::AlignTop);
     form->addRow(tr("&Adapters:"), adapterRow);
+    buddy(adapterRow, adapters_);
 
     host_ = new QLineEdit(QStringLiteral("127.0.0.1"), this);
     host_->setToolTip(
@@ -126,6 +133,7 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
     addrRow->addWidget(new QLabel(tr("Port:"), this));
     addrRow->addWidget(port_);
     form->addRow(tr("&Host:"), addrRow);
+    buddy(addrRow, host_);
 
     apiKey_ = new QLineEdit(this);
     apiKey_->setEchoMode(QLineEdit::PasswordEchoOnEdit);
@@ -144,6 +152,7 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
     devRow->addWidget(dtype_);
     devRow->addStretch(1);
     form->addRow(tr("&Device:"), devRow);
+    buddy(devRow, device_);
 
     start_ = new QPushButton(tr("&Start server"), this);
     stop_ = new QPushButton(tr("S&top server"), this);

@@ -167,6 +167,7 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
         chart::setup(plot, setups[i]);
         plots_ << plot;
         g->addWidget(plot, i / 3, i % 3);
+        g->setColumnStretch(i % 3, 1);  // three equal columns, whatever each chart's labels
     }
     auto* lossPlot = plots_[0];
     const QColor c0 = chart::paletteColor(0);
@@ -518,6 +519,27 @@ QString TrainingPanel::resumeRun(qint64 runId, const QString& checkpoint) {
     return {};
 }
 
+// The trainer's phase in the interface language (tb::train_phase_name is the log's English).
+QString TrainingPanel::phaseName(tb::TrainPhase phase) {
+    switch (phase) {
+        case tb::TrainPhase::Loading:
+            return tr("Loading");
+        case tb::TrainPhase::Training:
+            return tr("Training");
+        case tb::TrainPhase::Evaluating:
+            return tr("Evaluating");
+        case tb::TrainPhase::Saving:
+            return tr("Saving");
+        case tb::TrainPhase::Paused:
+            return tr("Paused");
+        case tb::TrainPhase::Finished:
+            return tr("Finished");
+        case tb::TrainPhase::Cancelled:
+            return tr("Cancelled");
+    }
+    return QString::fromLatin1(tb::train_phase_name(phase));
+}
+
 bool TrainingPanel::paused() const { return running_ && pause_ && pause_->paused(); }
 
 QString TrainingPanel::phaseText() const { return phase_->text(); }
@@ -567,7 +589,7 @@ void TrainingPanel::onProgress(const tb::TrainProgress& p) {
     progress_->setValue(static_cast<int>(p.step));
     // The trainer finishes the step in flight after Pause: the status says Paused from the
     // click on, not the step's phase.
-    phase_->setText(paused() ? tr("Paused") : QString::fromLatin1(tb::train_phase_name(p.phase)));
+    phase_->setText(paused() ? tr("Paused") : phaseName(p.phase));
     if (p.eta_s > 0) {
         eta_->setText(
             tr("ETA %1").arg(QTime(0, 0).addSecs(static_cast<int>(p.eta_s)).toString("HH:mm:ss")));

@@ -111,6 +111,7 @@ class TrainingPanel : public QWidget {
     void runsChanged();
 
   private:
+    static QString phaseName(tb::TrainPhase phase);
     void redraw();
     void setRunning(bool running);
     void log(const QString& line);

@@ -92,6 +92,19 @@ void debugWide(QWidget* root) {
 void checkFits(tbui::MainWindow& w, const QString& lang) {
     debugWide(&w);
     visitAllTabs(&w, [&](const QString& where) {
+        // No label shows its mnemonic as a literal '&' (a label without a buddy does).
+        for (auto* label : w.findChildren<QLabel*>()) {
+            if (!label->isVisible() || label->buddy()) continue;
+            const QString t = label->text();
+            if (label->textFormat() == Qt::RichText ||
+                (label->textFormat() == Qt::AutoText && Qt::mightBeRichText(t)))
+                continue;
+            QString stripped = t;
+            stripped.remove("&&");
+            QVERIFY2(
+                !stripped.contains('&'),
+                qPrintable(QString("%1, %2: label '%3' shows a literal &").arg(lang, where, t)));
+        }
         // No chart squashed into a corner of its widget: the plot area spans the plot's width
         // (an empty legend once capped the layout column at the title's width).
         for (auto* plot : w.findChildren<QCustomPlot*>()) {
