@@ -301,6 +301,16 @@ void rows_q8k_scalar(KQuantType t, const Q8K* a, int64_t m, int64_t k, const uin
 }
 
 #if defined(TB_KQ_X86)
+// ((qh >> shift) & 3) << 4 in every byte (the shifts are 16-bit, the masks keep bytes apart).
+TB_KQ_AVX2 inline __m256i q6_high(__m256i qh, int shift) {
+    const __m256i m3 = _mm256_set1_epi8(3);
+    return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, shift), m3), 4);
+}
+
+TB_KQ_AVX2 inline void q6_store(uint8_t* p, __m256i v) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(p), v);
+}
+
 TB_KQ_AVX2 void rows_q8k_avx2(KQuantType t, const Q8K* a, int64_t m, int64_t k, const uint8_t* wb,
                               int64_t rb, int64_t n0, int64_t n1, int64_t n, float* y) {
     const int64_t nb = k / kKQuantBlock, bb = kquant_block_bytes(t);
@@ -348,7 +358,26 @@ TB_KQ_AVX2 void rows_q8k_avx2(KQuantType t, const Q8K* a, int64_t m, int64_t k, 
                     mins[r] += dminw * d8 * static_cast<float>(summs);
                 }
             } else {
-                unpack_q6_k_u(w, u, sc6);
+                // The 6-bit codes (unsigned, weight order) from ql / qh in registers, as
+                // unpack_q6_k_u writes them: 32 at a time, four per 128-weight half.
+                std::memcpy(sc6, w + 192, 16);
+                for (int h = 0; h < 2; ++h) {
+                    const uint8_t* ql = w + 64 * h;
+                    const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+                    const __m256i l1 =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+                    const __m256i qh =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 128 + 32 * h));
+                    uint8_t* uh = u + 128 * h;
+                    q6_store(uh + 0, _mm256_or_si256(_mm256_and_si256(l0, m4), q6_high(qh, 0)));
+                    q6_store(uh + 32, _mm256_or_si256(_mm256_and_si256(l1, m4), q6_high(qh, 2)));
+                    q6_store(uh + 64,
+                             _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                             q6_high(qh, 4)));
+                    q6_store(uh + 96,
+                             _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                             q6_high(qh, 6)));
+                }
                 const float dw = fp16_at(w + 208);
                 for (int64_t r = 0; r < m; ++r) {
                     const int8_t* q8 = a[r].qs.data() + b * kKQuantBlock;
