@@ -5,8 +5,13 @@
 #include <QDir>
 #include <QFile>
 #include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 
 #include "core/infer/llama_model.h"
@@ -164,6 +169,57 @@ class TestTraining : public QObject {
         panel.setWorkspaceDir(ws_ + "/elsewhere");
         QVERIFY(panel.earlierRuns().isEmpty());
         QVERIFY(!QFile::exists(ws_ + "/elsewhere/tunebench.sqlite"));
+    }
+
+    // Issue 14: while paused the status says Paused (also when a progress report of the step
+    // in flight arrives), the log keeps following the newest line across Pause and Resume, and
+    // Cancel asks first: No keeps the run, Yes cancels it. The worker is held busy so that the
+    // run stays queued (running, with its pause and cancel tokens) while the test looks.
+    void pauseStatusLogAndCancelConfirmation() {
+        tbui::JobQueue jobs;
+        tb::AppConfig cfg;
+        cfg.model.name = modelDir_;
+        cfg.model.device = "cpu";
+        cfg.model.dtype = "float32";
+        cfg.model.max_length = 64;
+        cfg.data.path = guitest::dolly_path();
+        cfg.training.max_steps = 2;
+        cfg.training.output_dir = (ws_ + "/outputs-pause").toStdString();
+        tbui::TrainingPanel panel(&jobs, [cfg] { return cfg; });
+        QSemaphore hold;
+        QMetaObject::invokeMethod(jobs.worker(), [&hold] { hold.acquire(); });
+        panel.start();
+        QVERIFY(panel.running());
+        panel.togglePause();
+        QVERIFY(panel.paused());
+        QCOMPARE(panel.phaseText(), QString("Paused"));
+        panel.onProgress(step(1, 2.0));  // the step in flight when Pause was pressed
+        QCOMPARE(panel.phaseText(), QString("Paused"));
+        auto* bar = panel.logView()->verticalScrollBar();
+        for (int i = 0; i < 60; ++i) panel.onProgress(step(2 + i, 1.0));
+        QVERIFY(bar->maximum() > 0);
+        QCOMPARE(bar->value(), bar->maximum());  // still following while paused
+        panel.togglePause();
+        QCOMPARE(panel.phaseText(), QString("Training"));
+        for (int i = 0; i < 5; ++i) panel.onProgress(step(70 + i, 1.0));
+        QCOMPARE(bar->value(), bar->maximum());  // and after Resume
+        // Cancel asks; No keeps the run going.
+        auto answer = [](QMessageBox::StandardButton b) {
+            QTimer::singleShot(50, [b] {
+                auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+                QVERIFY(box);
+                box->button(b)->click();
+            });
+        };
+        answer(QMessageBox::No);
+        panel.confirmCancel();
+        QVERIFY(panel.running());
+        QVERIFY(!panel.logView()->toPlainText().contains("Cancelling"));
+        answer(QMessageBox::Yes);
+        panel.confirmCancel();
+        QVERIFY(panel.logView()->toPlainText().contains("Cancelling"));
+        hold.release();  // the queued run starts, sees the cancel and ends
+        QTRY_VERIFY_WITH_TIMEOUT(!panel.running(), 60000);
     }
 
     void exportAdapterAndMergedModel() {
