@@ -37,8 +37,19 @@ void RunNames::load(const tb::store::Store& store) {
 const RunNames::Info* RunNames::find(const QString& model) const {
     const QString path = splitPrefix(model).second;
     if (path == QLatin1String("base") || path.isEmpty()) return nullptr;
-    auto it = runs_.find(QDir::cleanPath(path));
-    return it == runs_.end() ? nullptr : &it.value();
+    const QString clean = QDir::cleanPath(path);
+    auto it = runs_.find(clean);
+    if (it != runs_.end()) return &it.value();
+    // A relative path (tunebench-cli evaluate --models outputs/<backend>/<run>/adapter, run from
+    // the workspace or its parent): the one run folder that ends with it.
+    if (QDir::isAbsolutePath(clean)) return nullptr;
+    const Info* match = nullptr;
+    for (auto r = runs_.constBegin(); r != runs_.constEnd(); ++r) {
+        if (!r.key().endsWith('/' + clean)) continue;
+        if (match && match->id != r.value().id) return nullptr;  // ambiguous: no name
+        match = &r.value();
+    }
+    return match;
 }
 
 std::optional<qint64> RunNames::runOf(const QString& model) const {

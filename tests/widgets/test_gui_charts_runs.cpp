@@ -357,6 +357,29 @@ class ChartsRunsTest : public QObject {
         QCOMPARE(names.display("base"), QString("base"));
     }
 
+    // Evaluations run from the command line name adapters by relative paths (seen in the
+    // screenshot matrix: "20261203_125426/adapter" instead of the run's name): the one run
+    // folder ending with the path gives the name; an ambiguous suffix gives none.
+    void runNamesOfRelativeAdapterPaths() {
+        QTemporaryDir ws;
+        auto s = Store::open(ws.filePath("tunebench.sqlite").toStdString());
+        QVERIFY(s.ok());
+        addTrainRun(*s.value(), ws.filePath("demo/outputs/reference/r1"), "lr big", "completed", 2,
+                    2.0, 1e-4);
+        addTrainRun(*s.value(), ws.filePath("x/outputs/fused/r2"), "fused one", "completed", 2, 2.0,
+                    1e-4);
+        addTrainRun(*s.value(), ws.filePath("y/outputs/fused/r2"), "other", "completed", 2, 2.0,
+                    1e-4);
+        tbui::RunNames names;
+        names.load(*s.value());
+        QCOMPARE(names.display("outputs/reference/r1/adapter"), QString("lr big"));
+        QCOMPARE(names.display("demo/outputs/reference/r1/adapter"), QString("lr big"));
+        QCOMPARE(names.display("#4 outputs/reference/r1/adapter"), QString("#4 lr big"));
+        QVERIFY(names.runOf("outputs/reference/r1/adapter").has_value());
+        QCOMPARE(names.display("outputs/fused/r2/adapter"), QString("r2/adapter"));  // two runs
+        QCOMPARE(names.display("ence/r1/adapter"), QString("r1/adapter"));           // not a folder
+    }
+
     void ratingSummaryBeforeData() {
         tbui::RatingPanel panel;
         panel.resize(1280, 800);
