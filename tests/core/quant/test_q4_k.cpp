@@ -209,38 +209,3 @@ TEST_P(KQuant, RefusesRowsNotMultipleOf256) {
 
 INSTANTIATE_TEST_SUITE_P(Types, KQuant, ::testing::Values(KQuantType::Q4_K, KQuantType::Q6_K),
                          [](const auto& info) { return std::string(kquant_name(info.param)); });
-
-// Decode throughput of the CPU kernels (manual: --gtest_also_run_disabled_tests); prints
-// nanoseconds per weight for one activation row, beside Q8_0's int8 path.
-TEST(KQuantSpeed, DISABLED_DecodeNsPerWeight) {
-    const int64_t N = 4096, K = 2048;
-    const at::Tensor w = at::randn({N, K}) * 0.02;
-    const at::Tensor x = at::randn({1, K});
-    for (KQuantType t : {KQuantType::Q4_K, KQuantType::Q6_K}) {
-        auto q = quantize_kquant(w, t);
-        ASSERT_TRUE(q.ok());
-        for (bool simd : {false, true}) {
-            at::Tensor y = at::empty({1, N});
-            auto run = [&] {
-                kquant_matmul_cpu(t, x.data_ptr<float>(), 1, K, q->blocks.data_ptr<uint8_t>(), N,
-                                  y.data_ptr<float>(), simd);
-            };
-            run();
-            const auto t0 = std::chrono::steady_clock::now();
-            const int reps = 20;
-            for (int i = 0; i < reps; ++i) run();
-            const double s =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::printf("%s exact %s: %.3f ns/weight (%d threads)\n", kquant_name(t),
-                        simd ? "avx2" : "scalar", 1e9 * s / reps / (N * K), at::get_num_threads());
-            const auto t1 = std::chrono::steady_clock::now();
-            for (int i = 0; i < reps; ++i)
-                kquant_matmul_q8k_cpu(t, x.data_ptr<float>(), 1, K, q->blocks.data_ptr<uint8_t>(),
-                                      N, y.data_ptr<float>(), simd);
-            const double s2 =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-            std::printf("%s q8_k %s: %.3f ns/weight\n", kquant_name(t), simd ? "avx2" : "scalar",
-                        1e9 * s2 / reps / (N * K));
-        }
-    }
-}
