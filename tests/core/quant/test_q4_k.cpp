@@ -7,7 +7,6 @@
 //   computed in float64 (exact enough: its own error is ~2^-29 of the same sum).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
