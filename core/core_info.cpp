@@ -2,6 +2,8 @@
 
 #include <torch/version.h>
 
+#include "core/common/torch_compat.h"
+
 namespace tb {
 
 CoreInfo core_info() {
@@ -13,5 +15,7 @@ CoreInfo core_info() {
 #endif
     return info;
 }
+
+bool cuda_device_available() { return compat::cuda_available(); }
 
 }  // namespace tb

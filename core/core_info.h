@@ -13,4 +13,8 @@ struct CoreInfo {
 
 CoreInfo core_info();
 
+// Whether libtorch sees a CUDA device now (compat::cuda_available), for torch-free callers such
+// as widgets/ that decide what "auto" means without parsing libtorch's headers.
+bool cuda_device_available();
+
 }  // namespace tb

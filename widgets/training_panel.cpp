@@ -21,7 +21,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
-#include "core/common/torch_compat.h"
+#include "core/core_info.h"
 #include "widgets/chart_style.h"
 #include "widgets/export.h"
 #include "widgets/export_dialog.h"
@@ -273,7 +273,7 @@ TrainingPanel::TrainingPanel(JobQueue* jobs, ConfigSource config, QWidget* paren
 // says which, from the device the run uses ("auto" is CUDA when this machine has it).
 void TrainingPanel::updateMemoryLabels(const std::string& device) {
     const bool gpu =
-        device.rfind("cuda", 0) == 0 || (device == "auto" && tb::compat::cuda_available());
+        device.rfind("cuda", 0) == 0 || (device == "auto" && tb::cuda_device_available());
     chart::setTitle(plots_[4], gpu ? tr("GPU memory") : tr("Host memory"));
     plots_[4]->yAxis->setLabel(gpu ? tr("MiB allocated on the GPU")
                                    : tr("MiB resident (host RSS)"));

@@ -15,7 +15,7 @@
 #include "core/data/stats.h"
 #include "core/demo/demo_workspace.h"
 #include "core/eval/evaluation.h"
-#include "core/infer/sampler.h"
+#include "core/infer/sampling_params.h"
 #include "core/train/trainer.h"
 
 namespace tbui {

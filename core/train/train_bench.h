@@ -14,7 +14,7 @@
 
 #include "core/common/cancel_token.h"
 #include "core/common/error.h"
-#include "core/infer/peft_adapter.h"
+#include "core/infer/lora_settings.h"
 #include "core/model/model_config.h"
 
 namespace tb {

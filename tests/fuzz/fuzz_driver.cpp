@@ -12,7 +12,8 @@
 // <crash-dir>/crash-<target>.bin before the process dies; replay it with
 //   fuzz_readers --target <target> --replay <file>
 //
-// ctest runs every target for a few seconds (label "sanitize"); run longer by hand, e.g.
+// ctest runs every target for a bounded number of inputs (label "sanitize"); run longer by
+// hand, e.g.
 //   build-tests/tests/fuzz/fuzz_readers --seconds 3600 --target safetensors --seed 7
 #include <sanitizer/common_interface_defs.h>
 
