@@ -212,8 +212,7 @@ CommandRegistrar reg("generate", [](CLI::App& app) {
     app.add_option("--seed", a->seed, "Sampling seed")->capture_default_str();
     app.add_option("--stop", a->stop, "Stop string (repeatable)");
     app.add_flag("--json", a->json, "Print {ids, text, tokens_per_s} instead of streaming");
-    app.add_option("--quant", a->quant,
-                   "Weight format of --engine quant: q8_0 (default) or nf4");
+    app.add_option("--quant", a->quant, "Weight format of --engine quant: q8_0 (default) or nf4");
     app.add_option("--engine", a->engine,
                    "Inference engine: eager, graph (CUDA), quant or paged, where this build has "
                    "it")

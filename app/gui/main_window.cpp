@@ -15,7 +15,6 @@
 
 #include "widgets/about_panel.h"
 #include "widgets/benchmark_panel.h"
-#include "widgets/serve_panel.h"
 #include "widgets/chat_panel.h"
 #include "widgets/compare_panel.h"
 #include "widgets/dataset_panel.h"
@@ -25,6 +24,7 @@
 #include "widgets/rating_panel.h"
 #include "widgets/results_panel.h"
 #include "widgets/runs_panel.h"
+#include "widgets/serve_panel.h"
 #include "widgets/store_recovery.h"
 #include "widgets/training_panel.h"
 #include "widgets/worker.h"
@@ -193,8 +193,7 @@ void MainWindow::buildMenus() {
             const tb::AppConfig cfg = hyper_->config();
             ExportDefaults d;
             d.modelDir = QString::fromStdString(tb::resolve_model_path(cfg));
-            d.outputsDir =
-                QString::fromStdString(tb::resolve_path(cfg, cfg.training.output_dir));
+            d.outputsDir = QString::fromStdString(tb::resolve_path(cfg, cfg.training.output_dir));
             dialog->setDefaults(d);
         }
         dialog->show();
