@@ -531,12 +531,10 @@ Result<KQuantWeight> quantize_kquant(const at::Tensor& w_in, KQuantType type) {
 }
 
 void kquant_dequantize_row(KQuantType type, const uint8_t* row, int64_t cols, float* y) {
-    Unpacked u;
-    const int64_t bb = kquant_block_bytes(type);
-    for (int64_t b = 0; b < cols / kKQuantBlock; ++b) {
-        unpack(type, row + b * bb, &u);
-        values(type, u, y + b * kKQuantBlock);
-    }
+    // The GGUF module's dequantiser (ggml's, bit for bit); cols is a multiple of 256 here.
+    const Status st = gguf::dequantize_row(
+        type == KQuantType::Q4_K ? gguf::GgmlType::Q4_K : gguf::GgmlType::Q6_K, row, cols, y);
+    TORCH_CHECK(st.ok(), "kquant_dequantize_row: ", st.ok() ? "" : st.error().message);
 }
 
 void kquant_matmul_cpu(KQuantType type, const float* x, int64_t m, int64_t k, const uint8_t* wb,
