@@ -100,11 +100,13 @@ Result<ExportResult> run_export(const ExportParams& p) {
                                             [&](const std::string& s) { progress(s, "", 0, 0); });
         TB_TRY_STATUS(st);
         if (cancelled()) {
+            // remove_tree, not fs::remove_all (core/common/file_io.h says why).
             std::error_code rm;
             if (existed) {
-                for (const auto& e : fs::directory_iterator(p.out_dir, rm)) fs::remove_all(e, rm);
+                for (const auto& e : fs::directory_iterator(p.out_dir, rm))
+                    (void)remove_tree(e.path().string());
             } else {
-                fs::remove_all(p.out_dir, rm);
+                (void)remove_tree(p.out_dir);
             }
             res.cancelled = true;
             return res;

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/common/file_io.h"
 #include "core/gguf/gguf_file.h"
 #include "core/gguf/gguf_llama.h"
 #include "core/quant/q4_k.h"
@@ -186,10 +187,7 @@ struct TempDir {
                ("tb-gguf-tok-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         fs::create_directories(path);
     }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
+    ~TempDir() { (void)remove_tree(path.string()); }  // not fs::remove_all: file_io.h
 };
 
 Status write_text(const fs::path& p, const std::string& s) {

@@ -146,6 +146,14 @@ Result<std::unique_ptr<DataParallel>> DataParallel::connect(const DistributedSet
     return dp;
 }
 
+bool DataParallel::has_gloo() {
+#if TB_WITH_GLOO
+    return true;
+#else
+    return false;
+#endif
+}
+
 DataParallel::~DataParallel() { detach(); }
 
 // ---------------------------------------------------------------------------------------

@@ -79,6 +79,10 @@ class DataParallel {
     int64_t rank() const { return rank_; }
     int64_t world_size() const { return world_; }
     const char* backend_name() const { return nccl_ ? "nccl" : "gloo"; }
+    // Whether this build can form CPU groups: c10d's Gloo needs Gloo's headers at build time
+    // (Debian's libgloo-dev; pip's libtorch ships none), so a build without them refuses CPU
+    // ranks with an error naming the package.
+    static bool has_gloo();
 
     // Registers a gradient hook on every tensor (LoRA parameters, in model order) and builds
     // the buckets. The tensors must outlive this object or detach() must be called.

@@ -24,6 +24,7 @@
 #include <set>
 #include <thread>
 
+#include "core/train/data_parallel.h"
 #include "core/train/rank_launcher.h"
 #include "core/train/run_checkpoint.h"
 #include "train_test_util.h"
@@ -95,7 +96,29 @@ double rel(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 
 
 class Ddp : public ::testing::Test {
   protected:
+    // A build without Gloo's headers (pip's libtorch on the GPU machine, no libgloo-dev there)
+    // cannot form CPU groups: there every test checks the refusal names the package and skips.
+    static bool no_gloo_refusal_checked_;
+    void SetUp() override {
+        if (tb::DataParallel::has_gloo()) return;
+        if (!no_gloo_refusal_checked_) {
+            tb::CancelToken cancel;
+            tb::TrainParams p = tbtest::tiny_params(tbtest::make_tiny_model_dir("ddp_nogloo"),
+                                                    tbtest::scratch("ddp_nogloo"));
+            p.dist.group = true;
+            p.dist.master_port = 0;
+            p.dist.timeout_s = 20;
+            auto r = tb::run_training(
+                p, [](const tb::TrainProgress&) {}, cancel);
+            ASSERT_FALSE(r.ok());
+            EXPECT_NE(r.error().message.find("libgloo-dev"), std::string::npos)
+                << r.error().message;
+            no_gloo_refusal_checked_ = true;
+        }
+        GTEST_SKIP() << "this build has no Gloo (CPU data parallel refused as checked)";
+    }
     static void SetUpTestSuite() {
+        if (!tb::DataParallel::has_gloo()) return;
         model_dir_ = new std::string(tbtest::make_tiny_model_dir("ddp_model"));
         qlora_model_dir_ =
             new std::string(tbtest::make_tiny_model_dir("ddp_qlora_model", 5, 128, 256));
@@ -227,6 +250,7 @@ std::string* Ddp::model_dir_ = nullptr;
 std::string* Ddp::qlora_model_dir_ = nullptr;
 std::string* Ddp::one_run_ = nullptr;
 bool Ddp::qlora_ = false;
+bool Ddp::no_gloo_refusal_checked_ = false;
 bool Ddp::fused_ = false;
 
 TEST_F(Ddp, TwoGlooRanksOfBatchTwoEqualOneRankOfBatchFour) {
