@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "core/quant/q8_0_cpu.h"
@@ -65,6 +67,16 @@ Q8_0Weight quantize_cpu_rows(const at::Tensor& w) {
     return out;
 }
 
+// TB_Q8_PREFILL=fp32: more than kQ8DotMaxRows rows take the former prefill path (dequantised
+// tiles, float32 GEMM: the activation is not quantised) instead of the int8 matmul.
+bool prefill_dequantises() {
+    static const bool fp32 = [] {
+        const char* e = std::getenv("TB_Q8_PREFILL");
+        return e != nullptr && std::strcmp(e, "fp32") == 0;
+    }();
+    return fp32;
+}
+
 }  // namespace
 
 int64_t Q8_0Weight::bytes() const { return tensor_bytes(qs) + tensor_bytes(d); }
@@ -114,7 +126,7 @@ at::Tensor q8_0_linear(const at::Tensor& x, const Q8_0Weight& w, const at::Tenso
     const int64_t M = K > 0 ? x.numel() / K : 0;
     const at::Tensor xf = x.reshape({M, K}).to(at::kFloat).contiguous();
     at::Tensor y = at::empty({M, N}, xf.options());
-    if (M <= kQ8DotMaxRows) {
+    if (M <= kQ8DotMaxRows || !prefill_dequantises()) {
         q8cpu::matmul(q8cpu::best_kernel(), xf.data_ptr<float>(), M, K, w.qs.data_ptr<int8_t>(),
                       reinterpret_cast<const c10::Half*>(w.d.data_ptr<at::Half>()), N,
                       y.data_ptr<float>());

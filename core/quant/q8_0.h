@@ -17,12 +17,15 @@
 // as in GGUF; converting to GGUF's interleaved blocks is a copy.
 //
 // The linear (q8_0_linear) computes y = x W^T:
-// - CPU, few rows (decode: at most kQ8DotMaxRows activation rows): each activation row is
-//   quantised to Q8_0 too and every output is ggml's vec_dot_q8_0_q8_0 - exact int32 block
-//   dot products (AVX2 where the CPU has it, scalar otherwise; q8_0_cpu.h), scaled by the two
-//   block scales - spread over output rows with at::parallel_for;
-// - CPU, many rows (prefill): output-row tiles of W dequantised to float32 and multiplied with
-//   torch (a GEMM reads each weight once for all rows; the int8 dot would not be faster);
+// - CPU, any number of rows (decode steps and prefill): each activation row is quantised to
+//   Q8_0 too and every output is ggml's vec_dot_q8_0_q8_0 - exact int32 block dot products
+//   (AVX2 where the CPU has it, scalar otherwise; q8_0_cpu.h), scaled by the two block
+//   scales - in register tiles of 4 activation rows x 2 weight rows, parallel over weight rows
+//   with at::parallel_for (llama.cpp's prefill does the same: int8 dots, not a float GEMM).
+//   A row's outputs do not depend on how many rows the call has;
+// - CPU with TB_Q8_PREFILL=fp32 in the environment and more than kQ8DotMaxRows rows: output-row
+//   tiles of W dequantised to float32 and multiplied with torch (the activation unquantised;
+//   the former prefill path, 2.4x slower in the README.md benchmark);
 // - CUDA: W dequantised with torch ops to x's dtype for the call, then at::linear. Correct but
 //   not yet a fused kernel: it moves more memory than the dense engine (issue 11, later).
 #pragma once
@@ -37,8 +40,9 @@
 namespace tb {
 
 constexpr int64_t kQ8Block = 32;  // QK8_0
-// Activation rows up to which the CPU linear takes the int8 dot path (decode steps of batches
-// up to this size); above it, tiles are dequantised for a float32 GEMM.
+// With TB_Q8_PREFILL=fp32, activation rows up to which the CPU linear still takes the int8 dot
+// path (decode steps of batches up to this size); above it, tiles are dequantised for a
+// float32 GEMM. Without it every row count takes the int8 path.
 constexpr int64_t kQ8DotMaxRows = 8;
 
 struct Q8_0Weight {

@@ -113,6 +113,93 @@ TB_AVX2 float vec_dot_avx2(const int8_t* wq, const c10::Half* wd, const int8_t* 
 }
 #endif
 
+// ---- Register tiles: R activation rows x C weight rows per pass over the blocks ----------
+// Each output keeps vec_dot's arithmetic exactly (the same exact int32 block sums, the same
+// eight float lanes in the same order), so a tile's outputs equal vec_dot's bit for bit; the
+// tile only shares loads: a weight block's codes and scales are read once for R rows, an
+// activation block's for C weight rows.
+
+constexpr int kTileRows = 4;
+constexpr int kTileCols = 2;
+
+struct TileArgs {
+    const int8_t* wq;     // [n, k] weight codes
+    const c10::Half* wd;  // [n, nb] weight scales
+    const int8_t* aq;     // [m, k] activation codes
+    const float* ad;      // [m, nb] activation scales (widened)
+    float* y;             // [m, n]
+    int64_t nb, k, n;
+};
+
+// Outputs y[r0 + i, o0 + j] for i < R, j < C.
+using TileFn = void (*)(const TileArgs&, int64_t r0, int64_t o0);
+
+template <int R, int C>
+void tile_scalar(const TileArgs& t, int64_t r0, int64_t o0) {
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < C; ++j)
+            t.y[(r0 + i) * t.n + o0 + j] =
+                vec_dot_scalar(t.wq + (o0 + j) * t.k, t.wd + (o0 + j) * t.nb, t.aq + (r0 + i) * t.k,
+                               t.ad + (r0 + i) * t.nb, t.nb);
+}
+
+#if defined(TB_Q8_X86)
+template <int R, int C>
+TB_AVX2 void tile_avx2(const TileArgs& t, int64_t r0, int64_t o0) {
+    const int8_t* w[C];
+    const c10::Half* wd[C];
+    const int8_t* a[R];
+    const float* ad[R];
+    for (int j = 0; j < C; ++j) w[j] = t.wq + (o0 + j) * t.k, wd[j] = t.wd + (o0 + j) * t.nb;
+    for (int i = 0; i < R; ++i) a[i] = t.aq + (r0 + i) * t.k, ad[i] = t.ad + (r0 + i) * t.nb;
+    __m256 acc[R][C];
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < C; ++j) acc[i][j] = _mm256_setzero_ps();
+    const int64_t nb = t.nb;
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+        __m256 dw[C];
+        for (int j = 0; j < C; ++j)
+            dw[j] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wd[j] + b)));
+        for (int i = 0; i < R; ++i) {
+            const __m256 da = _mm256_loadu_ps(ad[i] + b);
+            for (int j = 0; j < C; ++j) {
+                const __m256i s = eight_block_sums(w[j] + b * kBlock, a[i] + b * kBlock);
+                const __m256 dd = _mm256_mul_ps(dw[j], da);
+                acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(s), dd));
+            }
+        }
+    }
+    for (int i = 0; i < R; ++i)
+        for (int j = 0; j < C; ++j) {
+            float lane[kLanes];
+            _mm256_storeu_ps(lane, acc[i][j]);
+            for (int64_t q = b; q < nb; ++q) {  // the tail as in vec_dot_avx2
+                const int32_t s = block_sum_avx2(w[j] + q * kBlock, a[i] + q * kBlock);
+                const float dd = static_cast<float>(wd[j][q]) * ad[i][q];
+                lane[q % kLanes] += static_cast<float>(s) * dd;
+            }
+            t.y[(r0 + i) * t.n + o0 + j] = combine(lane);
+        }
+}
+#endif
+
+template <int R, int C>
+void set_tile(Kernel k, TileFn (&tiles)[kTileRows + 1][kTileCols + 1]) {
+    tiles[R][C] = tile_scalar<R, C>;
+#if defined(TB_Q8_X86)
+    if (k == Kernel::Avx2) tiles[R][C] = tile_avx2<R, C>;
+#endif
+    (void)k;
+}
+
+void fill_tiles(Kernel k, TileFn (&tiles)[kTileRows + 1][kTileCols + 1]) {
+    set_tile<1, 1>(k, tiles), set_tile<1, 2>(k, tiles);
+    set_tile<2, 1>(k, tiles), set_tile<2, 2>(k, tiles);
+    set_tile<3, 1>(k, tiles), set_tile<3, 2>(k, tiles);
+    set_tile<4, 1>(k, tiles), set_tile<4, 2>(k, tiles);
+}
+
 bool cpu_has_avx2() {
 #if defined(TB_Q8_X86)
     __builtin_cpu_init();
@@ -173,34 +260,59 @@ float vec_dot(Kernel k, const int8_t* wq, const c10::Half* wd, const int8_t* aq,
     return vec_dot_scalar(wq, wd, aq, ad, nb);
 }
 
+void quantize_rows(const float* x, int64_t m, int64_t k, int8_t* aq, float* ad) {
+    TORCH_CHECK(k % kBlock == 0, "q8cpu::quantize_rows: k = ", k, " is not a multiple of 32");
+    const int64_t nb = k / kBlock;
+    // Rows in parallel once there are enough values to outweigh waking a thread.
+    at::parallel_for(0, m, std::max<int64_t>(1, (64 * 1024) / k), [&](int64_t r0, int64_t r1) {
+        std::vector<c10::Half> dh(static_cast<size_t>(nb));
+        for (int64_t r = r0; r < r1; ++r) {
+            quantize_row(x + r * k, k, aq + r * k, dh.data());
+            for (int64_t i = 0; i < nb; ++i) ad[r * nb + i] = static_cast<float>(dh[i]);
+        }
+    });
+}
+
+void matmul_q8(Kernel kern, const int8_t* aq, const float* ad, int64_t m, int64_t k,
+               const int8_t* wq, const c10::Half* wd, int64_t n, float* y) {
+    TORCH_CHECK(k % kBlock == 0, "q8cpu::matmul: k = ", k, " is not a multiple of 32");
+    TORCH_CHECK(kernel_supported(kern), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
+    if (m <= 0 || n <= 0) return;
+    const int64_t nb = k / kBlock;
+    const TileArgs t{wq, wd, aq, ad, y, nb, k, n};
+    TileFn tiles[kTileRows + 1][kTileCols + 1] = {};
+    fill_tiles(kern, tiles);
+    // Row chunks whose codes stay in L2 (256 KB) while every column tile of the chunk passes
+    // over them; within a chunk each thread takes a range of column pairs, whose weight rows
+    // stay in L1 across the chunk's row tiles.
+    const int64_t chunk = std::max<int64_t>(kTileRows, ((256 * 1024) / k) / kTileRows * kTileRows);
+    const int64_t col_tiles = (n + kTileCols - 1) / kTileCols;
+    for (int64_t r0 = 0; r0 < m; r0 += chunk) {
+        const int64_t r1 = std::min(m, r0 + chunk);
+        // Chunks of at least ~32K weight-by-row products per thread, so that a thread's share
+        // outweighs waking it (one decode row: ~32K weights, as before).
+        const int64_t grain = std::max<int64_t>(1, (32 * 1024) / (k * kTileCols * (r1 - r0)));
+        at::parallel_for(0, col_tiles, grain, [&](int64_t c0, int64_t c1) {
+            for (int64_t ct = c0; ct < c1; ++ct) {
+                const int64_t o = ct * kTileCols;
+                const int cols = static_cast<int>(std::min<int64_t>(kTileCols, n - o));
+                for (int64_t r = r0; r < r1; r += kTileRows) {
+                    const int rows = static_cast<int>(std::min<int64_t>(kTileRows, r1 - r));
+                    tiles[rows][cols](t, r, o);
+                }
+            }
+        });
+    }
+}
+
 void matmul(Kernel kern, const float* x, int64_t m, int64_t k, const int8_t* wq,
             const c10::Half* wd, int64_t n, float* y) {
     TORCH_CHECK(k % kBlock == 0, "q8cpu::matmul: k = ", k, " is not a multiple of 32");
-    TORCH_CHECK(kernel_supported(kern), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
-    const int64_t nb = k / kBlock;
     // The activation rows as Q8_0 (ggml's vec_dot_type of Q8_0 is Q8_0), scales widened once.
     std::vector<int8_t> aq(static_cast<size_t>(m * k));
-    std::vector<c10::Half> adh(static_cast<size_t>(m * nb));
-    std::vector<float> ad(static_cast<size_t>(m * nb));
-    for (int64_t r = 0; r < m; ++r)
-        quantize_row(x + r * k, k, aq.data() + r * k, adh.data() + r * nb);
-    for (size_t i = 0; i < ad.size(); ++i) ad[i] = static_cast<float>(adh[i]);
-
-    float (*dot)(const int8_t*, const c10::Half*, const int8_t*, const float*, int64_t) =
-        vec_dot_scalar;
-#if defined(TB_Q8_X86)
-    if (kern == Kernel::Avx2) dot = vec_dot_avx2;
-#endif
-    // Chunks of at least ~32K weights, so that a thread's share outweighs waking it.
-    const int64_t grain = std::max<int64_t>(1, (32 * 1024) / k);
-    at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-        for (int64_t o = begin; o < end; ++o) {
-            const int8_t* wrow = wq + o * k;
-            const c10::Half* drow = wd + o * nb;
-            for (int64_t r = 0; r < m; ++r)
-                y[r * n + o] = dot(wrow, drow, aq.data() + r * k, ad.data() + r * nb, nb);
-        }
-    });
+    std::vector<float> ad(static_cast<size_t>(m * (k / kBlock)));
+    quantize_rows(x, m, k, aq.data(), ad.data());
+    matmul_q8(kern, aq.data(), ad.data(), m, k, wq, wd, n, y);
 }
 
 }  // namespace tb::q8cpu

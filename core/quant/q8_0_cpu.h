@@ -41,9 +41,21 @@ void block_sums(Kernel k, const int8_t* a, const int8_t* b, int64_t nb, int32_t*
 float vec_dot(Kernel k, const int8_t* wq, const c10::Half* wd, const int8_t* aq, const float* ad,
               int64_t nb);
 
-// y [m, n] = x [m, k] W^T for a Q8_0 weight W (wq [n, k] codes, wd [n, k / 32] scales): the m
-// activation rows are quantised to Q8_0 (quantize_row_q8_0), then every output is vec_dot,
-// parallel over the n output rows (at::parallel_for). k must be a multiple of 32.
+// The m rows of x [m, k] to Q8_0 by quantize_row, rows in parallel: codes aq [m, k] and the
+// fp16 scales widened to float32 in ad [m, k / 32] (what the dot kernels read).
+void quantize_rows(const float* x, int64_t m, int64_t k, int8_t* aq, float* ad);
+
+// y [m, n] = A W^T for already quantised activation rows A (aq, ad as quantize_rows gives them)
+// and a Q8_0 weight W (wq [n, k] codes, wd [n, k / 32] scales). Every output equals vec_dot of
+// its weight row and activation row bit for bit (so a prefill and a decode step compute the
+// same number for the same row, and the scalar and AVX2 kernels agree); the kernel only
+// shares loads, register tiles of 4 activation rows x 2 weight rows, with at::parallel_for
+// over the weight-row pairs and row chunks of about 256 KB of codes (L2). k: a multiple of 32.
+void matmul_q8(Kernel kern, const int8_t* aq, const float* ad, int64_t m, int64_t k,
+               const int8_t* wq, const c10::Half* wd, int64_t n, float* y);
+
+// y [m, n] = x [m, k] W^T: quantize_rows then matmul_q8 (ggml's Q8_0 x Q8_0 matmul, any m:
+// decode rows and prefill alike).
 void matmul(Kernel kern, const float* x, int64_t m, int64_t k, const int8_t* wq,
             const c10::Half* wd, int64_t n, float* y);
 

@@ -6,8 +6,8 @@
 // - the AVX2 dot kernel equals the scalar one exactly (int32 block sums and the final float),
 //   and the scalar dot equals a long-double reference within a bound derived from its
 //   arithmetic;
-// - q8_0_linear: the decode path (activation quantised) within the activation's quantisation
-//   error of the dequantised product, the prefill path (dequantised tiles) within GEMM rounding;
+// - q8_0_linear: decode and prefill row counts (activation quantised) within the activation's
+//   quantisation error of the dequantised product;
 // - the engine: greedy tokens on a small random model agree with the eager engine's (printed),
 //   also with a PEFT adapter applied without merging; weight_bytes is 34/32 bytes per
 //   quantised weight; nf4 runs too.
@@ -213,31 +213,38 @@ TEST(Q8_0, LinearDecodeAndPrefillPaths) {
     const Q8_0Weight q = quantize_or_die(w);
     const at::Tensor wd = q.dequantize(at::kFloat, at::kCPU);  // what the kernels multiply by
     const double u = std::ldexp(1.0, -24);
-    for (int64_t M : {int64_t{1}, int64_t{3}, kQ8DotMaxRows}) {
-        // Decode path: x is quantised per row, so y differs from x wd^T by at most
-        // sum_k |wd[n,k]| * d_x(block of k) / 2 (plus float rounding of the sums).
+    // Every row count, decode steps (1, 3, 8 rows) and prefill (18) alike, quantises x per row
+    // and runs the int8 dots (q8_0.h), so y differs from x wd^T by at most
+    // sum_k |wd[n,k]| * d_x(block of k) / 2 (plus float rounding of the sums; the bias adds
+    // one rounding).
+    const auto bound_of = [&](const at::Tensor& x2, const at::Tensor& b) {
+        const int64_t M = x2.size(0);
+        const at::Tensor dx = x2.view({M, K / 32, 32}).abs().amax(-1) / 127;  // ~ d per block
+        const at::Tensor half_step = dx.repeat_interleave(32, 1).to(at::kDouble) * 0.5 * 1.001;
+        at::Tensor bound = at::matmul(half_step, wd.abs().t().to(at::kDouble)) +
+                           at::matmul(x2.abs().to(at::kDouble), wd.abs().t().to(at::kDouble)) *
+                               (20 * u);
+        if (b.defined()) bound = bound + b.abs().to(at::kDouble) * (2 * u);
+        return bound;
+    };
+    for (int64_t M : {int64_t{1}, int64_t{3}, kQ8DotMaxRows, int64_t{18}}) {
         const at::Tensor x = at::randn({M, K});
         const at::Tensor y = q8_0_linear(x, q);
         const at::Tensor exact = at::linear(x.to(at::kDouble), wd.to(at::kDouble));
-        const at::Tensor dx = x.view({M, K / 32, 32}).abs().amax(-1) / 127;  // ~ d per block
-        const at::Tensor half_step = dx.repeat_interleave(32, 1).to(at::kDouble) * 0.5 * 1.001;
-        const at::Tensor bound =
-            at::matmul(half_step, wd.abs().t().to(at::kDouble)) +
-            at::matmul(x.abs().to(at::kDouble), wd.abs().t().to(at::kDouble)) * (20 * u);
-        EXPECT_TRUE(((y.to(at::kDouble) - exact).abs() <= bound).all().item<bool>()) << "M " << M;
+        EXPECT_TRUE(((y.to(at::kDouble) - exact).abs() <= bound_of(x, {})).all().item<bool>())
+            << "M " << M;
         // ... and it is not the exact product (the activation was really quantised).
         EXPECT_GT((y.to(at::kDouble) - exact).abs().max().item<double>(), 0.0);
     }
-    // Prefill path (more rows than the dot path takes): dequantised tiles and a float32 GEMM.
+    // A prefill-shaped input [2, 9, K] with a bias.
     const at::Tensor x = at::randn({2, 9, K});
     const at::Tensor b = at::randn({N});
     const at::Tensor y = q8_0_linear(x, q, b);
     ASSERT_EQ(y.sizes(), (std::vector<int64_t>{2, 9, N}));
     const at::Tensor exact = at::linear(x.to(at::kDouble), wd.to(at::kDouble), b.to(at::kDouble));
-    const at::Tensor bound =
-        (at::matmul(x.abs().to(at::kDouble), wd.abs().t().to(at::kDouble)) + b.abs()) *
-        ((K + 2) * u);
-    EXPECT_TRUE(((y.to(at::kDouble) - exact).abs() <= bound).all().item<bool>());
+    EXPECT_TRUE(((y.to(at::kDouble) - exact).abs().view({18, N}) <= bound_of(x.view({18, K}), b))
+                    .all()
+                    .item<bool>());
 }
 
 namespace {
