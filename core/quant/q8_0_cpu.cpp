@@ -62,10 +62,9 @@ TB_AVX2 inline __m256i block_partials(const int8_t* a, const int8_t* b) {
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
-// The exact sums of eight consecutive blocks, block j in lane j.
-TB_AVX2 inline __m256i eight_block_sums(const int8_t* a, const int8_t* b) {
-    __m256i p[8];
-    for (int j = 0; j < 8; ++j) p[j] = block_partials(a + j * kBlock, b + j * kBlock);
+// Eight blocks' partial-sum vectors (block j's eight int32 in p[j]) to their exact sums,
+// block j in lane j.
+TB_AVX2 inline __m256i reduce_eight(const __m256i* p) {
     // hadd works within 128-bit halves: after two rounds the low half holds the low-lane sums
     // of blocks 0..3 (resp. 4..7), the high half the high-lane sums.
     const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
@@ -73,6 +72,46 @@ TB_AVX2 inline __m256i eight_block_sums(const int8_t* a, const int8_t* b) {
     const __m256i q0 = _mm256_hadd_epi32(h01, h23), q1 = _mm256_hadd_epi32(h45, h67);
     return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
                             _mm256_permute2x128_si256(q0, q1, 0x31));
+}
+
+// The exact sums of eight consecutive blocks, block j in lane j.
+TB_AVX2 inline __m256i eight_block_sums(const int8_t* a, const int8_t* b) {
+    __m256i p[8];
+    for (int j = 0; j < 8; ++j) p[j] = block_partials(a + j * kBlock, b + j * kBlock);
+    return reduce_eight(p);
+}
+
+// block_partials of weight codes w and activation codes a with |a| already at hand (aa, from
+// the matmul's per-call buffer): the same eight int32, one sign instruction fewer.
+TB_AVX2 inline __m256i block_partials_abs(const int8_t* w, const int8_t* a, const uint8_t* aa) {
+    const __m256i vw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+    const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+    const __m256i vaa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aa));
+    const __m256i p16 = _mm256_maddubs_epi16(vaa, _mm256_sign_epi8(vw, va));
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+TB_AVX2 inline __m256i eight_block_sums_abs(const int8_t* w, const int8_t* a, const uint8_t* aa) {
+    __m256i p[8];
+    for (int j = 0; j < 8; ++j)
+        p[j] = block_partials_abs(w + j * kBlock, a + j * kBlock, aa + j * kBlock);
+    return reduce_eight(p);
+}
+
+// The same with AVX-512 VNNI on 256-bit registers (AVX512VL): vpdpbusd multiplies the unsigned
+// |a| by the signed codes and adds each four products into an int32 lane in one instruction
+// (no int16 stage; the int32 lanes are the same exact numbers as maddubs + madd give).
+#define TB_VNNI __attribute__((target("avx2,f16c,avx512f,avx512vl,avx512vnni")))
+
+TB_VNNI inline __m256i eight_block_sums_vnni(const int8_t* w, const int8_t* a, const uint8_t* aa) {
+    __m256i p[8];
+    for (int j = 0; j < 8; ++j) {
+        const __m256i vw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * kBlock));
+        const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j * kBlock));
+        const __m256i vaa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aa + j * kBlock));
+        p[j] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), vaa, _mm256_sign_epi8(vw, va));
+    }
+    return reduce_eight(p);
 }
 
 TB_AVX2 int32_t block_sum_avx2(const int8_t* a, const int8_t* b) {
@@ -126,6 +165,7 @@ struct TileArgs {
     const int8_t* wq;     // [n, k] weight codes
     const c10::Half* wd;  // [n, nb] weight scales
     const int8_t* aq;     // [m, k] activation codes
+    const uint8_t* aa;    // [m, k] their absolute values (SIMD kernels)
     const float* ad;      // [m, nb] activation scales (widened)
     float* y;             // [m, n]
     int64_t nb, k, n;
@@ -144,44 +184,56 @@ void tile_scalar(const TileArgs& t, int64_t r0, int64_t o0) {
 }
 
 #if defined(TB_Q8_X86)
-template <int R, int C>
-TB_AVX2 void tile_avx2(const TileArgs& t, int64_t r0, int64_t o0) {
-    const int8_t* w[C];
-    const c10::Half* wd[C];
-    const int8_t* a[R];
-    const float* ad[R];
-    for (int j = 0; j < C; ++j) w[j] = t.wq + (o0 + j) * t.k, wd[j] = t.wd + (o0 + j) * t.nb;
-    for (int i = 0; i < R; ++i) a[i] = t.aq + (r0 + i) * t.k, ad[i] = t.ad + (r0 + i) * t.nb;
-    __m256 acc[R][C];
-    for (int i = 0; i < R; ++i)
-        for (int j = 0; j < C; ++j) acc[i][j] = _mm256_setzero_ps();
-    const int64_t nb = t.nb;
-    int64_t b = 0;
-    for (; b + 8 <= nb; b += 8) {
-        __m256 dw[C];
-        for (int j = 0; j < C; ++j)
-            dw[j] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wd[j] + b)));
-        for (int i = 0; i < R; ++i) {
-            const __m256 da = _mm256_loadu_ps(ad[i] + b);
-            for (int j = 0; j < C; ++j) {
-                const __m256i s = eight_block_sums(w[j] + b * kBlock, a[i] + b * kBlock);
-                const __m256 dd = _mm256_mul_ps(dw[j], da);
-                acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(s), dd));
-            }
-        }
+// One tile function per instruction set (the target attribute must be on the function that
+// the intrinsics inline into); SUMS gives eight blocks' exact sums.
+#define TB_Q8_DEFINE_TILE(NAME, ATTR, SUMS)                                                      \
+    template <int R, int C>                                                                      \
+    ATTR void NAME(const TileArgs& t, int64_t r0, int64_t o0) {                                  \
+        const int8_t* w[C];                                                                      \
+        const c10::Half* wd[C];                                                                  \
+        const int8_t* a[R];                                                                      \
+        const uint8_t* aa[R];                                                                    \
+        const float* ad[R];                                                                      \
+        _Pragma("GCC unroll 4") for (int j = 0; j < C; ++j) w[j] = t.wq + (o0 + j) * t.k,        \
+                                                            wd[j] = t.wd + (o0 + j) * t.nb;      \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; ++i) a[i] = t.aq + (r0 + i) * t.k,        \
+                                                            aa[i] = t.aa + (r0 + i) * t.k,       \
+                                                            ad[i] = t.ad + (r0 + i) * t.nb;      \
+        __m256 acc[R][C];                                                                        \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; ++i)                                      \
+            _Pragma("GCC unroll 4") for (int j = 0; j < C; ++j) acc[i][j] = _mm256_setzero_ps(); \
+        const int64_t nb = t.nb;                                                                 \
+        int64_t b = 0;                                                                           \
+        for (; b + 8 <= nb; b += 8) {                                                            \
+            __m256 dw[C];                                                                        \
+            _Pragma("GCC unroll 4") for (int j = 0; j < C; ++j) dw[j] =                          \
+                _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wd[j] + b)));   \
+            _Pragma("GCC unroll 4") for (int i = 0; i < R; ++i) {                                \
+                const __m256 da = _mm256_loadu_ps(ad[i] + b);                                    \
+                _Pragma("GCC unroll 4") for (int j = 0; j < C; ++j) {                            \
+                    const __m256i s =                                                            \
+                        SUMS(w[j] + b * kBlock, a[i] + b * kBlock, aa[i] + b * kBlock);          \
+                    const __m256 dd = _mm256_mul_ps(dw[j], da);                                  \
+                    acc[i][j] =                                                                  \
+                        _mm256_add_ps(acc[i][j], _mm256_mul_ps(_mm256_cvtepi32_ps(s), dd));      \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; ++i)                                      \
+            _Pragma("GCC unroll 4") for (int j = 0; j < C; ++j) {                                \
+            float lane[kLanes];                                                                  \
+            _mm256_storeu_ps(lane, acc[i][j]);                                                   \
+            for (int64_t q = b; q < nb; ++q) { /* the tail as in vec_dot_avx2 */                 \
+                const int32_t s = block_sum_avx2(w[j] + q * kBlock, a[i] + q * kBlock);          \
+                const float dd = static_cast<float>(wd[j][q]) * ad[i][q];                        \
+                lane[q % kLanes] += static_cast<float>(s) * dd;                                  \
+            }                                                                                    \
+            t.y[(r0 + i) * t.n + o0 + j] = combine(lane);                                        \
+        }                                                                                        \
     }
-    for (int i = 0; i < R; ++i)
-        for (int j = 0; j < C; ++j) {
-            float lane[kLanes];
-            _mm256_storeu_ps(lane, acc[i][j]);
-            for (int64_t q = b; q < nb; ++q) {  // the tail as in vec_dot_avx2
-                const int32_t s = block_sum_avx2(w[j] + q * kBlock, a[i] + q * kBlock);
-                const float dd = static_cast<float>(wd[j][q]) * ad[i][q];
-                lane[q % kLanes] += static_cast<float>(s) * dd;
-            }
-            t.y[(r0 + i) * t.n + o0 + j] = combine(lane);
-        }
-}
+
+TB_Q8_DEFINE_TILE(tile_avx2, TB_AVX2, eight_block_sums_abs)
+TB_Q8_DEFINE_TILE(tile_vnni, TB_VNNI, eight_block_sums_vnni)
 #endif
 
 template <int R, int C>
@@ -189,6 +241,7 @@ void set_tile(Kernel k, TileFn (&tiles)[kTileRows + 1][kTileCols + 1]) {
     tiles[R][C] = tile_scalar<R, C>;
 #if defined(TB_Q8_X86)
     if (k == Kernel::Avx2) tiles[R][C] = tile_avx2<R, C>;
+    if (k == Kernel::Avx512Vnni) tiles[R][C] = tile_vnni<R, C>;
 #endif
     (void)k;
 }
@@ -209,6 +262,16 @@ bool cpu_has_avx2() {
 #endif
 }
 
+bool cpu_has_vnni() {
+#if defined(TB_Q8_X86)
+    __builtin_cpu_init();
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#else
+    return false;
+#endif
+}
+
 }  // namespace
 
 void quantize_row(const float* x, int64_t n, int8_t* qs, c10::Half* d) {
@@ -224,23 +287,44 @@ void quantize_row(const float* x, int64_t n, int8_t* qs, c10::Half* d) {
     }
 }
 
-bool kernel_supported(Kernel k) { return k == Kernel::Scalar || cpu_has_avx2(); }
+bool kernel_supported(Kernel k) {
+    switch (k) {
+        case Kernel::Scalar:
+            return true;
+        case Kernel::Avx2:
+            return cpu_has_avx2();
+        case Kernel::Avx512Vnni:
+            return cpu_has_vnni();
+    }
+    return false;
+}
 
 Kernel best_kernel() {
     static const Kernel k = [] {
         const char* env = std::getenv("TB_Q8_KERNEL");
         if (env && std::strcmp(env, "scalar") == 0) return Kernel::Scalar;
+        if (cpu_has_vnni() && !(env && std::strcmp(env, "avx2") == 0)) return Kernel::Avx512Vnni;
         return cpu_has_avx2() ? Kernel::Avx2 : Kernel::Scalar;
     }();
     return k;
 }
 
-const char* kernel_name(Kernel k) { return k == Kernel::Avx2 ? "avx2" : "scalar"; }
+const char* kernel_name(Kernel k) {
+    switch (k) {
+        case Kernel::Scalar:
+            return "scalar";
+        case Kernel::Avx2:
+            return "avx2";
+        case Kernel::Avx512Vnni:
+            return "avx512vnni";
+    }
+    return "?";
+}
 
 void block_sums(Kernel k, const int8_t* a, const int8_t* b, int64_t nb, int32_t* out) {
 #if defined(TB_Q8_X86)
-    if (k == Kernel::Avx2) {
-        TORCH_CHECK(cpu_has_avx2(), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
+    if (k != Kernel::Scalar) {  // (the VNNI kernel's one-row functions are the AVX2 ones)
+        TORCH_CHECK(kernel_supported(k), "q8cpu: ", kernel_name(k), " is not supported here");
         return block_sums_avx2(a, b, nb, out);
     }
 #endif
@@ -251,8 +335,8 @@ void block_sums(Kernel k, const int8_t* a, const int8_t* b, int64_t nb, int32_t*
 float vec_dot(Kernel k, const int8_t* wq, const c10::Half* wd, const int8_t* aq, const float* ad,
               int64_t nb) {
 #if defined(TB_Q8_X86)
-    if (k == Kernel::Avx2) {
-        TORCH_CHECK(cpu_has_avx2(), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
+    if (k != Kernel::Scalar) {
+        TORCH_CHECK(kernel_supported(k), "q8cpu: ", kernel_name(k), " is not supported here");
         return vec_dot_avx2(wq, wd, aq, ad, nb);
     }
 #endif
@@ -276,10 +360,17 @@ void quantize_rows(const float* x, int64_t m, int64_t k, int8_t* aq, float* ad) 
 void matmul_q8(Kernel kern, const int8_t* aq, const float* ad, int64_t m, int64_t k,
                const int8_t* wq, const c10::Half* wd, int64_t n, float* y) {
     TORCH_CHECK(k % kBlock == 0, "q8cpu::matmul: k = ", k, " is not a multiple of 32");
-    TORCH_CHECK(kernel_supported(kern), "q8cpu: the AVX2 kernel needs an AVX2 + F16C CPU");
+    TORCH_CHECK(kernel_supported(kern), "q8cpu: ", kernel_name(kern), " is not supported here");
     if (m <= 0 || n <= 0) return;
     const int64_t nb = k / kBlock;
-    const TileArgs t{wq, wd, aq, ad, y, nb, k, n};
+    // |a| once per call, so that the tiles' inner loop signs only the weight codes.
+    std::vector<uint8_t> aa;
+    if (kern != Kernel::Scalar) {
+        aa.resize(static_cast<size_t>(m * k));
+        for (size_t i = 0; i < aa.size(); ++i)
+            aa[i] = static_cast<uint8_t>(aq[i] < 0 ? -aq[i] : aq[i]);
+    }
+    const TileArgs t{wq, wd, aq, aa.data(), ad, y, nb, k, n};
     TileFn tiles[kTileRows + 1][kTileCols + 1] = {};
     fill_tiles(kern, tiles);
     // Row chunks whose codes stay in L2 (256 KB) while every column tile of the chunk passes

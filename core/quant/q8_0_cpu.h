@@ -20,15 +20,17 @@
 
 namespace tb::q8cpu {
 
-enum class Kernel { Scalar, Avx2 };
+// Avx512Vnni: the AVX2 kernels with vpdpbusd (AVX-512 VNNI on 256-bit registers) in the
+// multi-row matmul's inner product; its one-row functions (block_sums, vec_dot) are AVX2's.
+enum class Kernel { Scalar, Avx2, Avx512Vnni };
 
 // One row of n float32 values (n a multiple of 32) to Q8_0 by the rule of q8_0.h, in plain
 // scalar code: the reference the torch-op weight quantiser is tested against, and what
 // matmul() uses for its activation rows. qs receives n codes, d n / 32 fp16 scales.
 void quantize_row(const float* x, int64_t n, int8_t* qs, c10::Half* d);
 
-// AVX2 (with F16C) when this CPU has it, else scalar; TB_Q8_KERNEL=scalar in the environment
-// forces the scalar kernel (to measure it, or to rule the SIMD path out).
+// AVX-512 VNNI when this CPU has it, else AVX2 (with F16C), else scalar; TB_Q8_KERNEL=scalar or
+// =avx2 in the environment forces that kernel (to measure it, or to rule a SIMD path out).
 Kernel best_kernel();
 bool kernel_supported(Kernel k);
 const char* kernel_name(Kernel k);

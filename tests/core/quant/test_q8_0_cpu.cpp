@@ -3,8 +3,8 @@
 // - the activation rows are quantised by ggml's rule (written out here: d = amax / 127 stored
 //   as fp16, q = roundf(x / d) with the float32 reciprocal) to the same codes and scales;
 // - every output equals vec_dot of its weight and activation rows bit for bit (so it does not
-//   depend on the row count, the tile it fell in or the row chunk), for the scalar and the
-//   AVX2 kernels alike, which therefore agree with each other;
+//   depend on the row count, the tile it fell in or the row chunk), for the scalar, AVX2 and
+//   AVX-512 VNNI kernels alike (those this CPU has), which therefore agree with each other;
 // - every output is within the bound of its float arithmetic of a reference that takes exact
 //   integer block sums and sums the scaled terms in long double;
 // over row counts that leave every tile remainder (1-3 rows, an odd column), block counts with
@@ -77,13 +77,16 @@ void check_case(const Case& c, std::mt19937& rng) {
     ASSERT_EQ(aq, rq) << "m " << m << " k " << k;
     for (size_t i = 0; i < ad.size(); ++i) ASSERT_EQ(bits(ad[i]), bits(rd[i])) << i;
 
-    const bool avx2 = q8cpu::kernel_supported(q8cpu::Kernel::Avx2);
-    std::vector<float> ys(static_cast<size_t>(m * n)), ya(ys.size()), yx(ys.size());
+    std::vector<float> ys(static_cast<size_t>(m * n));
     q8cpu::matmul_q8(q8cpu::Kernel::Scalar, aq.data(), ad.data(), m, k, wq, wd, n, ys.data());
-    if (avx2) {
-        q8cpu::matmul_q8(q8cpu::Kernel::Avx2, aq.data(), ad.data(), m, k, wq, wd, n, ya.data());
-        // The float entry point (quantises itself) gives the same bits.
-        q8cpu::matmul(q8cpu::Kernel::Avx2, x.data(), m, k, wq, wd, n, yx.data());
+    // Every SIMD kernel this CPU runs, through both entry points (matmul quantises itself).
+    std::vector<std::vector<float>> ysimd;
+    for (q8cpu::Kernel kern : {q8cpu::Kernel::Avx2, q8cpu::Kernel::Avx512Vnni}) {
+        if (!q8cpu::kernel_supported(kern)) continue;
+        ysimd.emplace_back(ys.size());
+        q8cpu::matmul_q8(kern, aq.data(), ad.data(), m, k, wq, wd, n, ysimd.back().data());
+        ysimd.emplace_back(ys.size());
+        q8cpu::matmul(kern, x.data(), m, k, wq, wd, n, ysimd.back().data());
     }
     const double u = std::ldexp(1.0, -24);
     // Per output: float(s_i) exact, d_w * d_a and its product with s_i rounded once each, a
@@ -97,10 +100,9 @@ void check_case(const Case& c, std::mt19937& rng) {
             const float vd = q8cpu::vec_dot(q8cpu::Kernel::Scalar, wq + o * k, wd + o * nb,
                                             aq.data() + r * k, ad.data() + r * nb, nb);
             ASSERT_EQ(bits(ys[at]), bits(vd)) << "scalar r " << r << " o " << o;
-            if (avx2) {
-                ASSERT_EQ(bits(ya[at]), bits(vd)) << "avx2 r " << r << " o " << o << " m " << m;
-                ASSERT_EQ(bits(yx[at]), bits(vd)) << "matmul r " << r << " o " << o;
-            }
+            for (size_t v = 0; v < ysimd.size(); ++v)
+                ASSERT_EQ(bits(ysimd[v][at]), bits(vd))
+                    << "SIMD run " << v << " r " << r << " o " << o << " m " << m;
             long double ref = 0, abs_sum = 0;
             for (int64_t b = 0; b < nb; ++b) {
                 int64_t s = 0;
@@ -122,7 +124,10 @@ void check_case(const Case& c, std::mt19937& rng) {
 }  // namespace
 
 TEST(Q8_0Cpu, MultiRowMatmulEqualsVecDotAndTheReference) {
-    std::printf("[ info ] Q8_0 kernel on this CPU: %s\n", q8cpu::kernel_name(q8cpu::best_kernel()));
+    std::printf("[ info ] Q8_0 kernel on this CPU: %s (AVX2 %s, AVX-512 VNNI %s)\n",
+                q8cpu::kernel_name(q8cpu::best_kernel()),
+                q8cpu::kernel_supported(q8cpu::Kernel::Avx2) ? "yes" : "no",
+                q8cpu::kernel_supported(q8cpu::Kernel::Avx512Vnni) ? "yes" : "no");
     torch::manual_seed(3);
     std::mt19937 rng(7);
     // m: 1..9 and 13 leave every tile remainder (4 rows x 2 columns); n odd and even; nb 1, 7,
@@ -139,6 +144,8 @@ TEST(Q8_0Cpu, MultiRowMatmulEqualsVecDotAndTheReference) {
     at::set_num_threads(threads);
     if (!q8cpu::kernel_supported(q8cpu::Kernel::Avx2))
         GTEST_SKIP() << "no AVX2 + F16C here: only the scalar kernel was checked";
+    if (!q8cpu::kernel_supported(q8cpu::Kernel::Avx512Vnni))
+        std::printf("[ info ] no AVX-512 VNNI here: that kernel was not checked\n");
 }
 
 TEST(Q8_0Cpu, LinearRowsDoNotDependOnTheBatch) {
