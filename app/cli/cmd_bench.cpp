@@ -421,7 +421,7 @@ int run_bench_infer(const BenchInferArgs& a) {
     return interrupt_token().cancelled() ? 130 : kExitOk;
 }
 
-CommandRegistrar reg("bench", [](CLI::App& app) {
+CommandRegistrar register_bench("bench", [](CLI::App& app) {
     app.description("Benchmarks, side by side with the reference Python tools");
     app.require_subcommand(1);
     auto* train = app.add_subcommand(

@@ -83,7 +83,7 @@ int run_bench_bertscore(const BenchBertScoreArgs& a) {
     return interrupt_token().cancelled() ? 130 : kExitOk;
 }
 
-CommandRegistrar reg("bench-bertscore", [](CLI::App& app) {
+CommandRegistrar register_bench_bertscore("bench-bertscore", [](CLI::App& app) {
     app.description(
         "BERTScore pairs/s of tunebench beside a Python computation of the same pairs "
         "(bert_score, or its algorithm in torch + transformers), per device");

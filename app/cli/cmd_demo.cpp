@@ -51,7 +51,7 @@ int run_demo_init(const DemoArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("demo", [](CLI::App& app) {
+CommandRegistrar register_demo("demo", [](CLI::App& app) {
     app.description("Embedded demo workspace (tiny Llama, tokenizer, Dolly-format data)");
     app.require_subcommand(1);
     auto args = std::make_shared<DemoArgs>();

@@ -151,7 +151,7 @@ int run_evaluate(const EvaluateArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("evaluate", [](CLI::App& app) {
+CommandRegistrar register_evaluate("evaluate", [](CLI::App& app) {
     app.description("Generate test-split answers per model, score them with CIs and p-values");
     auto a = std::make_shared<EvaluateArgs>();
     app.add_option("--config", a->config, "Run config (YAML)")->required();

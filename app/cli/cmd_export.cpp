@@ -107,7 +107,7 @@ int run_export(const ExportArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("export", [](CLI::App& app) {
+CommandRegistrar register_export("export", [](CLI::App& app) {
     app.description(
         "Export a model (optionally with a LoRA adapter) as a merged HF folder, a GGUF file "
         "(llama.cpp / Ollama) or a GGUF base + GGUF LoRA adapter, with an Ollama Modelfile");

@@ -190,7 +190,7 @@ int run_generate(GenerateArgs& a) {
     return c.finish_reason == "cancelled" ? kExitUserError : kExitOk;
 }
 
-CommandRegistrar reg("generate", [](CLI::App& app) {
+CommandRegistrar register_generate("generate", [](CLI::App& app) {
     app.description("Generate text (streamed) from a prompt or from token ids");
     auto a = std::make_shared<GenerateArgs>();
     a->model.add_to(app);

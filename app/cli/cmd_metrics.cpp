@@ -326,7 +326,7 @@ int run_metrics(const MetricsArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("metrics", [](CLI::App& app) {
+CommandRegistrar register_metrics("metrics", [](CLI::App& app) {
     app.description(
         "BLEU, chrF, chrF++, TER (sacrebleu defaults), ROUGE-1/2/L/Lsum (rouge-score) and "
         "BERTScore (bert_score) of given texts, with bootstrap 95% confidence intervals");

@@ -45,7 +45,7 @@ int run_score(const ScoreArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("score", [](CLI::App& app) {
+CommandRegistrar register_score("score", [](CLI::App& app) {
     app.description("Score a token sequence: per-position top-k logits and log-sum-exp");
     auto args = std::make_shared<ScoreArgs>();
     args->model.add_to(app);

@@ -132,7 +132,7 @@ int run_serve(ServeArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("serve", [](CLI::App& app) {
+CommandRegistrar register_serve("serve", [](CLI::App& app) {
     app.description(
         "Serve a model and its LoRA adapters over HTTP: OpenAI-compatible /v1/models, "
         "/v1/completions, /v1/chat/completions and Ollama-compatible /api/tags, /api/generate, "

@@ -94,7 +94,7 @@ void add_location(CLI::App* sub, StoreArgs* a) {
                     "Workspace folder (its tunebench.sqlite; default: the current folder)");
 }
 
-CommandRegistrar reg("store", [](CLI::App& app) {
+CommandRegistrar register_store("store", [](CLI::App& app) {
     app.description("Check, back up and restore a workspace's experiment store");
     app.require_subcommand(1);
     auto a = std::make_shared<StoreArgs>();

@@ -57,7 +57,7 @@ int run_tokenize(const TokenizeArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("tokenize", [](CLI::App& app) {
+CommandRegistrar register_tokenize("tokenize", [](CLI::App& app) {
     app.description("Tokenize text (or one chat turn) with a model's tokenizer, as HF does");
     auto args = std::make_shared<TokenizeArgs>();
     app.add_option("--model", args->model_dir,

@@ -166,7 +166,7 @@ int run_train(const TrainArgs& a) {
     return kExitOk;
 }
 
-CommandRegistrar reg("train", [](CLI::App& app) {
+CommandRegistrar register_train("train", [](CLI::App& app) {
     app.description("Fine-tune a LoRA adapter from a run config (outputs/<backend>/<time>/)");
     auto args = std::make_shared<TrainArgs>();
     app.add_option("--config", args->config, "Run config (YAML)")->required();

@@ -42,13 +42,10 @@ namespace tb::infer {
 
 namespace {
 
-const char* const kProjections[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
-                                    "gate_proj", "up_proj", "down_proj"};
-
 Status quantize_q8_0_model(LlamaModel& model) {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < model.layers.size(); ++i)
-        for (const char* name : kProjections) {
+        for (const char* name : kLayerProjections) {
             LoraLinear* lin = model.layers[i].projection(name);
             if (lin->is_packed() || !lin->weight.defined()) continue;
             auto q = quantize_q8_0(lin->weight);

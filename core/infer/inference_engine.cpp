@@ -53,9 +53,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const char* const kProjections[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
-                                    "gate_proj", "up_proj", "down_proj"};
-
 SamplingParams to_sampler(const Sampling& s) {
     SamplingParams sp;
     sp.greedy = s.greedy;
@@ -141,7 +138,7 @@ class Engine final : public InferenceEngine {
         TB_TRY_STATUS(apply_peft_adapter(model_, dir));
         AdapterBranches a;
         for (size_t i = 0; i < model_.layers.size(); ++i)
-            for (const char* proj : kProjections) {
+            for (const char* proj : kLayerProjections) {
                 LoraLinear* lin = model_.layers[i].projection(proj);
                 if (lin->lora.defined()) {
                     a.branches.emplace_back(i, proj, std::move(lin->lora));

@@ -32,6 +32,10 @@ struct LlamaLayer {
     LoraLinear* projection(const std::string& name);
 };
 
+// The seven projections of a layer by their HF short names, in HF's module order.
+inline constexpr const char* kLayerProjections[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
+                                                    "gate_proj", "up_proj", "down_proj"};
+
 struct LoadOptions {
     at::ScalarType dtype = at::kFloat;  // compute/storage dtype of the weights
     at::Device device = at::kCPU;

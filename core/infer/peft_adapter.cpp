@@ -13,9 +13,6 @@ namespace tb {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-static const char* kProjections[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
-                                     "gate_proj", "up_proj", "down_proj"};
-
 static std::string module_path(int64_t layer, const std::string& proj) {
     const bool attn = proj == "q_proj" || proj == "k_proj" || proj == "v_proj" || proj == "o_proj";
     return "model.layers." + std::to_string(layer) + (attn ? ".self_attn." : ".mlp.") + proj;
@@ -137,7 +134,7 @@ Status apply_peft_adapter(LlamaModel& model, const std::string& adapter_dir) {
     // leaves the model half-adapted.
     std::vector<std::pair<LoraLinear*, LoraBranch>> pending;
     for (int64_t i = 0; i < model.config.num_hidden_layers; ++i) {
-        for (const char* proj : kProjections) {
+        for (const char* proj : kLayerProjections) {
             const std::string mod = module_path(i, proj);
             bool targeted = false;
             for (const auto& t : s.target_modules) targeted |= suffix_match(mod, t);
@@ -220,7 +217,7 @@ Status save_peft_adapter(const LlamaModel& model, const LoraSettings& s,
     };
     for (int64_t i = 0; i < model.config.num_hidden_layers; ++i) {
         auto& layer = const_cast<LlamaLayer&>(model.layers[static_cast<size_t>(i)]);
-        for (const char* proj : kProjections) {
+        for (const char* proj : kLayerProjections) {
             const LoraLinear* lin = layer.projection(proj);
             if (!lin->lora.defined()) continue;
             targets.insert(proj);
@@ -264,7 +261,7 @@ Status save_peft_adapter(const LlamaModel& model, const LoraSettings& s,
 void merge_lora_into_base(LlamaModel& model) {
     torch::NoGradGuard no_grad;
     for (auto& layer : model.layers)
-        for (const char* proj : kProjections) {
+        for (const char* proj : kLayerProjections) {
             LoraLinear* lin = layer.projection(proj);
             if (!lin->lora.defined()) continue;
             lin->weight = lin->merged_weight();

@@ -15,17 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-std::string shape_str(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        if (i) s += ",";
-        s += std::to_string(shape[i]);
-    }
-    return s + "]";
-}
-
 bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() &&
            s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -70,14 +59,14 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
     std::map<std::string, std::vector<std::string>> by_shard;  // shard -> tensor names
     std::map<std::string, std::string> shard_of;
     for (auto it = wm->begin(); it != wm->end(); ++it) {
-        const std::string where = "weight_map: tensor " + quote(it.key());
+        const std::string where = "weight_map: tensor " + quoted_name(it.key());
         if (!it.value().is_string())
             return make_error(index_path, where + ": shard name is not a string");
         const std::string shard = it.value().get<std::string>();
         // Only plain file names: an index must not make us map files outside the folder.
         if (shard.empty() || shard == "." || shard == ".." ||
             shard.find('/') != std::string::npos || shard.find('\0') != std::string::npos)
-            return make_error(index_path, where + ": shard " + quote(shard) +
+            return make_error(index_path, where + ": shard " + quoted_name(shard) +
                                               " is not a file name inside the model folder");
         by_shard[shard].push_back(it.key());
         shard_of[it.key()] = shard;
@@ -86,25 +75,26 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
     for (const auto& [shard, names] : by_shard) {
         const std::string shard_path = dir + "/" + shard;
         if (path_kind(shard_path) != Kind::kFile)
-            return make_error(index_path, "weight_map: shard " + quote(shard) +
-                                              " (listed for tensor " + quote(names.front()) +
+            return make_error(index_path, "weight_map: shard " + quoted_name(shard) +
+                                              " (listed for tensor " + quoted_name(names.front()) +
                                               ") does not exist");
         TB_ASSIGN_OR_RETURN(std::shared_ptr<SafetensorsFile> file,
                             SafetensorsFile::open(shard_path));
         for (const std::string& n : names) {
             if (!file->find(n))
-                return make_error(index_path, "weight_map: tensor " + quote(n) +
-                                                  " is not in shard " + quote(shard));
+                return make_error(index_path, "weight_map: tensor " + quoted_name(n) +
+                                                  " is not in shard " + quoted_name(shard));
         }
         for (const auto& [n, view] : file->tensors()) {
             (void)view;
             auto it = shard_of.find(n);
             if (it == shard_of.end())
                 return make_error(shard_path,
-                                  "tensor " + quote(n) + " is not listed in " + index_path);
+                                  "tensor " + quoted_name(n) + " is not listed in " + index_path);
             if (it->second != shard)
-                return make_error(shard_path, "tensor " + quote(n) + " is also here, but " +
-                                                  index_path + " maps it to " + quote(it->second));
+                return make_error(shard_path, "tensor " + quoted_name(n) + " is also here, but " +
+                                                  index_path + " maps it to " +
+                                                  quoted_name(it->second));
         }
         add_tensors(mf, file, source);
         mf->files.push_back(std::move(file));
@@ -114,11 +104,11 @@ Status open_sharded(const std::string& dir, const std::string& index_path, Model
 
 Status check_tensor(const StTensorView& v, const std::vector<int64_t>& shape,
                     const std::string& file) {
-    const std::string where = file + ": tensor " + quote(v.name);
+    const std::string where = file + ": tensor " + quoted_name(v.name);
     TB_TRY_STATUS(st_check_tensor(file, v, {StDType::F32, StDType::F16, StDType::BF16}));
     if (v.shape != shape)
-        return make_error(where, "shape " + shape_str(v.shape) + " does not match " +
-                                     shape_str(shape) + " implied by config.json");
+        return make_error(where, "shape " + shape_text(v.shape) + " does not match " +
+                                     shape_text(shape) + " implied by config.json");
     return Status::Ok();
 }
 
@@ -193,8 +183,8 @@ Result<ModelFolder> open_model_folder(const std::string& dir_in) {
     for (const auto& [name, shape] : expected) {
         auto it = mf.tensors.find(name);
         if (it == mf.tensors.end())
-            return make_error(weights_where, "missing tensor " + quote(name) + " (shape " +
-                                                 shape_str(shape) + " implied by config.json)");
+            return make_error(weights_where, "missing tensor " + quoted_name(name) + " (shape " +
+                                                 shape_text(shape) + " implied by config.json)");
         TB_TRY_STATUS(check_tensor(*it->second, shape, source[name]));
     }
     for (const auto& [name, view] : mf.tensors) {
@@ -207,7 +197,7 @@ Result<ModelFolder> open_model_folder(const std::string& dir_in) {
         }
         // Old checkpoints saved the rotary buffer; it is recomputed from the config.
         if (ends_with(name, "rotary_emb.inv_freq")) continue;
-        return make_error(source[name], "unexpected tensor " + quote(name) +
+        return make_error(source[name], "unexpected tensor " + quoted_name(name) +
                                             " (not part of a Llama model with this config.json)");
     }
     return mf;

@@ -53,17 +53,6 @@ std::string supported_dtype_list() {
     return s;
 }
 
-std::string quote(const std::string& name) { return "'" + name + "'"; }
-
-std::string shape_str(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        if (i) s += ",";
-        s += std::to_string(shape[i]);
-    }
-    return s + "]";
-}
-
 // numel * itemsize with overflow detection. Negative dimensions are rejected by callers.
 bool checked_nbytes(const std::vector<int64_t>& shape, size_t itemsize, uint64_t* out) {
     uint64_t n = 1;
@@ -202,7 +191,7 @@ bool st_dtype_is_float(StDType t) {
 
 Status st_check_tensor(const std::string& file, const StTensorView& v,
                        std::initializer_list<StDType> allowed, const std::vector<int64_t>* shape) {
-    const std::string where = file + ": tensor " + quote(v.name);
+    const std::string where = file + ": tensor " + quoted_name(v.name);
     bool ok = false;
     std::string expected;
     for (StDType t : allowed) {
@@ -216,15 +205,15 @@ Status st_check_tensor(const std::string& file, const StTensorView& v,
                                      ")");
     uint64_t nbytes = 0;
     if (!checked_nbytes(v.shape, st_dtype_size(v.dtype), &nbytes))
-        return make_error(where, "shape " + shape_str(v.shape) + " element count overflows");
+        return make_error(where, "shape " + shape_text(v.shape) + " element count overflows");
     if (nbytes != v.nbytes)
         return make_error(where, std::to_string(v.nbytes) + " bytes of data, but " +
-                                     st_dtype_name(v.dtype) + " " + shape_str(v.shape) + " needs " +
-                                     std::to_string(nbytes));
+                                     st_dtype_name(v.dtype) + " " + shape_text(v.shape) +
+                                     " needs " + std::to_string(nbytes));
     if (nbytes > 0 && !v.data) return make_error(where, "no data");
     if (shape && v.shape != *shape)
-        return make_error(where,
-                          "shape " + shape_str(v.shape) + " (expected " + shape_str(*shape) + ")");
+        return make_error(
+            where, "shape " + shape_text(v.shape) + " (expected " + shape_text(*shape) + ")");
     return Status::Ok();
 }
 
@@ -305,7 +294,7 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
     }
     if (!header.is_object()) return make_error(path, "header is not a JSON object");
     if (!duplicate.empty())
-        return make_error(path, "tensor " + quote(duplicate) + " appears twice");
+        return make_error(path, "tensor " + quoted_name(duplicate) + " appears twice");
 
     struct Range {
         uint64_t begin, end;
@@ -319,18 +308,18 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
             if (!entry.is_object()) return make_error(path, "__metadata__: not a JSON object");
             for (auto m = entry.begin(); m != entry.end(); ++m) {
                 if (!m.value().is_string())
-                    return make_error(
-                        path, "__metadata__: value of " + quote(m.key()) + " is not a string");
+                    return make_error(path, "__metadata__: value of " + quoted_name(m.key()) +
+                                                " is not a string");
                 f->metadata_[m.key()] = m.value().get<std::string>();
             }
             continue;
         }
-        const std::string where = path + ": tensor " + quote(name);
+        const std::string where = path + ": tensor " + quoted_name(name);
         if (name.empty()) return make_error(path, "tensor with an empty name");
         if (!entry.is_object()) return make_error(where, "entry is not a JSON object");
         for (auto k = entry.begin(); k != entry.end(); ++k) {
             if (k.key() != "dtype" && k.key() != "shape" && k.key() != "data_offsets")
-                return make_error(where, "unknown field " + quote(k.key()));
+                return make_error(where, "unknown field " + quoted_name(k.key()));
         }
 
         StTensorView v;
@@ -339,7 +328,7 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
         if (dt == entry.end()) return make_error(where, "dtype: missing");
         if (!dt->is_string()) return make_error(where, "dtype: not a string");
         if (!st_dtype_from_name(dt->get<std::string>(), &v.dtype))
-            return make_error(where, "dtype: unsupported " + quote(dt->get<std::string>()) +
+            return make_error(where, "dtype: unsupported " + quoted_name(dt->get<std::string>()) +
                                          " (supported: " + supported_dtype_list() + ")");
 
         auto sh = entry.find("shape");
@@ -358,7 +347,7 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
         }
         uint64_t nbytes = 0;
         if (!checked_nbytes(v.shape, st_dtype_size(v.dtype), &nbytes))
-            return make_error(where, "shape: " + shape_str(v.shape) + " element count overflows");
+            return make_error(where, "shape: " + shape_text(v.shape) + " element count overflows");
 
         auto off = entry.find("data_offsets");
         if (off == entry.end()) return make_error(where, "data_offsets: missing");
@@ -375,7 +364,7 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
                                          "-byte data buffer (truncated file?)");
         if (e - b != nbytes)
             return make_error(where, offs + ": " + std::to_string(e - b) + " bytes, but " +
-                                         st_dtype_name(v.dtype) + " " + shape_str(v.shape) +
+                                         st_dtype_name(v.dtype) + " " + shape_text(v.shape) +
                                          " needs " + std::to_string(nbytes));
         v.data = buffer + b;
         v.nbytes = static_cast<size_t>(nbytes);
@@ -387,9 +376,9 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
               [](const Range& a, const Range& b) { return a.begin < b.begin; });
     for (size_t i = 1; i < ranges.size(); ++i) {
         if (ranges[i].begin < ranges[i - 1].end)
-            return make_error(path, "tensor " + quote(*ranges[i].name) +
+            return make_error(path, "tensor " + quoted_name(*ranges[i].name) +
                                         ": data_offsets overlap tensor " +
-                                        quote(*ranges[i - 1].name));
+                                        quoted_name(*ranges[i - 1].name));
     }
     return f;
 }
@@ -417,7 +406,7 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
     std::set<std::string> names;
     for (size_t i = 0; i < tensors.size(); ++i) {
         const StTensorSource& t = tensors[i];
-        const std::string where = "tensor " + quote(t.name);
+        const std::string where = "tensor " + quoted_name(t.name);
         if (t.name.empty()) return make_error("", "tensor with an empty name");
         if (t.name == "__metadata__") return make_error(where, "name is reserved");
         if (!names.insert(t.name).second) return make_error(where, "name appears twice");
@@ -425,9 +414,9 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
         for (int64_t d : t.shape)
             if (d < 0)
                 return make_error(where,
-                                  "shape " + shape_str(t.shape) + " has a negative dimension");
+                                  "shape " + shape_text(t.shape) + " has a negative dimension");
         if (!checked_nbytes(t.shape, st_dtype_size(t.dtype), &nbytes[i]))
-            return make_error(where, "shape " + shape_str(t.shape) + " element count overflows");
+            return make_error(where, "shape " + shape_text(t.shape) + " element count overflows");
     }
 
     L.order.resize(tensors.size());
@@ -450,7 +439,7 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
             first_kv = false;
             if (!json_str(k, &h) || (h += ":", !json_str(v, &h)))
                 return make_error("__metadata__",
-                                  "key or value of " + quote(k) + " is not valid UTF-8");
+                                  "key or value of " + quoted_name(k) + " is not valid UTF-8");
         }
         h += "}";
         first = false;
@@ -462,14 +451,14 @@ Result<StLayout> st_plan_layout(const std::vector<StTensorSource>& tensors,
         if (!first) h += ",";
         first = false;
         if (!json_str(t.name, &h))
-            return make_error("tensor " + quote(t.name), "name is not valid UTF-8");
+            return make_error("tensor " + quoted_name(t.name), "name is not valid UTF-8");
         h += ":{\"dtype\":\"";
         h += st_dtype_name(t.dtype);
         h += "\",\"shape\":";
-        h += shape_str(t.shape);
+        h += shape_text(t.shape);
         uint64_t end = 0;
         if (__builtin_add_overflow(offset, nbytes[idx], &end))
-            return make_error("tensor " + quote(t.name), "total size overflows");
+            return make_error("tensor " + quoted_name(t.name), "total size overflows");
         h += ",\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(end) + "]}";
         L.begin[idx] = offset;
         offset = end;
@@ -494,7 +483,8 @@ Status write_safetensors_streamed(const std::string& path,
         uint64_t nb = 0;
         checked_nbytes(t.shape, st_dtype_size(t.dtype), &nb);  // validated by the plan
         if (nb > 0 && !t.data && !t.produce)
-            return make_error(path, "tensor " + quote(t.name) + ": neither data nor a producer");
+            return make_error(path,
+                              "tensor " + quoted_name(t.name) + ": neither data nor a producer");
     }
 
     AtomicFileWriter w(path);
@@ -510,7 +500,7 @@ Status write_safetensors_streamed(const std::string& path,
         uint64_t nb = 0;
         checked_nbytes(t.shape, st_dtype_size(t.dtype), &nb);
         if (nb == 0) continue;
-        const std::string where = path + ": tensor " + quote(t.name);
+        const std::string where = path + ": tensor " + quoted_name(t.name);
         if (t.data) {
             TB_TRY_STATUS(w.write(t.data, static_cast<size_t>(nb)));
             continue;
@@ -545,14 +535,25 @@ Status write_safetensors(const std::string& path, const std::vector<StTensorOut>
     for (const StTensorOut& t : tensors) {
         uint64_t nb = 0;
         if (checked_nbytes(t.shape, st_dtype_size(t.dtype), &nb) && nb != t.data.size())
-            return make_error(path, "tensor " + quote(t.name) + ": data has " +
+            return make_error(path, "tensor " + quoted_name(t.name) + ": data has " +
                                         std::to_string(t.data.size()) + " bytes, but " +
-                                        st_dtype_name(t.dtype) + " " + shape_str(t.shape) +
+                                        st_dtype_name(t.dtype) + " " + shape_text(t.shape) +
                                         " needs " + std::to_string(nb));
         // Borrow the bytes; the streamed writer copies them straight into the file.
         src.push_back({t.name, t.dtype, t.shape, t.data.data(), nullptr});
     }
     return write_safetensors_streamed(path, src, metadata);
+}
+
+std::string quoted_name(const std::string& name) { return "'" + name + "'"; }
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += ",";
+        s += std::to_string(shape[i]);
+    }
+    return s + "]";
 }
 
 }  // namespace tb

@@ -129,4 +129,8 @@ Status write_safetensors_streamed(const std::string& path,
                                   const std::vector<StTensorSource>& tensors,
                                   const std::map<std::string, std::string>& metadata = {});
 
+// How the model readers' errors show a name ("'name'") and a shape ("[d0,d1]").
+std::string quoted_name(const std::string& name);
+std::string shape_text(const std::vector<int64_t>& shape);
+
 }  // namespace tb

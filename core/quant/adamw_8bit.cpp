@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/common/tensor_bytes.h"
 #include "core/common/torch_compat.h"
 #include "core/model/safetensors.h"
 #include "core/quant/blockwise8.h"
@@ -13,10 +14,6 @@ namespace tb {
 namespace {
 
 constexpr const char* kFormat = "tunebench.adamw8bit.v1";
-
-int64_t bytes_of(const at::Tensor& t) {
-    return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
-}
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -159,7 +156,8 @@ Status AdamW8bit::step(const std::vector<at::Tensor>& params, const std::vector<
 int64_t AdamW8bit::state_bytes() const {
     int64_t total = 0;
     for (const State& s : states_)
-        total += bytes_of(s.m) + bytes_of(s.v) + bytes_of(s.m_absmax) + bytes_of(s.v_absmax);
+        total += tensor_bytes(s.m) + tensor_bytes(s.v) + tensor_bytes(s.m_absmax) +
+                 tensor_bytes(s.v_absmax);
     return total;
 }
 
@@ -167,7 +165,8 @@ int64_t AdamW8bit::device_state_bytes() const {
     int64_t total = 0;
     for (const State& s : states_)
         if (s.m.is_cuda())
-            total += bytes_of(s.m) + bytes_of(s.v) + bytes_of(s.m_absmax) + bytes_of(s.v_absmax);
+            total += tensor_bytes(s.m) + tensor_bytes(s.v) + tensor_bytes(s.m_absmax) +
+                     tensor_bytes(s.v_absmax);
     return total;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/common/tensor_bytes.h"
 #include "core/quant/blockwise8.h"
 #include "core/quant/codebook.h"
 
@@ -29,10 +30,6 @@ int64_t numel_of(const std::vector<int64_t>& shape) {
 // plain != would send an index-less target into an endless move-and-retry.
 bool same_device(const at::Device& a, const at::Device& b) {
     return a.type() == b.type() && (!a.has_index() || !b.has_index() || a.index() == b.index());
-}
-
-int64_t tensor_bytes(const at::Tensor& t) {
-    return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
 }
 
 // --- CPU (and CUDA fallback) path: torch ops only ------------------------------------------

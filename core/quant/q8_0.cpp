@@ -7,15 +7,12 @@
 #include <cstring>
 #include <string>
 
+#include "core/common/tensor_bytes.h"
 #include "core/quant/q8_0_cpu.h"
 
 namespace tb {
 
 namespace {
-
-int64_t tensor_bytes(const at::Tensor& t) {
-    return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
-}
 
 // Rows [r0, r0 + n) of `w` as float32 [n, cols], on w's device.
 at::Tensor dequantize_rows(const Q8_0Weight& w, int64_t r0, int64_t n) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/common/tensor_bytes.h"
 #include "core/common/torch_compat.h"
 
 namespace tb {
@@ -61,10 +62,6 @@ struct Nf4LinearFunction : public torch::autograd::Function<Nf4LinearFunction> {
         return {grad_x, at::Tensor()};
     }
 };
-
-int64_t bytes_of(const at::Tensor& t) {
-    return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
-}
 
 const char* kProjectionNames[] = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
                                   "gate_proj", "up_proj", "down_proj"};
@@ -137,10 +134,10 @@ std::string QuantReport::summary() const {
 }
 
 int64_t model_weight_bytes(const LlamaModel& model) {
-    int64_t total = bytes_of(model.embed_tokens) + bytes_of(model.final_norm);
-    if (!model.config.tie_word_embeddings) total += bytes_of(model.lm_head);
+    int64_t total = tensor_bytes(model.embed_tokens) + tensor_bytes(model.final_norm);
+    if (!model.config.tie_word_embeddings) total += tensor_bytes(model.lm_head);
     for (const LlamaLayer& L : model.layers) {
-        total += bytes_of(L.input_norm) + bytes_of(L.post_norm);
+        total += tensor_bytes(L.input_norm) + tensor_bytes(L.post_norm);
         for (const LoraLinear* p :
              {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj, &L.up_proj, &L.down_proj})
             total += p->base_bytes();
@@ -183,7 +180,7 @@ Result<QuantReport> quantize_model_base(LlamaModel& model, const QuantOptions& o
             }
             r.linears += 1;
             r.params_quantized += lin->weight.numel();
-            r.linear_bytes_before += bytes_of(lin->weight);
+            r.linear_bytes_before += tensor_bytes(lin->weight);
             r.linear_bytes_after += q->bytes();
             lin->packed = std::make_shared<Nf4BaseWeight>(std::move(q).value(), compute);
             lin->weight = at::Tensor();  // the dense copy goes; nothing else references it

@@ -8,12 +8,11 @@
 
 namespace tb::store {
 
+using detail::kNow;
 using detail::Stmt;
 using detail::Transaction;
 
 namespace {
-
-const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 const char* kConversationColumns =
     "SELECT id, title, system_prompt, model_dir, adapters_json, settings_json, created_at, "

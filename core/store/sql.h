@@ -12,6 +12,9 @@
 
 namespace tb::store::detail {
 
+// SQL for the current UTC time with milliseconds, the store's timestamp format.
+inline constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
 inline Error sql_error(sqlite3* db, const std::string& path, const std::string& sql) {
     return Error{path + ": " + sql + ": " + (db ? sqlite3_errmsg(db) : "out of memory")};
 }

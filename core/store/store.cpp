@@ -12,6 +12,7 @@
 namespace tb::store {
 
 using detail::exec;
+using detail::kNow;
 using detail::Stmt;
 using detail::Transaction;
 
@@ -225,8 +226,6 @@ CREATE TABLE conversation_messages (
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
-
-const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 Result<int> read_user_version(sqlite3* db, const std::string& path) {
     Stmt st(db, path, "PRAGMA user_version");
