@@ -37,6 +37,7 @@
 #include "widgets/export.h"
 #include "widgets/language.h"
 #include "widgets/qcp.h"
+#include "widgets/qstring_of.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
@@ -45,8 +46,6 @@ namespace tbui {
 namespace {
 
 using json = nlohmann::json;
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 // resources/bench/hf_generate_bench.py installed beside the binary, else in the source tree
 // (a build-tree binary), as the CLI looks for it.

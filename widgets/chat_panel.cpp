@@ -30,14 +30,13 @@
 #include "core/infer/engine_choice.h"
 #include "core/store/store.h"
 #include "widgets/language.h"
+#include "widgets/qstring_of.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
 namespace tbui {
 
 namespace {
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 // "run_3/adapter" for .../run_3/adapter, else the folder's name.
 QString adapterLabel(const QString& dir) {

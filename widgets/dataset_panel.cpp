@@ -211,6 +211,10 @@ DatasetPanel::DatasetPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     table_->verticalHeader()->setVisible(false);
     table_->verticalHeader()->setDefaultSectionSize(22);
     table_->horizontalHeader()->setStretchLastSection(false);
+    // The response column takes the width left over (the others keep theirs and stay
+    // resizable): without it a wide window shows an empty strip right of the columns.
+    table_->horizontalHeader()->setSectionResizeMode(DatasetTableModel::ColResponse,
+                                                     QHeaderView::Stretch);
     table_->setWordWrap(false);
     auto* tabs = new QTabWidget(split);
     detail_ = new QTextBrowser(tabs);
@@ -405,7 +409,6 @@ void DatasetPanel::setBundle(std::shared_ptr<DatasetBundle> bundle) {
     table_->resizeColumnToContents(DatasetTableModel::ColIndex);
     table_->setColumnWidth(DatasetTableModel::ColInstruction, 320);
     table_->setColumnWidth(DatasetTableModel::ColContext, 200);
-    table_->setColumnWidth(DatasetTableModel::ColResponse, 320);
     drawCharts();
     filterChanged();
     Q_EMIT datasetReady();

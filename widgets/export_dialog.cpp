@@ -22,14 +22,13 @@
 #include <atomic>
 
 #include "widgets/language.h"
+#include "widgets/qstring_of.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
 
 namespace tbui {
 
 namespace {
-
-QString qs(const std::string& s) { return QString::fromStdString(s); }
 
 // Sizes as a person reads them: a Modelfile is a few KiB, a model hundreds of MiB.
 QString humanSize(int64_t bytes) {
@@ -56,7 +55,7 @@ void ExportedFilesModel::setFiles(std::vector<tb::gguf::ExportedFile> files) {
 
 QStringList ExportedFilesModel::paths() const {
     QStringList p;
-    for (const auto& f : files_) p << qs(f.path);
+    for (const auto& f : files_) p << q(f.path);
     return p;
 }
 
@@ -72,10 +71,10 @@ QVariant ExportedFilesModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= rowCount()) return {};
     const auto& f = files_[static_cast<size_t>(index.row())];
     if (role == Qt::DisplayRole) {
-        if (index.column() == 0) return QFileInfo(qs(f.path)).fileName();
+        if (index.column() == 0) return QFileInfo(q(f.path)).fileName();
         return humanSize(f.bytes);
     }
-    if (role == Qt::ToolTipRole) return qs(f.path);
+    if (role == Qt::ToolTipRole) return q(f.path);
     if (role == Qt::TextAlignmentRole && index.column() == 1)
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     return {};
@@ -368,7 +367,7 @@ double ExportDialog::progressFraction(const QString& format, bool withAdapter,
 }
 
 QString ExportDialog::stageText(const tb::gguf::ExportProgress& p) const {
-    const QString item = qs(p.item);
+    const QString item = q(p.item);
     if (p.stage == "loading") return tr("Loading the model…");
     if (p.stage == "merging") return tr("Merging the adapter into the model…");
     if (p.stage == "writing") {
@@ -378,7 +377,7 @@ QString ExportDialog::stageText(const tb::gguf::ExportProgress& p) const {
     if (p.stage == "adapter") return tr("Writing the GGUF LoRA adapter…");
     if (p.stage == "modelfile") return tr("Writing the Ollama Modelfile…");
     if (p.stage == "saving") return tr("Saving the merged model…");
-    return qs(p.stage);
+    return q(p.stage);
 }
 
 void ExportDialog::refreshStatus() {
@@ -420,7 +419,7 @@ void ExportDialog::refreshStatus() {
             status_->setText(
                 tr("Export finished in %1 s.").arg(localNumber(result_.seconds, 'f', 1)));
             QStringList notes;
-            for (const auto& n : result_.notes) notes << tr("Note: %1").arg(qs(n));
+            for (const auto& n : result_.notes) notes << tr("Note: %1").arg(q(n));
             notes_->setText(notes.join("\n"));
             break;
         }
@@ -527,7 +526,7 @@ void ExportDialog::onFinished(const ModelExportOutcome& r) {
     } else {
         result_ = r.result;
         files_->setFiles(r.result.files);
-        command_->setPlainText(qs(r.result.ollama_create));
+        command_->setPlainText(q(r.result.ollama_create));
         setState(State::Done);
     }
     Q_EMIT exportEnded(state_);

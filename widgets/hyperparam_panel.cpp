@@ -29,13 +29,12 @@
 #include "widgets/config_text.h"
 #include "widgets/export.h"
 #include "widgets/language.h"
+#include "widgets/qstring_of.h"
 #include "widgets/store_safe_file_dialog.h"
 
 namespace tbui {
 
 namespace {
-QString qs(const std::string& s) { return QString::fromStdString(s); }
-
 // Presets embedded as resources (resources/tunebench.qrc): name -> resource path.
 struct Preset {
     const char* name;
@@ -58,7 +57,7 @@ std::optional<tb::AppConfig> presetConfig(const char* resource, QString* error) 
     }
     auto parsed = tb::parse_app_config(f.readAll().toStdString(), resource);
     if (!parsed.ok()) {
-        *error = qs(parsed.error().message);
+        *error = q(parsed.error().message);
         return std::nullopt;
     }
     return parsed.value();
@@ -74,14 +73,14 @@ bool samePath(const QString& a, const QString& b) {
 // folder, so those that named something relative to the old folder become absolute (a model
 // name that is no local folder is a Hugging Face id and stays as it is).
 tb::AppConfig rebased(tb::AppConfig cfg, const std::string& dir) {
-    if (cfg.base_dir.empty() || samePath(qs(cfg.base_dir), qs(dir))) {
+    if (cfg.base_dir.empty() || samePath(q(cfg.base_dir), q(dir))) {
         cfg.base_dir = dir;
         return cfg;
     }
     auto absolute = [&](std::string& path, bool onlyExisting) {
-        if (path.empty() || QFileInfo(qs(path)).isAbsolute()) return;
+        if (path.empty() || QFileInfo(q(path)).isAbsolute()) return;
         const std::string resolved = tb::resolve_path(cfg.base_dir, path);
-        if (onlyExisting && !QFileInfo::exists(qs(resolved))) return;
+        if (onlyExisting && !QFileInfo::exists(q(resolved))) return;
         path = resolved;
     };
     absolute(cfg.model.name, true);
@@ -99,7 +98,7 @@ void ConfigDiffModel::setConfig(const tb::AppConfig& cfg) {
     for (const auto& f : tb::config_schema()) {
         auto v = tb::config_field_value(cfg, f.key);
         if (v.ok() && v.value() != f.default_value)
-            rows_.append({qs(f.key), qs(f.default_value), qs(v.value())});
+            rows_.append({q(f.key), q(f.default_value), q(v.value())});
     }
     endResetModel();
 }
@@ -211,10 +210,10 @@ HyperparamPanel::HyperparamPanel(QWidget* parent) : QWidget(parent) {
 // field does, its allowed values and default, in the current language (widgets/config_text.h).
 QString HyperparamPanel::fieldToolTip(const tb::ConfigFieldInfo& f) {
     QString tip =
-        tr("YAML key: %1").arg(qs(f.key)) + "\n" + configFieldDescription(f.key, f.description);
+        tr("YAML key: %1").arg(q(f.key)) + "\n" + configFieldDescription(f.key, f.description);
     const QString range = configFieldRange(f);
     if (!range.isEmpty()) tip += "\n" + tr("Allowed: %1").arg(range);
-    tip += "\n" + tr("Default: %1").arg(qs(f.default_value));
+    tip += "\n" + tr("Default: %1").arg(q(f.default_value));
     return tip;
 }
 
@@ -223,7 +222,7 @@ QString HyperparamPanel::fieldToolTip(const tb::ConfigFieldInfo& f) {
 void HyperparamPanel::changeEvent(QEvent* event) {
     if (event->type() == QEvent::LanguageChange) {
         for (const auto& f : tb::config_schema()) {
-            const QString key = qs(f.key);
+            const QString key = q(f.key);
             const QString tip = fieldToolTip(f);
             if (auto* e = editors_.value(key)) {
                 e->setToolTip(tip);
@@ -243,7 +242,7 @@ void HyperparamPanel::buildForm() {
     auto* tabs = findChild<QTabWidget*>("sections");
     QMap<QString, QFormLayout*> forms;
     for (const auto& f : tb::config_schema()) {
-        const QString section = qs(f.section);
+        const QString section = q(f.section);
         if (!forms.contains(section)) {
             auto* scroll = new QScrollArea(tabs);
             scroll->setWidgetResizable(true);
@@ -254,7 +253,7 @@ void HyperparamPanel::buildForm() {
         }
         QFormLayout* form = forms[section];
         QWidget* page = form->parentWidget();
-        const QString key = qs(f.key);
+        const QString key = q(f.key);
         QWidget* editor = nullptr;
         auto commit = [this, key](const QString& text) {
             if (updating_) return;
@@ -320,7 +319,7 @@ void HyperparamPanel::buildForm() {
                 }
                 case tb::ConfigFieldType::Choice: {
                     auto* combo = new QComboBox(page);
-                    for (const auto& c : f.choices) combo->addItem(qs(c));
+                    for (const auto& c : f.choices) combo->addItem(q(c));
                     connect(combo, &QComboBox::currentTextChanged, this, commit);
                     editor = combo;
                     break;
@@ -360,7 +359,7 @@ void HyperparamPanel::refreshEditors() {
     for (auto it = editors_.begin(); it != editors_.end(); ++it) {
         auto v = tb::config_field_value(cfg_, it.key().toStdString());
         if (!v.ok()) continue;
-        const QString text = qs(v.value());
+        const QString text = q(v.value());
         if (auto* spin = qobject_cast<QSpinBox*>(it.value())) {
             spin->setValue(text.toInt());
         } else if (auto* box = qobject_cast<QCheckBox*>(it.value())) {
@@ -394,7 +393,7 @@ QString HyperparamPanel::editField(const QString& key, const QString& yamlValue)
     tb::Status st = tb::set_config_field(copy, key.toStdString(), yamlValue.toStdString());
     QLabel* message = messages_.value(key);
     if (!st.ok()) {
-        const QString msg = qs(st.error().message);
+        const QString msg = q(st.error().message);
         if (message) {
             message->setText(msg);
             message->setVisible(true);
@@ -472,7 +471,7 @@ QStringList HyperparamPanel::problems() const {
                    .arg(QFileInfo(configPath_).fileName(), loadError_);
     for (auto it = fieldErrors_.begin(); it != fieldErrors_.end(); ++it) out << it.value();
     tb::Status st = tb::validate_app_config(cfg_);
-    if (!st.ok()) out << qs(st.error().message);
+    if (!st.ok()) out << q(st.error().message);
     return out;
 }
 
@@ -485,7 +484,7 @@ ConfigSnapshot HyperparamPanel::snapshot() const {
 
 bool HyperparamPanel::isModified() const {
     return savedYaml_.isEmpty() || !loadError_.isEmpty() || !fieldErrors_.isEmpty() ||
-           qs(tb::app_config_to_yaml(cfg_)) != savedYaml_;
+           q(tb::app_config_to_yaml(cfg_)) != savedYaml_;
 }
 
 QString HyperparamPanel::fileStateText() const {
@@ -525,7 +524,7 @@ void HyperparamPanel::refreshDerived() {
     if (!mc.ok()) {
         estimateLabel_->setText(
             tr("No estimate: the model folder's config.json is not readable (%1).")
-                .arg(qs(mc.error().message)));
+                .arg(q(mc.error().message)));
         return;
     }
     const bool cuda = cfg_.model.device.rfind("cuda", 0) == 0;
@@ -568,10 +567,10 @@ QString HyperparamPanel::openWorkspaceConfig(const QString& configPath, const QS
         auto r = tb::load_app_config(configPath_.toStdString());
         if (r.ok()) {
             next = r.value();
-            savedYaml_ = qs(tb::app_config_to_yaml(next));
+            savedYaml_ = q(tb::app_config_to_yaml(next));
             loaded = true;
         } else {
-            loadError_ = qs(r.error().message);
+            loadError_ = q(r.error().message);
         }
     }
     if (!loaded) {
@@ -583,11 +582,11 @@ QString HyperparamPanel::openWorkspaceConfig(const QString& configPath, const QS
     // The workspace's model folder and dataset are the ones its jobs use; a config naming
     // others is changed (and shown as modified) rather than silently running something else.
     QStringList changed;
-    if (!modelDir.isEmpty() && !samePath(qs(tb::resolve_model_path(next)), modelDir)) {
+    if (!modelDir.isEmpty() && !samePath(q(tb::resolve_model_path(next)), modelDir)) {
         next.model.name = modelDir.toStdString();
         changed << "model.name";
     }
-    if (!dataPath.isEmpty() && !samePath(qs(tb::resolve_path(next, next.data.path)), dataPath)) {
+    if (!dataPath.isEmpty() && !samePath(q(tb::resolve_path(next, next.data.path)), dataPath)) {
         next.data.path = dataPath.toStdString();
         changed << "data.path";
     }
@@ -599,9 +598,9 @@ QString HyperparamPanel::openWorkspaceConfig(const QString& configPath, const QS
 
 QString HyperparamPanel::loadFile(const QString& path) {
     auto r = tb::load_app_config(path.toStdString());
-    if (!r.ok()) return qs(r.error().message);
+    if (!r.ok()) return q(r.error().message);
     configPath_ = QFileInfo(path).absoluteFilePath();
-    savedYaml_ = qs(tb::app_config_to_yaml(r.value()));
+    savedYaml_ = q(tb::app_config_to_yaml(r.value()));
     loadError_.clear();
     workspaceNote_.clear();
     setConfig(r.value());
@@ -614,7 +613,7 @@ QString HyperparamPanel::saveToFile(const QString& path) {
     QStringList blocking;
     for (auto it = fieldErrors_.begin(); it != fieldErrors_.end(); ++it) blocking << it.value();
     tb::Status st = tb::validate_app_config(cfg_);
-    if (!st.ok()) blocking << qs(st.error().message);
+    if (!st.ok()) blocking << q(st.error().message);
     if (!blocking.isEmpty()) return tr("Not saved: fix these first: %1").arg(blocking.join("; "));
     const QString target = QFileInfo(path).absoluteFilePath();
     const tb::AppConfig out = rebased(cfg_, QFileInfo(target).absolutePath().toStdString());
@@ -624,10 +623,10 @@ QString HyperparamPanel::saveToFile(const QString& path) {
         !f.commit())
         return tr("Could not write %1").arg(target);
     configPath_ = target;
-    savedYaml_ = qs(yaml);
+    savedYaml_ = q(yaml);
     loadError_.clear();
     workspaceNote_.clear();
-    const bool pathsChanged = qs(tb::app_config_to_yaml(cfg_)) != savedYaml_;
+    const bool pathsChanged = q(tb::app_config_to_yaml(cfg_)) != savedYaml_;
     cfg_ = out;
     if (pathsChanged) {
         refreshEditors();

@@ -30,6 +30,7 @@
 #include "widgets/export.h"
 #include "widgets/language.h"
 #include "widgets/qcp.h"
+#include "widgets/qstring_of.h"
 
 namespace tbui {
 
@@ -47,8 +48,6 @@ QString criterionTitle(int c) {
             return RatingPanel::tr("Completeness");
     }
 }
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 // Fisher-Yates with raw mt19937 draws (std::uniform_int_distribution is not specified
 // bit-for-bit, so it could differ between standard libraries).

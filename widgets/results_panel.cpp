@@ -23,13 +23,10 @@
 #include "widgets/export.h"
 #include "widgets/language.h"
 #include "widgets/qcp.h"
+#include "widgets/qstring_of.h"
 #include "widgets/worker.h"
 
 namespace tbui {
-
-namespace {
-QString q(const std::string& s) { return QString::fromStdString(s); }
-}  // namespace
 
 // --- ResultsTableModel -------------------------------------------------------------------------
 

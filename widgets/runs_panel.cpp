@@ -25,13 +25,12 @@
 #include "widgets/chart_style.h"
 #include "widgets/export.h"
 #include "widgets/qcp.h"
+#include "widgets/qstring_of.h"
 #include "widgets/store_safe_file_dialog.h"
 
 namespace tbui {
 
 namespace {
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 QString label(const tb::store::RunRecord& r) {
     return r.name.empty() ? QStringLiteral("#%1").arg(r.id)

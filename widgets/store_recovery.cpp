@@ -6,6 +6,7 @@
 #include <QPushButton>
 
 #include "core/store/store_backup.h"
+#include "widgets/qstring_of.h"
 
 namespace tbui {
 
@@ -14,8 +15,6 @@ namespace {
 struct StoreRecoveryText {
     Q_DECLARE_TR_FUNCTIONS(tbui::StoreRecovery)
 };
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
 
 }  // namespace
 

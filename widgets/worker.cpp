@@ -14,6 +14,7 @@
 #include "core/infer/model_export.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/train/rank_launcher.h"
+#include "widgets/qstring_of.h"
 
 namespace tbui {
 
@@ -22,7 +23,6 @@ namespace {
 // carries ~25 events per second, not one per token.
 constexpr qint64 kChunkIntervalMs = 30;
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
 }  // namespace
 
 void registerWorkerMetaTypes() {
@@ -67,7 +67,7 @@ void Worker::runDemo(tbui::DemoJob job) {
         p.on_progress = [this](const tb::demo::DemoProgress& pr) { Q_EMIT demoProgress(pr); };
         auto r = tb::demo::create_demo_workspace(p);
         if (!r.ok()) {
-            Q_EMIT failed(qs(r.error().message));
+            Q_EMIT failed(q(r.error().message));
         } else {
             Q_EMIT demoFinished(r.value());
         }
@@ -79,13 +79,13 @@ void Worker::runDataset(tbui::DatasetJob job) {
         job.read.skip_bad_rows = true;
         auto ds = tb::load_dataset(job.path, job.read);
         if (!ds.ok()) {
-            Q_EMIT failed(qs(ds.error().message));
+            Q_EMIT failed(q(ds.error().message));
         } else {
             auto bundle = std::make_shared<DatasetBundle>();
             bundle->dataset = std::move(ds.value());
             auto split = tb::split_dataset(bundle->dataset.examples, job.split);
             if (!split.ok()) {
-                Q_EMIT failed(qs(split.error().message));
+                Q_EMIT failed(q(split.error().message));
             } else {
                 bundle->split = std::move(split.value());
                 bundle->split_of_row.assign(bundle->dataset.examples.size(), 0);
@@ -120,7 +120,7 @@ void Worker::runTraining(tbui::TrainJob job) {
                      ? tb::run_training_ranks(job.params, cliPath(), report, *job.cancel)
                      : tb::run_training(job.params, report, *job.cancel, job.pause.get());
         if (!r.ok()) {
-            Q_EMIT failed(qs(r.error().message));
+            Q_EMIT failed(q(r.error().message));
         } else {
             Q_EMIT trainFinished(r.value());
         }
@@ -145,7 +145,7 @@ void Worker::runCompare(tbui::CompareJob job) {
         // Stopped before or while loading: no column ran, nothing failed.
         auto engine = tb::infer::InferenceEngine::load(ep);
         if (!engine.ok()) {
-            if (!job.cancel->cancelled()) Q_EMIT failed(qs(engine.error().message));
+            if (!job.cancel->cancelled()) Q_EMIT failed(q(engine.error().message));
             Q_EMIT compareFinished();
             return;
         }
@@ -169,7 +169,7 @@ void Worker::runCompare(tbui::CompareJob job) {
                 req.adapter = "column " + std::to_string(col);
                 tb::Status st = (*engine)->load_adapter(req.adapter, job.adapter_dirs[col - 1]);
                 if (!st.ok()) {
-                    Q_EMIT failed(qs(st.error().message));
+                    Q_EMIT failed(q(st.error().message));
                     continue;
                 }
             }
@@ -189,7 +189,7 @@ void Worker::runCompare(tbui::CompareJob job) {
             auto gen = (*engine)->generate({req}, go);
             if (!buffered.empty()) Q_EMIT genChunk(GenChunk{col, QString::fromStdString(buffered)});
             if (!gen.ok()) {
-                Q_EMIT failed(qs(gen.error().message));
+                Q_EMIT failed(q(gen.error().message));
                 break;
             }
             const tb::infer::Completion& c = gen.value().front();
@@ -197,7 +197,7 @@ void Worker::runCompare(tbui::CompareJob job) {
             done.column = col;
             done.tokens = static_cast<int64_t>(c.ids.size());
             done.seconds = c.end_seconds;
-            done.finish_reason = qs(c.finish_reason);
+            done.finish_reason = q(c.finish_reason);
             Q_EMIT genColumnDone(done);
         }
         Q_EMIT compareFinished();
@@ -209,7 +209,7 @@ void Worker::runExport(tbui::ExportJob job) {
         namespace fs = std::filesystem;
         const fs::path run(job.run_dir);
         ExportResult result;
-        result.dest = qs(job.dest_dir);
+        result.dest = q(job.dest_dir);
         result.merged = job.merged;
         tb::Status st;
         std::error_code ec;
@@ -230,7 +230,7 @@ void Worker::runExport(tbui::ExportJob job) {
                     base = j.value("model", std::string());
             }
             if (base.empty()) {
-                Q_EMIT failed(tr("%1: no base model to merge the adapter into").arg(qs(run)));
+                Q_EMIT failed(tr("%1: no base model to merge the adapter into").arg(q(run)));
                 return;
             }
             result.computed = true;
@@ -242,7 +242,7 @@ void Worker::runExport(tbui::ExportJob job) {
                 });
         }
         if (!st.ok()) {
-            Q_EMIT failed(qs(st.error().message));
+            Q_EMIT failed(q(st.error().message));
         } else {
             Q_EMIT exportFinished(result);
         }
@@ -256,7 +256,7 @@ void Worker::runEvaluation(tbui::EvalJob job) {
         p.on_progress = [this](const tb::eval::EvalProgress& e) { Q_EMIT evalProgress(e); };
         auto r = tb::eval::run_evaluation(p);
         if (!r.ok()) {
-            Q_EMIT failed(qs(r.error().message));
+            Q_EMIT failed(q(r.error().message));
         } else {
             Q_EMIT evalFinished(r.value());
         }

@@ -6,13 +6,10 @@
 
 #include "core/infer/infer_bench_record.h"
 #include "core/store/store.h"
+#include "widgets/qstring_of.h"
 #include "widgets/worker.h"
 
 namespace tbui {
-
-namespace {
-QString qs(const std::string& s) { return QString::fromStdString(s); }
-}  // namespace
 
 void Worker::runInferBench(tbui::InferBenchJob job) {
     guarded([&] {
@@ -24,7 +21,7 @@ void Worker::runInferBench(tbui::InferBenchJob job) {
             // The core says "batch <b>: ..." once per engine and batch size, after its timed
             // runs: the count drives the progress bar; the line itself is the status text.
             if (line.rfind("batch ", 0) == 0) ++progress.batchesDone;
-            progress.line = qs(line);
+            progress.line = q(line);
             Q_EMIT inferBenchProgress(progress);
         };
         auto r = tb::infer::run_infer_bench(p);
@@ -34,7 +31,7 @@ void Worker::runInferBench(tbui::InferBenchJob job) {
                 out.cancelled = true;
                 Q_EMIT inferBenchFinished(out);
             } else {
-                Q_EMIT failed(qs(r.error().message));
+                Q_EMIT failed(q(r.error().message));
             }
             return;
         }
@@ -43,15 +40,15 @@ void Worker::runInferBench(tbui::InferBenchJob job) {
         if (!job.json_path.empty()) {
             tb::Status st = tb::infer::write_infer_bench_json(out.result, job.json_path);
             if (st.ok())
-                out.jsonPath = qs(job.json_path);
+                out.jsonPath = q(job.json_path);
             else
-                errors << qs(st.error().message);
+                errors << q(st.error().message);
         }
         if (!job.store_path.empty()) {
             // The worker's own connection (WAL: the panel's reader is not blocked).
             auto store = tb::store::Store::open(job.store_path);
             if (!store.ok()) {
-                errors << qs(store.error().message);
+                errors << q(store.error().message);
             } else {
                 auto rec = tb::infer::record_infer_bench(
                     *store.value(), out.result, job.model_label, out.jsonPath.toStdString());
@@ -59,7 +56,7 @@ void Worker::runInferBench(tbui::InferBenchJob job) {
                     out.runId = rec.value().run_id;
                     out.storeRows = static_cast<int>(rec.value().row_ids.size());
                 } else {
-                    errors << qs(rec.error().message);
+                    errors << q(rec.error().message);
                 }
             }
         }

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/infer/chat.h"
+#include "widgets/qstring_of.h"
 #include "widgets/worker.h"
 
 namespace tbui {
@@ -16,7 +17,6 @@ namespace {
 // the GUI event queue carries ~25 events per second, never one per token.
 constexpr qint64 kChatChunkMs = 40;
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
 }  // namespace
 
 // The engine kept between turns, and the adapters loaded into it (folder -> name).
@@ -46,7 +46,7 @@ void Worker::runChat(tbui::ChatJob job) {
             auto engine = tb::infer::InferenceEngine::load(ep);
             if (!engine.ok()) {
                 // Stopped while loading: nothing failed.
-                if (!job.cancel->cancelled()) Q_EMIT failed(qs(engine.error().message));
+                if (!job.cancel->cancelled()) Q_EMIT failed(q(engine.error().message));
                 Q_EMIT chatFinished(job.turn);
                 return;
             }
@@ -77,7 +77,7 @@ void Worker::runChat(tbui::ChatJob job) {
                         "adapter " + std::to_string(chatEngine_->adapters.size() + 1);
                     tb::Status st = engine.load_adapter(name, dir);
                     if (!st.ok()) {
-                        Q_EMIT failed(qs(st.error().message));
+                        Q_EMIT failed(q(st.error().message));
                         Q_EMIT chatFinished(job.turn);
                         return;
                     }
@@ -95,7 +95,7 @@ void Worker::runChat(tbui::ChatJob job) {
         auto flush = [&] {
             for (size_t c = 0; c < columns; ++c)
                 if (!buffered[c].empty()) {
-                    Q_EMIT chatChunk(ChatChunk{job.turn, static_cast<int>(c), qs(buffered[c])});
+                    Q_EMIT chatChunk(ChatChunk{job.turn, static_cast<int>(c), q(buffered[c])});
                     buffered[c].clear();
                 }
             since_emit.restart();
@@ -109,7 +109,7 @@ void Worker::runChat(tbui::ChatJob job) {
         auto out = tb::infer::chat_turn(engine, req, go);
         flush();
         if (!out.ok()) {
-            Q_EMIT failed(qs(out.error().message));
+            Q_EMIT failed(q(out.error().message));
             Q_EMIT chatFinished(job.turn);
             return;
         }
@@ -118,13 +118,13 @@ void Worker::runChat(tbui::ChatJob job) {
             ChatColumnDone d;
             d.turn = job.turn;
             d.column = static_cast<int>(c);
-            d.text = qs(comp.text);
+            d.text = q(comp.text);
             d.tokens = static_cast<int64_t>(comp.ids.size());
             // This column's own time: from its first token's step back to its prefill is not
             // separable here, so the span from the previous column's end to this one's end.
             const double start = c == 0 ? 0.0 : out->completions[c - 1].end_seconds;
             d.seconds = comp.end_seconds - start;
-            d.finish_reason = qs(comp.finish_reason);
+            d.finish_reason = q(comp.finish_reason);
             d.dropped_turns = out->dropped_turns[c];
             Q_EMIT chatColumnDone(d);
         }

@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -246,6 +247,27 @@ class TestDataset : public QObject {
 
         QCOMPARE(panel.categoryChart()->plottableCount(), 1);
         QCOMPARE(panel.lengthChart()->plottableCount(), 3);  // train/val/test stacked
+
+        // The columns fill the table's width at both screen sizes the issue names (no empty
+        // strip right of the last column), and a narrow window still shows every column.
+        for (const QSize size : {QSize(1280, 800), QSize(1920, 1080), QSize(900, 600)}) {
+            panel.resize(size);
+            panel.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&panel));
+            QCoreApplication::processEvents();
+            const QHeaderView* h = panel.tableView()->horizontalHeader();
+            int used = 0;
+            for (int c = 0; c < h->count(); ++c) {
+                QVERIFY2(h->sectionSize(c) > 0, qPrintable(QString::number(c)));
+                used += h->sectionSize(c);
+            }
+            QVERIFY2(used >= h->viewport()->width(),
+                     qPrintable(QString("%1x%2: columns %3 px of %4")
+                                    .arg(size.width())
+                                    .arg(size.height())
+                                    .arg(used)
+                                    .arg(h->viewport()->width())));
+        }
     }
 
     void badRowsAreListed() {

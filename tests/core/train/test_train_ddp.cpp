@@ -139,26 +139,31 @@ class Ddp : public ::testing::Test {
     static bool qlora_;
     // training.backend: fused (hand-written LoRA/RMSNorm/RoPE/SwiGLU kernels, chunked CE).
     static bool fused_;
+    // lora.dropout of the non-QLoRA configuration, and a data file in place of the Dolly sample.
+    static double dropout_;
+    static std::string* data_path_;
 
     static std::string write_config(const std::string& dir, int64_t batch, int64_t nproc,
                                     int64_t max_steps, int64_t save_steps = 3) {
         const std::string config = dir + "/config.yaml";
-        std::ofstream(config) << "model:\n  name: " << (qlora_ ? *qlora_model_dir_ : *model_dir_)
-                              << "\n  max_length: 64\n  dtype: float32\n  device: cpu\n"
-                              << (qlora_ ? "lora:\n  r: 32\n  alpha: 32\n  dropout: 0.0\n"
-                                           "  target_modules: [q_proj, v_proj]\n"
-                                           "quant:\n  load_in_4bit: true\n  blocksize: 64\n"
-                                         : "lora:\n  r: 4\n  alpha: 8\n  dropout: 0.0\n")
-                              << "training:\n  optimizer: " << (qlora_ ? "adamw_8bit" : "adamw")
-                              << "\n  backend: " << (fused_ ? "fused" : "reference")
-                              << "\n  epochs: 1\n  batch_size: " << batch
-                              << "\n  gradient_accumulation_steps: 2\n  learning_rate: 0.005\n"
-                              << "  weight_decay: 0.01\n  lr_scheduler: cosine\n"
-                              << "  warmup_steps: 2\n  max_steps: " << max_steps
-                              << "\n  eval_steps: 3\n  save_steps: " << save_steps
-                              << "\n  logging_steps: 1\n  nproc_per_node: " << nproc
-                              << "\n  output_dir: " << dir << "/outputs\n"
-                              << "data:\n  path: " << tbtest::dolly_path() << "\n  format: dolly\n";
+        std::ofstream(config)
+            << "model:\n  name: " << (qlora_ ? *qlora_model_dir_ : *model_dir_)
+            << "\n  max_length: 64\n  dtype: float32\n  device: cpu\n"
+            << (qlora_ ? "lora:\n  r: 32\n  alpha: 32\n  dropout: 0.0\n"
+                         "  target_modules: [q_proj, v_proj]\n"
+                         "quant:\n  load_in_4bit: true\n  blocksize: 64\n"
+                       : "lora:\n  r: 4\n  alpha: 8\n  dropout: " + std::to_string(dropout_) + "\n")
+            << "training:\n  optimizer: " << (qlora_ ? "adamw_8bit" : "adamw")
+            << "\n  backend: " << (fused_ ? "fused" : "reference")
+            << "\n  epochs: 1\n  batch_size: " << batch
+            << "\n  gradient_accumulation_steps: 2\n  learning_rate: 0.005\n"
+            << "  weight_decay: 0.01\n  lr_scheduler: cosine\n"
+            << "  warmup_steps: 2\n  max_steps: " << max_steps
+            << "\n  eval_steps: 3\n  save_steps: " << save_steps
+            << "\n  logging_steps: 1\n  nproc_per_node: " << nproc << "\n  output_dir: " << dir
+            << "/outputs\n"
+            << "data:\n  path: " << (data_path_ ? *data_path_ : tbtest::dolly_path())
+            << "\n  format: dolly\n";
         return config;
     }
 
@@ -252,6 +257,8 @@ std::string* Ddp::one_run_ = nullptr;
 bool Ddp::qlora_ = false;
 bool Ddp::no_gloo_refusal_checked_ = false;
 bool Ddp::fused_ = false;
+double Ddp::dropout_ = 0.0;
+std::string* Ddp::data_path_ = nullptr;
 
 TEST_F(Ddp, TwoGlooRanksOfBatchTwoEqualOneRankOfBatchFour) {
     const std::string dir = tbtest::scratch("ddp_two_ranks");
@@ -383,6 +390,71 @@ TEST_F(Ddp, FusedBackendTwoRanksEqualOneRankOfDoubleBatch) {
                 static_cast<long long>(stats.at("buckets_overlapped_last_step").get<int64_t>()));
     expect_same_curve(two.out, one.out, 1, "fused: 2 ranks x 2 vs 1 rank x 4");
     expect_same_adapter(two.out, one.out, "fused: 2 ranks x 2 vs 1 rank x 4");
+}
+
+// Seeded dropout masks differ per rank. Every row of the data is the same Dolly row, so each
+// micro-batch of every rank is the same input: 2 ranks x 2 rows then average four gradients of
+// that input where 1 rank x 2 averages two. Rank 0 keeps the run's seed, so its masks are the
+// 1-rank run's; if rank 1 drew the same masks (one seed for every rank) its gradients would
+// equal rank 0's and the 2-rank run would repeat the 1-rank run to the 1e-5 reduction bound, as
+// it does with dropout 0 (the control). With dropout 0.9 on the LoRA input (kept entries scaled
+// by 10) the average of two masks and of four differ by tens of per cent of the gradient; the
+// test asks that the largest relative difference of the step-1 and step-2 gradient norms and
+// the step-2 loss exceed 1e-3, 100x the reduction bound. (Step 1's loss cannot show it: LoRA's B
+// starts at zero, so the branch adds nothing yet.)
+TEST_F(Ddp, SeededDropoutMasksDifferPerRank) {
+    const std::string data = tbtest::scratch("ddp_dropout_data") + "/same_row.jsonl";
+    {
+        // A short row (no context), so that max_length 64 keeps response tokens.
+        std::ifstream in(tbtest::dolly_path());
+        std::string row;
+        while (std::getline(in, row)) {
+            const auto j = nlohmann::json::parse(row);
+            if (j.at("context").get<std::string>().empty() &&
+                j.at("instruction").get<std::string>().size() +
+                        j.at("response").get<std::string>().size() <
+                    120)
+                break;
+        }
+        ASSERT_FALSE(row.empty());
+        std::ofstream out(data);
+        for (int i = 0; i < 64; ++i) out << row << "\n";
+    }
+    data_path_ = new std::string(data);
+    struct Reset {
+        ~Reset() {
+            delete data_path_;
+            data_path_ = nullptr;
+            dropout_ = 0.0;
+        }
+    } reset;
+    double rel_grad[2] = {0, 0};
+    for (int with_dropout = 0; with_dropout < 2; ++with_dropout) {
+        dropout_ = with_dropout ? 0.9 : 0.0;
+        const std::string tag = with_dropout ? "p03" : "p0";
+        const std::string d1 = tbtest::scratch("ddp_dropout_one_" + tag);
+        const Outcome one = run_cli(d1, 2, 1, 2);
+        ASSERT_EQ(one.status, 0) << one.err;
+        const std::string d2 = tbtest::scratch("ddp_dropout_two_" + tag);
+        const Outcome two = run_cli(d2, 2, 2, 2);
+        ASSERT_EQ(two.status, 0) << two.err;
+        std::map<int64_t, StepRecord> a, b;
+        std::map<int64_t, double> ea, eb;
+        read_log(one.out, &a, &ea);
+        read_log(two.out, &b, &eb);
+        ASSERT_TRUE(a.count(1) && b.count(1) && a.count(2) && b.count(2));
+        EXPECT_LE(rel(a[1].loss, b[1].loss), 1e-5) << "step 1 loss (LoRA B is zero)";
+        rel_grad[with_dropout] =
+            std::max({rel(a[1].grad_norm, b[1].grad_norm), rel(a[2].grad_norm, b[2].grad_norm),
+                      rel(a[2].loss, b[2].loss)});
+        std::printf(
+            "dropout %.1f, 1 rank x 2 vs 2 ranks x 2: grad norm step 1 %.8g / %.8g, step 2 "
+            "%.8g / %.8g, loss step 2 %.8g / %.8g; largest relative difference %.3g\n",
+            dropout_, a[1].grad_norm, b[1].grad_norm, a[2].grad_norm, b[2].grad_norm, a[2].loss,
+            b[2].loss, rel_grad[with_dropout]);
+    }
+    EXPECT_LE(rel_grad[0], 1e-5) << "without dropout the ranks' identical inputs must agree";
+    EXPECT_GT(rel_grad[1], 1e-3) << "rank 1 drew rank 0's dropout masks";
 }
 
 // Ranks started by someone else (torchrun, Slurm, Kubernetes) with the torchrun environment and
