@@ -277,6 +277,9 @@ class TestExportDialog : public QObject {
                  qPrintable(d.statusText()));
         QVERIFY(d.findChild<QLabel*>("exportStatus")->styleSheet().contains("color"));
         QVERIFY(!QFile::exists(root_ + "/outputs/ollama/nowhere.gguf"));
+        // The worker reports the failure, then ends the job: the queue is idle once the
+        // second queued signal arrives (under load it can lag the first).
+        QTRY_VERIFY_WITH_TIMEOUT(!jobs.busy(), 5000);
 
         d.setDefaults({model_, QString(), root_ + "/outputs"});
         d.setFormat("gguf-lora");
