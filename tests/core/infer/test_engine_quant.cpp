@@ -221,9 +221,9 @@ TEST(Q8_0, LinearDecodeAndPrefillPaths) {
         const int64_t M = x2.size(0);
         const at::Tensor dx = x2.view({M, K / 32, 32}).abs().amax(-1) / 127;  // ~ d per block
         const at::Tensor half_step = dx.repeat_interleave(32, 1).to(at::kDouble) * 0.5 * 1.001;
-        at::Tensor bound = at::matmul(half_step, wd.abs().t().to(at::kDouble)) +
-                           at::matmul(x2.abs().to(at::kDouble), wd.abs().t().to(at::kDouble)) *
-                               (20 * u);
+        at::Tensor bound =
+            at::matmul(half_step, wd.abs().t().to(at::kDouble)) +
+            at::matmul(x2.abs().to(at::kDouble), wd.abs().t().to(at::kDouble)) * (20 * u);
         if (b.defined()) bound = bound + b.abs().to(at::kDouble) * (2 * u);
         return bound;
     };
