@@ -4,7 +4,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "core/store/sql.h"
 #include "core/store/store_backup.h"
@@ -292,10 +295,24 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     if (rc != SQLITE_OK) return detail::sql_error(s->db_, path, "open");
     sqlite3_extended_result_codes(s->db_, 1);
     sqlite3_busy_timeout(s->db_, 10000);
-    // journal_mode returns a row; exec ignores it. Setting WAL also validates the file header,
-    // so "file is not a database" surfaces here with the path.
-    if (Status wal = exec(s->db_, path, "PRAGMA journal_mode = WAL"); !wal.ok())
-        return detail::classify_open_error(s->db_, path, wal.error());
+    // A read first: it validates the file header (so "file is not a database" surfaces here with
+    // the path), waits on busy_timeout like any read, and puts the connection in WAL mode when
+    // the file already is (WAL is a property of the file). Then PRAGMA journal_mode = WAL is a
+    // no-op and takes no lock.
+    if (Status read = exec(s->db_, path, "SELECT count(*) FROM sqlite_master"); !read.ok())
+        return detail::classify_open_error(s->db_, path, read.error());
+    // Converting a fresh file needs an exclusive lock, and SQLite does not run the busy handler
+    // for this pragma: two threads or processes opening one new store at once got "database is
+    // locked" at once (the GUI thread and the worker do this). Retry within busy_timeout's budget.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (int attempt = 0;; ++attempt) {
+        Status wal = exec(s->db_, path, "PRAGMA journal_mode = WAL");
+        if (wal.ok()) break;
+        if ((sqlite3_errcode(s->db_) & 0xff) != SQLITE_BUSY ||
+            std::chrono::steady_clock::now() > give_up)
+            return detail::classify_open_error(s->db_, path, wal.error());
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2 + 2 * attempt, 50)));
+    }
     {
         Stmt st(s->db_, path, "PRAGMA journal_mode");
         TB_ASSIGN_OR_RETURN(bool row, st.step());

@@ -259,6 +259,12 @@ Result<StoreCheck> check_store(const std::string& store_path, bool full) {
 Result<BackupInfo> backup_store(sqlite3* db, const std::string& store_path,
                                 const std::string& reason, int keep) {
     const fs::path dir = backup_dir(store_path);
+    // One backup at a time in this process: two threads opening one store in the same
+    // millisecond (GUI thread and worker) picked the same temporary and final names, and one
+    // wrote into a file the other had renamed away ("attempt to write a readonly database").
+    // Other processes have other pids in the temporary's name.
+    static std::mutex backup_mu;
+    std::lock_guard<std::mutex> one_at_a_time(backup_mu);
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return make_error(dir.string(), "cannot create: " + ec.message());
