@@ -167,6 +167,37 @@
     </message>
 </context>
 <context>
+    <name>tbui::AdapterMenuButton</name>
+    <message>
+        <source>No trained adapter in this workspace yet</source>
+        <translation>No trained adapter in this workspace yet</translation>
+    </message>
+    <message>
+        <source>%1  (%2)</source>
+        <translation>%1  (%2)</translation>
+    </message>
+    <message>
+        <source> — running</source>
+        <translation> — running</translation>
+    </message>
+    <message>
+        <source>Other folder…</source>
+        <translation>Other folder…</translation>
+    </message>
+    <message>
+        <source>Adapter folder</source>
+        <translation>Adapter folder</translation>
+    </message>
+    <message>
+        <source>Add adapter</source>
+        <translation>Add adapter</translation>
+    </message>
+    <message>
+        <source>A LoRA adapter trained in this workspace (by run name), or another folder</source>
+        <translation>A LoRA adapter trained in this workspace (by run name), or another folder</translation>
+    </message>
+</context>
+<context>
     <name>tbui::BenchmarkPanel</name>
     <message>
         <source>Benchmark</source>
@@ -614,10 +645,6 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
 <context>
     <name>tbui::ChatPanel</name>
     <message>
-        <source>Adapter folder</source>
-        <translation>Adapter folder</translation>
-    </message>
-    <message>
         <source>Delete conversation</source>
         <translation>Delete conversation</translation>
     </message>
@@ -660,10 +687,6 @@ Choose engines and settings on the left and run a benchmark, or pick an earlier 
     <message>
         <source>The base model always answers in the first column</source>
         <translation>The base model always answers in the first column</translation>
-    </message>
-    <message>
-        <source>Add adapter…</source>
-        <translation>Add adapter…</translation>
     </message>
     <message>
         <source>Remove</source>
@@ -873,10 +896,6 @@ Last answered %2
         <translation>The base model is always the first column</translation>
     </message>
     <message>
-        <source>Add adapter…</source>
-        <translation>Add adapter…</translation>
-    </message>
-    <message>
         <source>Remove</source>
         <translation>Remove</translation>
     </message>
@@ -927,10 +946,6 @@ Last answered %2
     <message>
         <source>S&amp;top</source>
         <translation>S&amp;top</translation>
-    </message>
-    <message>
-        <source>Adapter folder</source>
-        <translation>Adapter folder</translation>
     </message>
     <message>
         <source>Failed: %1</source>
@@ -3463,14 +3478,6 @@ Double-click the name to rename</translation>
     <message>
         <source>LoRA adapters, one per line: NAME=FOLDER (or FOLDER, named after it). Clients choose one with the request&apos;s &quot;model&quot; field.</source>
         <translation>LoRA adapters, one per line: NAME=FOLDER (or FOLDER, named after it). Clients choose one with the request&apos;s &quot;model&quot; field.</translation>
-    </message>
-    <message>
-        <source>Add adapter...</source>
-        <translation>Add adapter...</translation>
-    </message>
-    <message>
-        <source>PEFT adapter folder</source>
-        <translation>PEFT adapter folder</translation>
     </message>
     <message>
         <source>&amp;Adapters:</source>

@@ -167,6 +167,37 @@
     </message>
 </context>
 <context>
+    <name>tbui::AdapterMenuButton</name>
+    <message>
+        <source>No trained adapter in this workspace yet</source>
+        <translation>Aún no hay adaptadores entrenados en este espacio de trabajo</translation>
+    </message>
+    <message>
+        <source>%1  (%2)</source>
+        <translation>%1  (%2)</translation>
+    </message>
+    <message>
+        <source> — running</source>
+        <translation> — en curso</translation>
+    </message>
+    <message>
+        <source>Other folder…</source>
+        <translation>Otra carpeta…</translation>
+    </message>
+    <message>
+        <source>Adapter folder</source>
+        <translation>Carpeta del adaptador</translation>
+    </message>
+    <message>
+        <source>Add adapter</source>
+        <translation>Añadir adaptador</translation>
+    </message>
+    <message>
+        <source>A LoRA adapter trained in this workspace (by run name), or another folder</source>
+        <translation>Un adaptador LoRA entrenado en este espacio de trabajo (por nombre del entrenamiento) u otra carpeta</translation>
+    </message>
+</context>
+<context>
     <name>tbui::BenchmarkPanel</name>
     <message>
         <source>Benchmark</source>
@@ -614,10 +645,6 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
 <context>
     <name>tbui::ChatPanel</name>
     <message>
-        <source>Adapter folder</source>
-        <translation>Carpeta del adaptador</translation>
-    </message>
-    <message>
         <source>Delete conversation</source>
         <translation>Eliminar conversación</translation>
     </message>
@@ -660,10 +687,6 @@ Elija motores y ajustes a la izquierda y ejecute una prueba, o elija una anterio
     <message>
         <source>The base model always answers in the first column</source>
         <translation>El modelo base responde siempre en la primera columna</translation>
-    </message>
-    <message>
-        <source>Add adapter…</source>
-        <translation>Añadir adaptador…</translation>
     </message>
     <message>
         <source>Remove</source>
@@ -873,10 +896,6 @@ Last answered %2
         <translation>El modelo base es siempre la primera columna</translation>
     </message>
     <message>
-        <source>Add adapter…</source>
-        <translation>Añadir adaptador…</translation>
-    </message>
-    <message>
         <source>Remove</source>
         <translation>Quitar</translation>
     </message>
@@ -927,10 +946,6 @@ Last answered %2
     <message>
         <source>S&amp;top</source>
         <translation>&amp;Detener</translation>
-    </message>
-    <message>
-        <source>Adapter folder</source>
-        <translation>Carpeta del adaptador</translation>
     </message>
     <message>
         <source>Failed: %1</source>
@@ -3463,14 +3478,6 @@ Doble clic en el nombre para renombrarlo</translation>
     <message>
         <source>LoRA adapters, one per line: NAME=FOLDER (or FOLDER, named after it). Clients choose one with the request&apos;s &quot;model&quot; field.</source>
         <translation>Adaptadores LoRA, uno por línea: NOMBRE=CARPETA (o CARPETA, que le da nombre). Los clientes eligen uno con el campo «model» de la petición.</translation>
-    </message>
-    <message>
-        <source>Add adapter...</source>
-        <translation>Añadir adaptador...</translation>
-    </message>
-    <message>
-        <source>PEFT adapter folder</source>
-        <translation>Carpeta del adaptador PEFT</translation>
     </message>
     <message>
         <source>&amp;Adapters:</source>

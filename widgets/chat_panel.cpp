@@ -29,6 +29,7 @@
 
 #include "core/infer/engine_choice.h"
 #include "core/store/store.h"
+#include "widgets/adapter_menu.h"
 #include "widgets/language.h"
 #include "widgets/qstring_of.h"
 #include "widgets/store_safe_file_dialog.h"
@@ -87,7 +88,7 @@ ChatPanel::ChatPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(j
     auto* ml = new QVBoxLayout(modelsBox_);
     adapterList_ = new QListWidget(modelsBox_);
     adapterList_->setMaximumHeight(80);
-    addButton_ = new QPushButton(modelsBox_);
+    addButton_ = new AdapterMenuButton(modelsBox_);
     removeButton_ = new QPushButton(modelsBox_);
     auto* ab = new QHBoxLayout;
     ab->addWidget(addButton_);
@@ -169,13 +170,8 @@ ChatPanel::ChatPanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), jobs_(j
     };
     connect(greedy_, &QCheckBox::toggled, this, syncSampling);
     syncSampling();
-    connect(addButton_, &QPushButton::clicked, this, [this] {
-        // Adapters are written under the workspace's outputs/: start there.
-        const QString d = tbui::getExistingDirectory(
-            this, tr("Adapter folder"),
-            workspaceDir_.isEmpty() ? QString() : QDir(workspaceDir_).filePath("outputs"));
-        if (!d.isEmpty()) addAdapter(d);
-    });
+    connect(addButton_, &AdapterMenuButton::adapterChosen, this,
+            [this](const QString& dir) { addAdapter(dir); });
     connect(removeButton_, &QPushButton::clicked, this, [this] {
         delete adapterList_->currentItem();
         if (userTurns_.isEmpty()) rebuildColumns();
@@ -245,7 +241,6 @@ void ChatPanel::retranslate() {
     system_->setPlaceholderText(tr("Instructions every model receives before the conversation"));
     modelsBox_->setTitle(tr("Adapters"));
     adapterList_->setToolTip(tr("The base model always answers in the first column"));
-    addButton_->setText(tr("Add adapter…"));
     removeButton_->setText(tr("Remove"));
     samplingBox_->setTitle(tr("Sampling (same for every column)"));
     greedy_->setText(tr("Greedy"));
@@ -322,6 +317,7 @@ void ChatPanel::setModelDir(const QString& dir) {
 
 void ChatPanel::setWorkspaceDir(const QString& dir) {
     workspaceDir_ = dir;
+    addButton_->setWorkspaceDir(dir);
     store_.reset();
     if (!dir.isEmpty()) {
         auto st = tb::store::Store::open((dir + "/tunebench.sqlite").toStdString());

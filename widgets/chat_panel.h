@@ -35,6 +35,7 @@ class Store;
 
 namespace tbui {
 
+class AdapterMenuButton;
 class JobQueue;
 
 class ChatPanel : public QWidget {
@@ -129,7 +130,7 @@ class ChatPanel : public QWidget {
     QPlainTextEdit* system_;
     QGroupBox* modelsBox_;
     QListWidget* adapterList_;
-    QPushButton* addButton_;
+    AdapterMenuButton* addButton_;
     QPushButton* removeButton_;
     QGroupBox* samplingBox_;
     QFormLayout* samplingForm_;

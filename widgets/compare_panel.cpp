@@ -24,6 +24,7 @@
 #include "core/data/prompt.h"
 #include "core/infer/engine_choice.h"
 #include "core/store/store.h"
+#include "widgets/adapter_menu.h"
 #include "widgets/language.h"
 #include "widgets/store_safe_file_dialog.h"
 #include "widgets/worker.h"
@@ -110,11 +111,11 @@ ComparePanel::ComparePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     auto* ml = new QVBoxLayout(modelsBox);
     adapterList_ = new QListWidget(modelsBox);
     adapterList_->setToolTip(tr("The base model is always the first column"));
-    auto* addButton = new QPushButton(tr("Add adapter…"), modelsBox);
+    addButton_ = new AdapterMenuButton(modelsBox);
     auto* removeButton = new QPushButton(tr("Remove"), modelsBox);
     ml->addWidget(adapterList_);
     auto* ab = new QHBoxLayout;
-    ab->addWidget(addButton);
+    ab->addWidget(addButton_);
     ab->addWidget(removeButton);
     ml->addLayout(ab);
     topLayout->addWidget(modelsBox, 2);
@@ -197,12 +198,8 @@ ComparePanel::ComparePanel(JobQueue* jobs, QWidget* parent) : QWidget(parent), j
     connect(greedy_, &QCheckBox::toggled, this, syncSampling);
     syncSampling();
     connect(useItem, &QPushButton::clicked, this, [this] { useDatasetItem(itemSpin_->value()); });
-    connect(addButton, &QPushButton::clicked, this, [this] {
-        const QString start =
-            workspaceDir_.isEmpty() ? QString() : QDir(workspaceDir_).filePath("outputs");
-        const QString d = tbui::getExistingDirectory(this, tr("Adapter folder"), start);
-        if (!d.isEmpty()) addAdapter(d);
-    });
+    connect(addButton_, &AdapterMenuButton::adapterChosen, this,
+            [this](const QString& dir) { addAdapter(dir); });
     connect(removeButton, &QPushButton::clicked, this, [this] {
         delete adapterList_->currentItem();
         saveAdapters();
@@ -275,6 +272,7 @@ void ComparePanel::saveAdapters() const {
 
 void ComparePanel::setWorkspaceDir(const QString& dir) {
     workspaceDir_ = dir;
+    addButton_->setWorkspaceDir(dir);
     names_.clear();
     const QString db = QDir(dir).filePath("tunebench.sqlite");
     if (!dir.isEmpty() && QFileInfo::exists(db)) {

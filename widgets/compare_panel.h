@@ -27,6 +27,7 @@ class QTimer;
 
 namespace tbui {
 
+class AdapterMenuButton;
 class JobQueue;
 
 // Word-level diff: for each word of `other`, true when it is not part of a longest common
@@ -79,6 +80,7 @@ class ComparePanel : public QWidget {
     JobQueue* jobs_;
     QString modelDir_;
     QString workspaceDir_;
+    AdapterMenuButton* addButton_ = nullptr;
     RunNames names_;
     std::shared_ptr<const DatasetBundle> bundle_;
     std::shared_ptr<tb::CancelToken> cancel_;

@@ -15,6 +15,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "widgets/adapter_menu.h"
 #include "widgets/store_safe_file_dialog.h"
 
 namespace tbui {
@@ -107,12 +108,22 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
         tr("LoRA adapters, one per line: NAME=FOLDER (or FOLDER, named after it). Clients "
            "choose one with the request's \"model\" field."));
     adapters_->setMaximumHeight(80);
-    auto* addAdapter = new QPushButton(tr("Add adapter..."), this);
-    connect(addAdapter, &QPushButton::clicked, this, [this] {
-        const QString d = getExistingDirectory(this, tr("PEFT adapter folder"), model_->text());
-        if (d.isEmpty()) return;
-        adapters_->appendPlainText(QFileInfo(d).fileName() + "=" + d);
-    });
+    auto* addAdapter = new AdapterMenuButton(this);
+    addAdapter_ = addAdapter;
+    connect(addAdapter, &AdapterMenuButton::adapterChosen, this,
+            [this](const QString& dir, const QString& label) {
+                // Clients choose the adapter by this name in the request's "model" field: the
+                // run's name made URL- and JSON-friendly, unique among the listed adapters.
+                QStringList taken;
+                for (const QString& line : adapters_->toPlainText().split('\n')) {
+                    if (line.section('=', 1).trimmed() == dir) return;  // listed already
+                    taken << line.section('=', 0, 0).trimmed();
+                }
+                const QString base = servedModelName(label);
+                QString name = base;
+                for (int n = 2; taken.contains(name); ++n) name = base + "-" + QString::number(n);
+                adapters_->appendPlainText(name + "=" + dir);
+            });
     auto* adapterRow = new QHBoxLayout;
     adapterRow->addWidget(adapters_, 1);
     adapterRow->addWidget(addAdapter, 0, Qt::AlignTop);
@@ -227,6 +238,8 @@ ServePanel::~ServePanel() {
     thread_.quit();
     thread_.wait();
 }
+
+void ServePanel::setWorkspaceDir(const QString& dir) { addAdapter_->setWorkspaceDir(dir); }
 
 void ServePanel::setModelDir(const QString& modelDir) {
     if (state_ == State::Idle || model_->text().isEmpty()) model_->setText(modelDir);

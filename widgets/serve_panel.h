@@ -31,6 +31,8 @@ class QTimer;
 
 namespace tbui {
 
+class AdapterMenuButton;
+
 struct ServeJob {
     tb::serve::ServeParams params;
     std::shared_ptr<tb::CancelToken> cancel;  // polled while the model loads
@@ -68,6 +70,8 @@ class ServePanel : public QWidget {
 
     // The workspace's model folder becomes the default model.
     void setModelDir(const QString& modelDir);
+    // "Add adapter" lists the workspace's trained adapters (adapter_menu.h).
+    void setWorkspaceDir(const QString& dir);
     bool serving() const { return state_ == State::Serving; }
     QString url() const { return url_; }
 
@@ -93,6 +97,7 @@ class ServePanel : public QWidget {
 
     QLineEdit* model_ = nullptr;
     QPlainTextEdit* adapters_ = nullptr;
+    AdapterMenuButton* addAdapter_ = nullptr;
     QLineEdit* host_ = nullptr;
     QSpinBox* port_ = nullptr;
     QLineEdit* apiKey_ = nullptr;

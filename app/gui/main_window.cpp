@@ -89,6 +89,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         rating_->setWorkspaceDir(dir);
         results_->setWorkspaceDir(dir);
         chat_->setWorkspaceDir(dir);
+        serve_->setWorkspaceDir(dir);
     };
     connect(jobs_->worker(), &Worker::failed, this, [this, setStoreDir](const QString& msg) {
         statusBar()->showMessage(tr("Error: %1").arg(msg), 15000);
