@@ -4,7 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+SECONDS=0
 packaging/install-deps.sh
+echo "== packages ready in ${SECONDS} s"
 jobs=$(nproc)
 # Only what the main job runs: tunebench-cli and the GUI. The test suite and its sanitizer
 # builds are packaging/run-tests.sh's (build-tests/); leaving them out here is most of the
