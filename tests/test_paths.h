@@ -19,8 +19,13 @@ inline std::string shared_dir() {
     return e ? e : TB_SHARED_DIR;
 }
 // A fresh empty directory under the build tree, unique per name.
+// Under the test's build folder; TB_TEST_TMP_DIR in the environment moves it, so that a second
+// registration of one test (tb_trap_remove_all) can run beside the first without the two
+// wiping each other's files.
 inline std::string scratch_dir(const std::string& name) {
-    std::filesystem::path p = std::filesystem::path(TB_TEST_TMP_DIR) / name;
+    const char* moved = std::getenv("TB_TEST_TMP_DIR");
+    std::filesystem::path p =
+        std::filesystem::path(moved && *moved ? moved : TB_TEST_TMP_DIR) / name;
     (void)tb::remove_tree(p.string());  // not fs::remove_all: see remove_tree
     std::filesystem::create_directories(p);
     return p.string();
