@@ -56,6 +56,16 @@ QList<TrainedAdapter> trainedAdapters(const QString& workspaceDir) {
     return out;
 }
 
+QString adapterFolderName(const QString& dir) {
+    return QDir(dir).dirName() == QLatin1String("adapter") ? QFileInfo(dir).dir().dirName()
+                                                           : QDir(dir).dirName();
+}
+
+QString adapterFolderLabel(const QString& dir) {
+    return QDir(dir).dirName() == QLatin1String("adapter") ? adapterFolderName(dir) + "/adapter"
+                                                           : QDir(dir).dirName();
+}
+
 QString servedModelName(const QString& runName) {
     static const QRegularExpression other(QStringLiteral("[^a-z0-9._-]+"));
     QString s = runName.toLower().replace(other, QStringLiteral("-"));
@@ -99,16 +109,10 @@ QMenu* AdapterMenuButton::refreshedMenu() {
     QAction* other = menu_->addAction(tr("Other folder…"));
     other->setObjectName("otherAdapterFolder");
     connect(other, &QAction::triggered, this, [this] {
-        const QString start =
-            !browseStart_.isEmpty()
-                ? browseStart_
-                : (workspaceDir_.isEmpty() ? QString() : QDir(workspaceDir_).filePath("outputs"));
-        const QString d = getExistingDirectory(this, tr("Adapter folder"), start);
-        if (d.isEmpty()) return;
-        const QString name = QDir(d).dirName() == QLatin1String("adapter")
-                                 ? QFileInfo(d).dir().dirName()
-                                 : QDir(d).dirName();
-        Q_EMIT adapterChosen(d, name);
+        const QString d = getExistingDirectory(
+            this, tr("Adapter folder"),
+            workspaceDir_.isEmpty() ? QString() : QDir(workspaceDir_).filePath("outputs"));
+        if (!d.isEmpty()) Q_EMIT adapterChosen(d, adapterFolderName(d));
     });
     return menu_;
 }

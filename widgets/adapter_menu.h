@@ -26,6 +26,12 @@ struct TrainedAdapter {
 // when the store does not exist (it is not created) or cannot be read.
 QList<TrainedAdapter> trainedAdapters(const QString& workspaceDir);
 
+// An adapter folder named when no run names it: "run_3" for .../run_3/adapter (the run
+// folder, as `tunebench-cli train` lays it out), else the folder's own name.
+QString adapterFolderName(const QString& dir);
+// The same as a list label: "run_3/adapter" for .../run_3/adapter, else the folder's name.
+QString adapterFolderLabel(const QString& dir);
+
 // A serve model name from a run name: lower case, runs of characters other than letters,
 // digits, '.', '_' and '-' become one '-' ("LR 1e-4 / r16" -> "lr-1e-4-r16").
 QString servedModelName(const QString& runName);
@@ -34,9 +40,8 @@ class AdapterMenuButton : public QToolButton {
     Q_OBJECT
   public:
     explicit AdapterMenuButton(QWidget* parent = nullptr);
+    // "Other folder…" opens in its outputs/.
     void setWorkspaceDir(const QString& dir) { workspaceDir_ = dir; }
-    // Where "Other folder…" opens; empty: the workspace's outputs/.
-    void setBrowseStart(const QString& dir) { browseStart_ = dir; }
     // The menu as it would open now (tests and the panels use it).
     QMenu* refreshedMenu();
 
@@ -49,7 +54,7 @@ class AdapterMenuButton : public QToolButton {
 
   private:
     void retranslate();
-    QString workspaceDir_, browseStart_;
+    QString workspaceDir_;
     QMenu* menu_ = nullptr;
 };
 

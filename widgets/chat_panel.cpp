@@ -39,12 +39,6 @@ namespace tbui {
 
 namespace {
 
-// "run_3/adapter" for .../run_3/adapter, else the folder's name.
-QString adapterLabel(const QString& dir) {
-    return QDir(dir).dirName() == "adapter" ? QFileInfo(dir).dir().dirName() + "/adapter"
-                                            : QDir(dir).dirName();
-}
-
 // Plain text as HTML paragraphs (escaped, line breaks kept).
 QString paragraphs(const QString& text) { return text.toHtmlEscaped().replace("\n", "<br>"); }
 
@@ -332,7 +326,7 @@ void ChatPanel::setWorkspaceDir(const QString& dir) {
 
 void ChatPanel::addAdapter(const QString& dir) {
     if (dir.isEmpty() || adapters().contains(dir)) return;
-    auto* item = new QListWidgetItem(adapterLabel(dir), adapterList_);
+    auto* item = new QListWidgetItem(adapterFolderLabel(dir), adapterList_);
     item->setData(Qt::UserRole, dir);
     item->setToolTip(dir);
     if (userTurns_.isEmpty() && !running_) rebuildColumns();
@@ -340,7 +334,7 @@ void ChatPanel::addAdapter(const QString& dir) {
 
 QString ChatPanel::columnTitle(int column) const {
     if (column == 0) return tr("Base model");
-    return adapterLabel(columnAdapters_.value(column - 1));
+    return adapterFolderLabel(columnAdapters_.value(column - 1));
 }
 
 QString ChatPanel::statsText(int column) const {
@@ -636,7 +630,7 @@ bool ChatPanel::openConversation(qint64 id) {
     adapterList_->clear();
     for (const auto& a : conv.record.adapters) {
         columnAdapters_ << q(a);
-        auto* item = new QListWidgetItem(adapterLabel(q(a)), adapterList_);
+        auto* item = new QListWidgetItem(adapterFolderLabel(q(a)), adapterList_);
         item->setData(Qt::UserRole, q(a));
         item->setToolTip(q(a));
     }

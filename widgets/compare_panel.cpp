@@ -253,8 +253,7 @@ void ComparePanel::addAdapter(const QString& dir) {
 
 QString ComparePanel::adapterLabel(const QString& dir) const {
     if (names_.runOf(dir)) return names_.display(dir);
-    return QDir(dir).dirName() == "adapter" ? QFileInfo(dir).dir().dirName() + "/adapter"
-                                            : QDir(dir).dirName();
+    return adapterFolderLabel(dir);
 }
 
 QString ComparePanel::settingsKey(const QString& workspaceDir) {
